@@ -1,0 +1,5 @@
+//! `hallq-display`: the hall's display board.
+
+fn main() {
+    println!("hallq-display");
+}

@@ -1,0 +1,5 @@
+//! `hallq-kiosk`: the hall hub and the ticket kiosk.
+
+fn main() {
+    println!("hallq-kiosk");
+}

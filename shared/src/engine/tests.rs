@@ -1,0 +1,1 @@
+//! Unit tests of the queue rules, with an injected clock.

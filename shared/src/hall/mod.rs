@@ -1,0 +1,19 @@
+//! The hall's nouns: services, counters, tickets, the business day, outages and callbacks.
+
+pub mod callback;
+pub mod counter;
+pub mod day;
+pub mod outage;
+pub mod service;
+pub mod text;
+pub mod ticket;
+pub mod time;
+
+pub use callback::{Callback, CallbackOrigin, CallbackStatus, Phone, PhoneError};
+pub use counter::{Counter, CounterId, CounterState};
+pub use day::{BusinessHours, DayPhase};
+pub use outage::{Outage, OutageKind};
+pub use service::{Fee, Service, ServiceId};
+pub use text::{Lang, Text};
+pub use ticket::{Ticket, TicketState, format_number, parse_number};
+pub use time::{Millis, Now};

@@ -1,0 +1,16 @@
+//! hallq-shared: the hall's rules and words — queue engine, estimates, wire protocol and configuration.
+//!
+//! Everything here is pure: values in, values out, time passed in. The optional `store` feature adds
+//! the one module that speaks SQL (rusqlite), with the single writer that makes every acknowledged
+//! command durable before it is acknowledged.
+
+pub mod config;
+pub mod engine;
+pub mod estimate;
+pub mod hall;
+pub mod protocol;
+pub mod queue;
+#[cfg(feature = "store")]
+pub mod store;
+
+pub use hall::time::{Millis, Now};

@@ -294,8 +294,9 @@ pub struct Hall {
     pub outage: Option<Outage>,
     pub outage_long: bool,
     pub long_wait: BTreeSet<ServiceId>,
-    /// Last sequence number issued per service today.
-    pub next_seq: HashMap<ServiceId, u32>,
+    /// Last sequence number issued per ticket prefix today. Keyed by prefix, not service, so that
+    /// a number is never issued twice even when the manager moves a prefix to another service.
+    pub next_seq: HashMap<char, u32>,
     pub recent_calls: VecDeque<CallView>,
     pub service_times: HashMap<ServiceId, ServiceTimes>,
     pub last_seq: u64,
@@ -414,7 +415,7 @@ impl Hall {
                     ));
                 }
                 self.check_tickets_open(now)?;
-                let seq = self.next_seq.get(service).copied().unwrap_or(0) + 1;
+                let seq = self.next_seq.get(&s.prefix).copied().unwrap_or(0) + 1;
                 let ahead = queue::ahead_of_new(service, *priority, self.tickets.values());
                 let ticket = Ticket {
                     number: format_number(s.prefix, seq),
@@ -990,8 +991,7 @@ impl Hall {
                 }
             }
             EventKind::TicketIssued { ticket } => {
-                let seq = self.next_seq.entry(ticket.service.clone()).or_default();
-                *seq = (*seq).max(ticket.seq);
+                self.note_number(&ticket.number);
                 self.tickets.insert(ticket.number.clone(), ticket.clone());
             }
             EventKind::TicketCalled {
@@ -1117,6 +1117,31 @@ impl Hall {
                 }
                 self.long_wait.retain(|s| self.config.service(s).is_some());
             }
+        }
+    }
+
+    /// Numbering continues after `number` (used when rebuilding from the store, too).
+    pub fn note_number(&mut self, number: &str) {
+        if let Some((prefix, seq)) = parse_number(number) {
+            let last = self.next_seq.entry(prefix).or_default();
+            *last = (*last).max(seq);
+        }
+    }
+
+    /// Put a stored call or recall event back on the board when rebuilding.
+    pub fn restore_call(&mut self, e: &Event) {
+        match &e.kind {
+            EventKind::TicketCalled {
+                number,
+                counter,
+                apology,
+                ..
+            } => self.push_call(e, number, *counter, *apology, false),
+            EventKind::TicketRecalled { number, counter } => {
+                let apology = self.tickets.get(number).is_some_and(|t| t.apology);
+                self.push_call(e, number, *counter, apology, true)
+            }
+            _ => {}
         }
     }
 

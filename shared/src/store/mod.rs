@@ -1,1 +1,546 @@
+//! The store: the one module that speaks SQL. A SQLite file in WAL mode with `synchronous=FULL`;
+//! every acknowledged command is committed and synced before anyone hears of it.
+//!
+//! The engine's state is materialised in tables (tickets, counters, outage, long waits) and every
+//! change is also appended to `events`, the history that reports and supervision read.
 
+mod rows;
+pub mod schema;
+pub mod writer;
+
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+
+use crate::config::HallConfig;
+use crate::engine::{Event, EventKind, Executed, Hall};
+use crate::estimate::ServiceTimes;
+use crate::hall::{Callback, CallbackStatus, Millis, Outage};
+
+pub use writer::{Commit, HallWriter, WriterError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open the hall database {path}: {reason}")]
+    Open { path: PathBuf, reason: String },
+    #[error(
+        "the hall database {path} has schema version {found}, newer than this program knows ({known}): install the newer hallq or restore a backup"
+    )]
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
+    #[error("the hall database holds invalid data: {0}")]
+    Corrupt(String),
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+impl StoreError {
+    fn open(path: &Path, e: impl std::fmt::Display) -> StoreError {
+        StoreError::Open {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        }
+    }
+}
+
+/// One SQLite connection to the hall database.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+/// The database file inside a data directory.
+pub fn db_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("hallq.db")
+}
+
+impl Store {
+    /// Open (creating if absent) and migrate the database for writing. A file that is not a hall
+    /// database, or is damaged, is an error naming the file — never a silent new empty one.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::open(path, e))?;
+        }
+        let mut conn = Connection::open(path).map_err(|e| StoreError::open(path, e))?;
+        Self::check_readable(&conn, path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(|e| StoreError::open(path, e))?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        schema::migrate(&mut conn, path)?;
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// A read-only connection for queries beside the writer (WAL lets readers run alongside).
+    pub fn open_reader(path: &Path) -> Result<Store, StoreError> {
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| StoreError::open(path, e))?;
+        Self::check_readable(&conn, path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if version != schema::current_version() {
+            return Err(StoreError::open(
+                path,
+                format!(
+                    "schema version {version}, expected {}",
+                    schema::current_version()
+                ),
+            ));
+        }
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+        })
+    }
+
+    fn check_readable(conn: &Connection, path: &Path) -> Result<(), StoreError> {
+        // Reading the schema fails at once on a file that is not SQLite ("file is not a database").
+        conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+            r.get::<_, i64>(0)
+        })
+        .map_err(|e| StoreError::open(path, e))?;
+        let check: String = conn
+            .query_row("PRAGMA quick_check(1)", [], |r| r.get(0))
+            .map_err(|e| StoreError::open(path, e))?;
+        if check != "ok" {
+            return Err(StoreError::open(
+                path,
+                format!("integrity check failed: {check}"),
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Direct access for the backup module and tests.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))?)
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Configuration
+
+    /// The configuration last saved, if any.
+    pub fn saved_config(&self) -> Result<Option<HallConfig>, StoreError> {
+        let toml: Option<String> = self
+            .conn
+            .query_row("SELECT toml FROM config WHERE id = 1", [], |r| r.get(0))
+            .optional()?;
+        toml.map(|t| HallConfig::from_toml(&t).map_err(|e| StoreError::Corrupt(e.to_string())))
+            .transpose()
+    }
+
+    pub fn save_config(&self, config: &HallConfig, at: Millis, by: &str) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO config (id, toml, updated_at, updated_by) VALUES (1, ?1, ?2, ?3)
+             ON CONFLICT (id) DO UPDATE SET toml = excluded.toml, updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+            params![config.to_toml(), at, by],
+        )?;
+        Ok(())
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // The live hall
+
+    /// Rebuild the engine state: the configuration saved in the database (or `initial`, which is
+    /// then saved), the current business day's tickets, counters, outage, numbering and recent calls.
+    pub fn load_hall(
+        &mut self,
+        initial: &HallConfig,
+        today: NaiveDate,
+    ) -> Result<Hall, StoreError> {
+        let config = match self.saved_config()? {
+            Some(c) => c,
+            None => {
+                self.save_config(initial, 0, "initial")?;
+                initial.clone()
+            }
+        };
+        let day = match self.meta("day")? {
+            Some(d) => NaiveDate::parse_from_str(&d, "%Y-%m-%d")
+                .map_err(|e| StoreError::Corrupt(format!("meta.day {d:?}: {e}")))?,
+            None => {
+                self.set_meta("day", &today.format("%Y-%m-%d").to_string())?;
+                today
+            }
+        };
+        let mut hall = Hall::new(config, day);
+        for t in rows::tickets_of_day(&self.conn, day)? {
+            hall.note_number(&t.number);
+            hall.tickets.insert(t.number.clone(), t);
+        }
+        for (id, rt) in rows::counters(&self.conn)? {
+            if let Some(slot) = hall.counters.get_mut(&id) {
+                *slot = rt;
+            }
+        }
+        if let Some((outage, long)) = rows::outage(&self.conn)? {
+            hall.outage = Some(outage);
+            hall.outage_long = long;
+        }
+        hall.long_wait = rows::long_wait(&self.conn)?
+            .into_iter()
+            .filter(|s| hall.config.service(s).is_some())
+            .collect();
+        let window = hall.config.policy.estimate_window as usize;
+        for (service, secs) in rows::recent_service_times(&self.conn, window)? {
+            hall.service_times
+                .entry(service)
+                .or_insert_with(|| ServiceTimes::new(window))
+                .record(secs);
+        }
+        for e in rows::recent_call_events(&self.conn, day, crate::engine::RECENT_CALLS)? {
+            hall.restore_call(&e);
+        }
+        hall.last_seq = rows::last_seq(&self.conn)?;
+        hall.last_callback_id = rows::last_callback_id(&self.conn)?;
+        Ok(hall)
+    }
+
+    fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()?)
+    }
+
+    fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+
+    /// Start a transaction that records commands; nothing is durable until [`Batch::commit`].
+    pub fn batch(&mut self) -> Result<Batch<'_>, StoreError> {
+        Ok(Batch {
+            tx: self.conn.transaction()?,
+        })
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Callbacks
+
+    pub fn callback(&self, id: i64) -> Result<Option<Callback>, StoreError> {
+        rows::callback(&self.conn, id)
+    }
+
+    /// Pending and contacted first (oldest first, they have waited longest), then resolved (newest first).
+    pub fn callbacks(
+        &self,
+        status: Option<CallbackStatus>,
+        limit: u32,
+    ) -> Result<Vec<Callback>, StoreError> {
+        rows::callbacks(&self.conn, status, limit)
+    }
+
+    pub fn pending_callbacks(&self) -> Result<u32, StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT count(*) FROM callbacks WHERE status != 'resolved'",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Delete resolved callbacks (and so their phone numbers) resolved before `before`.
+    pub fn purge_resolved_callbacks(&self, before: Millis) -> Result<usize, StoreError> {
+        Ok(self.conn.execute(
+            "DELETE FROM callbacks WHERE status = 'resolved' AND resolved_at < ?1",
+            [before],
+        )?)
+    }
+
+    /// Delete ticket and event history of business days before `before` (reports lose those days).
+    pub fn purge_history(&self, before: NaiveDate) -> Result<usize, StoreError> {
+        let day = before.format("%Y-%m-%d").to_string();
+        let tx = self.conn.unchecked_transaction()?;
+        let mut n = tx.execute("DELETE FROM tickets WHERE day < ?1", [&day])?;
+        n += tx.execute("DELETE FROM events WHERE day < ?1", [&day])?;
+        tx.commit()?;
+        Ok(n)
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Accounts, devices, sessions (hashes are made by the caller; the store never sees a secret)
+
+    pub fn add_account(
+        &self,
+        login: &str,
+        role: &str,
+        password_hash: &str,
+        at: Millis,
+    ) -> Result<bool, StoreError> {
+        let n = self.conn.execute(
+            "INSERT INTO accounts (login, role, password_hash, created_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (login) DO UPDATE SET role = excluded.role, password_hash = excluded.password_hash, disabled = 0",
+            params![login, role, password_hash, at],
+        )?;
+        Ok(n > 0)
+    }
+
+    /// (role, password hash) of an enabled account.
+    pub fn account(&self, login: &str) -> Result<Option<(String, String)>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT role, password_hash FROM accounts WHERE login = ?1 AND disabled = 0",
+                [login],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?)
+    }
+
+    /// (login, role, disabled) of every account.
+    pub fn accounts(&self) -> Result<Vec<(String, String, bool)>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare("SELECT login, role, disabled FROM accounts ORDER BY login")?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? != 0)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn disable_account(&self, login: &str) -> Result<bool, StoreError> {
+        let n = self
+            .conn
+            .execute("UPDATE accounts SET disabled = 1 WHERE login = ?1", [login])?;
+        self.conn
+            .execute("DELETE FROM sessions WHERE login = ?1", [login])?;
+        Ok(n > 0)
+    }
+
+    pub fn add_device(
+        &self,
+        name: &str,
+        role: &str,
+        token_hash: &str,
+        at: Millis,
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO devices (name, role, token_hash, created_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (name) DO UPDATE SET role = excluded.role, token_hash = excluded.token_hash, revoked = 0",
+            params![name, role, token_hash, at],
+        )?;
+        Ok(())
+    }
+
+    /// (name, role) of the device holding this token hash, unless revoked.
+    pub fn device_by_token(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<(String, String)>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT name, role FROM devices WHERE token_hash = ?1 AND revoked = 0",
+                [token_hash],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?)
+    }
+
+    /// (name, role, revoked) of every device.
+    pub fn devices(&self) -> Result<Vec<(String, String, bool)>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare("SELECT name, role, revoked FROM devices ORDER BY name")?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? != 0)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn revoke_device(&self, name: &str) -> Result<bool, StoreError> {
+        Ok(self
+            .conn
+            .execute("UPDATE devices SET revoked = 1 WHERE name = ?1", [name])?
+            > 0)
+    }
+
+    pub fn add_session(
+        &self,
+        token_hash: &str,
+        login: &str,
+        role: &str,
+        counter: Option<u32>,
+        at: Millis,
+        expires_at: Millis,
+    ) -> Result<(), StoreError> {
+        self.conn
+            .execute("DELETE FROM sessions WHERE expires_at < ?1", [at])?;
+        self.conn.execute(
+            "INSERT INTO sessions (token_hash, login, role, counter, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![token_hash, login, role, counter, at, expires_at],
+        )?;
+        Ok(())
+    }
+
+    /// (login, role, counter, expires_at) of a session that has not expired at `now`.
+    pub fn session(
+        &self,
+        token_hash: &str,
+        now: Millis,
+    ) -> Result<Option<(String, String, Option<u32>, Millis)>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT login, role, counter, expires_at FROM sessions WHERE token_hash = ?1 AND expires_at > ?2",
+                params![token_hash, now],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()?)
+    }
+
+    pub fn end_session(&self, token_hash: &str) -> Result<(), StoreError> {
+        self.conn
+            .execute("DELETE FROM sessions WHERE token_hash = ?1", [token_hash])?;
+        Ok(())
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Audit trail and suggestions
+
+    pub fn audit(
+        &self,
+        at: Millis,
+        actor: &str,
+        action: &str,
+        detail: &serde_json::Value,
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO audit (at, actor, action, detail) VALUES (?1, ?2, ?3, ?4)",
+            params![at, actor, action, detail.to_string()],
+        )?;
+        Ok(())
+    }
+
+    /// Newest first: (at, actor, action, detail).
+    pub fn audit_log(
+        &self,
+        limit: u32,
+    ) -> Result<Vec<(Millis, String, String, serde_json::Value)>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare("SELECT at, actor, action, detail FROM audit ORDER BY id DESC LIMIT ?1")?;
+        let rows = st.query_map([limit], |r| {
+            let d: String = r.get(3)?;
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                serde_json::from_str(&d).unwrap_or(serde_json::Value::Null),
+            ))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn add_suggestion(
+        &self,
+        at: Millis,
+        text: &str,
+        contact: Option<&str>,
+        source: &str,
+    ) -> Result<i64, StoreError> {
+        self.conn.execute(
+            "INSERT INTO suggestions (at, text, contact, source) VALUES (?1, ?2, ?3, ?4)",
+            params![at, text, contact, source],
+        )?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// Newest first: (id, at, text, contact, source).
+    pub fn suggestions(
+        &self,
+        limit: u32,
+    ) -> Result<Vec<(i64, Millis, String, Option<String>, String)>, StoreError> {
+        let mut st = self.conn.prepare(
+            "SELECT id, at, text, contact, source FROM suggestions ORDER BY id DESC LIMIT ?1",
+        )?;
+        let rows = st.query_map([limit], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // History
+
+    /// Events of `day` in order (for reports, supervision and tests).
+    pub fn events_of_day(&self, day: NaiveDate) -> Result<Vec<Event>, StoreError> {
+        rows::events_of_day(&self.conn, day)
+    }
+
+    /// Every ticket of `day`, including finished, no-show and expired ones.
+    pub fn tickets_of_day(&self, day: NaiveDate) -> Result<Vec<crate::hall::Ticket>, StoreError> {
+        rows::tickets_of_day(&self.conn, day)
+    }
+
+    pub fn current_outage(&self) -> Result<Option<Outage>, StoreError> {
+        Ok(rows::outage(&self.conn)?.map(|(o, _)| o))
+    }
+}
+
+/// A group of commands written in one transaction (group commit).
+pub struct Batch<'a> {
+    tx: rusqlite::Transaction<'a>,
+}
+
+impl Batch<'_> {
+    /// Write what one command did; `hall` is the state right after it.
+    pub fn record(&self, ex: &Executed, hall: &Hall) -> Result<(), StoreError> {
+        for e in &ex.events {
+            rows::insert_event(&self.tx, e, hall.day)?;
+            rows::write_effects(&self.tx, e, hall)?;
+        }
+        if let Some(cb) = &ex.callback {
+            rows::upsert_callback(&self.tx, cb)?;
+        }
+        Ok(())
+    }
+
+    /// Commit and sync: after this returns, the batch survives a power cut.
+    pub fn commit(self) -> Result<(), StoreError> {
+        Ok(self.tx.commit()?)
+    }
+}
+
+/// Event kinds that touch ticket rows.
+pub(crate) fn touched_ticket(kind: &EventKind) -> Option<&str> {
+    match kind {
+        EventKind::TicketIssued { ticket } => Some(&ticket.number),
+        EventKind::TicketCalled { number, .. }
+        | EventKind::TicketRecalled { number, .. }
+        | EventKind::ServiceStarted { number, .. }
+        | EventKind::TicketFinished { number, .. }
+        | EventKind::TicketNoShow { number, .. }
+        | EventKind::TicketTransferred { number, .. } => Some(number),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests;

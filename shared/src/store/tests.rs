@@ -1,0 +1,1 @@
+//! Store tests: migrations, rebuild, corrupt files.

@@ -747,12 +747,11 @@ impl Hall {
 
     fn tick(&self, now: Now) -> Vec<EventKind> {
         let mut ev = Vec::new();
-        if let Some(o) = &self.outage {
-            if !self.outage_long
-                && o.kind(now.at, self.config.thresholds.long_outage_min) == OutageKind::Long
-            {
-                ev.push(EventKind::OutageBecameLong { id: o.id });
-            }
+        if let Some(o) = &self.outage
+            && !self.outage_long
+            && o.kind(now.at, self.config.thresholds.long_outage_min) == OutageKind::Long
+        {
+            ev.push(EventKind::OutageBecameLong { id: o.id });
         }
         let long_now = self.long_wait_services(now);
         for s in long_now.difference(&self.long_wait) {

@@ -153,10 +153,10 @@ fn run_day(ops: &[Op]) {
                     hall, before,
                     "a refused command changed the hall: {refusal}"
                 );
-                if let Command::IssueTicket { .. } = &cmd {
-                    if matches!(phase, DayPhase::TicketsEnded | DayPhase::Closed) {
-                        assert_eq!(refusal.code, "tickets_ended");
-                    }
+                if let Command::IssueTicket { .. } = &cmd
+                    && matches!(phase, DayPhase::TicketsEnded | DayPhase::Closed)
+                {
+                    assert_eq!(refusal.code, "tickets_ended");
                 }
             }
         }

@@ -1,0 +1,2 @@
+pub mod gpio;
+pub mod printer;

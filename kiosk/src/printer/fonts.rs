@@ -217,9 +217,16 @@ const ASCENT: f32 = 0.88;
 const INK_THRESHOLD: f32 = 0.35;
 
 impl Face {
+    /// ab_glyph scales by the font's ascent-to-descent height; tickets are laid out in em sizes
+    /// (the size of an ideograph), which differ by half in CJK fonts.
+    fn scale(&self, px: f32) -> PxScale {
+        let em = self.font.units_per_em().unwrap_or(1000.0);
+        PxScale::from(px * self.font.height_unscaled() / em)
+    }
+
     /// Width in dots of `text` at `px` dots per em.
     pub fn measure(&self, text: &str, px: f32) -> f32 {
-        let sf = self.font.as_scaled(PxScale::from(px));
+        let sf = self.font.as_scaled(self.scale(px));
         let mut w = 0.0;
         let mut prev = None;
         for c in text.chars() {
@@ -244,7 +251,7 @@ impl Face {
     /// Draws `text` with the top of its line at `top`; returns the width drawn.
     /// `ink == false` draws paper (for white text on a black band).
     pub fn draw(&self, r: &mut Raster, text: &str, x: f32, top: f32, px: f32, ink: bool) -> f32 {
-        let sf = self.font.as_scaled(PxScale::from(px));
+        let sf = self.font.as_scaled(self.scale(px));
         let baseline = top + px * ASCENT;
         let mut caret = x;
         let mut prev = None;
@@ -254,7 +261,7 @@ impl Face {
             if let Some(p) = prev {
                 caret += sf.kern(p, id);
             }
-            let glyph = id.with_scale_and_position(PxScale::from(px), point(caret, baseline));
+            let glyph = id.with_scale_and_position(self.scale(px), point(caret, baseline));
             if let Some(outline) = self.font.outline_glyph(glyph) {
                 let b = outline.px_bounds();
                 outline.draw(|gx, gy, cov| {

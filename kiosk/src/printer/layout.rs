@@ -33,16 +33,16 @@ impl Metrics {
         let t = k.max(0.92);
         Metrics {
             margin: (16.0 * k).round(),
-            hall: 32.0 * t,
-            greeting: 24.0 * t,
-            service: 44.0 * t,
-            number_max: 180.0 * k,
-            label: 26.0 * t,
-            value: 30.0 * t,
-            ahead: 52.0 * t,
-            body: 25.0 * t,
+            hall: 30.0 * t,
+            greeting: 23.0 * t,
+            service: 40.0 * t,
+            number_max: 170.0 * k.max(0.8),
+            label: 24.0 * t,
+            value: 28.0 * t,
+            ahead: 44.0 * t,
+            body: 24.0 * t,
             qr_module: if w >= 512 { 6 } else { 5 },
-            gap: 14.0 * t,
+            gap: 16.0 * t,
         }
     }
 }
@@ -128,21 +128,26 @@ impl Pen {
         }
     }
 
-    /// Wrapped lines from the left margin; continuation lines start at `indent`.
+    /// Wrapped lines from the left margin. With an `indent`, `first` (a bullet) hangs left of it
+    /// and the text's lines all start at the indent; without, `first` simply leads the paragraph.
     fn left(&mut self, face: &Face, first: &str, text: &str, px: f32, indent: f32) {
-        let first_w = if first.is_empty() {
-            0.0
-        } else {
-            face.measure(first, px)
-        };
-        let lines = face.wrap(text, px, self.inner() - indent.max(first_w));
-        for (i, l) in lines.iter().enumerate() {
-            if i == 0 && !first.is_empty() {
+        if indent <= 0.0 {
+            for l in face.wrap(&format!("{first}{text}"), px, self.inner()) {
+                face.draw(&mut self.r, &l, self.margin, self.y, px, true);
+                self.y += px * 1.5;
+            }
+            return;
+        }
+        for (i, l) in face
+            .wrap(text, px, self.inner() - indent)
+            .iter()
+            .enumerate()
+        {
+            if i == 0 {
                 face.draw(&mut self.r, first, self.margin, self.y, px, true);
             }
-            let x = self.margin + if i == 0 { first_w.max(indent) } else { indent };
-            face.draw(&mut self.r, l, x, self.y, px, true);
-            self.y += px * 1.35;
+            face.draw(&mut self.r, l, self.margin + indent, self.y, px, true);
+            self.y += px * 1.5;
         }
     }
 
@@ -155,7 +160,7 @@ impl Pen {
             let top = self.y + (tallest - px) * 0.88;
             x += face.draw(&mut self.r, text, x, top, *px, true);
         }
-        self.y += tallest * 1.3;
+        self.y += tallest * 1.45;
     }
 
     fn rule(&mut self, thickness: u32) {
@@ -234,13 +239,13 @@ pub fn render_ticket_with(
         y: m.gap,
     };
 
-    p.centered(bold, &t.hall_name, m.hall, 1.3);
-    p.centered(reg, l.greeting, m.greeting, 1.3);
+    p.centered(bold, &t.hall_name, m.hall, 1.4);
+    p.centered(reg, l.greeting, m.greeting, 1.4);
     p.space(m.gap * 0.5);
     p.rule(3);
     p.space(m.gap);
 
-    p.centered(bold, &t.service_name, m.service, 1.25);
+    p.centered(bold, &t.service_name, m.service, 1.35);
 
     if t.priority {
         // White on black: seen at a glance by the customer and by the clerk.
@@ -265,7 +270,7 @@ pub fn render_ticket_with(
     }
 
     p.space(m.gap * 0.5);
-    p.centered(reg, l.your_number, m.label, 1.2);
+    p.centered(reg, l.your_number, m.label, 1.3);
     // As large as the paper allows, for a number read at arm's length.
     let max_w = p.inner() - 8.0;
     let w_at_max = bold.measure(&t.number, m.number_max);
@@ -274,8 +279,6 @@ pub fn render_ticket_with(
     } else {
         m.number_max
     };
-    // Digits stand lower in their em box than ideographs: pull the number up to its label.
-    p.y -= number_px * 0.08;
     let number_top = p.y;
     let w = bold.measure(&t.number, number_px);
     bold.draw(
@@ -286,7 +289,7 @@ pub fn render_ticket_with(
         number_px,
         true,
     );
-    p.y = number_top + number_px * 0.98;
+    p.y = number_top + number_px * 0.96;
     p.space(m.gap);
     p.rule(2);
     p.space(m.gap);
@@ -329,8 +332,7 @@ pub fn render_ticket_with(
     }
     if let Some(rem) = t.reminder.as_deref().filter(|r| !r.trim().is_empty()) {
         p.space(m.gap * 0.5);
-        let indent = 0.0;
-        p.left(bold, l.reminder, rem, m.body, indent);
+        p.left(bold, l.reminder, rem, m.body, 0.0);
     }
 
     p.space(m.gap);

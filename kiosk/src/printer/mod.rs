@@ -138,7 +138,7 @@ pub fn render_ticket(t: &TicketPrint, width_dots: u32) -> Result<Raster, PrintEr
 }
 
 pub(crate) fn check_width(w: u32) -> Result<(), PrintError> {
-    if (128..=1024).contains(&w) && w % 8 == 0 {
+    if (128..=1024).contains(&w) && w.is_multiple_of(8) {
         Ok(())
     } else {
         Err(PrintError::Width(w))

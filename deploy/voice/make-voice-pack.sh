@@ -12,7 +12,7 @@ set -euo pipefail
 out=${1:?usage: make-voice-pack.sh OUT_DIR}
 rate=${RATE:-22050}
 # Slower than espeak-ng's default: a hall is noisy and people listen for one number.
-zh_speed=${ZH_SPEED:-135}
+zh_speed=${ZH_SPEED:-150}
 en_speed=${EN_SPEED:-145}
 
 for tool in espeak-ng sox; do

@@ -207,3 +207,84 @@ fn announce_refuses_what_it_cannot_say() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("make-voice-pack.sh"), "{err}");
 }
+
+/// The pitch of each voiced 40 ms frame (10 ms apart), by autocorrelation over 70–400 Hz.
+fn pitch_track(samples: &[i16], rate: u32) -> Vec<f64> {
+    let frame = (rate / 25) as usize;
+    let hop = (rate / 100) as usize;
+    let (min_lag, max_lag) = ((rate / 400) as usize, (rate / 70) as usize);
+    let x: Vec<f64> = samples.iter().map(|s| f64::from(*s) / 32768.0).collect();
+    let mut track = Vec::new();
+    let mut start = 0;
+    while start + frame + max_lag <= x.len() {
+        let w = &x[start..start + frame];
+        let energy: f64 = w.iter().map(|v| v * v).sum();
+        if (energy / frame as f64).sqrt() > 0.05 {
+            let mut best = (0.0, 0);
+            for lag in min_lag..=max_lag {
+                let shifted = &x[start + lag..start + lag + frame];
+                let dot: f64 = w.iter().zip(shifted).map(|(a, b)| a * b).sum();
+                let e2: f64 = shifted.iter().map(|v| v * v).sum();
+                let r = dot / (energy * e2).sqrt().max(1e-12);
+                if r > best.0 {
+                    best = (r, lag);
+                }
+            }
+            if best.0 > 0.7 {
+                track.push(f64::from(rate) / best.1 as f64);
+            }
+        }
+        start += hop;
+    }
+    track
+}
+
+/// Semitones from `a` to `b`.
+fn semitones(a: f64, b: f64) -> f64 {
+    12.0 * (b / a).log2()
+}
+
+/// (start, end, lowest, highest) pitch of the voiced part; start and end average three frames.
+fn contour(samples: &[i16], rate: u32) -> (f64, f64, f64, f64) {
+    let t = pitch_track(samples, rate);
+    assert!(t.len() >= 5, "too little voiced sound ({} frames)", t.len());
+    let mean = |s: &[f64]| s.iter().sum::<f64>() / s.len() as f64;
+    let low = t.iter().cloned().fold(f64::MAX, f64::min);
+    let high = t.iter().cloned().fold(0.0, f64::max);
+    (mean(&t[..3]), mean(&t[t.len() - 3..]), low, high)
+}
+
+#[test]
+fn mandarin_clips_carry_their_tones() {
+    let Some(pack) = default_pack() else { return };
+    // Single syllables: tone 1 stays level, tone 2 rises, tone 4 falls. A synthesiser that read the
+    // pinyin as English letters or words would not follow these contours.
+    let cases = [
+        (ClipId::ZhDigit(1), 1),
+        (ClipId::ZhDigit(3), 1),
+        (ClipId::ZhDigit(7), 1),
+        (ClipId::ZhDigit(8), 1),
+        (ClipId::ZhDigit(0), 2),
+        (ClipId::ZhTen, 2),
+        (ClipId::ZhDigit(2), 4),
+        (ClipId::ZhDigit(4), 4),
+        (ClipId::ZhDigit(6), 4),
+        (ClipId::ZhHao, 4),
+        (ClipId::ZhTo, 4),
+    ];
+    for (id, tone) in cases {
+        let (start, end, low, high) = contour(pack.clip(id).unwrap(), pack.sample_rate());
+        let shape = format!(
+            "{id} (tone {tone}): {start:.0} Hz -> {end:.0} Hz, range {low:.0}-{high:.0} Hz"
+        );
+        eprintln!("{shape}");
+        match tone {
+            1 => assert!(semitones(low, high) < 1.5, "{shape}: not level"),
+            2 => assert!(
+                semitones(start, end) > 1.0 && semitones(end, high) < 0.5,
+                "{shape}: does not rise"
+            ),
+            _ => assert!(semitones(end, high) > 2.0, "{shape}: does not fall"),
+        }
+    }
+}

@@ -1,1 +1,3 @@
+//! The hall's durable store (SQLite).
 
+pub mod backup;

@@ -4,6 +4,7 @@
 //! The engine's state is materialised in tables (tickets, counters, outage, long waits) and every
 //! change is also appended to `events`, the history that reports and supervision read.
 
+pub mod backup;
 mod rows;
 pub mod schema;
 pub mod writer;

@@ -34,6 +34,27 @@ enum Cmd {
     Retention(DataDirArg),
     /// Print a sample ticket: the installer's first check of the printer.
     PrintTest(PrintTest),
+    /// Copy the hall database while the hub runs (SQLite's online backup), then thin old copies out.
+    Backup {
+        #[command(flatten)]
+        data: DataDirArg,
+        /// Folder that keeps the backups.
+        #[arg(long, default_value = "/var/lib/hallq/backups")]
+        to: PathBuf,
+        /// Daily backups kept.
+        #[arg(long, default_value_t = 14)]
+        keep_daily: usize,
+        /// Weekly backups kept beyond the daily ones.
+        #[arg(long, default_value_t = 8)]
+        keep_weekly: usize,
+    },
+    /// Put a backup in place of the hall database (stop the hub first); the old file is kept aside.
+    Restore {
+        /// The backup file to restore.
+        file: PathBuf,
+        #[command(flatten)]
+        data: DataDirArg,
+    },
 }
 
 #[derive(clap::Args, Debug)]
@@ -127,6 +148,13 @@ fn main() -> anyhow::Result<()> {
         Cmd::Device(DeviceCmd::List { data }) => cli::device_list(&dir(&data), out),
         Cmd::Retention(data) => cli::retention(&dir(&data), out).map(|_| ()),
         Cmd::PrintTest(a) => print_test(a),
+        Cmd::Backup {
+            data,
+            to,
+            keep_daily,
+            keep_weekly,
+        } => hallq_kiosk::admin_backup::backup_cmd(&dir(&data), &to, keep_daily, keep_weekly),
+        Cmd::Restore { file, data } => hallq_kiosk::admin_backup::restore_cmd(&file, &dir(&data)),
     }
 }
 

@@ -664,7 +664,7 @@ mod tests {
             a.enqueue(&call(i, &format!("A{i:03}"), 1), t0());
         }
         // Bounded wait for the thread to handle the three calls.
-        for _ in 0..400 {
+        for _ in 0..2000 {
             if a.history().len() == 3 {
                 break;
             }
@@ -711,5 +711,11 @@ mod tests {
         a.enqueue(&call(1, "A001", 1), chrono::Utc::now());
         let stats = a.shutdown();
         assert_eq!((stats.unspeakable, stats.spoken), (1, 0));
+    }
+
+    #[test]
+    fn the_board_can_share_the_announcer_between_threads() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<Announcer>();
     }
 }

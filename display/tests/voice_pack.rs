@@ -166,6 +166,46 @@ fn announce_writes_the_call_as_a_wav_file() {
 }
 
 #[test]
+fn announce_can_write_to_standard_output() {
+    let Some(dir) = default_pack_dir() else {
+        return;
+    };
+    let out = Command::new(env!("CARGO_BIN_EXE_hallq-display"))
+        .args([
+            "announce",
+            "--number",
+            "A7",
+            "--counter",
+            "10",
+            "--wav",
+            "-",
+        ])
+        .arg("--pack")
+        .arg(dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let reader = hound::WavReader::new(std::io::Cursor::new(out.stdout)).unwrap();
+    let pack = VoicePack::load(dir).unwrap();
+    let clips = [
+        ClipId::Chime,
+        ClipId::ZhPlease,
+        ClipId::Letter('A'),
+        ClipId::ZhDigit(7),
+        ClipId::ZhHao,
+        ClipId::ZhTo,
+        ClipId::ZhTen,
+        ClipId::ZhHao,
+        ClipId::ZhWindow,
+        ClipId::ZhHandle,
+    ];
+    assert_eq!(
+        reader.duration() as usize,
+        rendered_len(&pack, &clips).unwrap()
+    );
+}
+
+#[test]
 fn announce_refuses_what_it_cannot_say() {
     let Some(dir) = default_pack_dir() else {
         return;

@@ -3,7 +3,7 @@
 //! ALSA (or written to a WAV file).
 //!
 //! - [`clip`]: the names of the clips a voice pack holds.
-//! - [`sequence`]: which clips say a call (pure, no audio).
+//! - [`mod@sequence`]: which clips say a call (pure, no audio).
 //! - [`pack`]: loading a voice pack folder (`manifest.toml` + mono 16-bit WAV files).
 //! - [`wav`]: joining clips into one announcement, volume, and the WAV writer.
 //! - [`sink`]: where the sound goes (`aplay`, or a recording sink for tests).

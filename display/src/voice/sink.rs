@@ -4,10 +4,10 @@
 //! and a missing or broken sound device is an exit status we report rather than a crash.
 //! [`RecordingSink`] is the test implementation: it records what was played on a [`SimClock`].
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use hallq_shared::protocol::Timestamp;
 
@@ -31,7 +31,12 @@ pub trait AudioSink: Send {
 pub struct AplaySink {
     program: String,
     device: Option<String>,
+    grace: Duration,
 }
+
+/// How much longer than the sound itself a player may take before it is taken for hung and stopped
+/// (a device held by another program must not stall the queue for good).
+pub const PLAYER_GRACE: Duration = Duration::from_secs(3);
 
 impl AplaySink {
     /// `device` is an ALSA PCM name; `None` uses ALSA's default.
@@ -39,6 +44,7 @@ impl AplaySink {
         AplaySink {
             program: "aplay".into(),
             device,
+            grace: PLAYER_GRACE,
         }
     }
 
@@ -47,7 +53,14 @@ impl AplaySink {
         AplaySink {
             program: program.into(),
             device,
+            grace: PLAYER_GRACE,
         }
+    }
+
+    /// Changes [`PLAYER_GRACE`].
+    pub fn with_grace(mut self, grace: Duration) -> AplaySink {
+        self.grace = grace;
+        self
     }
 
     /// The arguments given to the player for `sample_rate`.
@@ -88,14 +101,55 @@ impl AudioSink for AplaySink {
         for s in samples {
             bytes.extend_from_slice(&s.to_le_bytes());
         }
-        // A player that cannot open the device exits at once and the write fails with a broken pipe;
-        // its exit status and message below say why, so the write error itself adds nothing.
-        if let Some(mut stdin) = child.stdin.take() {
-            let _ = stdin.write_all(&bytes);
+        // The samples go in from another thread so a player that stops reading cannot block us past
+        // the deadline. A player that cannot open the device exits at once and the write fails with a
+        // broken pipe; its exit status and message say why, so the write error itself adds nothing.
+        let writer = child.stdin.take().map(|mut stdin| {
+            std::thread::spawn(move || {
+                let _ = stdin.write_all(&bytes);
+            })
+        });
+        let sound =
+            Duration::from_micros(samples.len() as u64 * 1_000_000 / u64::from(sample_rate.max(1)));
+        let deadline = Instant::now() + sound + self.grace;
+        let status = loop {
+            match child.try_wait() {
+                Ok(Some(status)) => break status,
+                Ok(None) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(10))
+                }
+                Ok(None) => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    if let Some(w) = writer {
+                        let _ = w.join();
+                    }
+                    return Err(SinkError::Unavailable(format!(
+                        "{} did not finish playing {:.1} s of sound in time and was stopped",
+                        self.program,
+                        sound.as_secs_f64()
+                    )));
+                }
+                Err(e) => {
+                    return Err(SinkError::Unavailable(format!(
+                        "{} did not finish: {e}",
+                        self.program
+                    )));
+                }
+            }
+        };
+        if let Some(w) = writer {
+            let _ = w.join();
         }
-        let out = child
-            .wait_with_output()
-            .map_err(|e| SinkError::Unavailable(format!("{} did not finish: {e}", self.program)))?;
+        let mut stderr = String::new();
+        if let Some(mut e) = child.stderr.take() {
+            let _ = e.read_to_string(&mut stderr);
+        }
+        let out = std::process::Output {
+            status,
+            stdout: Vec::new(),
+            stderr: stderr.into_bytes(),
+        };
         if out.status.success() {
             Ok(())
         } else {
@@ -230,5 +284,20 @@ mod tests {
         let mut sink = AplaySink::with_program(script.display().to_string(), None);
         let err = sink.play(&vec![0; 200_000], 8000).unwrap_err();
         assert!(err.to_string().contains("audio open error"), "{err}");
+    }
+
+    #[test]
+    fn a_hung_player_is_stopped_so_the_queue_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join("hung.sh");
+        // Reads nothing and never ends, like a player waiting for a device held by someone else.
+        std::fs::write(&script, "#!/bin/sh\nexec sleep 30\n").unwrap();
+        std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        let mut sink = AplaySink::with_program(script.display().to_string(), None)
+            .with_grace(Duration::from_millis(200));
+        // 80 kB: more than a pipe holds, so the writer blocks too.
+        let err = sink.play(&vec![0; 40_000], 48_000).unwrap_err();
+        assert!(err.to_string().contains("was stopped"), "{err}");
     }
 }

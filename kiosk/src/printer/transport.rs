@@ -572,9 +572,9 @@ impl<L: Link> EscPosPrinter<L> {
                 addr: self.addr.clone(),
                 after,
             }),
-            Err(source) => Err(PrintError::Io {
+            Err(error) => Err(PrintError::Io {
                 addr: self.addr.clone(),
-                source,
+                error,
             }),
         }
     }
@@ -599,9 +599,9 @@ impl<L: Link> TicketPrinter for EscPosPrinter<L> {
     fn print(&mut self, ticket: &TicketPrint) -> Result<(), PrintError> {
         // Render first: a font problem must not leave the printer half-fed.
         let raster = render_ticket(ticket, self.width)?;
-        let job = encode_ticket(&raster, Vec::new()).map_err(|source| PrintError::Io {
+        let job = encode_ticket(&raster, Vec::new()).map_err(|error| PrintError::Io {
             addr: self.addr.clone(),
-            source,
+            error,
         })?;
         if self.status != StatusPolicy::Off {
             let health = self.health();
@@ -630,9 +630,9 @@ pub fn open_addr(
 ) -> Result<Box<dyn TicketPrinter>, PrintError> {
     check_width(width)?;
     let name = addr.to_string();
-    let io_err = |source| PrintError::Io {
+    let io_err = |error| PrintError::Io {
         addr: name.clone(),
-        source,
+        error,
     };
     Ok(match addr {
         PrinterAddr::Usb { path, status } => {

@@ -300,10 +300,16 @@ impl DeviceLink {
     }
 
     fn drop_on_error<T>(&mut self, r: io::Result<T>) -> io::Result<T> {
-        if r.as_ref()
-            .is_err_and(|e| e.kind() != io::ErrorKind::TimedOut)
-        {
-            self.fd = None;
+        match &r {
+            Err(e) if e.kind() == io::ErrorKind::TimedOut => {
+                // Bytes still queued in the driver would reach the printer later, in the middle
+                // of whatever comes next: throw them away.
+                if let (Some(fd), Some(_)) = (&self.fd, self.serial) {
+                    let _ = termios::tcflush(fd, termios::QueueSelector::OFlush);
+                }
+            }
+            Err(_) => self.fd = None,
+            Ok(_) => {}
         }
         r
     }

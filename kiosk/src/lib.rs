@@ -1,4 +1,4 @@
-//! `hallq-kiosk` as a library: the hall hub (`hub`), used by the binary and by tests and benches.
+//! The hub and kiosk as a library, so tests, benchmarks and the binary share one code base.
 
 pub mod admin_backup;
 pub mod gpio;

@@ -168,12 +168,10 @@ fn print_test(a: PrintTest) -> anyhow::Result<()> {
     use hallq_kiosk::printer::{self, PrinterHealth, TicketPrint};
 
     let ticket = TicketPrint::sample();
-    let mut p = printer::open(&a.printer, a.width)?;
-    let health = p.health();
-    println!("printer {}: {health:?}", a.printer);
+    // Drawing first: a missing font is reported before anything reaches the printer.
+    let raster = printer::render_ticket(&ticket, a.width)?;
     if let Some(out) = &a.png {
-        // The picture goes the same way as the printer's bytes: render, encode, decode.
-        let raster = printer::render_ticket(&ticket, a.width)?;
+        // The picture goes the same way as the printer's bytes: encode, then decode.
         let bytes = printer::encode_ticket(&raster, Vec::new())?;
         let decoded = printer::decode_tickets(&bytes)?;
         let first = decoded
@@ -191,6 +189,9 @@ fn print_test(a: PrintTest) -> anyhow::Result<()> {
             first.height()
         );
     }
+    let mut p = printer::open(&a.printer, a.width)?;
+    let health = p.health();
+    println!("printer {}: {health:?}", a.printer);
     p.print(&ticket)
         .with_context(|| format!("printing the test ticket on {}", a.printer))?;
     if health == PrinterHealth::NoAnswer {

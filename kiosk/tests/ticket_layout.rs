@@ -93,6 +93,19 @@ fn the_number_is_big_centred_and_nothing_else_moves() {
 }
 
 #[test]
+fn every_supported_width_renders_inside_the_paper() {
+    for width in (128..=1024).step_by(64) {
+        let r = printed(&TicketPrint::sample(), width);
+        assert_eq!(r.width(), width);
+        assert!(r.ink_count() > 0);
+    }
+    assert!(matches!(
+        render_ticket(&TicketPrint::sample(), 380),
+        Err(printer::PrintError::Width(380))
+    ));
+}
+
+#[test]
 fn a_long_number_still_fits() {
     let t = TicketPrint {
         number: "A10000".into(),

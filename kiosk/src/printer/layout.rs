@@ -182,8 +182,9 @@ fn fill(r: &mut Raster, x: i32, y: i32, w: u32, h: u32) {
         .draw(r);
 }
 
-/// The QR code as dots, `module` dots per module, with the quiet zone the standard asks for.
-fn qr_raster(url: &str, module: u32) -> Result<Raster, PrintError> {
+/// The QR code as dots, up to `module` dots per module and at most `max_side` dots wide, with the
+/// quiet zone the standard asks for.
+fn qr_raster(url: &str, module: u32, max_side: u32) -> Result<Raster, PrintError> {
     let code = QrCode::with_error_correction_level(url.as_bytes(), EcLevel::M).map_err(|e| {
         PrintError::Qr {
             url: url.to_string(),
@@ -192,6 +193,14 @@ fn qr_raster(url: &str, module: u32) -> Result<Raster, PrintError> {
     })?;
     let n = code.width() as u32;
     let quiet = 4;
+    let module = module.min(max_side / (n + 2 * quiet));
+    if module < 2 {
+        // One-dot modules blur on thermal paper: better no ticket than one whose code fails.
+        return Err(PrintError::Qr {
+            url: url.to_string(),
+            reason: format!("a {n}-module code does not fit {max_side} dots at 2 dots a module"),
+        });
+    }
     let side = (n + 2 * quiet) * module;
     let mut r = Raster::new(side, side);
     for (i, c) in code.to_colors().iter().enumerate() {
@@ -339,7 +348,7 @@ pub fn render_ticket_with(
     p.rule(2);
     p.space(m.gap * 0.5);
 
-    let qr = qr_raster(&t.status_url, m.qr_module)?;
+    let qr = qr_raster(&t.status_url, m.qr_module, width_dots)?;
     let qr_top = p.y.round() as u32;
     if width_dots >= 512 {
         // Side by side on wide paper: the code left, what it is for on the right.
@@ -390,11 +399,14 @@ mod tests {
 
     #[test]
     fn qr_code_has_quiet_zone_and_finder_patterns() {
-        let r = qr_raster("http://192.168.1.10:8080/t/A007", 5).unwrap();
+        let r = qr_raster("http://192.168.1.10:8080/t/A007", 5, 576).unwrap();
         assert_eq!(r.width(), r.height());
         // Quiet zone is paper; the top-left finder starts right after it.
         assert_eq!(r.ink_in(0, 0, r.width(), 20), 0);
         assert!(r.get(20, 20));
         assert!(r.get(20 + 6 * 5 + 2, 20 + 6 * 5 + 2));
+        // On narrow paper the modules shrink to fit.
+        let narrow = qr_raster("http://192.168.1.10:8080/t/A007", 5, 128).unwrap();
+        assert!(narrow.width() <= 128);
     }
 }

@@ -105,12 +105,8 @@ pub enum PrintError {
     NoFont(String),
     #[error("QR code for {url:?}: {reason}")]
     Qr { url: String, reason: String },
-    #[error("printer {addr}: {source}")]
-    Io {
-        addr: String,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error("printer {addr}: {error}")]
+    Io { addr: String, error: std::io::Error },
     #[error("printer {addr} did not take the ticket within {after:?}")]
     Timeout { addr: String, after: Duration },
     #[error("printer {addr} is not ready: {health:?}")]

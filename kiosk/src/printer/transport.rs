@@ -300,10 +300,16 @@ impl DeviceLink {
     }
 
     fn drop_on_error<T>(&mut self, r: io::Result<T>) -> io::Result<T> {
-        if r.as_ref()
-            .is_err_and(|e| e.kind() != io::ErrorKind::TimedOut)
-        {
-            self.fd = None;
+        match &r {
+            Err(e) if e.kind() == io::ErrorKind::TimedOut => {
+                // Bytes still queued in the driver would reach the printer later, in the middle
+                // of whatever comes next: throw them away.
+                if let (Some(fd), Some(_)) = (&self.fd, self.serial) {
+                    let _ = termios::tcflush(fd, termios::QueueSelector::OFlush);
+                }
+            }
+            Err(_) => self.fd = None,
+            Ok(_) => {}
         }
         r
     }
@@ -572,9 +578,9 @@ impl<L: Link> EscPosPrinter<L> {
                 addr: self.addr.clone(),
                 after,
             }),
-            Err(source) => Err(PrintError::Io {
+            Err(error) => Err(PrintError::Io {
                 addr: self.addr.clone(),
-                source,
+                error,
             }),
         }
     }
@@ -599,9 +605,9 @@ impl<L: Link> TicketPrinter for EscPosPrinter<L> {
     fn print(&mut self, ticket: &TicketPrint) -> Result<(), PrintError> {
         // Render first: a font problem must not leave the printer half-fed.
         let raster = render_ticket(ticket, self.width)?;
-        let job = encode_ticket(&raster, Vec::new()).map_err(|source| PrintError::Io {
+        let job = encode_ticket(&raster, Vec::new()).map_err(|error| PrintError::Io {
             addr: self.addr.clone(),
-            source,
+            error,
         })?;
         if self.status != StatusPolicy::Off {
             let health = self.health();
@@ -630,9 +636,9 @@ pub fn open_addr(
 ) -> Result<Box<dyn TicketPrinter>, PrintError> {
     check_width(width)?;
     let name = addr.to_string();
-    let io_err = |source| PrintError::Io {
+    let io_err = |error| PrintError::Io {
         addr: name.clone(),
-        source,
+        error,
     };
     Ok(match addr {
         PrinterAddr::Usb { path, status } => {

@@ -41,6 +41,30 @@ common_block() { sed -n '/^# --- common/,/^# --- end common/p' "$1"; }
 check "postinst common block identical" \
     cmp -s <(common_block "$here/debian/hub/postinst") <(common_block "$here/debian/board/postinst")
 
+step "1b. the setup script's file edits"
+edits=$(mktemp -d)
+cp "$here/etc/hall.toml" "$here/etc/board.env" "$edits/"
+# The helper functions of hallq-setup, without its main part.
+sed -n '/^# set_env FILE/,/^systemd_up()/p' "$here/hallq-setup" >"$edits/fns.sh"
+edit_check() {
+    # shellcheck disable=SC1091
+    . "$edits/fns.sh"
+    local name='武汉"光谷"营业厅 \ 一号' token='ab/c+d=\e'
+    toml_set "$edits/hall.toml" hall.name zh "$name"
+    toml_set "$edits/hall.toml" hall time_zone Asia/Urumqi
+    set_env "$edits/board.env" HALLQ_TOKEN "$token"
+    set_env "$edits/board.env" HALLQ_BOARD_ARGS "--counter 3"
+    [ "$(toml_get "$edits/hall.toml" hall.name zh)" = "$name" ] &&
+        [ "$(toml_get "$edits/hall.toml" hall time_zone)" = Asia/Urumqi ] &&
+        [ "$(toml_get "$edits/hall.toml" hall.name en)" = "Chutian Video Network, Yingshan Service Hall" ] &&
+        [ "$(get_env "$edits/board.env" HALLQ_TOKEN)" = "$token" ] &&
+        [ "$(get_env "$edits/board.env" HALLQ_BOARD_ARGS)" = "--counter 3" ] &&
+        [ "$(diff "$here/etc/hall.toml" "$edits/hall.toml" | grep -c '^>')" = 2 ] &&
+        grep -qx 'zh = "武汉\\"光谷\\"营业厅 \\\\ 一号"' "$edits/hall.toml"
+}
+check "hall.toml and .env edits round-trip and touch only their lines" edit_check
+rm -rf "$edits"
+
 step "2. default configuration"
 check "deploy/etc/hall.toml parses and is the demo hall" \
     cargo test -q --locked -p hallq-tests --test deploy_config

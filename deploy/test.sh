@@ -10,7 +10,8 @@
 #   5. they install into a scratch root with dpkg --root (maintainer scripts run chrootless with
 #      DPKG_ROOT) and the result is checked: files, the hallq user and its groups, directory owners
 #      and modes, token files 0600, enabled units; systemd-analyze verify --root on the installed
-#      units (which also checks the ExecStart binaries are there); a second configure changes
+#      units (which also checks the ExecStart binaries are there), systemd-analyze security scores
+#      under a threshold; a second configure changes
 #      nothing; reinstall (upgrade path) works; purge removes the units and keeps the data.
 # Needs: shellcheck, systemd (systemd-analyze), dpkg-dev, passwd, cargo-deb (see build-deb.sh).
 set -euo pipefail
@@ -139,6 +140,12 @@ check "board left to hallq-setup" test ! -e "$root/etc/systemd/system/multi-user
 check "systemd-analyze verify --root on the installed units" \
     systemd-analyze verify --root="$root" hallq-hub.service hallq-kiosk.service hallq-board.service \
     hallq-backup.service hallq-backup.timer hallq-retention.service hallq-retention.timer
+# systemd's own exposure score (0 = locked down, 10 = none): the hub and the jobs must stay below 2.0,
+# the screens (which need devices and the network) below 2.5.
+for u in hallq-hub:20 hallq-backup:20 hallq-retention:20 hallq-kiosk:25 hallq-board:25; do
+    check "systemd-analyze security ${u%%:*} <= ${u##*:}/10" \
+        systemd-analyze security --offline=yes --root="$root" --threshold="${u##*:}" --no-pager "${u%%:*}.service"
+done
 
 snapshot() { cat "$root/etc/passwd" "$root/etc/group"; find "$root/etc/systemd" "$root/var/lib/hallq" | sort; }
 before=$(snapshot)

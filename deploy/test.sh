@@ -10,7 +10,8 @@
 #   5. they install into a scratch root with dpkg --root (maintainer scripts run chrootless with
 #      DPKG_ROOT) and the result is checked: files, the hallq user and its groups, directory owners
 #      and modes, token files 0600, enabled units; systemd-analyze verify --root on the installed
-#      units (which also checks the ExecStart binaries are there); a second configure changes
+#      units (which also checks the ExecStart binaries are there), systemd-analyze security scores
+#      under a threshold; a second configure changes
 #      nothing; reinstall (upgrade path) works; purge removes the units and keeps the data.
 # Needs: shellcheck, systemd (systemd-analyze), dpkg-dev, passwd, cargo-deb (see build-deb.sh).
 set -euo pipefail
@@ -40,6 +41,30 @@ check "shellcheck maintainer scripts (POSIX sh)" shellcheck -s sh "${maint[@]}"
 common_block() { sed -n '/^# --- common/,/^# --- end common/p' "$1"; }
 check "postinst common block identical" \
     cmp -s <(common_block "$here/debian/hub/postinst") <(common_block "$here/debian/board/postinst")
+
+step "1b. the setup script's file edits"
+edits=$(mktemp -d)
+cp "$here/etc/hall.toml" "$here/etc/board.env" "$edits/"
+# The helper functions of hallq-setup, without its main part.
+sed -n '/^# set_env FILE/,/^systemd_up()/p' "$here/hallq-setup" >"$edits/fns.sh"
+edit_check() {
+    # shellcheck disable=SC1091
+    . "$edits/fns.sh"
+    local name='武汉"光谷"营业厅 \ 一号' token='ab/c+d=\e'
+    toml_set "$edits/hall.toml" hall.name zh "$name"
+    toml_set "$edits/hall.toml" hall time_zone Asia/Urumqi
+    set_env "$edits/board.env" HALLQ_TOKEN "$token"
+    set_env "$edits/board.env" HALLQ_BOARD_ARGS "--counter 3"
+    [ "$(toml_get "$edits/hall.toml" hall.name zh)" = "$name" ] &&
+        [ "$(toml_get "$edits/hall.toml" hall time_zone)" = Asia/Urumqi ] &&
+        [ "$(toml_get "$edits/hall.toml" hall.name en)" = "Chutian Video Network, Yingshan Service Hall" ] &&
+        [ "$(get_env "$edits/board.env" HALLQ_TOKEN)" = "$token" ] &&
+        [ "$(get_env "$edits/board.env" HALLQ_BOARD_ARGS)" = "--counter 3" ] &&
+        [ "$(diff "$here/etc/hall.toml" "$edits/hall.toml" | grep -c '^>')" = 2 ] &&
+        grep -qx 'zh = "武汉\\"光谷\\"营业厅 \\\\ 一号"' "$edits/hall.toml"
+}
+check "hall.toml and .env edits round-trip and touch only their lines" edit_check
+rm -rf "$edits"
 
 step "2. default configuration"
 check "deploy/etc/hall.toml parses and is the demo hall" \
@@ -115,6 +140,12 @@ check "board left to hallq-setup" test ! -e "$root/etc/systemd/system/multi-user
 check "systemd-analyze verify --root on the installed units" \
     systemd-analyze verify --root="$root" hallq-hub.service hallq-kiosk.service hallq-board.service \
     hallq-backup.service hallq-backup.timer hallq-retention.service hallq-retention.timer
+# systemd's own exposure score (0 = locked down, 10 = none): the hub and the jobs must stay below 2.0,
+# the screens (which need devices and the network) below 2.5.
+for u in hallq-hub:20 hallq-backup:20 hallq-retention:20 hallq-kiosk:25 hallq-board:25; do
+    check "systemd-analyze security ${u%%:*} <= ${u##*:}/10" \
+        systemd-analyze security --offline=yes --root="$root" --threshold="${u##*:}" --no-pager "${u%%:*}.service"
+done
 
 snapshot() { cat "$root/etc/passwd" "$root/etc/group"; find "$root/etc/systemd" "$root/var/lib/hallq" | sort; }
 before=$(snapshot)

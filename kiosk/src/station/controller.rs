@@ -155,7 +155,7 @@ impl Controller {
                 while !me.inner.stop.load(Ordering::Relaxed) {
                     me.refresh();
                     let every = (60 / me.inner.timeouts.poll.as_secs().max(1)).max(1);
-                    if round % every == 0 {
+                    if round.is_multiple_of(every) {
                         me.check_printer();
                     }
                     round += 1;

@@ -33,13 +33,25 @@ fn font_dirs() -> Vec<PathBuf> {
     dirs
 }
 
-/// The first Chinese font file found, or why none was.
+/// A Chinese font file, the kiosk's preferred family first, or why none was found.
 pub fn find_chinese_font() -> Result<PathBuf, NoChineseFont> {
     let dirs = font_dirs();
+    let mut found = Vec::new();
     for dir in &dirs {
-        if let Some(found) = search(dir, 6) {
-            return Ok(found);
-        }
+        search(dir, 6, &mut found);
+    }
+    let rank = |p: &PathBuf| {
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().to_lowercase())
+            .unwrap_or_default();
+        CJK_FONTS
+            .iter()
+            .position(|f| name.contains(f))
+            .unwrap_or(usize::MAX)
+    };
+    if let Some(best) = found.iter().min_by_key(|p| rank(p)) {
+        return Ok(best.clone());
     }
     Err(NoChineseFont {
         searched: dirs
@@ -50,13 +62,16 @@ pub fn find_chinese_font() -> Result<PathBuf, NoChineseFont> {
     })
 }
 
-fn search(dir: &Path, depth: u32) -> Option<PathBuf> {
-    let entries = std::fs::read_dir(dir).ok()?;
-    let mut subdirs = Vec::new();
+fn search(dir: &Path, depth: u32, found: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for e in entries.flatten() {
         let path = e.path();
         if path.is_dir() {
-            subdirs.push(path);
+            if depth > 0 {
+                search(&path, depth - 1, found);
+            }
             continue;
         }
         let name = path
@@ -67,12 +82,7 @@ fn search(dir: &Path, depth: u32) -> Option<PathBuf> {
             .iter()
             .any(|ext| name.ends_with(ext));
         if is_font && CJK_FONTS.iter().any(|f| name.contains(f)) {
-            return Some(path);
+            found.push(path);
         }
     }
-    if depth == 0 {
-        return None;
-    }
-    subdirs.sort();
-    subdirs.into_iter().find_map(|d| search(&d, depth - 1))
 }

@@ -245,9 +245,8 @@ pub fn minutes(secs: u32) -> u32 {
 
 /// Keypad digits grouped as a customer reads them: `138 1234 5678`, `0713 876 5432`.
 pub fn group_digits(d: &str) -> String {
-    let cuts: &[usize] = if d.starts_with('1') {
-        &[3, 7]
-    } else if d.starts_with("010") || d.starts_with("02") {
+    // Mobiles read 3-4-4; three-digit area codes (010, 02x) likewise; other landlines 4-3-4.
+    let cuts: &[usize] = if d.starts_with('1') || d.starts_with("010") || d.starts_with("02") {
         &[3, 7]
     } else if d.starts_with('0') {
         &[4, 7]

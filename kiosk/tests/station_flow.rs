@@ -370,7 +370,7 @@ fn a_suggestion_is_picked_not_typed_and_the_phone_is_optional() {
     let sent = hub.seen("POST", "/api/v1/suggestions");
     assert_eq!(sent.len(), 1);
     // Staff read it in Chinese whatever language the customer used.
-    assert_eq!(sent[0].json()["text"], "等候时间太长;希望增加服务窗口");
+    assert_eq!(sent[0].json()["text"], "等候时间太长；希望增加服务窗口");
     assert!(sent[0].json().get("contact").is_none());
 
     k.c.open_suggestion();

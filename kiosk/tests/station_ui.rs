@@ -107,7 +107,7 @@ fn take_a_ticket_by_touch_in_chinese_then_in_english() {
     let issued = s.ui.global::<Station>().get_issued();
     assert_eq!(issued.number, "B006");
     assert_eq!(issued.print_state, 2, "no printer here: the note says so");
-    s.press("好的,完成");
+    s.press("好的，完成");
     assert_eq!(s.screen(), "start");
 
     s.press("English");
@@ -132,7 +132,7 @@ fn leave_a_callback_number_with_the_keypad_during_a_long_outage() {
     });
     let s = Screen::new(&hub);
     assert!(!s.ui.global::<Station>().get_banner().is_empty());
-    s.press("留下电话,我们回电");
+    s.press("留下电话，我们回电");
     assert_eq!(s.screen(), "callback");
     for d in "13812345678".chars() {
         s.press(&d.to_string());
@@ -163,15 +163,15 @@ fn leave_a_suggestion_by_ticking_phrases() {
     let s = Screen::new(&hub);
     s.press("意见建议");
     assert_eq!(s.screen(), "suggestion");
-    s.press("服务态度很好,表扬");
+    s.press("服务态度很好，表扬");
     assert_eq!(
-        s.find("服务态度很好,表扬")[0].accessible_checked(),
+        s.find("服务态度很好，表扬")[0].accessible_checked(),
         Some(true)
     );
     s.press("提交");
     assert_eq!(s.screen(), "suggestion-done");
     let sent = hub.seen("POST", "/api/v1/suggestions");
-    assert_eq!(sent[0].json()["text"], "服务态度很好,表扬");
+    assert_eq!(sent[0].json()["text"], "服务态度很好，表扬");
 }
 
 #[test]

@@ -467,8 +467,8 @@ impl Controller {
                 }
             };
             let reason = match st.board.as_ref().map(|b| b.live.mode) {
-                Some(BoardMode::Outage) => "取号机留电话:系统故障",
-                _ => "取号机留电话:等候时间长",
+                Some(BoardMode::Outage) => "取号机留电话：系统故障",
+                _ => "取号机留电话：等候时间长",
             };
             let ticket = st.issued.as_ref().map(|(t, _)| t.number.clone());
             st.busy = true;
@@ -544,7 +544,7 @@ impl Controller {
             };
             st.busy = true;
             self.show(&st);
-            (picked.join(";"), contact)
+            (picked.join("；"), contact)
         };
         self.spawn(move |me| {
             let result = me

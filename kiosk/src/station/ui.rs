@@ -57,7 +57,7 @@ pub fn apply(ui: &KioskWindow, v: &StationView) {
     });
     g.set_hall_name(ss(&v.hall_name));
     g.set_clock(ss(&v.clock));
-    // Replacing a model rebuilds its elements: only do it when the tiles really changed.
+    // Only replaced when the tiles really changed (see the detail below).
     let tiles: Vec<ServiceTile> = v
         .services
         .iter()
@@ -79,25 +79,37 @@ pub fn apply(ui: &KioskWindow, v: &StationView) {
     g.set_callback_offer(v.callback_offer);
     g.set_notice(ss(&v.notice));
     g.set_busy(v.busy);
+    // The board arrives every few seconds: lists are only replaced when what they show changed,
+    // so an unchanged screen costs no relayout and no repaint.
     let d = &v.detail;
-    g.set_detail(ServiceDetail {
-        id: ss(&d.id),
-        letter: ss(&d.letter),
-        name: ss(&d.name),
-        documents: strings(&d.documents),
-        steps: strings(&d.steps),
-        fees: model(
-            d.fees
-                .iter()
-                .map(|(item, amount)| FeeLine {
-                    item: ss(item),
-                    amount: ss(amount),
-                })
-                .collect(),
-        ),
-        reminder: ss(&d.reminder),
-        load: ss(&d.load),
-    });
+    let shown = g.get_detail();
+    let fees: Vec<FeeLine> = d
+        .fees
+        .iter()
+        .map(|(item, amount)| FeeLine {
+            item: ss(item),
+            amount: ss(amount),
+        })
+        .collect();
+    let same_detail = shown.id == d.id.as_str()
+        && shown.name == d.name.as_str()
+        && shown.load == d.load.as_str()
+        && shown.reminder == d.reminder.as_str()
+        && shown.documents.iter().eq(d.documents.iter().map(|x| ss(x)))
+        && shown.steps.iter().eq(d.steps.iter().map(|x| ss(x)))
+        && shown.fees.iter().eq(fees.iter().cloned());
+    if !same_detail {
+        g.set_detail(ServiceDetail {
+            id: ss(&d.id),
+            letter: ss(&d.letter),
+            name: ss(&d.name),
+            documents: strings(&d.documents),
+            steps: strings(&d.steps),
+            fees: model(fees),
+            reminder: ss(&d.reminder),
+            load: ss(&d.load),
+        });
+    }
     let i = &v.issued;
     g.set_issued(IssuedTicket {
         number: ss(&i.number),
@@ -112,15 +124,25 @@ pub fn apply(ui: &KioskWindow, v: &StationView) {
     g.set_phone_error(ss(&v.phone_error));
     g.set_consent(v.consent);
     g.set_done_text(ss(&v.done_text));
-    g.set_phrases(model(
-        v.phrases
-            .iter()
-            .map(|(text, ticked)| Phrase {
-                text: ss(text),
-                ticked: *ticked,
-            })
-            .collect(),
-    ));
+    let phrases: Vec<Phrase> = v
+        .phrases
+        .iter()
+        .map(|(text, ticked)| Phrase {
+            text: ss(text),
+            ticked: *ticked,
+        })
+        .collect();
+    let shown = g.get_phrases();
+    if shown.row_count() == phrases.len() {
+        // Same list: update only the rows that changed.
+        for (row, p) in phrases.into_iter().enumerate() {
+            if shown.row_data(row).as_ref() != Some(&p) {
+                shown.set_row_data(row, p);
+            }
+        }
+    } else {
+        g.set_phrases(model(phrases));
+    }
     // Set last: the screen switches only once everything it shows is in place.
     g.set_screen(ss(v.screen));
 }

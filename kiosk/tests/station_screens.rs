@@ -102,6 +102,9 @@ fn every_kiosk_screen_renders_at_both_sizes() {
     k.c.choose_service("pay");
     shots.push(("service-detail-en", k.view()));
     k.c.back();
+    // As the kiosk's poll would: the two tickets just issued are in the counts.
+    k.c.refresh();
+    shots.push(("start-en", k.view()));
     k.c.toggle_lang();
     k.c.open_suggestion();
     k.c.toggle_phrase(1);

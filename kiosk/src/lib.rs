@@ -5,3 +5,4 @@ pub mod gpio;
 pub mod hub;
 pub mod printer;
 pub mod sd_notify;
+pub mod station;

@@ -32,6 +32,8 @@ enum Cmd {
     Device(DeviceCmd),
     /// Delete resolved callbacks and old history as the hall's policy says (also runs daily in serve).
     Retention(DataDirArg),
+    /// The touch screen by the door: take a ticket, read what a service needs, leave a callback number.
+    Kiosk(hallq_kiosk::station::cli::KioskArgs),
     /// Print a sample ticket: the installer's first check of the printer.
     PrintTest(PrintTest),
     /// Copy the hall database while the hub runs (SQLite's online backup), then thin old copies out.
@@ -147,6 +149,7 @@ fn main() -> anyhow::Result<()> {
         }
         Cmd::Device(DeviceCmd::List { data }) => cli::device_list(&dir(&data), out),
         Cmd::Retention(data) => cli::retention(&dir(&data), out).map(|_| ()),
+        Cmd::Kiosk(args) => hallq_kiosk::station::cli::run(args),
         Cmd::PrintTest(a) => print_test(a),
         Cmd::Backup {
             data,

@@ -1,0 +1,666 @@
+//! The kiosk's behaviour: what each touch, button press, hub answer and printer result does to the
+//! screen. Slow work (the hub, the printer) runs on worker threads; every change ends with the whole
+//! screen handed to the sink, which the Slint adapter applies on the UI thread.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use hallq_shared::hall::{Lang, Phone};
+use hallq_shared::protocol::{BoardMode, BoardSnapshot, CaptureCallbackRequest, TicketIssued};
+
+use super::hub::{HubClient, HubError};
+use super::printing::{PrinterDesk, PrinterHealth, TicketPrint};
+use super::view::{self, Notice, PrintState, Screen, State, StationView};
+use super::words;
+
+/// Where finished screens go. The Slint adapter posts them to the UI thread; tests keep them.
+pub type Sink = Box<dyn Fn(StationView) + Send + Sync>;
+
+/// How long each screen waits untouched before going back to the start (and forgetting the customer).
+#[derive(Clone, Copy, Debug)]
+pub struct Timeouts {
+    pub detail: Duration,
+    pub issued: Duration,
+    pub form: Duration,
+    pub done: Duration,
+    /// How often the board is fetched from the hub.
+    pub poll: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            detail: Duration::from_secs(60),
+            issued: Duration::from_secs(30),
+            form: Duration::from_secs(90),
+            done: Duration::from_secs(15),
+            poll: Duration::from_secs(3),
+        }
+    }
+}
+
+/// The longest phone number the keypad accepts (landline with area code and extension digits cut).
+const MAX_DIGITS: usize = 12;
+
+pub struct Controller {
+    inner: Arc<Inner>,
+}
+
+impl Clone for Controller {
+    fn clone(&self) -> Self {
+        Controller {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+struct Inner {
+    state: Mutex<State>,
+    last_touch: Mutex<Instant>,
+    hub: HubClient,
+    printer: Option<PrinterDesk>,
+    sink: Sink,
+    timeouts: Timeouts,
+    /// Worker threads still running (tests wait for zero).
+    running: AtomicUsize,
+    stop: AtomicBool,
+    last_reported: Mutex<Option<PrinterHealth>>,
+}
+
+impl Controller {
+    pub fn new(
+        hub: HubClient,
+        printer: Option<PrinterDesk>,
+        timeouts: Timeouts,
+        sink: Sink,
+    ) -> Controller {
+        let c = Controller {
+            inner: Arc::new(Inner {
+                state: Mutex::new(State::default()),
+                last_touch: Mutex::new(Instant::now()),
+                hub,
+                printer,
+                sink,
+                timeouts,
+                running: AtomicUsize::new(0),
+                stop: AtomicBool::new(false),
+                last_reported: Mutex::new(None),
+            }),
+        };
+        c.show(&c.lock());
+        c
+    }
+
+    /// A copy of the state, for tests and diagnostics.
+    pub fn state(&self) -> State {
+        self.lock().clone()
+    }
+
+    /// The screen as it is now.
+    pub fn view(&self) -> StationView {
+        view::render(&self.lock())
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // From the hub
+
+    pub fn board_updated(&self, board: BoardSnapshot) {
+        let mut st = self.lock();
+        st.board = Some(board);
+        if !st.hub_ok {
+            st.hub_ok = true;
+            if st.notice == Some(words::HUB_DOWN.into()) {
+                st.notice = None;
+            }
+        }
+        // The form belongs to an apology that is over: the customer is not asked any more.
+        if st.screen == Screen::Callback
+            && !st.board.as_ref().is_some_and(|b| b.live.callback_capture)
+        {
+            st.screen = Screen::Start;
+            st.clear_customer();
+        }
+        self.show(&st);
+    }
+
+    pub fn hub_lost(&self) {
+        let mut st = self.lock();
+        let down = Some(words::HUB_DOWN.into());
+        if st.hub_ok || st.notice != down {
+            st.hub_ok = false;
+            // Outranks any older line: nothing can be done until the hub is back.
+            st.notice = down;
+            self.show(&st);
+        }
+    }
+
+    /// Fetch the board once, now, on this thread.
+    pub fn refresh(&self) {
+        match self.inner.hub.board() {
+            Ok(b) => self.board_updated(b),
+            Err(_) => self.hub_lost(),
+        }
+    }
+
+    /// Fetches the board every `poll` and reports the printer's state every minute, until `stop`.
+    pub fn start_polling(&self) {
+        let me = self.clone();
+        thread::Builder::new()
+            .name("hub-poll".into())
+            .spawn(move || {
+                let mut round: u64 = 0;
+                while !me.inner.stop.load(Ordering::Relaxed) {
+                    me.refresh();
+                    let every = (60 / me.inner.timeouts.poll.as_secs().max(1)).max(1);
+                    if round.is_multiple_of(every) {
+                        me.check_printer();
+                    }
+                    round += 1;
+                    thread::sleep(me.inner.timeouts.poll);
+                }
+            })
+            .expect("spawn hub poll thread");
+    }
+
+    pub fn stop(&self) {
+        self.inner.stop.store(true, Ordering::Relaxed);
+    }
+
+    /// Ask the printer how it is and tell the hub when that changed (staff see the alert).
+    pub fn check_printer(&self) {
+        if let Some(desk) = &self.inner.printer {
+            let health = desk.health();
+            self.report_printer(health, false);
+        }
+    }
+
+    fn report_printer(&self, health: PrinterHealth, always: bool) {
+        let mut last = self.inner.last_reported.lock().unwrap();
+        if always || *last != Some(health) {
+            if self.inner.hub.report_printer(health).is_ok() {
+                *last = Some(health);
+            } else {
+                *last = None;
+            }
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // From the customer
+
+    /// Any touch: keeps the current screen from timing out.
+    pub fn touched(&self) {
+        *self.inner.last_touch.lock().unwrap() = Instant::now();
+    }
+
+    pub fn toggle_lang(&self) {
+        self.touched();
+        let mut st = self.lock();
+        st.lang = match st.lang {
+            Lang::Zh => Lang::En,
+            Lang::En => Lang::Zh,
+        };
+        self.show(&st);
+    }
+
+    pub fn choose_service(&self, id: &str) {
+        self.touched();
+        let mut st = self.lock();
+        if st.service(id).is_none() {
+            return;
+        }
+        st.notice = None;
+        st.screen = Screen::Detail(id.to_string());
+        self.show(&st);
+    }
+
+    /// Back to the start; whatever was typed is forgotten.
+    pub fn back(&self) {
+        self.touched();
+        let mut st = self.lock();
+        st.screen = Screen::Start;
+        st.clear_customer();
+        self.show(&st);
+    }
+
+    /// The take-ticket button of the detail screen.
+    pub fn take_ticket_here(&self) {
+        let id = match &self.lock().screen {
+            Screen::Detail(id) => id.clone(),
+            _ => return,
+        };
+        self.take_ticket(&id, false);
+    }
+
+    /// Issue a ticket for `service`: the one path for touches and physical buttons. Returns at once;
+    /// the number appears when the hub answers, and the paper follows (or a note says why not).
+    pub fn take_ticket(&self, service: &str, priority: bool) {
+        self.touched();
+        {
+            let mut st = self.lock();
+            if st.busy {
+                return; // a double tap or a bouncing button: one ticket only
+            }
+            if st.tickets_ended() {
+                st.screen = Screen::Start;
+                st.clear_customer();
+                self.show(&st);
+                return;
+            }
+            st.busy = true;
+            st.notice = None;
+            self.show(&st);
+        }
+        let service = service.to_string();
+        self.spawn(move |me| me.issue(&service, priority));
+    }
+
+    fn issue(&self, service: &str, priority: bool) {
+        let result = self.inner.hub.issue_ticket(service, priority);
+        let ticket = {
+            let mut st = self.lock();
+            st.busy = false;
+            match result {
+                Ok(t) => {
+                    st.clear_customer();
+                    let print = if self.inner.printer.is_some() {
+                        PrintState::Printing
+                    } else {
+                        PrintState::NoPrinter
+                    };
+                    st.issued = Some((t.clone(), print));
+                    st.screen = Screen::Issued;
+                    self.touched();
+                    self.show(&st);
+                    t
+                }
+                Err(e) => {
+                    self.refused(&mut st, &e);
+                    self.show(&st);
+                    return;
+                }
+            }
+        };
+        let Some(desk) = &self.inner.printer else {
+            return;
+        };
+        let paper = self.ticket_print(&ticket);
+        let outcome = desk.print(paper);
+        {
+            let mut st = self.lock();
+            if let Some((t, print)) = st.issued.as_mut()
+                && t.number == ticket.number
+            {
+                *print = match &outcome {
+                    Ok(()) => PrintState::Printed,
+                    Err(f) => PrintState::Failed(f.health),
+                };
+                self.show(&st);
+            }
+        }
+        match outcome {
+            // Paper low shows only after a print: ask, so staff hear of it before it runs out.
+            Ok(()) => self.report_printer(desk.health(), false),
+            Err(f) => self.report_printer(f.health, true),
+        }
+    }
+
+    fn refused(&self, st: &mut State, e: &HubError) {
+        match e {
+            HubError::Refused { code, .. } if code == "tickets_ended" => {
+                // The hub knows the clock best: show the "tickets have ended" screen now.
+                if let Some(b) = st.board.as_mut() {
+                    b.live.day.phase = hallq_shared::hall::DayPhase::TicketsEnded;
+                }
+                st.screen = Screen::Start;
+                st.clear_customer();
+            }
+            HubError::Refused { status: 429, .. } => st.notice = Some(words::RATE_LIMITED.into()),
+            HubError::Refused {
+                message,
+                message_zh,
+                status,
+                ..
+            } if *status < 500 && message_zh.is_some() => {
+                st.notice = Some(Notice {
+                    zh: message_zh.clone().unwrap_or_default(),
+                    en: message.clone(),
+                });
+            }
+            HubError::Unreachable(_) => {
+                st.hub_ok = false;
+                st.notice = Some(words::HUB_DOWN.into());
+            }
+            _ => st.notice = Some(words::FAILED.into()),
+        }
+    }
+
+    /// The paper ticket, in the customer's language, from the ticket and the service's notices.
+    fn ticket_print(&self, t: &TicketIssued) -> TicketPrint {
+        let st = self.lock();
+        let lang = st.lang;
+        let notices = st.board.as_ref().map(|b| &b.notices);
+        let service = st.service(&t.service);
+        TicketPrint {
+            hall_name: notices
+                .map(|n| n.hall_name.get(lang).to_string())
+                .unwrap_or_default(),
+            number: t.number.clone(),
+            service_name: t.service_name.get(lang).to_string(),
+            priority: t.priority,
+            ahead: t.ahead,
+            estimated_wait_min: view::minutes(t.estimated_wait_s),
+            issued_at: t
+                .issued_at
+                .with_timezone(&st.time_zone())
+                .format("%Y-%m-%d %H:%M")
+                .to_string(),
+            documents: service
+                .map(|s| {
+                    s.documents
+                        .iter()
+                        .map(|d| d.get(lang).to_string())
+                        .collect()
+                })
+                .unwrap_or_default(),
+            reminder: service
+                .and_then(|s| s.reminder.as_ref())
+                .map(|r| r.get(lang).to_string()),
+            complaint_hotline: notices
+                .map(|n| n.complaint_hotline.clone())
+                .unwrap_or_default(),
+            consultation_hotline: notices
+                .map(|n| n.consultation_hotline.clone())
+                .unwrap_or_default(),
+            status_url: format!("{}/t/{}", self.inner.hub.base(), t.number),
+            lang,
+        }
+    }
+
+    pub fn done(&self) {
+        self.back();
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Callback capture (Ch.3 §1.7) and suggestions (Ch.3 §1.2)
+
+    pub fn open_callback(&self) {
+        self.touched();
+        let mut st = self.lock();
+        if !st.board.as_ref().is_some_and(|b| b.live.callback_capture) {
+            return;
+        }
+        st.clear_customer();
+        st.screen = Screen::Callback;
+        self.show(&st);
+    }
+
+    pub fn open_suggestion(&self) {
+        self.touched();
+        let mut st = self.lock();
+        st.clear_customer();
+        st.screen = Screen::Suggestion;
+        self.show(&st);
+    }
+
+    /// A keypad key: `0`–`9`, `C` (clear) or `<` (delete the last digit).
+    pub fn key(&self, k: &str) {
+        self.touched();
+        let mut st = self.lock();
+        match k {
+            "C" => st.phone.clear(),
+            "<" => {
+                st.phone.pop();
+            }
+            d if d.len() == 1 && d.as_bytes()[0].is_ascii_digit() => {
+                if st.phone.len() < MAX_DIGITS {
+                    st.phone.push_str(d);
+                }
+            }
+            _ => return,
+        }
+        st.phone_error = None;
+        self.show(&st);
+    }
+
+    pub fn toggle_consent(&self) {
+        self.touched();
+        let mut st = self.lock();
+        st.consent = !st.consent;
+        if st.consent && st.phone_error == Some(words::CONSENT_NEEDED.into()) {
+            st.phone_error = None;
+        }
+        self.show(&st);
+    }
+
+    pub fn toggle_phrase(&self, i: usize) {
+        self.touched();
+        let mut st = self.lock();
+        if let Some(p) = st.phrases.get_mut(i) {
+            *p = !*p;
+            st.notice = None;
+            self.show(&st);
+        }
+    }
+
+    pub fn submit_callback(&self) {
+        self.touched();
+        let (phone, reason, ticket) = {
+            let mut st = self.lock();
+            if st.busy || st.screen != Screen::Callback {
+                return;
+            }
+            if !st.consent {
+                st.phone_error = Some(words::CONSENT_NEEDED.into());
+                self.show(&st);
+                return;
+            }
+            let phone = match Phone::parse(&st.phone) {
+                Ok(p) => p,
+                Err(e) => {
+                    st.phone_error = Some(view::phone_problem(&e));
+                    self.show(&st);
+                    return;
+                }
+            };
+            let reason = match st.board.as_ref().map(|b| b.live.mode) {
+                Some(BoardMode::Outage) => "取号机留电话：系统故障",
+                _ => "取号机留电话：等候时间长",
+            };
+            let ticket = st.issued.as_ref().map(|(t, _)| t.number.clone());
+            st.busy = true;
+            self.show(&st);
+            (phone, reason, ticket)
+        };
+        self.spawn(move |me| {
+            let req = CaptureCallbackRequest {
+                phone: phone.as_str().to_string(),
+                consent: true,
+                ticket,
+                address: None,
+                reason: Some(reason.to_string()),
+            };
+            let result = me.inner.hub.capture_callback(&req);
+            let mut st = me.lock();
+            st.busy = false;
+            match result {
+                Ok(c) => {
+                    let lang = st.lang;
+                    st.clear_customer();
+                    st.done_text =
+                        words::callback_done(lang, &view::masked_or(&phone, &c.phone_masked));
+                    st.screen = Screen::CallbackDone;
+                }
+                Err(HubError::Refused {
+                    code,
+                    message,
+                    message_zh,
+                    ..
+                }) if code == "bad_phone" => {
+                    st.phone_error = Some(Notice {
+                        zh: message_zh.unwrap_or_else(|| words::FAILED.zh.into()),
+                        en: message,
+                    });
+                }
+                Err(e) => me.refused(&mut st, &e),
+            }
+            me.show(&st);
+        });
+    }
+
+    pub fn submit_suggestion(&self) {
+        self.touched();
+        let (text, contact) = {
+            let mut st = self.lock();
+            if st.busy || st.screen != Screen::Suggestion {
+                return;
+            }
+            // Staff read suggestions in Chinese whatever language the customer chose.
+            let picked: Vec<&str> = words::PHRASES
+                .iter()
+                .zip(&st.phrases)
+                .filter(|(_, t)| **t)
+                .map(|(p, _)| p.zh)
+                .collect();
+            if picked.is_empty() {
+                st.notice = Some(words::PICK_A_PHRASE.into());
+                self.show(&st);
+                return;
+            }
+            let contact = if st.phone.is_empty() {
+                None
+            } else {
+                match Phone::parse(&st.phone) {
+                    Ok(p) => Some(p),
+                    Err(e) => {
+                        st.phone_error = Some(view::phone_problem(&e));
+                        self.show(&st);
+                        return;
+                    }
+                }
+            };
+            st.busy = true;
+            self.show(&st);
+            (picked.join("；"), contact)
+        };
+        self.spawn(move |me| {
+            let result = me
+                .inner
+                .hub
+                .suggest(&text, contact.as_ref().map(Phone::as_str));
+            let mut st = me.lock();
+            st.busy = false;
+            match result {
+                Ok(()) => {
+                    st.clear_customer();
+                    let mut text = words::THANKS_SUGGESTION.get(st.lang).to_string();
+                    if let Some(p) = &contact {
+                        text = match st.lang {
+                            Lang::Zh => format!("{text}\n我们会打电话 {} 答复您。", p.masked()),
+                            Lang::En => format!("{text}\nWe will answer you on {}.", p.masked()),
+                        };
+                    }
+                    st.done_text = text;
+                    st.screen = Screen::SuggestionDone;
+                }
+                Err(e) => me.refused(&mut st, &e),
+            }
+            me.show(&st);
+        });
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Time
+
+    /// Called about once a second with the wall clock: the clock on screen and the idle return.
+    pub fn tick(&self, now: Instant, wall: DateTime<Utc>) {
+        let idle = now.saturating_duration_since(*self.inner.last_touch.lock().unwrap());
+        let mut st = self.lock();
+        let mut changed = false;
+        let clock = st.local_hhmm(wall);
+        if clock != st.clock {
+            st.clock = clock;
+            changed = true;
+        }
+        let t = &self.inner.timeouts;
+        let limit = match st.screen {
+            Screen::Start => None,
+            Screen::Detail(_) => Some(t.detail),
+            Screen::Issued => Some(t.issued),
+            Screen::Callback | Screen::Suggestion => Some(t.form),
+            Screen::CallbackDone | Screen::SuggestionDone => Some(t.done),
+        };
+        // A request in flight finishes first; its answer starts a fresh timeout.
+        // A line left for the previous customer ("too many tickets") is not meant for the next one.
+        if st.screen == Screen::Start && st.hub_ok && st.notice.is_some() && idle >= t.detail {
+            st.notice = None;
+            changed = true;
+        }
+        if limit.is_some_and(|l| idle >= l) && !st.busy {
+            st.screen = Screen::Start;
+            st.clear_customer();
+            // The next customer is greeted in the hall's language.
+            st.lang = Lang::Zh;
+            changed = true;
+        }
+        if changed {
+            self.show(&st);
+        }
+    }
+
+    /// Sets the clock text directly (screenshots and tests want a fixed time).
+    pub fn set_clock(&self, clock: &str) {
+        let mut st = self.lock();
+        st.clock = clock.to_string();
+        self.show(&st);
+    }
+
+    /// Waits until no worker thread is running, at most `limit`. True when all finished.
+    pub fn wait_idle(&self, limit: Duration) -> bool {
+        let until = Instant::now() + limit;
+        while self.inner.running.load(Ordering::SeqCst) > 0 {
+            if Instant::now() >= until {
+                return false;
+            }
+            thread::sleep(Duration::from_millis(5));
+        }
+        true
+    }
+
+    // -----------------------------------------------------------------------------------------
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic in a worker must not take the screen down with it: keep the last good state.
+        self.inner
+            .state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Hands the screen to the sink while the state is still locked, so screens arrive in order.
+    fn show(&self, st: &MutexGuard<'_, State>) {
+        (self.inner.sink)(view::render(st));
+    }
+
+    fn spawn(&self, work: impl FnOnce(Controller) + Send + 'static) {
+        let me = self.clone();
+        self.inner.running.fetch_add(1, Ordering::SeqCst);
+        let spawned = thread::Builder::new()
+            .name("kiosk-work".into())
+            .spawn(move || {
+                let running = Arc::clone(&me.inner);
+                work(me);
+                running.running.fetch_sub(1, Ordering::SeqCst);
+            });
+        if spawned.is_err() {
+            self.inner.running.fetch_sub(1, Ordering::SeqCst);
+            let mut st = self.lock();
+            st.busy = false;
+            st.notice = Some(words::FAILED.into());
+            self.show(&st);
+        }
+    }
+}

@@ -1,0 +1,34 @@
+//! The kiosk's touch screen ("station") by the hall's door: big buttons, one per service; what each
+//! service needs; the ticket number on screen while it prints; the "tickets have ended" message; the
+//! apology with callback capture; suggestions.
+//!
+//! - `words`: every fixed sentence, Chinese and English.
+//! - `view`: the controller's state and its rendering into plain values ([`view::StationView`]).
+//! - `controller`: behaviour; hub and printer work on worker threads; idle return to the start.
+//! - `hub`: the hub's HTTP API as the kiosk uses it (blocking, short timeouts, workers only).
+//! - `printing`: the printer seam and the worker thread that bounds every print in time.
+//! - `ui`: the Slint adapter (view → `Station` global, callbacks → controller).
+//! - `headless`: the screen drawn without a display, to PNG, and touched by coordinates.
+//! - `fonts`: the start-up check for a Chinese font.
+
+pub mod cli;
+pub mod controller;
+pub mod fonts;
+pub mod headless;
+pub mod hub;
+pub mod printing;
+pub mod ui;
+pub mod view;
+pub mod words;
+
+/// The code Slint generates from `ui/kiosk.slint`.
+#[allow(clippy::todo)] // generated: paths for Rust-written components, which the kiosk has none of
+mod generated {
+    slint::include_modules!();
+}
+pub use generated::*;
+
+pub use controller::{Controller, Timeouts};
+pub use hub::{HubClient, HubError};
+pub use printing::{PrinterDesk, PrinterHealth, Printing, TicketPrint};
+pub use view::StationView;

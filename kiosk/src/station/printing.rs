@@ -1,0 +1,332 @@
+//! What the touch screen needs from a ticket printer, and the worker thread that keeps a slow or hung
+//! printer away from the screen: every print and status question waits a bounded time, then the
+//! customer is shown the number with a note and the queue goes on.
+//!
+//! The shapes mirror the printer module's (`TicketPrint`, `PrinterHealth`, `TicketPrinter`), so the
+//! real ESC/POS printer plugs in through [`Printing`] with a one-line adapter.
+
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, SyncSender};
+use std::thread;
+use std::time::Duration;
+
+use hallq_shared::hall::Lang;
+use serde::{Deserialize, Serialize};
+
+/// Everything printed on one paper ticket.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TicketPrint {
+    pub hall_name: String,
+    pub number: String,
+    pub service_name: String,
+    pub priority: bool,
+    pub ahead: u32,
+    pub estimated_wait_min: u32,
+    /// Local time, `"2026-11-25 09:41"`.
+    pub issued_at: String,
+    pub documents: Vec<String>,
+    pub reminder: Option<String>,
+    pub complaint_hotline: String,
+    pub consultation_hotline: String,
+    /// `http://HUB/t/A007`: where the customer can follow the ticket.
+    pub status_url: String,
+    pub lang: Lang,
+}
+
+/// The printer's state as the hub and the staff page know it (`PUT /api/v1/kiosk/status`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PrinterHealth {
+    Ready,
+    PaperLow,
+    PaperOut,
+    CoverOpen,
+    Error,
+    NoAnswer,
+}
+
+impl PrinterHealth {
+    /// A ticket can still come out (paper low is a warning for staff, not for the customer).
+    pub fn can_print(self) -> bool {
+        matches!(self, PrinterHealth::Ready | PrinterHealth::PaperLow)
+    }
+
+    /// What the customer is told when the ticket did not come out.
+    pub fn customer_note(self, lang: Lang) -> &'static str {
+        match (self, lang) {
+            (PrinterHealth::PaperOut, Lang::Zh) => "打印机缺纸。",
+            (PrinterHealth::PaperOut, Lang::En) => "The printer is out of paper.",
+            (PrinterHealth::CoverOpen, Lang::Zh) => "打印机盖未关好。",
+            (PrinterHealth::CoverOpen, Lang::En) => "The printer cover is open.",
+            (PrinterHealth::NoAnswer, Lang::Zh) => "打印机没有响应。",
+            (PrinterHealth::NoAnswer, Lang::En) => "The printer does not answer.",
+            (_, Lang::Zh) => "打印机故障。",
+            (_, Lang::En) => "The printer has a fault.",
+        }
+    }
+}
+
+/// A print that did not happen, with the state that explains it.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("ticket not printed: {health:?}: {detail}")]
+pub struct PrintFailure {
+    pub health: PrinterHealth,
+    pub detail: String,
+}
+
+/// A ticket printer as the kiosk screen uses it. Calls may block (serial line, USB): they are only
+/// ever made on the printer worker thread.
+pub trait Printing: Send {
+    fn health(&mut self) -> PrinterHealth;
+    fn print(&mut self, ticket: &TicketPrint) -> Result<(), PrintFailure>;
+}
+
+enum Job {
+    Print(Box<TicketPrint>, Sender<Result<(), PrintFailure>>),
+    Health(Sender<PrinterHealth>),
+}
+
+/// The printer, owned by its own thread. Cheap to clone; every call returns within its timeout.
+#[derive(Clone)]
+pub struct PrinterDesk {
+    jobs: SyncSender<Job>,
+    timeout: Duration,
+}
+
+impl PrinterDesk {
+    /// Starts the worker thread that owns `printer`.
+    pub fn start(mut printer: Box<dyn Printing>, timeout: Duration) -> PrinterDesk {
+        // A few jobs may queue behind a hung printer; beyond that callers are told at once.
+        let (jobs, inbox) = mpsc::sync_channel::<Job>(4);
+        thread::Builder::new()
+            .name("printer".into())
+            .spawn(move || serve(&mut *printer, inbox))
+            .expect("spawn printer thread");
+        PrinterDesk { jobs, timeout }
+    }
+
+    pub fn print(&self, ticket: TicketPrint) -> Result<(), PrintFailure> {
+        let (tx, rx) = mpsc::channel();
+        self.send(Job::Print(Box::new(ticket), tx))?;
+        match rx.recv_timeout(self.timeout) {
+            Ok(r) => r,
+            Err(RecvTimeoutError::Timeout) => Err(no_answer("the printer took too long")),
+            Err(RecvTimeoutError::Disconnected) => Err(no_answer("the printer thread stopped")),
+        }
+    }
+
+    pub fn health(&self) -> PrinterHealth {
+        let (tx, rx) = mpsc::channel();
+        if self.send(Job::Health(tx)).is_err() {
+            return PrinterHealth::NoAnswer;
+        }
+        rx.recv_timeout(self.timeout)
+            .unwrap_or(PrinterHealth::NoAnswer)
+    }
+
+    fn send(&self, job: Job) -> Result<(), PrintFailure> {
+        self.jobs.try_send(job).map_err(|e| match e {
+            mpsc::TrySendError::Full(_) => {
+                no_answer("the printer is still busy with earlier tickets")
+            }
+            mpsc::TrySendError::Disconnected(_) => no_answer("the printer thread stopped"),
+        })
+    }
+}
+
+fn no_answer(detail: &str) -> PrintFailure {
+    PrintFailure {
+        health: PrinterHealth::NoAnswer,
+        detail: detail.into(),
+    }
+}
+
+fn serve(printer: &mut dyn Printing, inbox: Receiver<Job>) {
+    for job in inbox {
+        match job {
+            Job::Print(ticket, reply) => {
+                // Refuse early when the printer already says it cannot print: no half tickets.
+                let health = printer.health();
+                let result = if health.can_print() {
+                    printer.print(&ticket)
+                } else {
+                    Err(PrintFailure {
+                        health,
+                        detail: "printer not ready".into(),
+                    })
+                };
+                let _ = reply.send(result);
+            }
+            Job::Health(reply) => {
+                let _ = reply.send(printer.health());
+            }
+        }
+    }
+}
+
+/// A printer kept in memory: records what it printed and answers with the state it is given.
+/// Used by the tests and by `--printer memory` for trying the screen without hardware.
+#[derive(Clone, Default)]
+pub struct MemoryPrinter {
+    pub shared: std::sync::Arc<std::sync::Mutex<MemoryPrinterState>>,
+}
+
+#[derive(Debug)]
+pub struct MemoryPrinterState {
+    pub health: PrinterHealth,
+    pub printed: Vec<TicketPrint>,
+    /// Each print blocks this long, as a printer that stopped answering would.
+    pub stall: Duration,
+}
+
+impl Default for MemoryPrinterState {
+    fn default() -> Self {
+        MemoryPrinterState {
+            health: PrinterHealth::Ready,
+            printed: Vec::new(),
+            stall: Duration::ZERO,
+        }
+    }
+}
+
+impl MemoryPrinter {
+    pub fn set_health(&self, health: PrinterHealth) {
+        self.shared.lock().unwrap().health = health;
+    }
+
+    pub fn set_stall(&self, stall: Duration) {
+        self.shared.lock().unwrap().stall = stall;
+    }
+
+    pub fn printed(&self) -> Vec<TicketPrint> {
+        self.shared.lock().unwrap().printed.clone()
+    }
+}
+
+impl Printing for MemoryPrinter {
+    fn health(&mut self) -> PrinterHealth {
+        self.shared.lock().unwrap().health
+    }
+
+    fn print(&mut self, ticket: &TicketPrint) -> Result<(), PrintFailure> {
+        let stall = self.shared.lock().unwrap().stall;
+        if !stall.is_zero() {
+            thread::sleep(stall);
+        }
+        let mut s = self.shared.lock().unwrap();
+        if !s.health.can_print() {
+            return Err(PrintFailure {
+                health: s.health,
+                detail: "printer not ready".into(),
+            });
+        }
+        s.printed.push(ticket.clone());
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Instant;
+
+    fn ticket() -> TicketPrint {
+        TicketPrint {
+            hall_name: "营业厅".into(),
+            number: "B001".into(),
+            service_name: "缴费".into(),
+            priority: false,
+            ahead: 0,
+            estimated_wait_min: 0,
+            issued_at: "2026-11-25 09:41".into(),
+            documents: vec![],
+            reminder: None,
+            complaint_hotline: "1".into(),
+            consultation_hotline: "2".into(),
+            status_url: "http://127.0.0.1/t/B001".into(),
+            lang: Lang::Zh,
+        }
+    }
+
+    #[test]
+    fn a_ready_printer_prints() {
+        let p = MemoryPrinter::default();
+        let desk = PrinterDesk::start(Box::new(p.clone()), Duration::from_secs(2));
+        desk.print(ticket()).unwrap();
+        assert_eq!(p.printed().len(), 1);
+        assert_eq!(desk.health(), PrinterHealth::Ready);
+    }
+
+    #[test]
+    fn paper_out_refuses_without_printing() {
+        let p = MemoryPrinter::default();
+        p.set_health(PrinterHealth::PaperOut);
+        let desk = PrinterDesk::start(Box::new(p.clone()), Duration::from_secs(2));
+        let err = desk.print(ticket()).unwrap_err();
+        assert_eq!(err.health, PrinterHealth::PaperOut);
+        assert!(p.printed().is_empty());
+    }
+
+    #[test]
+    fn a_hung_printer_is_given_up_on_in_time() {
+        let p = MemoryPrinter::default();
+        p.set_stall(Duration::from_secs(3));
+        let desk = PrinterDesk::start(Box::new(p.clone()), Duration::from_millis(200));
+        let started = Instant::now();
+        let err = desk.print(ticket()).unwrap_err();
+        assert_eq!(err.health, PrinterHealth::NoAnswer);
+        assert!(started.elapsed() < Duration::from_secs(2));
+        // While it is still stuck, status questions do not hang either.
+        assert_eq!(desk.health(), PrinterHealth::NoAnswer);
+    }
+}
+
+/// The real ESC/POS printer behind the screen's [`Printing`] interface.
+pub struct Escpos(pub Box<dyn crate::printer::TicketPrinter>);
+
+fn health_of(h: &crate::printer::PrinterHealth) -> PrinterHealth {
+    use crate::printer::PrinterHealth as P;
+    match h {
+        P::Ready => PrinterHealth::Ready,
+        P::PaperLow => PrinterHealth::PaperLow,
+        P::PaperOut => PrinterHealth::PaperOut,
+        P::CoverOpen => PrinterHealth::CoverOpen,
+        P::Error => PrinterHealth::Error,
+        P::NoAnswer => PrinterHealth::NoAnswer,
+    }
+}
+
+impl Printing for Escpos {
+    fn health(&mut self) -> PrinterHealth {
+        health_of(&self.0.health())
+    }
+
+    fn print(&mut self, t: &TicketPrint) -> Result<(), PrintFailure> {
+        let ticket = crate::printer::TicketPrint {
+            hall_name: t.hall_name.clone(),
+            number: t.number.clone(),
+            service_name: t.service_name.clone(),
+            priority: t.priority,
+            ahead: t.ahead,
+            estimated_wait_min: t.estimated_wait_min,
+            issued_at: t.issued_at.clone(),
+            documents: t.documents.clone(),
+            reminder: t.reminder.clone(),
+            complaint_hotline: t.complaint_hotline.clone(),
+            consultation_hotline: t.consultation_hotline.clone(),
+            status_url: t.status_url.clone(),
+            lang: t.lang,
+        };
+        self.0.print(&ticket).map_err(|e| {
+            use crate::printer::PrintError;
+            let health = match &e {
+                PrintError::NotReady { health, .. } => health_of(health),
+                PrintError::Timeout { .. } => PrinterHealth::NoAnswer,
+                _ => PrinterHealth::Error,
+            };
+            PrintFailure {
+                health,
+                detail: e.to_string(),
+            }
+        })
+    }
+}

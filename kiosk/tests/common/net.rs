@@ -25,13 +25,22 @@ impl Http {
     }
 
     /// One request; returns the status and the body.
-    pub async fn request(&mut self, method: &str, path: &str, token: Option<&str>, body: Option<&str>) -> io::Result<(u16, String)> {
+    pub async fn request(
+        &mut self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&str>,
+    ) -> io::Result<(u16, String)> {
         let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {}\r\n", self.host);
         if let Some(t) = token {
             req.push_str(&format!("Authorization: Bearer {t}\r\n"));
         }
         match body {
-            Some(b) => req.push_str(&format!("Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{b}", b.len())),
+            Some(b) => req.push_str(&format!(
+                "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{b}",
+                b.len()
+            )),
             None => req.push_str("Content-Length: 0\r\n\r\n"),
         }
         self.stream.get_mut().write_all(req.as_bytes()).await?;
@@ -41,7 +50,12 @@ impl Http {
             .split_whitespace()
             .nth(1)
             .and_then(|s| s.parse().ok())
-            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, format!("bad status line {line:?}")))?;
+            .ok_or_else(|| {
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("bad status line {line:?}"),
+                )
+            })?;
         let mut length = 0usize;
         let mut chunked = false;
         loop {
@@ -84,10 +98,18 @@ impl Http {
 }
 
 /// `POST /api/v1/login` on a fresh connection; the token.
-pub async fn login(addr: SocketAddr, login: &str, password: &str, counter: Option<u32>) -> io::Result<String> {
+pub async fn login(
+    addr: SocketAddr,
+    login: &str,
+    password: &str,
+    counter: Option<u32>,
+) -> io::Result<String> {
     let mut h = Http::connect(addr).await?;
-    let body = serde_json::json!({"login": login, "password": password, "counter": counter}).to_string();
-    let (st, b) = h.request("POST", "/api/v1/login", None, Some(&body)).await?;
+    let body =
+        serde_json::json!({"login": login, "password": password, "counter": counter}).to_string();
+    let (st, b) = h
+        .request("POST", "/api/v1/login", None, Some(&body))
+        .await?;
     if st != 200 {
         return Err(io::Error::other(format!("login {login}: {st} {b}")));
     }

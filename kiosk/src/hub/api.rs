@@ -97,7 +97,7 @@ pub async fn login(
         }
     })
     .await
-    .map_err(|e| ApiError::unavailable(e))?;
+    .map_err(ApiError::unavailable)?;
     let Some(role) = ok.filter(|r| matches!(r, Role::Staff | Role::Manager)) else {
         hub.login_failures
             .lock()

@@ -256,3 +256,25 @@ impl FromRequestParts<Arc<Hub>> for Caller {
         Ok(Caller(Some(p)))
     }
 }
+
+/// Middleware: resolve the token once per request (refusing a bad one on every route) and leave
+/// the caller in the request for the handler.
+pub async fn authenticate(
+    axum::extract::State(hub): axum::extract::State<Arc<Hub>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if !req.headers().contains_key(AUTHORIZATION) {
+        return next.run(req).await;
+    }
+    let (mut parts, body) = req.into_parts();
+    match Caller::from_request_parts(&mut parts, &hub).await {
+        Ok(c) => {
+            parts.extensions.insert(c);
+            next.run(axum::extract::Request::from_parts(parts, body))
+                .await
+        }
+        Err(e) => e.into_response(),
+    }
+}

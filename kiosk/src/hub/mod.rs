@@ -76,6 +76,10 @@ pub fn app(state: AppState) -> Router {
         .route("/staff/{*path}", get(pages::staff_asset))
         .route("/t/{number}", get(pages::ticket_page))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::authenticate,
+        ))
         .with_state(state)
 }
 

@@ -4,6 +4,7 @@
 //! The engine's state is materialised in tables (tickets, counters, outage, long waits) and every
 //! change is also appended to `events`, the history that reports and supervision read.
 
+mod reports;
 mod rows;
 pub mod schema;
 pub mod writer;
@@ -18,6 +19,7 @@ use crate::engine::{Event, EventKind, Executed, Hall};
 use crate::estimate::ServiceTimes;
 use crate::hall::{Callback, CallbackStatus, Millis, Outage};
 
+pub use reports::RatingError;
 pub use writer::{Commit, HallWriter, WriterError};
 
 #[derive(Debug, thiserror::Error)]

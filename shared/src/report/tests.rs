@@ -1,0 +1,3 @@
+//! Pure report tests: percentiles, periods, satisfaction, grouping and the CSV form.
+
+use super::*;

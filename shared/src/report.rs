@@ -248,18 +248,40 @@ impl TicketRow {
 /// What a report needs from one event of the history.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Fact {
-    Called { number: String, counter: CounterId },
-    Finished { number: String, counter: CounterId },
-    NoShow { number: String, counter: CounterId },
-    Transferred { number: String, from_counter: CounterId },
+    Called {
+        number: String,
+        counter: CounterId,
+    },
+    Finished {
+        number: String,
+        counter: CounterId,
+    },
+    NoShow {
+        number: String,
+        counter: CounterId,
+    },
+    Transferred {
+        number: String,
+        from_counter: CounterId,
+    },
     /// `counter_state_changed` to `open` (other states are not selected).
-    CounterOpened { counter: CounterId },
-    LongWaitBegan { service: String },
-    LongWaitEnded { service: String },
+    CounterOpened {
+        counter: CounterId,
+    },
+    LongWaitBegan {
+        service: String,
+    },
+    LongWaitEnded {
+        service: String,
+    },
     OutageStarted,
-    CallbackCaptured { id: i64 },
+    CallbackCaptured {
+        id: i64,
+    },
     /// `callback_updated` to `resolved`.
-    CallbackResolved { id: i64 },
+    CallbackResolved {
+        id: i64,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -292,7 +314,8 @@ pub struct ReportInput {
 // ---------------------------------------------------------------------------------------------
 // Output
 
-/// Count, mean, median, 90th percentile and maximum of durations, in seconds (`null` when empty).
+/// Count, mean, median, 90th percentile and maximum of durations, in seconds rounded to the
+/// millisecond (`null` when empty).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Durations {
     pub count: u32,
@@ -306,13 +329,15 @@ impl Durations {
     /// From durations in milliseconds (sorted here).
     pub fn of_ms(mut ms: Vec<i64>) -> Durations {
         ms.sort_unstable();
-        let secs: Vec<f64> = ms.iter().map(|&m| m as f64 / 1000.0).collect();
+        let v: Vec<f64> = ms.iter().map(|&m| m as f64).collect();
+        // Interpolated in milliseconds and rounded to the millisecond: the clock's own precision.
+        let secs = |x: Option<f64>| x.map(|ms| ms.round() / 1000.0);
         Durations {
-            count: secs.len() as u32,
-            mean_s: mean(&secs),
-            median_s: percentile_sorted(&secs, 0.5),
-            p90_s: percentile_sorted(&secs, 0.9),
-            max_s: secs.last().copied(),
+            count: v.len() as u32,
+            mean_s: secs(mean(&v)),
+            median_s: secs(percentile_sorted(&v, 0.5)),
+            p90_s: secs(percentile_sorted(&v, 0.9)),
+            max_s: secs(v.last().copied()),
         }
     }
 }
@@ -342,7 +367,7 @@ pub fn share(part: u32, whole: u32) -> Option<f64> {
 pub struct SatisfactionStats {
     pub rated: u32,
     /// Ratings per score, keys "1" to "5" always present.
-    pub counts: BTreeMap<u8, u32>,
+    pub counts: BTreeMap<String, u32>,
     pub mean: Option<f64>,
     /// Ratings of 4 (满意) or 5 (非常满意) over all ratings.
     pub satisfied_share: Option<f64>,
@@ -565,7 +590,7 @@ impl Acc {
             satisfaction: SatisfactionStats {
                 rated,
                 counts: (1..=5u8)
-                    .map(|s| (s, self.ratings[usize::from(s - 1)]))
+                    .map(|s| (s.to_string(), self.ratings[usize::from(s - 1)]))
                     .collect(),
                 mean: share(total, rated),
                 satisfied_share: share(satisfied, rated),
@@ -705,7 +730,10 @@ impl Report {
                     by_counter.entry(c).or_default().finish(service_ms, long_ms);
                 }
                 if let Some((_, clerk)) = d.finish {
-                    by_clerk.entry(clerk).or_default().finish(service_ms, long_ms);
+                    by_clerk
+                        .entry(clerk)
+                        .or_default()
+                        .finish(service_ms, long_ms);
                 }
                 if let Some(ms) = service_ms.filter(|&ms| ms > long_ms) {
                     long_service_list.push(LongService {
@@ -961,7 +989,13 @@ impl Report {
             }
         }
         for r in &self.load_by_service {
-            emit(&mut w, "load_by_service", &r.service, &r.label_zh, &to_value(r))?;
+            emit(
+                &mut w,
+                "load_by_service",
+                &r.service,
+                &r.label_zh,
+                &to_value(r),
+            )?;
         }
         let mut inc = to_value(&self.incidents);
         if let Some(o) = inc.as_object_mut() {

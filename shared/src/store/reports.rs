@@ -8,14 +8,18 @@ use rusqlite::{OptionalExtension, params};
 use super::{Store, StoreError};
 use crate::config::HallConfig;
 use crate::hall::{CounterId, Millis, TicketState};
-use crate::report::{EventRow, Fact, Period, RatingRow, Report, ReportInput, Satisfaction, TicketRow};
+use crate::report::{
+    EventRow, Fact, Period, RatingRow, Report, ReportInput, Satisfaction, TicketRow,
+};
 
 /// Why a rating was not kept.
 #[derive(Debug, thiserror::Error)]
 pub enum RatingError {
     #[error("ticket {number} of {day} is not known")]
     UnknownTicket { day: NaiveDate, number: String },
-    #[error("ticket {number} of {day} is not finished ({state}): only a finished visit can be rated")]
+    #[error(
+        "ticket {number} of {day} is not finished ({state}): only a finished visit can be rated"
+    )]
     NotFinished {
         day: NaiveDate,
         number: String,
@@ -222,7 +226,10 @@ impl Store {
         at: Millis,
     ) -> Result<(), RatingError> {
         let d = day_str(day);
-        let tx = self.conn.unchecked_transaction().map_err(StoreError::from)?;
+        let tx = self
+            .conn
+            .unchecked_transaction()
+            .map_err(StoreError::from)?;
         let ticket: Option<(String, Option<CounterId>)> = tx
             .query_row(
                 "SELECT state, counter FROM tickets WHERE day = ?1 AND number = ?2",
@@ -274,3 +281,6 @@ impl Store {
         Ok(score.and_then(Satisfaction::from_score))
     }
 }
+
+#[cfg(test)]
+mod tests;

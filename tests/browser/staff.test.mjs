@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
-import { call, clerkToken, hub, issueTicket, launch, screenshot, until } from "./harness.mjs";
+import { call, hub, issueTicket, launch, screenshot, until } from "./harness.mjs";
 
 const C = hub.clerk.counter;
 let browser;
@@ -27,6 +27,11 @@ async function queueOf(token) {
   const r = await call("GET", `/api/v1/counters/${C}/queue`, { token });
   assert.equal(r.status, 200, JSON.stringify(r.body));
   return r.body;
+}
+
+/** The clerk's own token, as the page keeps it. */
+async function pageToken() {
+  return page.evaluate(() => JSON.parse(sessionStorage.getItem("hallq.staff.session")).token);
 }
 
 async function current() {
@@ -120,7 +125,7 @@ test("call next shows the ticket and what to tell the customer; the board follow
 test("the keypad starts the service; recall and no-show no longer apply", async () => {
   await page.locator("body").click({ position: { x: 5, y: 300 } });
   await page.keyboard.press("Numpad0");
-  await until(async () => (await queueOf(await clerkToken())).current?.state === "serving", "service to start");
+  await until(async () => (await queueOf(await pageToken())).current?.state === "serving", "service to start");
   await until(() => page.isDisabled("#btn-recall"), "Recall to be disabled once serving");
   assert.equal(await page.isDisabled("#btn-noshow"), true);
   assert.equal(await page.isDisabled("#btn-finish"), false);
@@ -191,6 +196,7 @@ test("the console switches to English", async () => {
   await page.click("#lang-switch");
   await until(async () => /Call next/.test(await page.locator("#btn-next").textContent()), "English labels");
   assert.match(await page.locator("#legend").textContent(), /call next/);
+  await until(async () => !(await page.isDisabled("#btn-next")), "the new ticket in the queue");
   await page.keyboard.press("NumpadAdd");
   await until(async () => (await current()) !== "—", "a call");
   await screenshot(page, "staff-console-en.png");
@@ -215,16 +221,18 @@ test("a callback captured through the API is resolved on the callback list", asy
   assert.match(await card.textContent(), /宽带无法上网/);
   assert.match(await card.textContent(), /温泉镇/);
   assert.equal(await card.locator('[data-act="resolve"]').isDisabled(), true, "resolving needs a note");
-  await screenshot(page, "staff-callbacks.png");
 
+  await card.locator("textarea").fill("已联系客户,约定今天下午再确认");
   await card.locator('[data-act="contacted"]').click();
   await until(async () => /已联系/.test(await page.locator(`[data-cb="${cap.body.id}"] .status`).textContent()), "contacted");
+  assert.match(await page.locator(`[data-cb="${cap.body.id}"]`).textContent(), /约定今天下午再确认/, "the note is on the card");
+  await screenshot(page, "staff-callbacks.png");
   const again = page.locator(`[data-cb="${cap.body.id}"]`);
   await again.locator("textarea").fill("已回电,宽带已恢复");
   await again.locator('[data-act="resolve"]').click();
   await until(async () => (await page.locator(`[data-cb="${cap.body.id}"]`).count()) === 0, "the resolved callback to leave the open list");
 
-  const list = await call("GET", "/api/v1/callbacks", { token: await clerkToken() });
+  const list = await call("GET", "/api/v1/callbacks", { token: await pageToken() });
   const items = Array.isArray(list.body) ? list.body : list.body.callbacks;
   const cb = items.find((c) => c.id === cap.body.id);
   assert.equal(cb.status, "resolved");

@@ -3,7 +3,7 @@
 //! callbacks of an outage that just ended put first.
 
 import {
-  api, clockTime, connectEvents, flash, h, hubNow, listOf, session, signIn, signOut, t, translatePage, tx,
+  api, clockTime, connectEvents, flash, h, hubNow, listOf, session, setHallZone, showLive, signIn, signOut, t, translatePage, tx,
   whenSignedOut, wireLangSwitch,
 } from "./common.js";
 
@@ -110,10 +110,7 @@ async function start(s) {
         loadSoon();
       }
     },
-    onState: (up) => {
-      $("live").className = up ? "live live-up" : "live live-down";
-      $("live").textContent = up ? t("live.up") : t("live.down");
-    },
+    onState: (up) => showLive(up),
   });
 }
 
@@ -128,6 +125,7 @@ async function loadBoard() {
 function applyBoard(board) {
   if (!board) return;
   state.hallName = board.notices?.hall_name ?? state.hallName;
+  if (board.notices?.time_zone) setHallZone(board.notices.time_zone);
   state.retentionDays = board.notices?.callback_retention_days ?? state.retentionDays;
   state.outageActive = !!board.outage;
   render();

@@ -238,16 +238,47 @@ export function minutes(ms) {
   return Math.max(0, Math.floor(ms / 60000));
 }
 
+/** The hall's time zone (from the board's notices): times are shown as the hall's clock shows them. */
+let hallZone;
+
+export function setHallZone(zone) {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: zone });
+    hallZone = zone;
+  } catch {
+    hallZone = undefined;
+  }
+}
+
+function parts(d) {
+  const f = new Intl.DateTimeFormat("en-GB", {
+    timeZone: hallZone, year: "numeric", month: "numeric", day: "numeric",
+    hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+  });
+  return Object.fromEntries(f.formatToParts(d).map((x) => [x.type, x.value]));
+}
+
 /** A wall-clock time in the hall's way: `14:05`, with the date when it is not today. */
 export function clockTime(iso) {
   if (!iso) return "";
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
-  const p = (n) => String(n).padStart(2, "0");
-  const hm = `${p(d.getHours())}:${p(d.getMinutes())}`;
-  const today = new Date(hubNow());
-  if (d.toDateString() === today.toDateString()) return hm;
-  return `${d.getMonth() + 1}-${p(d.getDate())} ${hm}`;
+  const p = parts(d);
+  const today = parts(new Date(hubNow()));
+  const hm = `${p.hour}:${p.minute}`;
+  if (p.year === today.year && p.month === today.month && p.day === today.day) return hm;
+  return `${p.month}-${p.day.padStart(2, "0")} ${hm}`;
+}
+
+/** The live-connection mark in the header, in the page's language. */
+export function showLive(up) {
+  const el = document.getElementById("live");
+  if (!el) return;
+  if (up !== undefined) el.dataset.up = up ? "1" : "0";
+  const isUp = el.dataset.up === "1";
+  if (el.dataset.up === undefined) return;
+  el.className = isUp ? "live live-up" : "live live-down";
+  el.textContent = isUp ? t("live.up") : t("live.down");
 }
 
 /** Shows a message in the page's message bar; errors stay until replaced or dismissed. */
@@ -275,6 +306,7 @@ export function wireLangSwitch(rerender) {
     setLang(lang() === "zh" ? "en" : "zh");
     label();
     translatePage();
+    showLive();
     rerender();
   });
 }

@@ -3,7 +3,7 @@
 
 import {
   api, ApiError, clockTime, connectEvents, duration, flash, h, hubNow, lang, listOf, minutes,
-  session, signIn, signOut, t, translatePage, tx, whenSignedOut, wireLangSwitch,
+  session, setHallZone, showLive, signIn, signOut, t, translatePage, tx, whenSignedOut, wireLangSwitch,
 } from "./common.js";
 
 /** Used when the hub does not say how long a service may take before the next customer is owed an apology. */
@@ -29,6 +29,7 @@ const state = {
   alerts: [],
   busy: false,
   lastCallAt: 0,
+  lastCalled: null,
   /** Digits typed on the keypad, waiting for Enter. */
   keyed: "",
   events: null,
@@ -142,10 +143,7 @@ async function startConsole(s) {
       if ((msg.events ?? []).some((e) => e.kind === "notices_changed")) loadServices();
       refreshSoon();
     },
-    onState: (up) => {
-      $("live").className = up ? "live live-up" : "live live-down";
-      $("live").textContent = up ? t("live.up") : t("live.down");
-    },
+    onState: (up) => showLive(up),
   });
 }
 
@@ -169,6 +167,7 @@ async function loadBoard() {
 function applyBoard(board) {
   if (!board) return;
   state.board = board;
+  if (board.notices?.time_zone) setHallZone(board.notices.time_zone);
   state.counters = board.counters ?? state.counters;
   const min = board.notices?.thresholds?.long_service_min ?? board.notices?.long_service_min;
   if (min) state.longServiceMin = min;
@@ -293,7 +292,7 @@ async function callNext() {
   const before = state.current?.number;
   const res = await run("next");
   if (!res) return;
-  state.lastCallAt = Date.now();
+  noteCall(res);
   if (res.status === 204 || !res.data) flash(before ? t("done.finished_nobody", { number: before }) : t("done.nobody"));
   else flash(t("done.called", { number: res.data.number ?? res.data.ticket?.number ?? "" }), "ok");
 }
@@ -302,13 +301,22 @@ async function callNumber(number) {
   if (!can.callNumber() || guarded()) return false;
   const res = await run("call", { number });
   if (!res) return false;
-  state.lastCallAt = Date.now();
+  noteCall(res, number);
   flash(t("done.called", { number: res.data?.number ?? number }), "ok");
   return true;
 }
 
+/** A second "call" right after a call, with the called customer not yet arrived, is a bounced key. */
 function guarded() {
-  return Date.now() - state.lastCallAt < CALL_GUARD_MS;
+  const bounce = Date.now() - state.lastCallAt < CALL_GUARD_MS &&
+    state.current?.state === "called" && state.current.number === state.lastCalled;
+  if (bounce) flash(t("guard.just_called", { number: state.lastCalled }), "info");
+  return bounce;
+}
+
+function noteCall(res, fallback) {
+  state.lastCallAt = Date.now();
+  state.lastCalled = res?.data?.number ?? res?.data?.ticket?.number ?? fallback ?? null;
 }
 
 async function act(which, path) {
@@ -628,6 +636,8 @@ function renderAlerts() {
   for (const a of state.alerts) {
     const kind = String(a.kind ?? a.type ?? a.code ?? "notice");
     kinds.add(kind);
+    const count = a.count ?? a.pending;
+    if (kind.includes("callback") && !kind.includes("outage") && count === 0) continue;
     const text = (lang() === "zh" ? a.message_zh || a.message : a.message || a.message_zh) || alertText(kind, a);
     items.push({ kind, text, a });
   }

@@ -92,6 +92,7 @@ export const STRINGS = {
   "keypad.no_match": { zh: "本窗口的等候队列中没有 {digits} 号", en: "No ticket {digits} waits for this counter" },
   "pick.title": { zh: "请选择要呼叫的号码", en: "Which ticket to call?" },
 
+  "guard.just_called": { zh: "刚刚已呼叫 {number},为防误按,请稍候再叫下一位", en: "{number} was just called; wait a moment before calling again" },
   "done.called": { zh: "已呼叫 {number}", en: "Called {number}" },
   "done.nobody": { zh: "目前无人等候", en: "Nobody is waiting" },
   "done.finished_nobody": { zh: "{number} 已办结;目前无人等候", en: "{number} finished; nobody is waiting" },

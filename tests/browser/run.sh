@@ -5,6 +5,7 @@
 #
 #   tests/browser/run.sh            # all tests; screenshots go to docs/img/
 #   HALLQ_SHOTS= tests/browser/run.sh   # no screenshots
+#   HALLQ_KIOSK_BIN=path/to/hallq-kiosk tests/browser/run.sh   # use an already built hub
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -28,8 +29,12 @@ if [ ! -d node_modules/playwright-core ]; then
   npm ci --no-audit --no-fund
 fi
 
-(cd "$root" && cargo build -p hallq-kiosk)
-bin="${CARGO_TARGET_DIR:-$root/target}/debug/hallq-kiosk"
+if [ -n "${HALLQ_KIOSK_BIN:-}" ]; then
+  bin=$HALLQ_KIOSK_BIN # a hub built elsewhere (e.g. by an earlier CI step)
+else
+  (cd "$root" && cargo build -p hallq-kiosk)
+  bin="${CARGO_TARGET_DIR:-$root/target}/debug/hallq-kiosk"
+fi
 
 data=$(mktemp -d "${TMPDIR:-/tmp}/hallq-browser.XXXXXX")
 hub_pid=
@@ -55,12 +60,14 @@ sed "s#^time_zone = .*#time_zone = \"$zone\"#" "$here/hall.toml" > "$data/hall.t
 clerk=clerk1
 clerk_password="pw-$RANDOM-$RANDOM-browser"
 printf '%s\n' "$clerk_password" | "$bin" user add "$clerk" --role staff --data-dir "$data" >/dev/null
+manager=manager1
+printf '%s\n' "$clerk_password" | "$bin" user add "$manager" --role manager --data-dir "$data" >/dev/null
 kiosk_token=$("$bin" device add kiosk-browser-test --role kiosk --data-dir "$data" | tail -n 1 | awk '{print $NF}')
 [ -n "$kiosk_token" ] || { echo "FAIL: no device token from 'hallq-kiosk device add'" >&2; exit 1; }
 
 port=$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
 url="http://127.0.0.1:$port"
-"$bin" hub --listen "127.0.0.1:$port" --data-dir "$data" --config "$data/hall.toml" >"$data/hub.log" 2>&1 &
+"$bin" serve --listen "127.0.0.1:$port" --data-dir "$data" --config "$data/hall.toml" >"$data/hub.log" 2>&1 &
 hub_pid=$!
 
 # Bounded wait for the hub to answer.
@@ -75,7 +82,7 @@ if ! node -e '
 fi
 
 export HALLQ_URL=$url HALLQ_CLERK=$clerk HALLQ_CLERK_PASSWORD=$clerk_password HALLQ_CLERK_COUNTER=1
-export HALLQ_KIOSK_TOKEN=$kiosk_token
+export HALLQ_KIOSK_TOKEN=$kiosk_token HALLQ_MANAGER=$manager HALLQ_MANAGER_PASSWORD=$clerk_password
 export HALLQ_SHOTS=${HALLQ_SHOTS-$root/docs/img}
 
 status=0

@@ -134,14 +134,13 @@ function applyBoard(board) {
 /** The alert of the last ended outage names its callbacks: they go first. */
 async function loadAlerts() {
   try {
-    const alerts = listOf((await api("GET", "/api/v1/alerts")).data, "alerts");
-    for (const a of alerts) {
-      const kind = String(a.kind ?? a.type ?? "");
-      if (kind.includes("outage") && kind.includes("end")) {
-        if (a.outage_id !== undefined && a.outage_id !== null && state.outageId === null) state.outageId = a.outage_id;
-        for (const c of a.callbacks ?? []) state.outageCallbackIds.add(typeof c === "object" ? c.id : c);
-      }
+    const { data } = await api("GET", "/api/v1/alerts");
+    const last = data?.last_outage;
+    if (last) {
+      if (state.outageId === null) state.outageId = last.id;
+      if (last.id === state.outageId) for (const c of last.callbacks ?? []) state.outageCallbackIds.add(c.id);
     }
+    state.outageActive = !!data?.outage;
   } catch {
     // Without alerts the list still shows everything.
   }

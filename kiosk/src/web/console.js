@@ -2,7 +2,7 @@
 //! customer, the counter's waiting queue and the hall's alerts, kept live over the event stream.
 
 import {
-  api, ApiError, clockTime, connectEvents, duration, flash, h, hubNow, lang, listOf, minutes,
+  api, ApiError, clockTime, connectEvents, duration, flash, h, hubNow, listOf, minutes,
   session, setHallZone, showLive, signIn, signOut, t, translatePage, tx, whenSignedOut, wireLangSwitch,
 } from "./common.js";
 
@@ -26,7 +26,8 @@ const state = {
   /** CounterView list, from the board (live) or `GET /api/v1/counters`. */
   counters: [],
   board: null,
-  alerts: [],
+  /** `GET /api/v1/alerts`. */
+  alerts: null,
   busy: false,
   lastCallAt: 0,
   lastCalled: null,
@@ -199,7 +200,7 @@ async function refresh() {
       }),
     ]);
     applyQueue(q.data);
-    if (a.data !== null) state.alerts = listOf(a.data, "alerts");
+    if (a.data !== null) state.alerts = a.data;
     render();
   } catch (e) {
     if (e.status !== 401) flash(e.message, "error");
@@ -629,59 +630,59 @@ function renderQueue() {
   );
 }
 
-/** Alerts from the hub, plus what the board itself says (outage, long waits) when the hub's list lacks it. */
-function renderAlerts() {
-  const items = [];
-  const kinds = new Set();
-  for (const a of state.alerts) {
-    const kind = String(a.kind ?? a.type ?? a.code ?? "notice");
-    kinds.add(kind);
-    const count = a.count ?? a.pending;
-    if (kind.includes("callback") && !kind.includes("outage") && count === 0) continue;
-    const text = (lang() === "zh" ? a.message_zh || a.message : a.message || a.message_zh) || alertText(kind, a);
-    items.push({ kind, text, a });
-  }
+/**
+ * The hub's alerts (`GET /api/v1/alerts`): kiosk printers that need a person, services with a long
+ * wait, an outage going on, pending callbacks, and the callbacks of the last outage that ended.
+ * Between two fetches, the board (live over the stream) keeps the outage and long waits current.
+ */
+function alertItems() {
+  const a = state.alerts ?? {};
   const board = state.board;
-  if (board?.outage && ![...kinds].some((k) => k.includes("outage"))) {
-    items.push({ kind: "outage", text: t(board.outage.kind === "long" ? "alert.outage_long" : "alert.outage_short", { since: clockTime(board.outage.started_at), until: clockTime(board.outage.expected_end) }) });
+  const items = [];
+  for (const p of a.printers ?? []) {
+    items.push({ cls: "al-printer", text: t("alert.printer", { device: p.device, problem: t(`printer.${p.printer}`) }) });
   }
-  if (![...kinds].some((k) => k.includes("long_wait"))) {
-    for (const w of board?.waiting ?? []) {
-      if (w.long_wait) items.push({ kind: "long_wait", text: t("alert.long_wait", { service: tx(w.name), n: w.waiting }) });
-    }
+  const outage = board ? board.outage : a.outage;
+  if (outage) {
+    items.push({
+      cls: "al-outage",
+      text: t(outage.kind === "long" ? "alert.outage_long" : "alert.outage_short", {
+        since: clockTime(outage.started_at), until: clockTime(outage.expected_end),
+      }),
+    });
   }
-  const pending = callbacksPending();
+  const ended = a.last_outage;
+  const waitingCallers = (ended?.callbacks ?? []).filter((c) => c.status !== "resolved").length;
+  if (ended && !outage && waitingCallers > 0) {
+    items.push({
+      cls: "al-outage-ended",
+      text: t("alert.outage_ended", { n: waitingCallers, at: clockTime(ended.ended_at) }),
+      link: `callbacks.html?outage=${ended.id}`,
+    });
+  }
+  const longWaits = board ? (board.waiting ?? []).filter((w) => w.long_wait) : a.long_wait ?? [];
+  for (const w of longWaits) {
+    items.push({ cls: "al-wait", text: t("alert.long_wait", { service: tx(w.name), n: w.waiting, m: minutes(w.estimated_wait_s * 1000) }) });
+  }
+  if (a.callbacks_pending > 0) {
+    items.push({ cls: "al-callback", text: t("alert.callbacks", { n: a.callbacks_pending }), link: "callbacks.html" });
+  }
+  return items;
+}
+
+function renderAlerts() {
+  const items = alertItems();
+  const pending = state.alerts?.callbacks_pending ?? 0;
   const badge = $("callbacks-badge");
   badge.hidden = !pending;
   badge.textContent = pending ? String(pending) : "";
   $("alerts-card").classList.toggle("has-alerts", items.length > 0);
   $("alerts").replaceChildren(
     ...(items.length
-      ? items.map(({ kind, text, a }) => {
-          const cls = kind.includes("printer") ? "al-printer" : kind.includes("outage") ? "al-outage"
-            : kind.includes("callback") ? "al-callback" : kind.includes("wait") ? "al-wait" : "al-other";
-          const link = kind.includes("callback") ? h("a", { href: "callbacks.html" + (a?.outage_id ? `?outage=${a.outage_id}` : "") }, t("alert.open_callbacks")) : null;
-          return h("li", { class: `alert ${cls}` }, h("span", {}, text), link);
-        })
+      ? items.map(({ cls, text, link }) =>
+          h("li", { class: `alert ${cls}` }, h("span", {}, text), link ? h("a", { href: link }, t("alert.open_callbacks")) : null))
       : [h("li", { class: "alert al-none" }, t("alerts.none"))]),
   );
-}
-
-function callbacksPending() {
-  for (const a of state.alerts) {
-    const kind = String(a.kind ?? a.type ?? "");
-    if (kind.includes("callback") && !kind.includes("outage")) return a.count ?? a.pending ?? (a.callbacks?.length ?? 0);
-  }
-  return 0;
-}
-
-function alertText(kind, a) {
-  if (kind.includes("printer")) return t("alert.printer", { device: a.device ?? a.name ?? "" , problem: a.problem ?? a.status ?? "" });
-  if (kind.includes("long_wait")) return t("alert.long_wait", { service: serviceName(a.service), n: a.waiting ?? "" });
-  if (kind.includes("outage_ended") || kind.includes("ended")) return t("alert.outage_ended", { n: a.count ?? a.callbacks?.length ?? 0 });
-  if (kind.includes("outage")) return t("alert.outage_short", { since: clockTime(a.started_at), until: clockTime(a.expected_end) });
-  if (kind.includes("callback")) return t("alert.callbacks", { n: a.count ?? a.pending ?? "" });
-  return kind;
 }
 
 function renderKeyed() {

@@ -499,6 +499,32 @@ impl Store {
         rows::tickets_of_day(&self.conn, day)
     }
 
+    /// The outage that ended last: (outage id, when it ended).
+    pub fn last_ended_outage(&self) -> Result<Option<(i64, Millis)>, StoreError> {
+        let row: Option<(String, Millis)> = self
+            .conn
+            .query_row(
+                "SELECT body, at FROM events WHERE type = 'outage_ended' ORDER BY seq DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let Some((body, at)) = row else {
+            return Ok(None);
+        };
+        match serde_json::from_str::<EventKind>(&body) {
+            Ok(EventKind::OutageEnded { id }) => Ok(Some((id, at))),
+            _ => Err(StoreError::Corrupt(format!(
+                "outage_ended event with body {body:?}"
+            ))),
+        }
+    }
+
+    /// Callbacks captured during outage `outage_id`, oldest first.
+    pub fn callbacks_of_outage(&self, outage_id: i64) -> Result<Vec<Callback>, StoreError> {
+        rows::callbacks_of_outage(&self.conn, outage_id)
+    }
+
     pub fn current_outage(&self) -> Result<Option<Outage>, StoreError> {
         Ok(rows::outage(&self.conn)?.map(|(o, _)| o))
     }

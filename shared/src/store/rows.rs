@@ -456,3 +456,14 @@ pub(super) fn callbacks(
     let rows = st.query_map(params![filter, limit], callback_from_row)?;
     rows.map(|r| to_callback(r?)).collect()
 }
+
+pub(super) fn callbacks_of_outage(
+    conn: &Connection,
+    outage_id: i64,
+) -> Result<Vec<Callback>, StoreError> {
+    let mut st = conn.prepare(&format!(
+        "SELECT {CALLBACK_COLUMNS} FROM callbacks WHERE outage_id = ?1 ORDER BY captured_at"
+    ))?;
+    let rows = st.query_map([outage_id], callback_from_row)?;
+    rows.map(|r| to_callback(r?)).collect()
+}

@@ -1,0 +1,280 @@
+//! Who is asking: clerks and managers sign in with a password (argon2) and get a session token;
+//! kiosks and display boards hold a device token. Tokens are 32 random bytes shown once; the
+//! database keeps only their SHA-256.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use axum::extract::FromRequestParts;
+use axum::http::StatusCode;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use hallq_shared::engine::Actor;
+use hallq_shared::hall::{CounterId, Millis};
+use hallq_shared::protocol::Role;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use super::error::ApiError;
+use super::state::Hub;
+
+/// A clerk's session lasts one working day at most.
+pub const SESSION_HOURS: i64 = 12;
+/// How long a token found in the database is trusted before it is looked up again (a revoked
+/// device or a disabled account stops working within this time, even when changed from the CLI).
+const RECHECK: Duration = Duration::from_secs(30);
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Principal {
+    /// Login or device name.
+    pub name: String,
+    pub role: Role,
+    /// The counter a clerk signed in at.
+    pub counter: Option<CounterId>,
+    /// Session expiry; `None` for devices.
+    pub expires_at: Option<Millis>,
+    pub token_hash: String,
+}
+
+impl Principal {
+    pub fn actor(&self) -> Actor {
+        Actor::new(self.name.clone(), self.role, self.counter)
+    }
+
+    pub fn is_person(&self) -> bool {
+        matches!(self.role, Role::Staff | Role::Manager)
+    }
+
+    /// A clerk acts only at the counter they signed in at; a manager anywhere.
+    pub fn may_act_at(&self, counter: CounterId) -> Result<(), ApiError> {
+        match self.role {
+            Role::Manager => Ok(()),
+            Role::Staff if self.counter == Some(counter) => Ok(()),
+            Role::Staff => Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "other_counter",
+                match self.counter {
+                    Some(c) => format!("you are signed in at counter {c}, not {counter}"),
+                    None => "sign in at a counter to act on it".to_string(),
+                },
+            )
+            .zh("只能操作您登录的窗口")),
+            _ => Err(ApiError::forbidden("staff only")),
+        }
+    }
+}
+
+pub fn role_str(r: Role) -> &'static str {
+    match r {
+        Role::Staff => "staff",
+        Role::Manager => "manager",
+        Role::Kiosk => "kiosk",
+        Role::Display => "display",
+    }
+}
+
+pub fn parse_role(s: &str) -> Option<Role> {
+    match s {
+        "staff" => Some(Role::Staff),
+        "manager" => Some(Role::Manager),
+        "kiosk" => Some(Role::Kiosk),
+        "display" => Some(Role::Display),
+        _ => None,
+    }
+}
+
+/// A fresh token: 32 random bytes, hex.
+pub fn new_token() -> String {
+    let mut b = [0u8; 32];
+    rand::rng().fill_bytes(&mut b);
+    hex(&b)
+}
+
+pub fn token_hash(token: &str) -> String {
+    hex(&Sha256::digest(token.as_bytes()))
+}
+
+fn hex(b: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(b.len() * 2);
+    for x in b {
+        s.push(DIGITS[(x >> 4) as usize] as char);
+        s.push(DIGITS[(x & 15) as usize] as char);
+    }
+    s
+}
+
+pub fn hash_password(password: &str) -> Result<String, String> {
+    let mut salt = [0u8; 16];
+    rand::rng().fill_bytes(&mut salt);
+    let salt = SaltString::encode_b64(&salt).map_err(|e| e.to_string())?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| e.to_string())
+}
+
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// Verified a password against nothing, so that an unknown login takes as long as a wrong password.
+pub fn burn_password_time(password: &str) {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let h = DUMMY.get_or_init(|| hash_password("not-a-password").unwrap_or_default());
+    let _ = verify_password(password, h);
+}
+
+/// Tokens recently found valid, so that a busy kiosk does not cost a query per ticket.
+#[derive(Default, Debug)]
+pub struct AuthCache {
+    map: Mutex<HashMap<String, (Principal, Instant)>>,
+}
+
+impl AuthCache {
+    pub fn get(&self, hash: &str, now: Millis) -> Option<Principal> {
+        let map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        let (p, checked) = map.get(hash)?;
+        if checked.elapsed() > RECHECK || p.expires_at.is_some_and(|e| e <= now) {
+            return None;
+        }
+        Some(p.clone())
+    }
+
+    pub fn put(&self, p: Principal) {
+        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() > 10_000 {
+            map.retain(|_, (_, at)| at.elapsed() <= RECHECK);
+        }
+        map.insert(p.token_hash.clone(), (p, Instant::now()));
+    }
+
+    pub fn forget(&self, hash: &str) {
+        self.map
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(hash);
+    }
+
+    pub fn forget_login(&self, name: &str) {
+        self.map
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|_, (p, _)| p.name != name);
+    }
+}
+
+/// The caller, if they sent a token. A token that is sent but not valid is refused (401) even on
+/// routes that need none, so that a screen with a stale token finds out.
+#[derive(Debug, Clone)]
+pub struct Caller(pub Option<Principal>);
+
+impl Caller {
+    /// The principal, if their role is one of `roles`: 401 without a token, 403 with the wrong one.
+    pub fn need(&self, roles: &[Role]) -> Result<&Principal, ApiError> {
+        let p = self.0.as_ref().ok_or_else(ApiError::unauthorized)?;
+        if roles.contains(&p.role) {
+            Ok(p)
+        } else {
+            Err(ApiError::forbidden(format!(
+                "this needs one of: {}",
+                roles
+                    .iter()
+                    .map(|r| role_str(*r))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )))
+        }
+    }
+
+    pub fn staff(&self) -> Result<&Principal, ApiError> {
+        self.need(&[Role::Staff, Role::Manager])
+    }
+}
+
+impl FromRequestParts<Arc<Hub>> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        hub: &Arc<Hub>,
+    ) -> Result<Self, Self::Rejection> {
+        let Some(value) = parts.headers.get(AUTHORIZATION) else {
+            return Ok(Caller(None));
+        };
+        let invalid = || {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_token",
+                "the token is unknown, revoked or expired: sign in again",
+            )
+            .zh("登录已失效,请重新登录")
+        };
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty() && t.len() <= 256)
+            .ok_or_else(invalid)?;
+        let hash = token_hash(token);
+        let now = (hub.clock)();
+        if let Some(p) = hub.auth.get(&hash, now) {
+            return Ok(Caller(Some(p)));
+        }
+        let found = hub
+            .read({
+                let hash = hash.clone();
+                move |s| {
+                    if let Some((login, role, counter, expires)) = s.session(&hash, now)? {
+                        return Ok(Some((login, role, counter, Some(expires))));
+                    }
+                    Ok(s.device_by_token(&hash)?
+                        .map(|(name, role)| (name, role, None, None)))
+                }
+            })
+            .await?;
+        let (name, role, counter, expires_at) = found.ok_or_else(invalid)?;
+        let role = parse_role(&role).ok_or_else(invalid)?;
+        let p = Principal {
+            name,
+            role,
+            counter,
+            expires_at,
+            token_hash: hash,
+        };
+        hub.auth.put(p.clone());
+        Ok(Caller(Some(p)))
+    }
+}
+
+/// Middleware: resolve the token once per request (refusing a bad one on every route) and leave
+/// the caller in the request for the handler.
+pub async fn authenticate(
+    axum::extract::State(hub): axum::extract::State<Arc<Hub>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if !req.headers().contains_key(AUTHORIZATION) {
+        return next.run(req).await;
+    }
+    let (mut parts, body) = req.into_parts();
+    match Caller::from_request_parts(&mut parts, &hub).await {
+        Ok(c) => {
+            parts.extensions.insert(c);
+            next.run(axum::extract::Request::from_parts(parts, body))
+                .await
+        }
+        Err(e) => e.into_response(),
+    }
+}

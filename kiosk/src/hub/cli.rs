@@ -1,0 +1,476 @@
+//! What the `hallq-kiosk` subcommands of the hub do: serve, demo, user and device management,
+//! retention. `main.rs` only parses the command line and calls these.
+
+use std::io::{BufRead, Write};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use chrono::NaiveTime;
+use clap::{Args, ValueEnum};
+use hallq_shared::config::HallConfig;
+use hallq_shared::engine::{Actor, Command};
+use hallq_shared::hall::time::system_millis;
+use hallq_shared::hall::{CounterState, Millis, Now};
+use hallq_shared::protocol::Role;
+use hallq_shared::store::{Store, db_path};
+use rand::Rng;
+use serde_json::json;
+use tokio::net::TcpListener;
+
+use super::auth;
+use super::state::{AppState, Hub, HubOptions};
+
+pub const DEFAULT_DATA_DIR: &str = "./hallq-data";
+pub const DEFAULT_LISTEN: &str = "0.0.0.0:8080";
+pub const DEMO_LISTEN: &str = "127.0.0.1:8080";
+const DAY_MS: Millis = 86_400_000;
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Directory holding the hall database (hallq.db); created if missing.
+    #[arg(long, value_name = "DIR", default_value = DEFAULT_DATA_DIR, env = "HALLQ_DATA_DIR")]
+    pub data_dir: PathBuf,
+    /// Address and port to listen on, e.g. 0.0.0.0:8080 (port 0 picks a free one).
+    #[arg(long, value_name = "ADDR:PORT", default_value = DEFAULT_LISTEN, env = "HALLQ_LISTEN")]
+    pub listen: SocketAddr,
+    /// Hall configuration (TOML). Used to create a new database; without it the demo hall is used.
+    /// Later edits made by the manager are kept in the database and win over the file.
+    #[arg(long, value_name = "FILE", env = "HALLQ_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Replace the configuration kept in the database with --config (recorded in the history).
+    #[arg(long, requires = "config")]
+    pub apply_config: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DemoArgs {
+    /// Keep the demo data here instead of a fresh temporary directory.
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Address and port to listen on.
+    #[arg(long, value_name = "ADDR:PORT", default_value = DEMO_LISTEN)]
+    pub listen: SocketAddr,
+    /// Password for the demo accounts (default: a random one, printed).
+    #[arg(long)]
+    pub password: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum AccountRole {
+    Staff,
+    Manager,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum DeviceRole {
+    Kiosk,
+    Display,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DataDirArg {
+    /// Directory holding the hall database (hallq.db).
+    #[arg(long, value_name = "DIR", default_value = DEFAULT_DATA_DIR, env = "HALLQ_DATA_DIR")]
+    pub data_dir: PathBuf,
+}
+
+fn load_config(path: Option<&Path>) -> anyhow::Result<HallConfig> {
+    match path {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read the configuration file {}", p.display()))?;
+            HallConfig::from_toml(&text).with_context(|| format!("in {}", p.display()))
+        }
+        None => Ok(HallConfig::demo()),
+    }
+}
+
+/// `hallq-kiosk serve`.
+pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let config = load_config(args.config.as_deref())?;
+    if args.config.is_none() {
+        tracing::warn!("no --config given: using the demo hall's services and counters");
+    }
+    let mut opts = HubOptions::new(&args.data_dir, config);
+    opts.apply_config = args.apply_config;
+    let hub = tokio::task::spawn_blocking(move || Hub::open(opts))
+        .await?
+        .context("cannot start the hall hub")?;
+    let listener = TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    serve_on(listener, hub, started).await
+}
+
+async fn serve_on(
+    listener: TcpListener,
+    hub: AppState,
+    started: std::time::Instant,
+) -> anyhow::Result<()> {
+    let addr = listener.local_addr()?;
+    tracing::info!(
+        %addr,
+        db = %hub.data_path().display(),
+        startup_ms = started.elapsed().as_secs_f64() * 1000.0,
+        "hall hub listening"
+    );
+    super::run(listener, hub.clone(), super::shutdown_signal()).await?;
+    stop_writer(hub).await;
+    tracing::info!("hall hub stopped");
+    Ok(())
+}
+
+/// Let the writer finish what is queued. Everything acknowledged is already durable, so giving up
+/// after a while loses nothing that anyone was told is done.
+async fn stop_writer(mut hub: AppState) {
+    let deadline = tokio::time::Instant::now() + super::WRITER_DRAIN;
+    loop {
+        match Arc::try_unwrap(hub) {
+            Ok(h) => {
+                let _ = tokio::task::spawn_blocking(move || drop(h)).await;
+                return;
+            }
+            Err(h) if tokio::time::Instant::now() < deadline => {
+                hub = h;
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            Err(_) => {
+                tracing::warn!("connections still open at shutdown; stopping anyway");
+                return;
+            }
+        }
+    }
+}
+
+/// `hallq-kiosk user add`: the password is read from standard input (one line).
+pub fn user_add(
+    login: &str,
+    role: AccountRole,
+    data_dir: &Path,
+    input: impl BufRead,
+    mut out: impl Write,
+) -> anyhow::Result<()> {
+    check_name(login)?;
+    let password = read_password(input)?;
+    let hash = auth::hash_password(&password)
+        .map_err(|e| anyhow::anyhow!("cannot hash the password: {e}"))?;
+    let store = Store::open(&db_path(data_dir))?;
+    let role = match role {
+        AccountRole::Staff => Role::Staff,
+        AccountRole::Manager => Role::Manager,
+    };
+    let now = system_millis();
+    store.add_account(login, auth::role_str(role), &hash, now)?;
+    store.audit(
+        now,
+        "cli",
+        "account_added",
+        &json!({"login": login, "role": auth::role_str(role)}),
+    )?;
+    writeln!(out, "account {login} ({}) saved", auth::role_str(role))?;
+    Ok(())
+}
+
+fn read_password(mut input: impl BufRead) -> anyhow::Result<String> {
+    let mut line = String::new();
+    input
+        .read_line(&mut line)
+        .context("cannot read the password from standard input")?;
+    let password = line.trim_end_matches(['\r', '\n']).to_string();
+    if password.chars().count() < 8 {
+        bail!("the password must have at least 8 characters (give it on standard input)");
+    }
+    Ok(password)
+}
+
+fn check_name(name: &str) -> anyhow::Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if !ok {
+        bail!("{name:?}: use 1–64 letters, digits, '-', '_' or '.'");
+    }
+    Ok(())
+}
+
+pub fn user_disable(login: &str, data_dir: &Path, mut out: impl Write) -> anyhow::Result<()> {
+    let store = Store::open(&db_path(data_dir))?;
+    if !store.disable_account(login)? {
+        bail!("no account {login}");
+    }
+    store.audit(
+        system_millis(),
+        "cli",
+        "account_disabled",
+        &json!({"login": login}),
+    )?;
+    writeln!(out, "account {login} disabled and signed out")?;
+    Ok(())
+}
+
+pub fn user_list(data_dir: &Path, mut out: impl Write) -> anyhow::Result<()> {
+    let store = Store::open(&db_path(data_dir))?;
+    for (login, role, disabled) in store.accounts()? {
+        writeln!(
+            out,
+            "{login}\t{role}{}",
+            if disabled { "\tdisabled" } else { "" }
+        )?;
+    }
+    Ok(())
+}
+
+/// `hallq-kiosk device add`: prints the new token once; only its hash is kept.
+pub fn device_add(
+    name: &str,
+    role: DeviceRole,
+    data_dir: &Path,
+    mut out: impl Write,
+) -> anyhow::Result<String> {
+    check_name(name)?;
+    let store = Store::open(&db_path(data_dir))?;
+    let role = match role {
+        DeviceRole::Kiosk => Role::Kiosk,
+        DeviceRole::Display => Role::Display,
+    };
+    let token = auth::new_token();
+    let now = system_millis();
+    store.add_device(name, auth::role_str(role), &auth::token_hash(&token), now)?;
+    store.audit(
+        now,
+        "cli",
+        "device_added",
+        &json!({"device": name, "role": auth::role_str(role)}),
+    )?;
+    writeln!(out, "{token}")?;
+    Ok(token)
+}
+
+pub fn device_revoke(name: &str, data_dir: &Path, mut out: impl Write) -> anyhow::Result<()> {
+    let store = Store::open(&db_path(data_dir))?;
+    if !store.revoke_device(name)? {
+        bail!("no device {name}");
+    }
+    store.audit(
+        system_millis(),
+        "cli",
+        "device_revoked",
+        &json!({"device": name}),
+    )?;
+    writeln!(out, "device {name} revoked")?;
+    Ok(())
+}
+
+pub fn device_list(data_dir: &Path, mut out: impl Write) -> anyhow::Result<()> {
+    let store = Store::open(&db_path(data_dir))?;
+    for (name, role, revoked) in store.devices()? {
+        writeln!(
+            out,
+            "{name}\t{role}{}",
+            if revoked { "\trevoked" } else { "" }
+        )?;
+    }
+    Ok(())
+}
+
+/// What retention removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Purged {
+    pub callbacks: usize,
+    pub history_rows: usize,
+}
+
+/// Delete resolved callbacks and history older than the hall's policy allows.
+pub fn purge(
+    store: &Store,
+    config: &HallConfig,
+    now: Millis,
+) -> Result<Purged, hallq_shared::store::StoreError> {
+    let p = &config.policy;
+    let callbacks =
+        store.purge_resolved_callbacks(now - i64::from(p.callback_retention_days) * DAY_MS)?;
+    let today = Now::in_zone(now, &config.time_zone()).day;
+    let before = today - chrono::Duration::days(i64::from(p.history_retention_days));
+    let history_rows = store.purge_history(before)?;
+    if callbacks + history_rows > 0 {
+        store.audit(
+            now,
+            "system",
+            "retention",
+            &json!({"callbacks": callbacks, "history_rows": history_rows}),
+        )?;
+    }
+    Ok(Purged {
+        callbacks,
+        history_rows,
+    })
+}
+
+/// `hallq-kiosk retention`.
+pub fn retention(data_dir: &Path, mut out: impl Write) -> anyhow::Result<Purged> {
+    let store = Store::open(&db_path(data_dir))?;
+    let config = store.saved_config()?.unwrap_or_else(HallConfig::demo);
+    let purged = purge(&store, &config, system_millis())?;
+    writeln!(
+        out,
+        "deleted {} resolved callbacks and {} history rows",
+        purged.callbacks, purged.history_rows
+    )?;
+    Ok(purged)
+}
+
+/// Inside `serve`: retention a minute after start, then once a day.
+pub async fn retention_loop(hub: AppState) {
+    let mut every = tokio::time::interval_at(
+        tokio::time::Instant::now() + Duration::from_secs(60),
+        Duration::from_secs(86_400),
+    );
+    loop {
+        every.tick().await;
+        let now = (hub.clock)();
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        hub.writer.admin(
+            move |s, hall| purge(s, &hall.config, now),
+            move |r| {
+                let _ = tx.send(r);
+            },
+        );
+        match rx.await {
+            Ok(Ok(Ok(p))) => tracing::info!(
+                callbacks = p.callbacks,
+                history_rows = p.history_rows,
+                "retention done"
+            ),
+            Ok(Ok(Err(e))) => tracing::error!(error = %e, "retention failed"),
+            _ => return,
+        }
+    }
+}
+
+/// The demo hall: open all day so that a first look works at any hour.
+pub fn demo_config() -> HallConfig {
+    let mut c = HallConfig::demo();
+    c.hours.opening = NaiveTime::from_hms_opt(0, 0, 0).unwrap_or_default();
+    c.hours.last_ticket = NaiveTime::from_hms_opt(23, 59, 0).unwrap_or_default();
+    c.hours.closing = NaiveTime::from_hms_opt(23, 59, 0).unwrap_or_default();
+    c
+}
+
+fn random_password() -> String {
+    const CHARS: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::rng();
+    (0..12)
+        .map(|_| CHARS[rng.random_range(0..CHARS.len())] as char)
+        .collect()
+}
+
+/// `hallq-kiosk demo`: a throw-away hall with demo accounts, devices and a few tickets.
+pub async fn demo(args: DemoArgs, mut out: impl Write) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let data_dir = match args.data_dir {
+        Some(d) => d,
+        None => {
+            let d = std::env::temp_dir().join(format!(
+                "hallq-demo-{}-{:08x}",
+                std::process::id(),
+                rand::rng().random::<u32>()
+            ));
+            std::fs::create_dir_all(&d)
+                .with_context(|| format!("cannot create {}", d.display()))?;
+            d
+        }
+    };
+    let password = match args.password {
+        Some(p) if p.chars().count() >= 8 => p,
+        Some(_) => bail!("--password must have at least 8 characters"),
+        None => random_password(),
+    };
+    let listener = TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let addr = listener.local_addr()?;
+    let (hub, kiosk_token, display_token) = {
+        let data_dir = data_dir.clone();
+        let password = password.clone();
+        tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+            let mut opts = HubOptions::new(&data_dir, demo_config());
+            opts.apply_config = true;
+            let hash = auth::hash_password(&password).map_err(|e| anyhow::anyhow!(e))?;
+            let kiosk = auth::new_token();
+            let display = auth::new_token();
+            {
+                let store = Store::open(&db_path(&data_dir))?;
+                let now = system_millis();
+                store.add_account("manager", "manager", &hash, now)?;
+                for i in 1..=4 {
+                    store.add_account(&format!("clerk{i}"), "staff", &hash, now)?;
+                }
+                store.add_device("kiosk-1", "kiosk", &auth::token_hash(&kiosk), now)?;
+                store.add_device("display-1", "display", &auth::token_hash(&display), now)?;
+            }
+            let hub = Hub::open(opts)?;
+            let demo = Actor::new("demo", Role::Manager, None);
+            for c in [1, 2] {
+                hub.writer.execute(
+                    Command::SetCounter {
+                        counter: c,
+                        state: CounterState::Open,
+                    },
+                    demo.clone(),
+                )?;
+            }
+            for (service, priority) in [
+                ("pay", false),
+                ("account", false),
+                ("pay", true),
+                ("repair", false),
+                ("stb", false),
+                ("pay", false),
+            ] {
+                if let Err(e) = hub.writer.execute(
+                    Command::IssueTicket {
+                        service: service.into(),
+                        priority,
+                    },
+                    demo.clone(),
+                ) {
+                    tracing::warn!(error = %e, "demo ticket not issued");
+                }
+            }
+            let _ = hub.writer.execute(Command::CallNext { counter: 1 }, demo);
+            Ok((hub, kiosk, display))
+        })
+        .await??
+    };
+    let base = format!("http://{addr}");
+    let tokens = json!({
+        "hub": base,
+        "data_dir": data_dir,
+        "password": password,
+        "manager": "manager",
+        "clerks": ["clerk1", "clerk2", "clerk3", "clerk4"],
+        "kiosk_token": kiosk_token,
+        "display_token": display_token,
+    });
+    let tokens_path = data_dir.join("demo-tokens.json");
+    std::fs::write(&tokens_path, serde_json::to_string_pretty(&tokens)?)
+        .with_context(|| format!("cannot write {}", tokens_path.display()))?;
+    writeln!(
+        out,
+        "hallq demo hall is open — 演示大厅已开放\n\
+         \n  staff pages:   {base}/staff/\n  board data:    {base}/api/v1/board\n  events:        ws://{addr}/api/v1/events\n\
+         \n  accounts (password {password}):\n    manager            (no counter)\n    clerk1 … clerk4    (sign in at counter 1–4)\n\
+         \n  kiosk token:   {kiosk_token}\n  display token: {display_token}\n\
+         \n  data:          {}\n  tokens file:   {}\n\nStop with Ctrl-C.",
+        data_dir.display(),
+        tokens_path.display()
+    )?;
+    out.flush()?;
+    serve_on(listener, hub, started).await
+}

@@ -1,0 +1,132 @@
+//! The hall hub: HTTP + WebSocket API over the queue engine, accounts and devices, the staff pages.
+//!
+//! `app(state)` builds the router; `run(listener, state, shutdown)` serves it until `shutdown`
+//! completes, then closes event streams and lets in-flight requests finish. Every write goes
+//! through the single writer in `hallq_shared::store`, so nothing is acknowledged before it is
+//! durable.
+
+pub mod api;
+pub mod auth;
+pub mod cli;
+pub mod error;
+pub mod extract;
+pub mod pages;
+pub mod state;
+pub mod stream;
+
+use std::future::Future;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post, put};
+use tokio::net::TcpListener;
+
+pub use error::{ApiError, ApiResult};
+pub use state::{AppState, Hub, HubError, HubOptions};
+
+/// Largest request body (a full hall configuration fits comfortably).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+pub fn app(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/health", get(api::health))
+        .route("/login", post(api::login))
+        .route("/logout", post(api::logout))
+        .route("/me", get(api::me))
+        .route("/services", get(api::services))
+        .route("/counters", get(api::counters))
+        .route("/counters/{id}/queue", get(api::counter_queue))
+        .route("/counters/{id}/next", post(api::call_next))
+        .route("/counters/{id}/call", post(api::call_number))
+        .route("/counters/{id}/recall", post(api::recall))
+        .route("/counters/{id}/start", post(api::start))
+        .route("/counters/{id}/finish", post(api::finish))
+        .route("/counters/{id}/no-show", post(api::no_show))
+        .route("/counters/{id}/pause", post(api::pause))
+        .route("/counters/{id}/open", post(api::open))
+        .route("/counters/{id}/close", post(api::close))
+        .route("/counters/{id}/transfer", post(api::transfer))
+        .route(
+            "/tickets",
+            post(api::issue_ticket).get(api::waiting_tickets),
+        )
+        .route("/tickets/{number}", get(api::ticket_status))
+        .route("/board", get(api::board))
+        .route("/outage", post(api::start_outage).delete(api::end_outage))
+        .route(
+            "/callbacks",
+            post(api::capture_callback).get(api::list_callbacks),
+        )
+        .route(
+            "/callbacks/{id}",
+            axum::routing::patch(api::update_callback),
+        )
+        .route("/suggestions", post(api::suggestion))
+        .route("/kiosk/status", put(api::kiosk_status))
+        .route("/alerts", get(api::alerts))
+        .route("/config", get(api::get_config).put(api::put_config))
+        .route("/events", get(stream::events))
+        .fallback(api_not_found);
+    Router::new()
+        .nest("/api/v1", api)
+        .route("/", get(pages::root))
+        .route("/staff", get(pages::root))
+        .route("/staff/", get(pages::staff_index))
+        .route("/staff/{*path}", get(pages::staff_asset))
+        .route("/t/{number}", get(pages::ticket_page))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::authenticate,
+        ))
+        .with_state(state)
+}
+
+async fn api_not_found() -> ApiError {
+    ApiError::not_found("no_route", "no such API route").zh("没有这个接口")
+}
+
+/// Serve until `shutdown` completes; then close event streams and finish in-flight requests.
+pub async fn run(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let hub = state.clone();
+    let retention = tokio::spawn(cli::retention_loop(state.clone()));
+    let result = axum::serve(listener, app(state))
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            tracing::info!("shutting down: closing event streams, finishing requests");
+            hub.begin_shutdown();
+        })
+        .await;
+    retention.abort();
+    result
+}
+
+/// Resolves on SIGTERM or SIGINT.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
+
+/// How long a stopping hub waits for its writer to finish queued commands.
+pub const WRITER_DRAIN: Duration = Duration::from_secs(5);

@@ -1,0 +1,262 @@
+//! The hub's shared state: the single writer, a small pool of read-only connections, the event
+//! stream's broadcast channel, and what lives only in memory (device reports, rate limits).
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use axum::extract::ws::Utf8Bytes;
+use hallq_shared::config::HallConfig;
+use hallq_shared::engine::{Actor, Command, Executed};
+use hallq_shared::hall::{Millis, Now};
+use hallq_shared::protocol::{BoardSnapshot, StreamMessage};
+use hallq_shared::store::writer::{Clock, WriterOptions};
+use hallq_shared::store::{Commit, HallWriter, Store, StoreError, WriterError, db_path};
+use tokio::sync::{broadcast, oneshot, watch};
+
+use super::auth::AuthCache;
+use super::error::{ApiError, ApiResult};
+
+/// One message of the event stream, serialised once for every client.
+#[derive(Debug)]
+pub struct Frame {
+    pub seq: u64,
+    pub prev_seq: u64,
+    pub snapshot: bool,
+    pub text: Utf8Bytes,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HubError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Writer(#[from] WriterError),
+}
+
+/// How a hub is started; tests inject the clock and shorter ticks.
+pub struct HubOptions {
+    pub data_dir: PathBuf,
+    /// The configuration used when the database holds none yet.
+    pub config: HallConfig,
+    /// Replace the configuration saved in the database with `config` (recorded as an event).
+    pub apply_config: bool,
+    pub clock: Clock,
+    pub writer: WriterOptions,
+    /// Stream messages buffered for each client before it counts as fallen behind.
+    pub stream_buffer: usize,
+}
+
+impl HubOptions {
+    pub fn new(data_dir: impl Into<PathBuf>, config: HallConfig) -> HubOptions {
+        HubOptions {
+            data_dir: data_dir.into(),
+            config,
+            apply_config: false,
+            clock: Arc::new(hallq_shared::hall::time::system_millis),
+            writer: WriterOptions::default(),
+            stream_buffer: 256,
+        }
+    }
+}
+
+/// What a kiosk last said about its printer.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PrinterReport {
+    pub device: String,
+    pub printer: String,
+    pub at: chrono::DateTime<chrono::Utc>,
+    #[serde(skip)]
+    pub at_ms: Millis,
+}
+
+pub struct Hub {
+    pub writer: HallWriter,
+    pub db: PathBuf,
+    readers: Mutex<Vec<Store>>,
+    pub stream: broadcast::Sender<Arc<Frame>>,
+    pub auth: AuthCache,
+    pub clock: Clock,
+    pub kiosk_issues: Mutex<HashMap<String, VecDeque<Millis>>>,
+    pub login_failures: Mutex<HashMap<String, VecDeque<Millis>>>,
+    pub printers: Mutex<BTreeMap<String, PrinterReport>>,
+    pub shutdown: watch::Sender<bool>,
+}
+
+impl std::fmt::Debug for Hub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hub")
+            .field("db", &self.db)
+            .finish_non_exhaustive()
+    }
+}
+
+pub type AppState = Arc<Hub>;
+
+impl Hub {
+    /// Open the database in `data_dir`, rebuild the hall and start the writer.
+    pub fn open(opts: HubOptions) -> Result<AppState, HubError> {
+        let db = db_path(&opts.data_dir);
+        let mut store = Store::open(&db)?;
+        let today = Now::in_zone((opts.clock)(), &opts.config.time_zone()).day;
+        let hall = store.load_hall(&opts.config, today)?;
+        let (stream, _) = broadcast::channel(opts.stream_buffer.max(1));
+        let tx = stream.clone();
+        let writer = HallWriter::start(store, hall, opts.clock.clone(), opts.writer, move |c| {
+            publish(&tx, c)
+        });
+        let hub = Arc::new(Hub {
+            writer,
+            db,
+            readers: Mutex::new(Vec::new()),
+            stream,
+            auth: AuthCache::default(),
+            clock: opts.clock,
+            kiosk_issues: Mutex::new(HashMap::new()),
+            login_failures: Mutex::new(HashMap::new()),
+            printers: Mutex::new(BTreeMap::new()),
+            shutdown: watch::channel(false).0,
+        });
+        if opts.apply_config {
+            hub.writer.execute(
+                Command::ReplaceConfig {
+                    config: Box::new(opts.config),
+                },
+                Actor::new("config-file", hallq_shared::protocol::Role::Manager, None),
+            )?;
+        }
+        Ok(hub)
+    }
+
+    pub fn now(&self) -> Now {
+        self.writer.now()
+    }
+
+    pub fn data_path(&self) -> &Path {
+        &self.db
+    }
+
+    /// Run a query on a read-only connection, off the async threads.
+    pub async fn read<R: Send + 'static>(
+        self: &Arc<Self>,
+        f: impl FnOnce(&Store) -> Result<R, StoreError> + Send + 'static,
+    ) -> ApiResult<R> {
+        let hub = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let store = match hub.readers.lock().unwrap_or_else(|p| p.into_inner()).pop() {
+                Some(s) => s,
+                None => Store::open_reader(&hub.db)?,
+            };
+            let r = f(&store);
+            let mut pool = hub.readers.lock().unwrap_or_else(|p| p.into_inner());
+            if pool.len() < 4 {
+                pool.push(store);
+            }
+            r
+        })
+        .await
+        .map_err(|e| ApiError::unavailable(format!("reader task failed: {e}")))?
+        .map_err(ApiError::from)
+    }
+
+    /// Submit a command and wait until it is durable (or refused).
+    pub async fn exec(&self, cmd: Command, actor: Actor) -> ApiResult<Executed> {
+        let (tx, rx) = oneshot::channel();
+        self.writer.submit(cmd, actor, move |r| {
+            let _ = tx.send(r);
+        });
+        rx.await
+            .map_err(|_| ApiError::stopping())?
+            .map_err(Into::into)
+    }
+
+    /// Run `f` on the writer thread (accounts, sessions, audit, suggestions) and wait for it.
+    pub async fn admin<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Store) -> Result<R, StoreError> + Send + 'static,
+    ) -> ApiResult<R> {
+        let (tx, rx) = oneshot::channel();
+        self.writer.admin(
+            move |s, _| f(s),
+            move |r| {
+                let _ = tx.send(r);
+            },
+        );
+        rx.await
+            .map_err(|_| ApiError::stopping())?
+            .map_err(ApiError::from)?
+            .map_err(ApiError::from)
+    }
+
+    /// The board as committed right now.
+    pub fn snapshot(&self) -> BoardSnapshot {
+        let now = self.now();
+        let hall = self.writer.hall().read().unwrap_or_else(|p| p.into_inner());
+        BoardSnapshot {
+            seq: hall.last_seq,
+            live: hall.board_live(now),
+            notices: hall.notices(),
+        }
+    }
+
+    /// A snapshot as a stream frame.
+    pub fn snapshot_frame(&self) -> Frame {
+        let board = self.snapshot();
+        let seq = board.seq;
+        let text = serde_json::to_string(&StreamMessage::Snapshot { board }).unwrap_or_default();
+        Frame {
+            seq,
+            prev_seq: seq,
+            snapshot: true,
+            text: text.into(),
+        }
+    }
+
+    /// Ask every long-lived connection (event streams) to close.
+    pub fn begin_shutdown(&self) {
+        let _ = self.shutdown.send(true);
+    }
+}
+
+/// Runs on the writer thread after each committed batch: serialise once, hand to every client.
+fn publish(tx: &broadcast::Sender<Arc<Frame>>, c: Commit) {
+    if tx.receiver_count() == 0 {
+        return;
+    }
+    let Commit {
+        prev_seq,
+        seq,
+        public,
+        live,
+        notices,
+        ..
+    } = c;
+    let notices_and_live = notices.map(|n| (n, live.clone()));
+    let update = StreamMessage::Update {
+        seq,
+        prev_seq,
+        events: public,
+        live,
+    };
+    if let Ok(text) = serde_json::to_string(&update) {
+        let _ = tx.send(Arc::new(Frame {
+            seq,
+            prev_seq,
+            snapshot: false,
+            text: text.into(),
+        }));
+    }
+    if let Some((notices, live)) = notices_and_live {
+        let snap = StreamMessage::Snapshot {
+            board: BoardSnapshot { seq, live, notices },
+        };
+        if let Ok(text) = serde_json::to_string(&snap) {
+            let _ = tx.send(Arc::new(Frame {
+                seq,
+                prev_seq: seq,
+                snapshot: true,
+                text: text.into(),
+            }));
+        }
+    }
+}

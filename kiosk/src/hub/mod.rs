@@ -10,6 +10,7 @@ pub mod auth;
 pub mod cli;
 pub mod error;
 pub mod extract;
+pub mod manager;
 pub mod pages;
 pub mod state;
 pub mod stream;
@@ -65,7 +66,8 @@ pub fn app(state: AppState) -> Router {
         .route("/suggestions", post(api::suggestion))
         .route("/kiosk/status", put(api::kiosk_status))
         .route("/alerts", get(api::alerts))
-        .route("/config", get(api::get_config).put(api::put_config))
+        .route("/config", get(api::get_config).put(manager::put_config))
+        .merge(manager_routes())
         .route("/events", get(stream::events))
         .fallback(api_not_found);
     Router::new()
@@ -81,6 +83,19 @@ pub fn app(state: AppState) -> Router {
             auth::authenticate,
         ))
         .with_state(state)
+}
+
+/// The manager's routes (accounts, devices, audit, reports) and the public rating routes.
+fn manager_routes() -> Router<AppState> {
+    Router::new()
+        .route("/accounts", get(manager::accounts).post(manager::add_account))
+        .route("/accounts/{login}/disable", post(manager::disable_account))
+        .route("/devices", get(manager::devices).post(manager::add_device))
+        .route("/devices/{name}/revoke", post(manager::revoke_device))
+        .route("/audit", get(manager::audit))
+        .route("/reports", get(manager::report))
+        .route("/ratings", post(manager::rate))
+        .route("/counters/{id}/rating-prompt", get(manager::rating_prompt))
 }
 
 async fn api_not_found() -> ApiError {

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 use hallq_kiosk::hub::cli::{self, AccountRole, DataDirArg, DemoArgs, DeviceRole, ServeArgs};
 
@@ -31,6 +32,42 @@ enum Cmd {
     Device(DeviceCmd),
     /// Delete resolved callbacks and old history as the hall's policy says (also runs daily in serve).
     Retention(DataDirArg),
+    /// Print a sample ticket: the installer's first check of the printer.
+    PrintTest(PrintTest),
+    /// Copy the hall database while the hub runs (SQLite's online backup), then thin old copies out.
+    Backup {
+        #[command(flatten)]
+        data: DataDirArg,
+        /// Folder that keeps the backups.
+        #[arg(long, default_value = "/var/lib/hallq/backups")]
+        to: PathBuf,
+        /// Daily backups kept.
+        #[arg(long, default_value_t = 14)]
+        keep_daily: usize,
+        /// Weekly backups kept beyond the daily ones.
+        #[arg(long, default_value_t = 8)]
+        keep_weekly: usize,
+    },
+    /// Put a backup in place of the hall database (stop the hub first); the old file is kept aside.
+    Restore {
+        /// The backup file to restore.
+        file: PathBuf,
+        #[command(flatten)]
+        data: DataDirArg,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+struct PrintTest {
+    /// usb:/dev/usb/lp0, serial:/dev/ttyUSB0?baud=19200, tcp:HOST:9100 or file:PATH
+    #[arg(long)]
+    printer: String,
+    /// Paper width in dots: 384 for 58 mm paper, 576 for 80 mm paper.
+    #[arg(long, default_value_t = 576)]
+    width: u32,
+    /// Also write the ticket as a PNG, decoded back from the ESC/POS bytes that were sent.
+    #[arg(long, value_name = "OUT.png")]
+    png: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -110,6 +147,14 @@ fn main() -> anyhow::Result<()> {
         }
         Cmd::Device(DeviceCmd::List { data }) => cli::device_list(&dir(&data), out),
         Cmd::Retention(data) => cli::retention(&dir(&data), out).map(|_| ()),
+        Cmd::PrintTest(a) => print_test(a),
+        Cmd::Backup {
+            data,
+            to,
+            keep_daily,
+            keep_weekly,
+        } => hallq_kiosk::admin_backup::backup_cmd(&dir(&data), &to, keep_daily, keep_weekly),
+        Cmd::Restore { file, data } => hallq_kiosk::admin_backup::restore_cmd(&file, &dir(&data)),
     }
 }
 
@@ -117,4 +162,41 @@ fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
+}
+
+fn print_test(a: PrintTest) -> anyhow::Result<()> {
+    use hallq_kiosk::printer::{self, PrinterHealth, TicketPrint};
+
+    let ticket = TicketPrint::sample();
+    let mut p = printer::open(&a.printer, a.width)?;
+    let health = p.health();
+    println!("printer {}: {health:?}", a.printer);
+    if let Some(out) = &a.png {
+        // The picture goes the same way as the printer's bytes: render, encode, decode.
+        let raster = printer::render_ticket(&ticket, a.width)?;
+        let bytes = printer::encode_ticket(&raster, Vec::new())?;
+        let decoded = printer::decode_tickets(&bytes)?;
+        let first = decoded
+            .first()
+            .context("the encoded ticket decoded to nothing")?;
+        let f =
+            std::fs::File::create(out).with_context(|| format!("creating {}", out.display()))?;
+        first
+            .write_png(std::io::BufWriter::new(f))
+            .with_context(|| format!("writing {}", out.display()))?;
+        println!(
+            "wrote {} ({}x{} dots)",
+            out.display(),
+            first.width(),
+            first.height()
+        );
+    }
+    p.print(&ticket)
+        .with_context(|| format!("printing the test ticket on {}", a.printer))?;
+    if health == PrinterHealth::NoAnswer {
+        println!("sent; the printer did not answer status queries (check the cable and power)");
+    } else {
+        println!("printed ticket {}", ticket.number);
+    }
+    Ok(())
 }

@@ -1,1 +1,210 @@
-fn main() {}
+//! Durable queue operations: issue and call through the single writer (each acknowledged only after
+//! its batch is committed with `synchronous=FULL`), one client at a time and sixteen at once, against
+//! a bare SQLite commit on the same disk as the floor.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{NaiveDate, NaiveTime};
+use criterion::{Criterion, criterion_group, criterion_main};
+use hallq_shared::config::HallConfig;
+use hallq_shared::engine::{Actor, Command};
+use hallq_shared::hall::CounterState;
+use hallq_shared::protocol::Role;
+use hallq_shared::store::writer::{Clock, WriterOptions};
+use hallq_shared::store::{HallWriter, Store, db_path};
+
+fn day() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()
+}
+
+/// Commands in one simulated business day: a very busy hall issues about 2,000 tickets a day, each
+/// called and finished; the clock then jumps to 10:00 the next day, as in a real hall, so that the
+/// day's list never grows beyond what a hall sees.
+const COMMANDS_PER_DAY: i64 = 6000;
+
+/// A writer on a fresh database in the target directory's filesystem (not tmpfs), 10:00 Shanghai.
+fn writer(dir: &std::path::Path) -> Arc<HallWriter> {
+    let mut store = Store::open(&db_path(dir)).unwrap();
+    let hall = store.load_hall(&HallConfig::demo(), day()).unwrap();
+    let t0 = day()
+        .and_time(NaiveTime::from_hms_opt(2, 0, 0).unwrap())
+        .and_utc()
+        .timestamp_millis();
+    let calls = Arc::new(Mutex::new(0i64));
+    let clock: Clock = Arc::new(move || {
+        let mut n = calls.lock().unwrap();
+        *n += 1;
+        t0 + (*n / COMMANDS_PER_DAY) * 86_400_000 + (*n % COMMANDS_PER_DAY)
+    });
+    let w = HallWriter::start(
+        store,
+        hall,
+        clock,
+        WriterOptions {
+            tick_every: Duration::from_secs(3600),
+            max_batch: 256,
+        },
+        |_| {},
+    );
+    Arc::new(w)
+}
+
+fn clerk(c: u32) -> Actor {
+    Actor::new(format!("clerk{c}"), Role::Staff, Some(c))
+}
+
+fn issue() -> Command {
+    Command::IssueTicket {
+        service: "pay".into(),
+        priority: false,
+    }
+}
+
+fn scratch() -> tempfile::TempDir {
+    // Benchmarks must sync to a real disk: the target directory, not /tmp (which may be tmpfs).
+    let base = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "../target".into());
+    std::fs::create_dir_all(&base).unwrap();
+    tempfile::tempdir_in(base).unwrap()
+}
+
+/// Run `clients` threads issuing `per_client` tickets each; return every latency and the wall time.
+fn concurrent(w: &Arc<HallWriter>, clients: usize, per_client: usize) -> (Vec<Duration>, Duration) {
+    let start = Instant::now();
+    let threads: Vec<_> = (0..clients)
+        .map(|_| {
+            let w = w.clone();
+            std::thread::spawn(move || {
+                let kiosk = Actor::new("kiosk", Role::Kiosk, None);
+                (0..per_client)
+                    .map(|_| {
+                        let t = Instant::now();
+                        w.execute(issue(), kiosk.clone()).unwrap();
+                        t.elapsed()
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    // Counters keep calling meanwhile, as in the hall (their latency is not counted here).
+    let callers: Vec<_> = (1..=4u32)
+        .map(|c| {
+            let w = w.clone();
+            std::thread::spawn(move || {
+                for _ in 0..(clients * per_client / 4) {
+                    let _ = w.execute(
+                        Command::SetCounter {
+                            counter: c,
+                            state: CounterState::Open,
+                        },
+                        clerk(c),
+                    );
+                    let _ = w.execute(Command::CallNext { counter: c }, clerk(c));
+                }
+            })
+        })
+        .collect();
+    let lat: Vec<Duration> = threads
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
+    let wall = start.elapsed();
+    for c in callers {
+        c.join().unwrap();
+    }
+    (lat, wall)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+/// Printed once before the criterion groups: throughput and tail latency need the whole sample.
+fn report_percentiles() {
+    for clients in [1usize, 16] {
+        let dir = scratch();
+        let w = writer(dir.path());
+        let per_client = 8000 / clients;
+        concurrent(&w, clients, 200 / clients.min(200)); // warm up
+        let (mut lat, wall) = concurrent(&w, clients, per_client);
+        lat.sort();
+        let n = lat.len();
+        println!(
+            "durable issue, {clients:>2} client(s): {n} tickets in {:.2} s = {:.0}/s; latency p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms",
+            wall.as_secs_f64(),
+            n as f64 / wall.as_secs_f64(),
+            percentile(&lat, 0.50).as_secs_f64() * 1e3,
+            percentile(&lat, 0.99).as_secs_f64() * 1e3,
+            lat[n - 1].as_secs_f64() * 1e3,
+        );
+    }
+}
+
+fn benches(c: &mut Criterion) {
+    report_percentiles();
+    let mut g = c.benchmark_group("durable");
+    g.sample_size(30).measurement_time(Duration::from_secs(4));
+
+    let dir = scratch();
+    let conn = rusqlite_floor(dir.path());
+    g.bench_function("bare_sqlite_commit", |b| {
+        let mut i = 0i64;
+        b.iter(|| {
+            i += 1;
+            conn.execute("INSERT INTO t (v) VALUES (?1)", [i]).unwrap();
+        })
+    });
+
+    let dir = scratch();
+    let w = writer(dir.path());
+    let kiosk = Actor::new("kiosk", Role::Kiosk, None);
+    g.bench_function("issue_ticket", |b| {
+        b.iter(|| w.execute(issue(), kiosk.clone()).unwrap())
+    });
+
+    let dir = scratch();
+    let w = writer(dir.path());
+    g.bench_function("issue_then_call_next", |b| {
+        b.iter(|| {
+            w.execute(issue(), kiosk.clone()).unwrap();
+            let _ = w.execute(
+                Command::SetCounter {
+                    counter: 1,
+                    state: CounterState::Open,
+                },
+                clerk(1),
+            );
+            w.execute(Command::CallNext { counter: 1 }, clerk(1))
+                .unwrap();
+        })
+    });
+
+    let dir = scratch();
+    let w = writer(dir.path());
+    g.bench_function("issue_ticket_16_clients_x50", |b| {
+        b.iter_custom(|iters| (0..iters).map(|_| concurrent(&w, 16, 50).1).sum())
+    });
+    g.finish();
+}
+
+/// One row per transaction, WAL, synchronous=FULL: the cost of one durable commit on this disk.
+fn rusqlite_floor(dir: &std::path::Path) -> hallq_shared::store::Store {
+    let s = Store::open(&dir.join("floor.db")).unwrap();
+    s.connection()
+        .execute_batch("CREATE TABLE t (v INTEGER)")
+        .unwrap();
+    s
+}
+
+trait Exec {
+    fn execute(&self, sql: &str, p: [i64; 1]) -> Result<usize, String>;
+}
+
+impl Exec for hallq_shared::store::Store {
+    fn execute(&self, sql: &str, p: [i64; 1]) -> Result<usize, String> {
+        self.connection().execute(sql, p).map_err(|e| e.to_string())
+    }
+}
+
+criterion_group!(store_benches, benches);
+criterion_main!(store_benches);

@@ -154,13 +154,16 @@ pub enum EventKind {
     },
     TicketCalled {
         number: String,
+        service: ServiceId,
         counter: CounterId,
         apology: bool,
         specific: bool,
     },
     TicketRecalled {
         number: String,
+        service: ServiceId,
         counter: CounterId,
+        apology: bool,
     },
     ServiceStarted {
         number: String,
@@ -446,6 +449,7 @@ impl Hall {
                     let apology = self.apology_due(*counter, &ev, t, now);
                     ev.push(EventKind::TicketCalled {
                         number: t.number.clone(),
+                        service: t.service.clone(),
                         counter: *counter,
                         apology,
                         specific: false,
@@ -476,6 +480,7 @@ impl Hall {
                 let apology = self.apology_due(*counter, &ev, t, now);
                 ev.push(EventKind::TicketCalled {
                     number: t.number.clone(),
+                    service: t.service.clone(),
                     counter: *counter,
                     apology,
                     specific: true,
@@ -494,7 +499,9 @@ impl Hall {
                 }
                 vec![EventKind::TicketRecalled {
                     number: t.number.clone(),
+                    service: t.service.clone(),
                     counter: *counter,
+                    apology: t.apology,
                 }]
             }
             Command::Start { counter } => {
@@ -740,12 +747,11 @@ impl Hall {
 
     fn tick(&self, now: Now) -> Vec<EventKind> {
         let mut ev = Vec::new();
-        if let Some(o) = &self.outage {
-            if !self.outage_long
-                && o.kind(now.at, self.config.thresholds.long_outage_min) == OutageKind::Long
-            {
-                ev.push(EventKind::OutageBecameLong { id: o.id });
-            }
+        if let Some(o) = &self.outage
+            && !self.outage_long
+            && o.kind(now.at, self.config.thresholds.long_outage_min) == OutageKind::Long
+        {
+            ev.push(EventKind::OutageBecameLong { id: o.id });
         }
         let long_now = self.long_wait_services(now);
         for s in long_now.difference(&self.long_wait) {
@@ -996,6 +1002,7 @@ impl Hall {
             }
             EventKind::TicketCalled {
                 number,
+                service,
                 counter,
                 apology,
                 ..
@@ -1011,14 +1018,18 @@ impl Hall {
                 if let Some(rt) = self.counters.get_mut(counter) {
                     rt.current = Some(number.clone());
                 }
-                self.push_call(e, number, *counter, *apology, false);
+                self.push_call(e, number, service, *counter, *apology, false);
             }
-            EventKind::TicketRecalled { number, counter } => {
-                let apology = self.tickets.get_mut(number).map(|t| {
+            EventKind::TicketRecalled {
+                number,
+                service,
+                counter,
+                apology,
+            } => {
+                if let Some(t) = self.tickets.get_mut(number) {
                     t.recalls += 1;
-                    t.apology
-                });
-                self.push_call(e, number, *counter, apology.unwrap_or(false), true);
+                }
+                self.push_call(e, number, service, *counter, *apology, true);
             }
             EventKind::ServiceStarted { number, .. } => {
                 if let Some(t) = self.tickets.get_mut(number) {
@@ -1133,14 +1144,17 @@ impl Hall {
         match &e.kind {
             EventKind::TicketCalled {
                 number,
+                service,
                 counter,
                 apology,
                 ..
-            } => self.push_call(e, number, *counter, *apology, false),
-            EventKind::TicketRecalled { number, counter } => {
-                let apology = self.tickets.get(number).is_some_and(|t| t.apology);
-                self.push_call(e, number, *counter, apology, true)
-            }
+            } => self.push_call(e, number, service, *counter, *apology, false),
+            EventKind::TicketRecalled {
+                number,
+                service,
+                counter,
+                apology,
+            } => self.push_call(e, number, service, *counter, *apology, true),
             _ => {}
         }
     }
@@ -1149,15 +1163,12 @@ impl Hall {
         &mut self,
         e: &Event,
         number: &str,
+        service: &str,
         counter: CounterId,
         apology: bool,
         recall: bool,
     ) {
-        let service = self
-            .tickets
-            .get(number)
-            .map(|t| t.service.clone())
-            .unwrap_or_default();
+        let service = service.to_string();
         let counter_name = self.counter_name(counter);
         self.recent_calls.push_front(CallView {
             id: e.seq,

@@ -7,11 +7,26 @@ use std::collections::VecDeque;
 pub const DEFAULT_SERVICE_SECS: u32 = 300;
 
 /// Recent service durations of one service, newest last.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default)]
 pub struct ServiceTimes {
     window: VecDeque<u32>,
     capacity: usize,
 }
+
+/// Two windows are the same when they hold the same durations: services finished in the same
+/// millisecond have no order of their own, and the store may rebuild them in either.
+impl PartialEq for ServiceTimes {
+    fn eq(&self, other: &Self) -> bool {
+        let sorted = |w: &VecDeque<u32>| {
+            let mut v: Vec<u32> = w.iter().copied().collect();
+            v.sort_unstable();
+            v
+        };
+        self.capacity == other.capacity && sorted(&self.window) == sorted(&other.window)
+    }
+}
+
+impl Eq for ServiceTimes {}
 
 impl ServiceTimes {
     pub fn new(capacity: usize) -> Self {

@@ -330,6 +330,8 @@ pub enum PublicEvent {
 /// One message of `GET /api/v1/events` (WebSocket, JSON text frames).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
+// Snapshots are rare and updates are built once per commit: the size difference costs nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum StreamMessage {
     /// Sent first, after a notice change, and to a client that fell behind.
     Snapshot { board: BoardSnapshot },

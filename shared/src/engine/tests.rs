@@ -1,1 +1,954 @@
 //! Unit tests of the queue rules, with an injected clock.
+
+use chrono::{NaiveDate, NaiveTime};
+
+use super::*;
+use crate::config::HallConfig;
+use crate::hall::CallbackStatus;
+
+const MIN: i64 = 60_000;
+
+fn day() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()
+}
+
+fn at(h: u32, m: u32) -> Now {
+    Now::at_local(day(), NaiveTime::from_hms_opt(h, m, 0).unwrap())
+}
+
+struct T {
+    hall: Hall,
+    now: Now,
+}
+
+fn clerk(counter: CounterId) -> Actor {
+    Actor::new(format!("clerk{counter}"), Role::Staff, Some(counter))
+}
+
+fn kiosk() -> Actor {
+    Actor::new("kiosk-1", Role::Kiosk, None)
+}
+
+impl T {
+    fn new() -> T {
+        let mut t = T {
+            hall: Hall::new(HallConfig::demo(), day()),
+            now: at(9, 0),
+        };
+        for c in 1..=4 {
+            t.ok(
+                Command::SetCounter {
+                    counter: c,
+                    state: CounterState::Open,
+                },
+                clerk(c),
+            );
+        }
+        t
+    }
+
+    fn run(&mut self, cmd: Command, actor: Actor) -> Result<Executed, Refusal> {
+        self.hall.execute(&cmd, &actor, self.now)
+    }
+
+    fn ok(&mut self, cmd: Command, actor: Actor) -> Executed {
+        self.run(cmd.clone(), actor)
+            .unwrap_or_else(|e| panic!("{cmd:?} refused: {e}"))
+    }
+
+    fn issue(&mut self, service: &str) -> String {
+        self.issue_p(service, false)
+    }
+
+    fn issue_p(&mut self, service: &str, priority: bool) -> String {
+        match self
+            .ok(
+                Command::IssueTicket {
+                    service: service.into(),
+                    priority,
+                },
+                kiosk(),
+            )
+            .reply
+        {
+            Reply::Issued(t) => t.number,
+            r => panic!("unexpected {r:?}"),
+        }
+    }
+
+    fn next(&mut self, counter: CounterId) -> Option<TicketView> {
+        match self.ok(Command::CallNext { counter }, clerk(counter)).reply {
+            Reply::Called(t) => t,
+            r => panic!("unexpected {r:?}"),
+        }
+    }
+
+    fn advance(&mut self, minutes: i64) {
+        self.now = self.now.plus_ms(minutes * MIN);
+    }
+
+    fn state(&self, number: &str) -> TicketState {
+        self.hall.tickets[number].state
+    }
+}
+
+#[test]
+fn numbers_are_per_service_and_never_reused() {
+    let mut t = T::new();
+    assert_eq!(t.issue("account"), "A001");
+    assert_eq!(t.issue("account"), "A002");
+    assert_eq!(t.issue("pay"), "B001");
+    t.next(1);
+    t.ok(Command::Finish { counter: 1 }, clerk(1));
+    assert_eq!(
+        t.issue("account"),
+        "A003",
+        "a finished number is not given again"
+    );
+}
+
+#[test]
+fn numbering_restarts_the_next_business_day_and_leftovers_expire() {
+    let mut t = T::new();
+    t.issue("pay");
+    let left = t.issue("pay");
+    t.next(2);
+    t.now = Now::at_local(
+        day().succ_opt().unwrap(),
+        NaiveTime::from_hms_opt(8, 40, 0).unwrap(),
+    );
+    let ex = t.ok(
+        Command::IssueTicket {
+            service: "pay".into(),
+            priority: false,
+        },
+        kiosk(),
+    );
+    assert!(
+        matches!(&ex.events[0].kind, EventKind::DayClosed { expired, .. } if expired.contains(&left) && expired.len() == 2)
+    );
+    assert!(matches!(ex.events[1].kind, EventKind::DayStarted { .. }));
+    assert!(matches!(&ex.reply, Reply::Issued(i) if i.number == "B001"));
+    assert_eq!(t.hall.day, day().succ_opt().unwrap());
+    assert!(
+        t.hall
+            .counters
+            .values()
+            .all(|c| c.state == CounterState::Closed && c.current.is_none())
+    );
+    assert!(
+        t.hall.recent_calls.is_empty(),
+        "yesterday's calls are never shown as current"
+    );
+}
+
+#[test]
+fn life_of_a_ticket() {
+    let mut t = T::new();
+    let n = t.issue("pay");
+    let called = t.next(1).unwrap();
+    assert_eq!(called.number, n);
+    assert_eq!(t.state(&n), TicketState::Called);
+    t.ok(Command::Recall { counter: 1 }, clerk(1));
+    assert_eq!(t.hall.tickets[&n].recalls, 1);
+    assert_eq!(
+        t.hall.recent_calls.len(),
+        2,
+        "a recall shows on the board again"
+    );
+    assert!(t.hall.recent_calls[0].recall);
+    t.ok(Command::Start { counter: 1 }, clerk(1));
+    assert_eq!(t.state(&n), TicketState::Serving);
+    assert_eq!(
+        t.run(Command::Recall { counter: 1 }, clerk(1))
+            .unwrap_err()
+            .code,
+        "already_serving"
+    );
+    assert_eq!(
+        t.run(Command::NoShow { counter: 1 }, clerk(1))
+            .unwrap_err()
+            .code,
+        "already_serving"
+    );
+    t.advance(7);
+    let ex = t.ok(Command::Finish { counter: 1 }, clerk(1));
+    assert!(matches!(
+        ex.events[0].kind,
+        EventKind::TicketFinished {
+            service_secs: 420,
+            ..
+        }
+    ));
+    assert_eq!(t.state(&n), TicketState::Finished);
+    assert_eq!(t.hall.counters[&1].current, None);
+    assert_eq!(
+        t.run(Command::Finish { counter: 1 }, clerk(1))
+            .unwrap_err()
+            .code,
+        "no_current_ticket"
+    );
+}
+
+#[test]
+fn no_show_only_for_someone_who_has_not_come() {
+    let mut t = T::new();
+    let n = t.issue("consult");
+    t.next(1);
+    t.ok(Command::NoShow { counter: 1 }, clerk(1));
+    assert_eq!(t.state(&n), TicketState::NoShow);
+    assert!(t.next(1).is_none());
+}
+
+#[test]
+fn call_next_finishes_the_customer_at_the_desk() {
+    let mut t = T::new();
+    let a = t.issue("pay");
+    let b = t.issue("pay");
+    t.next(1);
+    t.ok(Command::Start { counter: 1 }, clerk(1));
+    assert_eq!(t.next(1).unwrap().number, b);
+    assert_eq!(t.state(&a), TicketState::Finished);
+}
+
+#[test]
+fn nobody_waiting_is_not_an_error() {
+    let mut t = T::new();
+    assert!(t.next(1).is_none());
+    let ex = t.ok(Command::CallNext { counter: 1 }, clerk(1));
+    assert!(ex.events.is_empty());
+}
+
+#[test]
+fn call_next_follows_priority_preference_and_wait() {
+    let mut t = T::new();
+    // Counter 2 serves pay, stb, account in that order.
+    let a = t.issue("account");
+    t.advance(1);
+    let d = t.issue("stb");
+    t.advance(1);
+    let b = t.issue("pay");
+    t.advance(1);
+    let old = t.issue_p("account", true);
+    assert_eq!(t.next(2).unwrap().number, old, "priority first");
+    assert_eq!(
+        t.next(2).unwrap().number,
+        b,
+        "then the counter's preferred service"
+    );
+    assert_eq!(t.next(2).unwrap().number, d);
+    assert_eq!(t.next(2).unwrap().number, a);
+}
+
+#[test]
+fn fifo_within_a_service() {
+    let mut t = T::new();
+    let ns: Vec<String> = (0..5)
+        .map(|_| {
+            t.advance(1);
+            t.issue("repair")
+        })
+        .collect();
+    for n in &ns {
+        assert_eq!(&t.next(3).unwrap().number, n);
+    }
+}
+
+#[test]
+fn a_counter_only_calls_its_services_and_one_ticket_at_a_time() {
+    let mut t = T::new();
+    t.issue("repair");
+    assert!(t.next(1).is_none(), "counter 1 does not serve repairs");
+    let n = t.issue("pay");
+    t.next(1);
+    t.next(2);
+    let at_counter: Vec<_> = t
+        .hall
+        .tickets
+        .values()
+        .filter(|x| x.state.is_current())
+        .collect();
+    assert_eq!(at_counter.len(), 1);
+    assert_eq!(t.hall.counters[&1].current.as_deref(), Some(n.as_str()));
+    assert_eq!(t.hall.counters[&2].current, None);
+}
+
+#[test]
+fn transfer_to_a_service_keeps_the_original_place() {
+    let mut t = T::new();
+    let first = t.issue("pay");
+    t.advance(5);
+    let others: Vec<String> = (0..3).map(|_| t.issue("stb")).collect();
+    t.next(1); // counter 1 takes the payment customer
+    t.ok(
+        Command::Transfer {
+            counter: 1,
+            to: TransferTo::Service("stb".into()),
+        },
+        clerk(1),
+    );
+    let tk = &t.hall.tickets[&first];
+    assert_eq!(tk.state, TicketState::Waiting);
+    assert_eq!(tk.service, "stb");
+    assert_eq!(tk.transfers, 1);
+    assert_eq!(t.hall.counters[&1].current, None);
+    // Counter 3 serves stb: the transferred customer is first, not at the back.
+    assert_eq!(t.next(3).unwrap().number, first);
+    assert_eq!(t.next(3).unwrap().number, others[0]);
+    assert_eq!(t.hall.ticket_status(&others[1]).unwrap().ahead, 0);
+}
+
+#[test]
+fn transfer_to_a_counter_goes_to_the_front_there_and_only_there() {
+    let mut t = T::new();
+    t.issue("complaint");
+    let n = t.issue("pay");
+    t.next(2);
+    t.ok(
+        Command::Transfer {
+            counter: 2,
+            to: TransferTo::Counter(4),
+        },
+        clerk(2),
+    );
+    assert_eq!(t.hall.tickets[&n].for_counter, Some(4));
+    assert!(
+        t.next(1).is_none(),
+        "counter 1 serves pay but the ticket is for counter 4"
+    );
+    assert_eq!(
+        t.next(4).unwrap().number,
+        n,
+        "ahead of counter 4's own complaint ticket"
+    );
+    let err = t
+        .run(
+            Command::Transfer {
+                counter: 4,
+                to: TransferTo::Counter(4),
+            },
+            clerk(4),
+        )
+        .unwrap_err();
+    assert_eq!(err.code, "same_counter");
+}
+
+#[test]
+fn closing_a_counter_releases_tickets_transferred_to_it() {
+    let mut t = T::new();
+    let n = t.issue("pay");
+    t.next(2);
+    t.ok(
+        Command::Transfer {
+            counter: 2,
+            to: TransferTo::Counter(3),
+        },
+        clerk(2),
+    );
+    t.ok(
+        Command::SetCounter {
+            counter: 3,
+            state: CounterState::Closed,
+        },
+        clerk(3),
+    );
+    assert_eq!(t.hall.tickets[&n].for_counter, None);
+    assert_eq!(t.next(1).unwrap().number, n);
+}
+
+#[test]
+fn transfer_to_a_closed_counter_is_refused() {
+    let mut t = T::new();
+    t.ok(
+        Command::SetCounter {
+            counter: 3,
+            state: CounterState::Closed,
+        },
+        clerk(3),
+    );
+    t.issue("pay");
+    t.next(1);
+    let err = t
+        .run(
+            Command::Transfer {
+                counter: 1,
+                to: TransferTo::Counter(3),
+            },
+            clerk(1),
+        )
+        .unwrap_err();
+    assert_eq!(err.code, "counter_closed");
+}
+
+#[test]
+fn call_a_specific_number_out_of_order() {
+    let mut t = T::new();
+    t.issue("pay");
+    let second = t.issue("pay");
+    let ex = t.ok(
+        Command::CallNumber {
+            counter: 1,
+            number: second.to_lowercase(),
+        },
+        clerk(1),
+    );
+    assert!(matches!(&ex.reply, Reply::Called(Some(v)) if v.number == second));
+    let err = t
+        .run(
+            Command::CallNumber {
+                counter: 2,
+                number: second.clone(),
+            },
+            clerk(2),
+        )
+        .unwrap_err();
+    assert_eq!(err.code, "not_waiting");
+    assert_eq!(
+        t.run(
+            Command::CallNumber {
+                counter: 2,
+                number: "Z999".into()
+            },
+            clerk(2)
+        )
+        .unwrap_err()
+        .kind,
+        RefusalKind::NotFound
+    );
+    assert_eq!(
+        t.run(
+            Command::CallNumber {
+                counter: 2,
+                number: "hello".into()
+            },
+            clerk(2)
+        )
+        .unwrap_err()
+        .kind,
+        RefusalKind::BadInput
+    );
+}
+
+#[test]
+fn paused_and_closed_counters_do_not_call() {
+    let mut t = T::new();
+    t.issue("pay");
+    t.ok(
+        Command::SetCounter {
+            counter: 1,
+            state: CounterState::Paused,
+        },
+        clerk(1),
+    );
+    assert_eq!(
+        t.run(Command::CallNext { counter: 1 }, clerk(1))
+            .unwrap_err()
+            .code,
+        "counter_paused"
+    );
+    t.ok(
+        Command::SetCounter {
+            counter: 1,
+            state: CounterState::Open,
+        },
+        clerk(1),
+    );
+    t.next(1);
+    let err = t
+        .run(
+            Command::SetCounter {
+                counter: 1,
+                state: CounterState::Paused,
+            },
+            clerk(1),
+        )
+        .unwrap_err();
+    assert_eq!(
+        err.code, "ticket_in_progress",
+        "a customer at the desk is never abandoned"
+    );
+    assert_eq!(
+        t.run(Command::CallNext { counter: 9 }, clerk(9))
+            .unwrap_err()
+            .kind,
+        RefusalKind::NotFound
+    );
+}
+
+#[test]
+fn last_ticket_time_stops_issuing_but_not_serving() {
+    let mut t = T::new();
+    t.now = at(16, 55);
+    let late = t.issue("pay");
+    t.now = at(17, 0);
+    let err = t
+        .run(
+            Command::IssueTicket {
+                service: "pay".into(),
+                priority: false,
+            },
+            kiosk(),
+        )
+        .unwrap_err();
+    assert_eq!(err.code, "tickets_ended");
+    assert_eq!(err.kind, RefusalKind::Conflict);
+    assert!(err.message_zh.contains("今日取号已结束"));
+    t.now = at(17, 45); // past closing, still serving
+    assert_eq!(t.next(1).unwrap().number, late);
+    assert_eq!(t.hall.board_live(t.now).day.phase, DayPhase::Closed);
+}
+
+#[test]
+fn early_customers_may_take_tickets_an_hour_before_opening() {
+    let mut t = T::new();
+    t.now = at(7, 0);
+    assert_eq!(
+        t.run(
+            Command::IssueTicket {
+                service: "pay".into(),
+                priority: false
+            },
+            kiosk()
+        )
+        .unwrap_err()
+        .code,
+        "not_open"
+    );
+    t.now = at(7, 45);
+    t.issue("pay");
+}
+
+#[test]
+fn unknown_or_disabled_services_are_refused() {
+    let mut t = T::new();
+    assert_eq!(
+        t.run(
+            Command::IssueTicket {
+                service: "nope".into(),
+                priority: false
+            },
+            kiosk()
+        )
+        .unwrap_err()
+        .kind,
+        RefusalKind::NotFound
+    );
+    let mut c = t.hall.config.clone();
+    c.services[4].enabled = false;
+    t.ok(
+        Command::ReplaceConfig {
+            config: Box::new(c),
+        },
+        Actor::new("boss", Role::Manager, None),
+    );
+    assert_eq!(
+        t.run(
+            Command::IssueTicket {
+                service: "consult".into(),
+                priority: false
+            },
+            kiosk()
+        )
+        .unwrap_err()
+        .code,
+        "service_disabled"
+    );
+}
+
+#[test]
+fn apology_after_a_long_service_or_a_long_wait() {
+    let mut t = T::new();
+    t.issue("pay");
+    let second = t.issue("pay");
+    t.next(1);
+    t.ok(Command::Start { counter: 1 }, clerk(1));
+    t.advance(20); // past the 15-minute long-service threshold
+    let called = t.next(1).unwrap();
+    assert_eq!(called.number, second);
+    assert!(
+        called.apology,
+        "the next customer hears an apology (Ch.3 §1.6)"
+    );
+    assert!(t.hall.recent_calls[0].apology);
+    // A quick service after that: no apology for the next one.
+    let third = t.issue("pay");
+    t.advance(2);
+    let c = t.next(1).unwrap();
+    assert_eq!(c.number, third);
+    assert!(!c.apology);
+    // A customer who waited past the long-wait threshold gets an apology too.
+    let fourth = t.issue("pay");
+    t.ok(Command::Finish { counter: 1 }, clerk(1));
+    t.advance(31);
+    let c = t.next(2).unwrap();
+    assert_eq!(c.number, fourth);
+    assert!(c.apology);
+}
+
+#[test]
+fn estimates_use_recent_service_times_and_open_counters() {
+    let mut t = T::new();
+    for _ in 0..4 {
+        t.issue("repair");
+    }
+    // No history: 5 minutes a service. Repairs are served by counters 3 and 4 (shared with others).
+    let est = t.hall.ticket_status("C004").unwrap();
+    assert_eq!(est.ahead, 3);
+    assert!(est.estimated_wait_s > 0);
+    // Record quick services of one minute.
+    for _ in 0..3 {
+        t.next(3);
+        t.advance(1);
+        t.ok(Command::Finish { counter: 3 }, clerk(3));
+    }
+    assert_eq!(t.hall.service_times["repair"].typical_secs(), 60);
+    let fast = t.hall.ticket_status("C004").unwrap();
+    assert_eq!(fast.ahead, 0);
+    let n = t.issue("repair");
+    let issued = t.hall.ticket_status(&n).unwrap();
+    assert_eq!(issued.ahead, 1);
+    assert!(
+        issued.estimated_wait_s <= 120,
+        "one person ahead at one minute each: {issued:?}"
+    );
+    // Closing one of the two repair counters makes the wait longer.
+    let before = t.hall.wait_for("repair", 4);
+    t.ok(
+        Command::SetCounter {
+            counter: 4,
+            state: CounterState::Closed,
+        },
+        clerk(4),
+    );
+    assert!(t.hall.wait_for("repair", 4) > before);
+}
+
+#[test]
+fn long_wait_begins_and_ends_with_time() {
+    let mut t = T::new();
+    let n = t.issue("complaint");
+    assert!(t.ok(Command::Tick, Actor::system()).events.is_empty());
+    t.advance(31);
+    let ex = t.ok(Command::Tick, Actor::system());
+    assert!(
+        matches!(&ex.events[..], [Event { kind: EventKind::LongWaitBegan { service }, .. }] if service == "complaint")
+    );
+    let live = t.hall.board_live(t.now);
+    assert_eq!(live.mode, BoardMode::LongWait);
+    assert!(live.callback_capture);
+    assert!(
+        live.waiting
+            .iter()
+            .any(|w| w.service == "complaint" && w.long_wait)
+    );
+    t.ok(
+        Command::CallNumber {
+            counter: 3,
+            number: n,
+        },
+        clerk(3),
+    );
+    let ex = t.ok(Command::Tick, Actor::system());
+    assert!(matches!(
+        &ex.events[..],
+        [Event {
+            kind: EventKind::LongWaitEnded { .. },
+            ..
+        }]
+    ));
+    assert_eq!(t.hall.board_live(t.now).mode, BoardMode::Normal);
+}
+
+#[test]
+fn outages_short_and_long() {
+    let mut t = T::new();
+    let boss = Actor::new("boss", Role::Manager, None);
+    assert_eq!(
+        t.run(
+            Command::StartOutage {
+                expected_minutes: 0,
+                message: None
+            },
+            boss.clone()
+        )
+        .unwrap_err()
+        .kind,
+        RefusalKind::BadInput
+    );
+    t.ok(
+        Command::StartOutage {
+            expected_minutes: 10,
+            message: Some("营账系统升级".into()),
+        },
+        boss.clone(),
+    );
+    let live = t.hall.board_live(t.now);
+    assert_eq!(live.mode, BoardMode::Outage);
+    assert_eq!(live.outage.as_ref().unwrap().kind, OutageKind::Short);
+    assert!(
+        !live.callback_capture,
+        "short outage: apologise and ask to wait"
+    );
+    assert_eq!(
+        t.run(
+            Command::StartOutage {
+                expected_minutes: 5,
+                message: None
+            },
+            boss.clone()
+        )
+        .unwrap_err()
+        .code,
+        "outage_active"
+    );
+    t.advance(11);
+    let ex = t.ok(Command::Tick, Actor::system());
+    assert!(
+        ex.events
+            .iter()
+            .any(|e| matches!(e.kind, EventKind::OutageBecameLong { .. })),
+        "overran its expected end"
+    );
+    assert!(t.hall.board_live(t.now).callback_capture);
+    t.ok(Command::EndOutage, boss.clone());
+    assert_eq!(t.hall.board_live(t.now).mode, BoardMode::Normal);
+    assert_eq!(
+        t.run(Command::EndOutage, boss.clone()).unwrap_err().code,
+        "no_outage"
+    );
+    t.ok(
+        Command::StartOutage {
+            expected_minutes: 120,
+            message: None,
+        },
+        boss,
+    );
+    assert!(
+        t.hall.board_live(t.now).callback_capture,
+        "expected to be long: take numbers at once"
+    );
+}
+
+#[test]
+fn callbacks_are_validated_and_only_masked_in_events() {
+    let mut t = T::new();
+    let cap = |phone: &str, consent: bool| Command::CaptureCallback {
+        phone: phone.into(),
+        consent,
+        ticket: None,
+        address: None,
+        reason: None,
+    };
+    assert_eq!(
+        t.run(cap("13812345678", false), kiosk()).unwrap_err().code,
+        "no_consent"
+    );
+    let err = t.run(cap("1381234", true), kiosk()).unwrap_err();
+    assert_eq!(err.code, "bad_phone");
+    assert!(!err.message_zh.is_empty());
+    t.ok(
+        Command::StartOutage {
+            expected_minutes: 60,
+            message: None,
+        },
+        Actor::new("boss", Role::Manager, None),
+    );
+    let ex = t.ok(
+        Command::CaptureCallback {
+            phone: "138 1234 5678".into(),
+            consent: true,
+            ticket: None,
+            address: Some("  ".into()),
+            reason: Some("开户".into()),
+        },
+        kiosk(),
+    );
+    let cb = ex.callback.clone().unwrap();
+    assert_eq!(cb.id, 1);
+    assert_eq!(cb.origin, CallbackOrigin::Outage);
+    assert_eq!(cb.address, None, "blank address is no address");
+    assert!(matches!(&ex.reply, Reply::CallbackCaptured(c) if c.phone_masked == "138****5678"));
+    let json = serde_json::to_string(&ex.events).unwrap();
+    assert!(
+        !json.contains("13812345678"),
+        "the event log never holds a full number"
+    );
+    let ex2 = t.ok(cap("027-87654321", true), kiosk());
+    assert_eq!(ex2.callback.unwrap().id, 2);
+    let long = "很".repeat(MAX_ADDRESS_CHARS + 1);
+    let err = t
+        .run(
+            Command::CaptureCallback {
+                phone: "13812345678".into(),
+                consent: true,
+                ticket: None,
+                address: Some(long),
+                reason: None,
+            },
+            kiosk(),
+        )
+        .unwrap_err();
+    assert_eq!(err.code, "too_long");
+    let err = t
+        .run(
+            Command::CaptureCallback {
+                phone: "13812345678".into(),
+                consent: true,
+                ticket: Some("A999".into()),
+                address: None,
+                reason: None,
+            },
+            kiosk(),
+        )
+        .unwrap_err();
+    assert_eq!(err.code, "unknown_ticket");
+}
+
+#[test]
+fn callback_follow_up() {
+    let mut t = T::new();
+    let ex = t.ok(
+        Command::CaptureCallback {
+            phone: "13812345678".into(),
+            consent: true,
+            ticket: None,
+            address: None,
+            reason: None,
+        },
+        kiosk(),
+    );
+    let cb = ex.callback.unwrap();
+    assert_eq!(cb.origin, CallbackOrigin::Request);
+    let upd = |current: &Callback, status: Option<CallbackStatus>, note: Option<&str>| {
+        Command::UpdateCallback {
+            current: Box::new(current.clone()),
+            status,
+            note: note.map(str::to_string),
+            take: false,
+        }
+    };
+    assert_eq!(
+        t.run(upd(&cb, None, None), clerk(1)).unwrap_err().code,
+        "empty_update"
+    );
+    assert_eq!(
+        t.run(upd(&cb, Some(CallbackStatus::Resolved), None), clerk(1))
+            .unwrap_err()
+            .code,
+        "note_required"
+    );
+    let c1 = t
+        .ok(
+            upd(
+                &cb,
+                Some(CallbackStatus::Contacted),
+                Some("已电话联系,约明天来厅"),
+            ),
+            clerk(1),
+        )
+        .callback
+        .unwrap();
+    assert_eq!(c1.owner.as_deref(), Some("clerk1"));
+    assert_eq!(c1.notes.len(), 1);
+    let c2 = t
+        .ok(upd(&c1, Some(CallbackStatus::Resolved), None), clerk(2))
+        .callback
+        .unwrap();
+    assert_eq!(c2.status, CallbackStatus::Resolved);
+    assert!(c2.resolved_at.is_some());
+    assert_eq!(
+        c2.owner.as_deref(),
+        Some("clerk1"),
+        "the first owner keeps the case"
+    );
+    assert_eq!(
+        t.run(upd(&c2, Some(CallbackStatus::Pending), None), clerk(1))
+            .unwrap_err()
+            .code,
+        "bad_status"
+    );
+}
+
+#[test]
+fn refused_commands_change_nothing() {
+    let mut t = T::new();
+    t.issue("pay");
+    let before = t.hall.clone();
+    let _ = t.run(Command::Recall { counter: 1 }, clerk(1));
+    let _ = t.run(
+        Command::IssueTicket {
+            service: "zzz".into(),
+            priority: false,
+        },
+        kiosk(),
+    );
+    let _ = t.run(Command::EndOutage, Actor::system());
+    assert_eq!(t.hall, before);
+}
+
+#[test]
+fn config_edits_cannot_strand_customers() {
+    let mut t = T::new();
+    t.issue("complaint");
+    let boss = Actor::new("boss", Role::Manager, None);
+    let mut c = t.hall.config.clone();
+    c.services.retain(|s| s.id != "complaint");
+    for k in &mut c.counters {
+        k.services.retain(|s| s != "complaint");
+    }
+    assert_eq!(
+        t.run(
+            Command::ReplaceConfig {
+                config: Box::new(c)
+            },
+            boss.clone()
+        )
+        .unwrap_err()
+        .code,
+        "service_in_use"
+    );
+    let mut c = t.hall.config.clone();
+    c.hotlines.complaint = "0713-7000000".into();
+    let ex = t.ok(
+        Command::ReplaceConfig {
+            config: Box::new(c),
+        },
+        boss,
+    );
+    assert_eq!(
+        t.hall.public_events(&ex.events),
+        vec![PublicEvent::NoticesChanged]
+    );
+    assert_eq!(t.hall.notices().complaint_hotline, "0713-7000000");
+}
+
+#[test]
+fn simultaneous_calls_are_all_on_the_board() {
+    let mut t = T::new();
+    for s in ["pay", "pay", "repair", "complaint"] {
+        t.issue(s);
+    }
+    for c in 1..=4 {
+        t.next(c);
+    }
+    let live = t.hall.board_live(t.now);
+    assert_eq!(
+        live.calls.len(),
+        4,
+        "calls in the same second do not replace one another"
+    );
+    let ids: std::collections::BTreeSet<u64> = live.calls.iter().map(|c| c.id).collect();
+    assert_eq!(ids.len(), 4);
+    assert_eq!(live.calls[0].counter, 4, "newest first");
+}
+
+#[test]
+fn sequence_numbers_are_gap_free() {
+    let mut t = T::new();
+    let start = t.hall.last_seq;
+    t.issue("pay");
+    t.next(1);
+    t.next(1); // finishes, nobody else waiting
+    let seqs: Vec<u64> = (start + 1..=t.hall.last_seq).collect();
+    assert_eq!(seqs.len(), 3);
+}

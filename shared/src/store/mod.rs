@@ -4,6 +4,7 @@
 //! The engine's state is materialised in tables (tickets, counters, outage, long waits) and every
 //! change is also appended to `events`, the history that reports and supervision read.
 
+pub mod backup;
 mod rows;
 pub mod schema;
 pub mod writer;
@@ -46,6 +47,12 @@ impl StoreError {
         }
     }
 }
+
+/// A signed-in session: (login, role, counter, expires_at).
+pub type SessionRow = (String, String, Option<u32>, Millis);
+
+/// A customer's suggestion: (id, at, text, contact, source).
+pub type SuggestionRow = (i64, Millis, String, Option<String>, String);
 
 /// One SQLite connection to the hall database.
 pub struct Store {
@@ -400,11 +407,7 @@ impl Store {
     }
 
     /// (login, role, counter, expires_at) of a session that has not expired at `now`.
-    pub fn session(
-        &self,
-        token_hash: &str,
-        now: Millis,
-    ) -> Result<Option<(String, String, Option<u32>, Millis)>, StoreError> {
+    pub fn session(&self, token_hash: &str, now: Millis) -> Result<Option<SessionRow>, StoreError> {
         Ok(self
             .conn
             .query_row(
@@ -473,10 +476,7 @@ impl Store {
     }
 
     /// Newest first: (id, at, text, contact, source).
-    pub fn suggestions(
-        &self,
-        limit: u32,
-    ) -> Result<Vec<(i64, Millis, String, Option<String>, String)>, StoreError> {
+    pub fn suggestions(&self, limit: u32) -> Result<Vec<SuggestionRow>, StoreError> {
         let mut st = self.conn.prepare(
             "SELECT id, at, text, contact, source FROM suggestions ORDER BY id DESC LIMIT ?1",
         )?;

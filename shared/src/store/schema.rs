@@ -117,6 +117,17 @@ pub const MIGRATIONS: &[&str] = &[
         source TEXT NOT NULL
     );
     "#,
+    // 2: customer satisfaction, one anonymous rating per finished ticket.
+    r#"
+    CREATE TABLE ratings (
+        day TEXT NOT NULL,
+        number TEXT NOT NULL,
+        counter INTEGER,
+        score INTEGER NOT NULL CHECK (score BETWEEN 1 AND 5),
+        at INTEGER NOT NULL,
+        PRIMARY KEY (day, number)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this program writes.

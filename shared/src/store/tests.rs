@@ -1,1 +1,449 @@
-//! Store tests: migrations, rebuild, corrupt files.
+//! Store tests: migrations, opening bad files, rebuilding the hall, the writer's durability.
+
+use std::sync::{Arc, Mutex};
+
+use chrono::{NaiveDate, NaiveTime};
+
+use super::writer::{Clock, WriterOptions};
+use super::*;
+use crate::engine::{Actor, Command, Reply, TransferTo};
+use crate::hall::{CounterState, Now};
+use crate::protocol::Role;
+
+fn day() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()
+}
+
+/// A clock standing at 09:00 Shanghai time on `day()`, moved by hand.
+fn clock() -> (Clock, Arc<Mutex<i64>>) {
+    let start = day()
+        .and_time(NaiveTime::from_hms_opt(1, 0, 0).unwrap())
+        .and_utc()
+        .timestamp_millis();
+    let t = Arc::new(Mutex::new(start));
+    let c = t.clone();
+    (Arc::new(move || *c.lock().unwrap()), t)
+}
+
+fn open_writer(path: &Path, clock: Clock) -> HallWriter {
+    let mut store = Store::open(path).unwrap();
+    let hall = store.load_hall(&HallConfig::demo(), day()).unwrap();
+    HallWriter::start(
+        store,
+        hall,
+        clock,
+        WriterOptions {
+            tick_every: std::time::Duration::from_secs(3600),
+            max_batch: 64,
+        },
+        |_| {},
+    )
+}
+
+fn clerk(c: u32) -> Actor {
+    Actor::new(format!("clerk{c}"), Role::Staff, Some(c))
+}
+
+fn kiosk() -> Actor {
+    Actor::new("kiosk", Role::Kiosk, None)
+}
+
+#[test]
+fn migrating_twice_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(dir.path());
+    let s = Store::open(&path).unwrap();
+    assert_eq!(s.schema_version().unwrap(), schema::current_version());
+    s.add_suggestion(1, "多开一个窗口", None, "kiosk").unwrap();
+    drop(s);
+    let s = Store::open(&path).unwrap();
+    assert_eq!(s.schema_version().unwrap(), schema::current_version());
+    assert_eq!(s.suggestions(10).unwrap().len(), 1);
+}
+
+#[test]
+fn an_older_database_is_migrated_forward_with_its_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(dir.path());
+    {
+        // A file as the first release wrote it: schema version 1 with a ticket in it.
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(schema::MIGRATIONS[0]).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        conn.execute(
+            "INSERT INTO tickets (day, number, service, seq, priority, issued_at, state, recalls, transfers, issued_by, estimated_wait_s, apology, first_service)
+             VALUES ('2026-11-25', 'B001', 'pay', 1, 0, 0, 'waiting', 0, 0, 'kiosk', 0, 0, 'pay')",
+            [],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO meta (key, value) VALUES ('day', '2026-11-25')",
+            [],
+        )
+        .unwrap();
+    }
+    let mut s = Store::open(&path).unwrap();
+    assert_eq!(s.schema_version().unwrap(), schema::current_version());
+    let hall = s.load_hall(&HallConfig::demo(), day()).unwrap();
+    assert_eq!(
+        hall.tickets["B001"].state,
+        crate::hall::TicketState::Waiting
+    );
+    assert_eq!(hall.next_seq[&'B'], 1);
+}
+
+#[test]
+fn a_newer_database_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(dir.path());
+    Connection::open(&path)
+        .unwrap()
+        .pragma_update(None, "user_version", 99)
+        .unwrap();
+    let err = Store::open(&path).unwrap_err();
+    assert!(matches!(err, StoreError::TooNew { found: 99, .. }));
+    assert!(err.to_string().contains("hallq.db"));
+}
+
+#[test]
+fn a_file_that_is_not_a_database_is_a_clear_error_and_is_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(dir.path());
+    let junk = b"this is not a database, it is a shopping list".repeat(200);
+    std::fs::write(&path, &junk).unwrap();
+    let err = Store::open(&path).unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains(&path.display().to_string()), "{msg}");
+    assert!(msg.contains("not a database"), "{msg}");
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        junk,
+        "never replaced by a new empty database"
+    );
+}
+
+#[test]
+fn a_damaged_database_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(dir.path());
+    {
+        let s = Store::open(&path).unwrap();
+        for i in 0..2000 {
+            s.add_suggestion(i, &"意见".repeat(50), None, "kiosk")
+                .unwrap();
+        }
+        s.connection()
+            .pragma_update(None, "wal_checkpoint", "TRUNCATE")
+            .unwrap();
+    }
+    // Overwrite a stretch in the middle of the file, as a failing SD card might.
+    let mut bytes = std::fs::read(&path).unwrap();
+    let mid = bytes.len() / 2;
+    for b in &mut bytes[mid..mid + 8192] {
+        *b = 0x5a;
+    }
+    std::fs::write(&path, &bytes).unwrap();
+    let msg = Store::open(&path).unwrap_err().to_string();
+    assert!(msg.contains("hallq.db"), "{msg}");
+}
+
+#[test]
+fn acknowledged_commands_are_in_the_file_and_the_hall_rebuilds_identically() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(dir.path());
+    let (clock, time) = clock();
+    let mut w = open_writer(&path, clock.clone());
+    for c in 1..=4 {
+        w.execute(
+            Command::SetCounter {
+                counter: c,
+                state: CounterState::Open,
+            },
+            clerk(c),
+        )
+        .unwrap();
+    }
+    let mut numbers = vec![];
+    for s in ["pay", "pay", "stb", "repair", "account", "pay"] {
+        *time.lock().unwrap() += 30_000;
+        match w
+            .execute(
+                Command::IssueTicket {
+                    service: s.into(),
+                    priority: false,
+                },
+                kiosk(),
+            )
+            .unwrap()
+            .reply
+        {
+            Reply::Issued(t) => numbers.push(t.number),
+            r => panic!("{r:?}"),
+        }
+    }
+    w.execute(Command::CallNext { counter: 1 }, clerk(1))
+        .unwrap();
+    w.execute(Command::Start { counter: 1 }, clerk(1)).unwrap();
+    *time.lock().unwrap() += 400_000;
+    w.execute(
+        Command::Transfer {
+            counter: 1,
+            to: TransferTo::Service("stb".into()),
+        },
+        clerk(1),
+    )
+    .unwrap();
+    w.execute(Command::CallNext { counter: 2 }, clerk(2))
+        .unwrap();
+    *time.lock().unwrap() += 200_000;
+    w.execute(Command::Finish { counter: 2 }, clerk(2)).unwrap();
+    w.execute(Command::CallNext { counter: 3 }, clerk(3))
+        .unwrap();
+    w.execute(Command::Recall { counter: 3 }, clerk(3)).unwrap();
+    w.execute(
+        Command::StartOutage {
+            expected_minutes: 45,
+            message: Some("系统升级".into()),
+        },
+        Actor::new("boss", Role::Manager, None),
+    )
+    .unwrap();
+    w.execute(
+        Command::CaptureCallback {
+            phone: "13812345678".into(),
+            consent: true,
+            ticket: Some("C001".into()),
+            address: None,
+            reason: None,
+        },
+        kiosk(),
+    )
+    .unwrap();
+    let live = w.hall().read().unwrap().clone();
+    w.shutdown();
+    drop(w);
+
+    let mut s = Store::open(&path).unwrap();
+    let rebuilt = s.load_hall(&HallConfig::demo(), day()).unwrap();
+    assert_eq!(rebuilt, live, "state after restart equals state before");
+    assert_eq!(s.tickets_of_day(day()).unwrap().len(), numbers.len());
+    let events = s.events_of_day(day()).unwrap();
+    assert_eq!(events.len() as u64, live.last_seq);
+    assert!(
+        events.windows(2).all(|w| w[1].seq == w[0].seq + 1),
+        "gap-free history"
+    );
+    assert_eq!(
+        s.callbacks(None, 10).unwrap()[0].phone.as_str(),
+        "13812345678"
+    );
+    // Numbering continues without a duplicate.
+    let w = HallWriter::start(s, rebuilt, clock, WriterOptions::default(), |_| {});
+    match w
+        .execute(
+            Command::IssueTicket {
+                service: "pay".into(),
+                priority: false,
+            },
+            kiosk(),
+        )
+        .unwrap()
+        .reply
+    {
+        Reply::Issued(t) => assert_eq!(t.number, "B004"),
+        r => panic!("{r:?}"),
+    }
+}
+
+#[test]
+fn concurrent_commands_are_committed_together_and_all_acknowledged() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(dir.path());
+    let (clock, _) = clock();
+    let commits = Arc::new(Mutex::new(Vec::new()));
+    let seen = commits.clone();
+    let mut store = Store::open(&path).unwrap();
+    let hall = store.load_hall(&HallConfig::demo(), day()).unwrap();
+    let w = Arc::new(HallWriter::start(
+        store,
+        hall,
+        clock,
+        WriterOptions {
+            tick_every: std::time::Duration::from_secs(3600),
+            max_batch: 64,
+        },
+        move |c| seen.lock().unwrap().push((c.prev_seq, c.seq)),
+    ));
+    let threads: Vec<_> = (0..8)
+        .map(|_| {
+            let w = w.clone();
+            std::thread::spawn(move || {
+                (0..50)
+                    .map(|_| {
+                        match w
+                            .execute(
+                                Command::IssueTicket {
+                                    service: "pay".into(),
+                                    priority: false,
+                                },
+                                kiosk(),
+                            )
+                            .unwrap()
+                            .reply
+                        {
+                            Reply::Issued(t) => t.number,
+                            r => panic!("{r:?}"),
+                        }
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let mut all: Vec<String> = threads
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
+    all.sort();
+    let n = all.len();
+    all.dedup();
+    assert_eq!(all.len(), n, "no number given twice");
+    let commits = commits.lock().unwrap().clone();
+    assert!(
+        commits.windows(2).all(|w| w[1].0 == w[0].1),
+        "each commit follows on from the last: {commits:?}"
+    );
+    assert_eq!(commits.last().unwrap().1, 400);
+    let reader = Store::open_reader(&path).unwrap();
+    assert_eq!(reader.tickets_of_day(day()).unwrap().len(), 400);
+}
+
+#[test]
+fn callbacks_list_pending_first_and_purge_resolved() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(dir.path());
+    let (clock, time) = clock();
+    let w = open_writer(&path, clock);
+    for phone in ["13800000001", "13800000002", "13800000003"] {
+        *time.lock().unwrap() += 1000;
+        w.execute(
+            Command::CaptureCallback {
+                phone: phone.into(),
+                consent: true,
+                ticket: None,
+                address: None,
+                reason: None,
+            },
+            kiosk(),
+        )
+        .unwrap();
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    w.update_callback(
+        1,
+        Some(CallbackStatus::Resolved),
+        Some("已办结".into()),
+        false,
+        clerk(1),
+        move |r| tx.send(r).unwrap(),
+    );
+    rx.recv().unwrap().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    w.update_callback(
+        99,
+        Some(CallbackStatus::Resolved),
+        None,
+        false,
+        clerk(1),
+        move |r| tx.send(r).unwrap(),
+    );
+    assert!(
+        matches!(rx.recv().unwrap(), Err(WriterError::Refused(r)) if r.code == "unknown_callback")
+    );
+    let list = w
+        .admin_blocking(|s, _| s.callbacks(None, 10).unwrap())
+        .unwrap();
+    let ids: Vec<i64> = list.iter().map(|c| c.id).collect();
+    assert_eq!(ids, vec![2, 3, 1], "pending oldest first, then resolved");
+    assert_eq!(
+        w.admin_blocking(|s, _| s.pending_callbacks().unwrap())
+            .unwrap(),
+        2
+    );
+    let purged = w
+        .admin_blocking(|s, _| s.purge_resolved_callbacks(i64::MAX).unwrap())
+        .unwrap();
+    assert_eq!(purged, 1);
+    // Ids are never reused after a purge.
+    let ex = w
+        .execute(
+            Command::CaptureCallback {
+                phone: "13800000004".into(),
+                consent: true,
+                ticket: None,
+                address: None,
+                reason: None,
+            },
+            kiosk(),
+        )
+        .unwrap();
+    assert_eq!(ex.callback.unwrap().id, 4);
+}
+
+#[test]
+fn accounts_devices_and_sessions() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Store::open(&db_path(dir.path())).unwrap();
+    s.add_account("wang", "staff", "hash1", 0).unwrap();
+    assert_eq!(
+        s.account("wang").unwrap(),
+        Some(("staff".into(), "hash1".into()))
+    );
+    s.add_session("tok", "wang", "staff", Some(2), 0, 100)
+        .unwrap();
+    assert_eq!(s.session("tok", 50).unwrap().unwrap().2, Some(2));
+    assert_eq!(s.session("tok", 100).unwrap(), None, "expired");
+    s.disable_account("wang").unwrap();
+    assert_eq!(s.account("wang").unwrap(), None);
+    s.add_device("door", "kiosk", "th", 0).unwrap();
+    assert_eq!(
+        s.device_by_token("th").unwrap(),
+        Some(("door".into(), "kiosk".into()))
+    );
+    s.revoke_device("door").unwrap();
+    assert_eq!(s.device_by_token("th").unwrap(), None);
+}
+
+#[test]
+fn the_day_rolls_over_on_a_tick_and_is_remembered() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(dir.path());
+    let (clock, time) = clock();
+    let w = open_writer(&path, clock.clone());
+    w.execute(
+        Command::IssueTicket {
+            service: "pay".into(),
+            priority: false,
+        },
+        kiosk(),
+    )
+    .unwrap();
+    *time.lock().unwrap() += 24 * 3600 * 1000;
+    let ex = w.execute(Command::Tick, Actor::system()).unwrap();
+    assert!(
+        ex.events
+            .iter()
+            .any(|e| matches!(e.kind, EventKind::DayClosed { .. }))
+    );
+    drop(w);
+    let mut s = Store::open(&path).unwrap();
+    let next_day = day().succ_opt().unwrap();
+    let hall = s.load_hall(&HallConfig::demo(), next_day).unwrap();
+    assert_eq!(hall.day, next_day);
+    assert!(hall.tickets.is_empty());
+    assert_eq!(
+        s.tickets_of_day(day()).unwrap()[0].state,
+        crate::hall::TicketState::Expired,
+        "kept in history"
+    );
+    let _ = Now::in_zone(0, &chrono_tz::Asia::Shanghai);
+}

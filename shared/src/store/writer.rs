@@ -43,6 +43,7 @@ pub struct Commit {
 }
 
 type Reply<T> = Box<dyn FnOnce(Result<T, WriterError>) + Send>;
+type AdminJob = Box<dyn FnOnce(&mut Store, &Hall) + Send>;
 
 enum Job {
     Command {
@@ -58,7 +59,7 @@ enum Job {
         actor: Actor,
         reply: Reply<Executed>,
     },
-    Admin(Box<dyn FnOnce(&mut Store, &Hall) + Send>),
+    Admin(AdminJob),
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Runs every test of hallq on this machine: installs what is missing, then the Rust tests (unit,
+# property, crash, end-to-end, screenshot), the browser tests of the staff pages and the deployment
+# checks. Exits non-zero if anything fails; with CI=true a missing prerequisite is a failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash deploy/dev-setup.sh
+
+echo "== Rust tests"
+cargo test --workspace --locked
+
+if [ -x tests/browser/run.sh ]; then
+  echo "== Browser tests (staff pages, headless Chromium)"
+  bash tests/browser/run.sh
+fi
+
+if [ -x deploy/test.sh ]; then
+  echo "== Deployment checks"
+  bash deploy/test.sh
+fi
+echo "== all checks passed"

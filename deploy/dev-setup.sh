@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs what building and testing hallq needs on a fresh Debian machine (run as root, or with
+# sudo available). Safe to run again: it only installs what is missing.
+set -euo pipefail
+
+# Fonts for Chinese on the screens and tickets, fontconfig for Slint, a browser for the staff-page
+# tests, speech synthesis for the default voice pack, and the deployment checkers.
+packages=(
+  pkg-config libfontconfig1-dev fontconfig fonts-noto-cjk fonts-wqy-microhei
+  espeak-ng sox alsa-utils
+  chromium
+  shellcheck systemd dpkg-dev xvfb imagemagick
+)
+# Node.js may come from elsewhere than Debian: an npm on the PATH is enough.
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  echo "installing: ${missing[*]}"
+  sudo_cmd=()
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null 2>&1 || { echo "need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
+    sudo_cmd=(sudo)
+  fi
+  log=$(mktemp)
+  if ! { "${sudo_cmd[@]}" apt-get update -qq &&
+         DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
+    cat "$log" >&2
+    echo "could not install: ${missing[*]}" >&2
+    exit 1
+  fi
+  rm -f "$log"
+fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "cargo is missing: install Rust from https://rustup.rs (stable) and run this again" >&2
+  exit 1
+fi

@@ -1,0 +1,137 @@
+#!/bin/bash
+# The deployment's CI check (Debian 12, as root, no running systemd needed). Exits non-zero on any
+# failure. Steps:
+#   1. shellcheck on every script (setup, update, rollback, build, this one, maintainer scripts);
+#      the common block of the postinst scripts is the same in every package;
+#   2. the default hall.toml parses (cargo test, hallq-tests deploy_config);
+#   3. the backup-restore round trip on a real database with a writer running
+#      (cargo test -p hallq-shared --features store backup);
+#   4. the host architecture's packages build (deploy/build-deb.sh; --fast unless HALLQ_TEST_FULL=1);
+#   5. they install into a scratch root with dpkg --root (maintainer scripts run chrootless with
+#      DPKG_ROOT) and the result is checked: files, the hallq user and its groups, directory owners
+#      and modes, token files 0600, enabled units; systemd-analyze verify --root on the installed
+#      units (which also checks the ExecStart binaries are there); a second configure changes
+#      nothing; reinstall (upgrade path) works; purge removes the units and keeps the data.
+# Needs: shellcheck, systemd (systemd-analyze), dpkg-dev, passwd, cargo-deb (see build-deb.sh).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/.." && pwd)
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$repo/target}"
+failures=0
+step() { printf '\n=== %s\n' "$*"; }
+fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+check() {
+    local what="$1"
+    shift
+    if "$@"; then echo "ok: $what"; else fail "$what"; fi
+}
+timed() {
+    local start=$SECONDS
+    "$@"
+    echo "(took $((SECONDS - start)) s)"
+}
+
+step "1. shellcheck"
+scripts=("$here"/hallq-setup "$here"/hallq-update "$here"/hallq-rollback "$here"/build-deb.sh "$here"/test.sh)
+maint=("$here"/debian/hub/* "$here"/debian/board/*)
+check "shellcheck bash scripts" shellcheck "${scripts[@]}"
+check "shellcheck maintainer scripts (POSIX sh)" shellcheck -s sh "${maint[@]}"
+common_block() { sed -n '/^# --- common/,/^# --- end common/p' "$1"; }
+check "postinst common block identical" \
+    cmp -s <(common_block "$here/debian/hub/postinst") <(common_block "$here/debian/board/postinst")
+
+step "2. default configuration"
+check "deploy/etc/hall.toml parses and is the demo hall" \
+    cargo test -q --locked -p hallq-tests --test deploy_config
+
+step "3. backup-restore round trip"
+check "backup tests" timed cargo test -q --locked -p hallq-shared --features store backup
+
+step "4. build the host packages"
+out=$(mktemp -d)
+root=$(mktemp -d)
+trap 'rm -rf "$out" "$root"' EXIT
+fast=(--fast)
+[ "${HALLQ_TEST_FULL:-0}" = 1 ] && fast=()
+if ! timed "$here/build-deb.sh" "${fast[@]}" --out "$out"; then
+    fail "build-deb.sh"
+    echo "$failures failure(s)"
+    exit 1
+fi
+arch=$(dpkg --print-architecture)
+hub_deb=$(ls "$out"/hallq-hub_*_"$arch".deb)
+board_deb=$(ls "$out"/hallq-board_*_"$arch".deb)
+tools_deb=$(ls "$out"/hallq-tools_*_all.deb)
+for d in "$hub_deb" "$board_deb" "$tools_deb"; do
+    echo "  $(basename "$d"): $(du -k "$d" | cut -f1) KiB"
+done
+check "hub package lists its conffiles" \
+    bash -c "dpkg-deb --ctrl-tarfile '$hub_deb' | tar -xO ./conffiles | grep -qx /etc/hallq/hall.toml"
+
+step "5. install into a scratch root"
+# The scratch root is a base system as far as our scripts care: accounts, login.defs, systemd's own
+# units (for systemd-analyze), an empty dpkg database.
+mkdir -p "$root/etc" "$root/var/lib/dpkg/info" "$root/var/lib/dpkg/updates" "$root/usr/lib/systemd/system"
+touch "$root/var/lib/dpkg/status"
+for f in passwd group shadow gshadow login.defs; do
+    cp -p "/etc/$f" "$root/etc/$f"
+done
+for g in video render input audio lp dialout; do
+    grep -q "^$g:" "$root/etc/group" || groupadd --prefix "$root" --system "$g"
+done
+cp -a /lib/systemd/system/. "$root/usr/lib/systemd/system/"
+dpkg_root() {
+    dpkg --root="$root" --force-script-chrootless --force-depends --force-not-root "$@"
+}
+check "dpkg --root -i tools, hub, board" dpkg_root -i "$tools_deb" "$hub_deb" "$board_deb"
+
+for f in usr/bin/hallq-kiosk usr/bin/hallq-display usr/sbin/hallq-setup usr/sbin/hallq-update \
+    usr/sbin/hallq-rollback usr/lib/udev/rules.d/60-hallq-printer.rules etc/hallq/hall.toml \
+    etc/hallq/hub.env etc/hallq/kiosk.env etc/hallq/board.env usr/share/doc/hallq-tools/install.md; do
+    check "installed /$f" test -e "$root/$f"
+done
+for u in hallq-hub.service hallq-kiosk.service hallq-board.service hallq-backup.service \
+    hallq-backup.timer hallq-retention.service hallq-retention.timer; do
+    check "installed unit $u" test -f "$root/usr/lib/systemd/system/$u"
+done
+check "hallq system user, no login shell" grep -q '^hallq:x:[0-9]*:[0-9]*:[^:]*:/var/lib/hallq:/usr/sbin/nologin$' "$root/etc/passwd"
+uid=$(awk -F: '$1 == "hallq" { print $3 }' "$root/etc/passwd")
+for g in video render input audio lp dialout; do
+    check "hallq in group $g" bash -c "grep '^$g:' '$root/etc/group' | cut -d: -f4 | tr , '\n' | grep -qx hallq"
+done
+check "hallq not in group sudo" bash -c "! grep '^sudo:' '$root/etc/group' | cut -d: -f4 | tr , '\n' | grep -qx hallq"
+mode_owner() { stat -c '%a %u' "$root$1"; }
+check "/var/lib/hallq 750 hallq" test "$(mode_owner /var/lib/hallq)" = "750 $uid"
+check "/var/lib/hallq/backups 750 hallq" test "$(mode_owner /var/lib/hallq/backups)" = "750 $uid"
+check "/var/lib/hallq-packages 755 root" test "$(mode_owner /var/lib/hallq-packages)" = "755 0"
+check "kiosk.env 600 root" test "$(mode_owner /etc/hallq/kiosk.env)" = "600 0"
+check "board.env 600 root" test "$(mode_owner /etc/hallq/board.env)" = "600 0"
+check "hub enabled" test -L "$root/etc/systemd/system/multi-user.target.wants/hallq-hub.service"
+check "backup timer enabled" test -L "$root/etc/systemd/system/timers.target.wants/hallq-backup.timer"
+check "retention timer enabled" test -L "$root/etc/systemd/system/timers.target.wants/hallq-retention.timer"
+check "kiosk screen left to hallq-setup" test ! -e "$root/etc/systemd/system/multi-user.target.wants/hallq-kiosk.service"
+check "board left to hallq-setup" test ! -e "$root/etc/systemd/system/multi-user.target.wants/hallq-board.service"
+check "systemd-analyze verify --root on the installed units" \
+    systemd-analyze verify --root="$root" hallq-hub.service hallq-kiosk.service hallq-board.service \
+    hallq-backup.service hallq-backup.timer hallq-retention.service hallq-retention.timer
+
+snapshot() { cat "$root/etc/passwd" "$root/etc/group"; find "$root/etc/systemd" "$root/var/lib/hallq" | sort; }
+before=$(snapshot)
+check "postinst configure again" env DPKG_ROOT="$root" sh "$root/var/lib/dpkg/info/hallq-hub.postinst" configure 0.0.1
+check "board postinst configure again" env DPKG_ROOT="$root" sh "$root/var/lib/dpkg/info/hallq-board.postinst" configure 0.0.1
+check "a second configure changes nothing" test "$before" = "$(snapshot)"
+echo "hall data" >"$root/var/lib/hallq/hallq.db"
+check "reinstall over itself (upgrade path)" dpkg_root -i "$hub_deb" "$board_deb"
+check "the user is still there once" test "$(grep -c '^hallq:' "$root/etc/passwd")" = 1
+check "purge hub and board" dpkg_root -P hallq-hub hallq-board
+check "units gone" test ! -e "$root/usr/lib/systemd/system/hallq-hub.service"
+check "no dangling enable links" bash -c "! ls '$root'/etc/systemd/system/*.wants/hallq-* 2>/dev/null"
+check "the hall's data kept on purge" grep -q "hall data" "$root/var/lib/hallq/hallq.db"
+
+echo
+if [ "$failures" -gt 0 ]; then
+    echo "deploy/test.sh: $failures failure(s)"
+    exit 1
+fi
+echo "deploy/test.sh: all passed"

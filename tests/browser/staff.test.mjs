@@ -226,7 +226,6 @@ test("a callback captured through the API is resolved on the callback list", asy
   await card.locator('[data-act="contacted"]').click();
   await until(async () => /已联系/.test(await page.locator(`[data-cb="${cap.body.id}"] .status`).textContent()), "contacted");
   assert.match(await page.locator(`[data-cb="${cap.body.id}"]`).textContent(), /约定今天下午再确认/, "the note is on the card");
-  await screenshot(page, "staff-callbacks-contacted.png");
   const again = page.locator(`[data-cb="${cap.body.id}"]`);
   await again.locator("textarea").fill("已回电,宽带已恢复");
   await again.locator('[data-act="resolve"]').click();
@@ -242,10 +241,6 @@ test("a callback captured through the API is resolved on the callback list", asy
   await page.click('[data-filter="resolved"]');
   await page.locator(`[data-cb="${cap.body.id}"]`).waitFor();
   await page.click('[data-filter="open"]');
-  await page.click("#lang-switch");
-  await until(async () => /Open/.test(await page.locator("#tabs").textContent()), "English tabs");
-  await screenshot(page, "staff-callbacks-en.png");
-  await page.click("#lang-switch");
 });
 
 test("an outage shows on the console; when it ends, its callbacks are put in front of the staff", async () => {
@@ -278,6 +273,12 @@ test("an outage shows on the console; when it ends, its callbacks are put in fro
   const firstTwo = await page.locator("#list [data-cb]").evaluateAll((els) => els.slice(0, 2).map((e) => Number(e.dataset.cb)));
   assert.deepEqual(firstTwo.sort(), [...during].sort(), "the outage's callers come first");
   await screenshot(page, "staff-callbacks.png");
+  await page.click("#lang-switch");
+  await until(async () => /Open/.test(await page.locator("#tabs").textContent()), "English tabs");
+  assert.match(await page.locator("#banner").textContent(), /business system is back/);
+  await screenshot(page, "staff-callbacks-en.png");
+  await page.click("#lang-switch");
+  await until(async () => /未办结/.test(await page.locator("#tabs").textContent()), "Chinese tabs");
 });
 
 test("the console at a busy moment: priority marks, printer and callback alerts", async () => {

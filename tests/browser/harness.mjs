@@ -12,6 +12,7 @@ export const hub = {
   url: must("HALLQ_URL"),
   clerk: { login: must("HALLQ_CLERK"), password: must("HALLQ_CLERK_PASSWORD"), counter: Number(process.env.HALLQ_CLERK_COUNTER ?? 1) },
   kioskToken: must("HALLQ_KIOSK_TOKEN"),
+  manager: { login: must("HALLQ_MANAGER"), password: must("HALLQ_MANAGER_PASSWORD") },
   shots: process.env.HALLQ_SHOTS ?? null,
 };
 
@@ -72,15 +73,15 @@ export async function call(method, p, { token, body } = {}) {
   return { status: res.status, body: json, headers: res.headers };
 }
 
-export async function issueTicket(service) {
-  const r = await call("POST", "/api/v1/tickets", { token: hub.kioskToken, body: { service } });
+export async function issueTicket(service, priority = false) {
+  const r = await call("POST", "/api/v1/tickets", { token: hub.kioskToken, body: { service, priority } });
   if (r.status !== 201 && r.status !== 200) throw new Error(`issuing a ${service} ticket: ${r.status} ${JSON.stringify(r.body)}`);
   return r.body;
 }
 
-export async function clerkToken() {
-  const r = await call("POST", "/api/v1/login", { body: { login: hub.clerk.login, password: hub.clerk.password } });
-  if (r.status !== 200) throw new Error(`clerk login: ${r.status} ${JSON.stringify(r.body)}`);
+export async function managerToken() {
+  const r = await call("POST", "/api/v1/login", { body: { login: hub.manager.login, password: hub.manager.password } });
+  if (r.status !== 200) throw new Error(`manager login: ${r.status} ${JSON.stringify(r.body)}`);
   return r.body.token;
 }
 

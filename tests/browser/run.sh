@@ -62,7 +62,7 @@ clerk_password="pw-$RANDOM-$RANDOM-browser"
 printf '%s\n' "$clerk_password" | "$bin" user add "$clerk" --role staff --data-dir "$data" >/dev/null
 manager=manager1
 printf '%s\n' "$clerk_password" | "$bin" user add "$manager" --role manager --data-dir "$data" >/dev/null
-kiosk_token=$("$bin" device add kiosk-browser-test --role kiosk --data-dir "$data" | tail -n 1 | awk '{print $NF}')
+kiosk_token=$("$bin" device add kiosk-1 --role kiosk --data-dir "$data" | tail -n 1 | awk '{print $NF}')
 [ -n "$kiosk_token" ] || { echo "FAIL: no device token from 'hallq-kiosk device add'" >&2; exit 1; }
 
 port=$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
@@ -86,7 +86,7 @@ export HALLQ_KIOSK_TOKEN=$kiosk_token HALLQ_MANAGER=$manager HALLQ_MANAGER_PASSW
 export HALLQ_SHOTS=${HALLQ_SHOTS-$root/docs/img}
 
 status=0
-node --test --test-concurrency=1 --test-reporter=spec "$here"/*.test.mjs || status=$?
+node --test --test-reporter=spec "$here"/*.test.mjs || status=$?
 if [ "$status" -ne 0 ]; then
   echo "--- hub log (last 40 lines) ---" >&2
   tail -n 40 "$data/hub.log" >&2

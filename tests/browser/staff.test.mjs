@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
-import { call, hub, issueTicket, launch, screenshot, until } from "./harness.mjs";
+import { call, hub, issueTicket, launch, managerToken, screenshot, until } from "./harness.mjs";
 
 const C = hub.clerk.counter;
 let browser;
@@ -126,10 +126,10 @@ test("the keypad starts the service; recall and no-show no longer apply", async 
   await page.locator("body").click({ position: { x: 5, y: 300 } });
   await page.keyboard.press("Numpad0");
   await until(async () => (await queueOf(await pageToken())).current?.state === "serving", "service to start");
-  await until(() => page.isDisabled("#btn-recall"), "Recall to be disabled once serving");
-  assert.equal(await page.isDisabled("#btn-noshow"), true);
-  assert.equal(await page.isDisabled("#btn-finish"), false);
-  await screenshot(page, "staff-console.png");
+  await until(async () => /办理中/.test(await page.locator("#current-state").textContent()) && !(await page.isDisabled("#btn-finish")), "the page to show the service");
+  assert.equal(await page.isDisabled("#btn-recall"), true, "no recall once the customer is here");
+  assert.equal(await page.isDisabled("#btn-noshow"), true, "no no-show once the customer is here");
+  assert.equal(await page.isDisabled("#btn-start"), true);
 });
 
 test("transfer to another service keeps the customer's place", async () => {
@@ -226,7 +226,6 @@ test("a callback captured through the API is resolved on the callback list", asy
   await card.locator('[data-act="contacted"]').click();
   await until(async () => /已联系/.test(await page.locator(`[data-cb="${cap.body.id}"] .status`).textContent()), "contacted");
   assert.match(await page.locator(`[data-cb="${cap.body.id}"]`).textContent(), /约定今天下午再确认/, "the note is on the card");
-  await screenshot(page, "staff-callbacks.png");
   const again = page.locator(`[data-cb="${cap.body.id}"]`);
   await again.locator("textarea").fill("已回电,宽带已恢复");
   await again.locator('[data-act="resolve"]').click();
@@ -242,13 +241,77 @@ test("a callback captured through the API is resolved on the callback list", asy
   await page.click('[data-filter="resolved"]');
   await page.locator(`[data-cb="${cap.body.id}"]`).waitFor();
   await page.click('[data-filter="open"]');
+});
+
+test("an outage shows on the console; when it ends, its callbacks are put in front of the staff", async () => {
+  const manager = await managerToken();
+  await page.goto(hub.url + "/staff/");
+  await page.locator("#console").waitFor({ state: "visible" });
+  const started = await call("POST", "/api/v1/outage", { token: manager, body: { expected_minutes: 60, message: "业务系统升级" } });
+  assert.equal(started.status, 201, JSON.stringify(started.body));
+  await until(async () => (await page.locator("#alerts .al-outage").count()) === 1, "the outage alert, live");
+  assert.match(await page.locator("#alerts").textContent(), /故障/);
+
+  const during = [];
+  for (const [phone, reason, address] of [["13700001111", "宽带开户未能办理", "城关镇北门街8号"], ["15811112222", "缴费未能到账", null]]) {
+    const r = await call("POST", "/api/v1/callbacks", { token: hub.kioskToken, body: { phone, consent: true, reason, ...(address ? { address } : {}) } });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    during.push(r.body.id);
+  }
+  const ended = await call("DELETE", "/api/v1/outage", { token: manager });
+  assert.equal(ended.status, 204, JSON.stringify(ended.body));
+
+  const alert = page.locator("#alerts .al-outage-ended");
+  await alert.waitFor();
+  assert.match(await alert.textContent(), /2位客户等待回电/);
+  assert.equal(await page.locator("#alerts .al-outage").count(), 0, "the outage alert is gone");
+  assert.match(await page.locator("#callbacks-badge").textContent(), /\d/);
+
+  await alert.getByRole("link").click();
+  await page.locator("#banner").waitFor({ state: "visible" });
+  assert.match(await page.locator("#banner").textContent(), /2 位客户/);
+  const firstTwo = await page.locator("#list [data-cb]").evaluateAll((els) => els.slice(0, 2).map((e) => Number(e.dataset.cb)));
+  assert.deepEqual(firstTwo.sort(), [...during].sort(), "the outage's callers come first");
+  await screenshot(page, "staff-callbacks.png");
   await page.click("#lang-switch");
   await until(async () => /Open/.test(await page.locator("#tabs").textContent()), "English tabs");
+  assert.match(await page.locator("#banner").textContent(), /business system is back/);
   await screenshot(page, "staff-callbacks-en.png");
   await page.click("#lang-switch");
+  await until(async () => /未办结/.test(await page.locator("#tabs").textContent()), "Chinese tabs");
+});
+
+test("the console at a busy moment: priority marks, printer and callback alerts", async () => {
+  await call("PUT", "/api/v1/kiosk/status", { token: hub.kioskToken, body: { printer: "paper_low" } });
+  for (const [service, priority] of [["account", false], ["pay", false], ["consult", false], ["pay", true], ["account", false], ["pay", false]]) {
+    await issueTicket(service, priority);
+  }
+  await page.goto(hub.url + "/staff/");
+  await page.locator("#console").waitFor({ state: "visible" });
+  await until(async () => (await page.locator("#queue .q-item").count()) >= 6, "the queue");
+  assert.equal(await page.locator("#queue .q-priority").count(), 1, "the priority ticket is marked");
+  assert.match(await page.locator("#queue .q-item").first().textContent(), /优先/, "and called first");
+  assert.match(await page.locator("#alerts").textContent(), /打印纸即将用完/);
+  assert.match(await page.locator("#alerts").textContent(), /回访待处理/);
+  if (await current() !== "—") {
+    await page.keyboard.press("NumpadMultiply");
+    await until(async () => (await current()) === "—", "the counter free");
+  }
+  await page.waitForTimeout(1600);
+  await page.keyboard.press("NumpadAdd");
+  await until(async () => (await current()) !== "—", "a call");
+  await page.keyboard.press("Numpad0");
+  await until(async () => /办理中/.test(await page.locator("#current-state").textContent()), "serving");
+  await page.keyboard.press("Numpad1");
+  await page.keyboard.press("Numpad2");
+  await screenshot(page, "staff-console.png");
+  await page.keyboard.press("Escape");
+  assert.equal((await page.locator("#keypad-entry").textContent()).trim(), "", "Esc clears the typed digits");
 });
 
 test("the callback list needs a signed-in clerk", async () => {
+  await page.goto(hub.url + "/staff/callbacks.html");
+  await page.locator("#callbacks").waitFor({ state: "visible" });
   const r = await call("GET", "/api/v1/callbacks");
   assert.equal(r.status, 401);
   await page.click("#sign-out");

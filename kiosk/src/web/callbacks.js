@@ -95,7 +95,6 @@ async function start(s) {
   $("signin").hidden = true;
   $("callbacks").hidden = false;
   $("sign-out").hidden = false;
-  $("who").textContent = t("who", { login: s.login ?? "", until: clockTime(s.expires_at) });
   render();
   await Promise.all([loadBoard(), loadAlerts()]);
   await load();
@@ -190,6 +189,9 @@ function ordered(list) {
 }
 
 function render() {
+  const s = state.session;
+  if (!s) return;
+  $("who").textContent = t("who", { login: s.login ?? "", until: clockTime(s.expires_at) });
   $("hall-name").textContent = tx(state.hallName);
   $("privacy").textContent = t("cb.privacy", { days: state.retentionDays });
   $("sort").value = state.sort;
@@ -283,6 +285,7 @@ function card(cb) {
 /** "25分钟前" / "3小时前" / "2天前": how long the customer has been waiting for the call. */
 function ago(iso) {
   const m = Math.max(0, Math.floor((hubNow() - Date.parse(iso)) / 60000));
+  if (m < 1) return t("ago.now");
   if (m < 60) return t("ago.min", { n: m });
   if (m < 48 * 60) return t("ago.hour", { n: Math.floor(m / 60) });
   return t("ago.day", { n: Math.floor(m / 1440) });

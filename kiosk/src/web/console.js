@@ -624,7 +624,7 @@ function renderQueue() {
             h("span", { class: "q-service" }, serviceName(tk.service)),
             tk.priority ? h("span", { class: "mark mark-priority" }, t("mark.priority")) : null,
             tk.for_counter ? h("span", { class: "mark" }, t("mark.for_me")) : tk.transfers ? h("span", { class: "mark" }, t("mark.transferred")) : null,
-            h("span", { class: "q-wait", dataset: { issued: tk.issued_at } }, t("queue.waited", { m: minutes(waited) })));
+            h("span", { class: "q-wait", dataset: { issued: tk.issued_at } }, waitedText(waited)));
         })
       : [h("li", { class: "q-empty" }, t("queue.empty"))]),
   );
@@ -700,6 +700,11 @@ function renderKeyed() {
     : t("keypad.typed", { digits: state.keyed });
 }
 
+function waitedText(ms) {
+  const m = minutes(ms);
+  return m < 1 ? t("queue.just_now") : t("queue.waited", { m });
+}
+
 /** Once a second: the service timer and the waiting times. */
 function tick() {
   const cur = state.current;
@@ -717,6 +722,6 @@ function tick() {
   }
   const now = hubNow();
   for (const el of document.querySelectorAll(".q-wait[data-issued]")) {
-    el.textContent = t("queue.waited", { m: minutes(now - Date.parse(el.dataset.issued)) });
+    el.textContent = waitedText(now - Date.parse(el.dataset.issued));
   }
 }

@@ -116,6 +116,7 @@ export const STRINGS = {
   "queue.count": { zh: "共 {n} 人", en: "{n} waiting" },
   "queue.empty": { zh: "暂无等候", en: "Nobody waiting" },
   "queue.waited": { zh: "已等 {m} 分钟", en: "{m} min" },
+  "queue.just_now": { zh: "刚取号", en: "just now" },
 
   "alerts.title": { zh: "提醒", en: "Alerts" },
   "alerts.none": { zh: "一切正常", en: "All normal" },
@@ -147,6 +148,7 @@ export const STRINGS = {
   "cb.title": { zh: "回访登记", en: "Callbacks" },
   "cb.privacy": { zh: "客户电话仅供回访使用,请勿外传。每次查看均有记录;办结后{days}天自动删除。", en: "Customers' numbers are for callbacks only. Every view is recorded; resolved callbacks are deleted after {days} days." },
   "cb.filter.open": { zh: "未办结", en: "Open" },
+  "ago.now": { zh: "刚刚", en: "just now" },
   "ago.min": { zh: "{n}分钟前", en: "{n} min ago" },
   "ago.hour": { zh: "{n}小时前", en: "{n} h ago" },
   "ago.day": { zh: "{n}天前", en: "{n} days ago" },

@@ -625,3 +625,8 @@ fn no_visit_to_rate() -> ApiError {
     )
     .zh("该窗口暂无可评价的服务")
 }
+
+/// `/rate/{counter}`: the counter tablet's page (the counter is read by the page from its address).
+pub async fn rate_page(Path(_counter): Path<String>) -> Response {
+    super::pages::staff_asset(Path("rate.html".to_string())).await
+}

@@ -77,6 +77,7 @@ pub fn app(state: AppState) -> Router {
         .route("/staff/", get(pages::staff_index))
         .route("/staff/{*path}", get(pages::staff_asset))
         .route("/t/{number}", get(pages::ticket_page))
+        .route("/rate/{counter}", get(manager::rate_page))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -526,6 +526,7 @@ function render() {
   $("counter-state").textContent = t(`counter.${cs}`);
   $("counter-state").className = `counter-state cs-${cs}`;
   $("who").textContent = t("who", { login: s.login ?? "", until: clockTime(s.expires_at) });
+  $("manager-link").hidden = s.role !== "manager";
   renderCurrent();
   renderActions();
   renderQueue();

@@ -10,6 +10,7 @@ export const STRINGS = {
   "live.down": { zh: "● 重新连接中…", en: "● Reconnecting…" },
 
   "nav.callbacks": { zh: "回访登记", en: "Callbacks" },
+  "nav.manager": { zh: "大厅管理", en: "Hall management" },
   "nav.console": { zh: "叫号台", en: "Counter console" },
   "nav.signout": { zh: "退出登录", en: "Sign out" },
   "who": { zh: "{login} · 登录有效至 {until}", en: "{login} · signed in until {until}" },

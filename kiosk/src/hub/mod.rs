@@ -12,6 +12,7 @@ pub mod error;
 pub mod extract;
 pub mod manager;
 pub mod pages;
+pub mod sample_day;
 pub mod state;
 pub mod stream;
 

@@ -29,18 +29,16 @@ function legend(svg, x, y, items) {
 }
 
 /**
- * Waiting time by hour: `rows` are the report's `by_hour` rows (`key` "09", `stats.wait`).
+ * Waiting time by hour: `rows` are the report's `by_hour` rows (`key` "09", `wait`).
  * Bars are the mean, ticks the 90th percentile, a dashed line the target.
  */
 export function drawHourChart(rows, { target, labels }) {
   const W = 600, H = 250, L = 44, R = 12, T = 26, B = 30;
   const svg = el("svg", { viewBox: `0 0 ${W} ${H}`, class: "ch", role: "img", "aria-label": labels.mean });
-  const data = rows.map((r) => ({
-    hour: r.key,
-    mean: (r.stats.wait.mean_s ?? 0) / 60,
-    p90: (r.stats.wait.p90_s ?? 0) / 60,
-    n: r.stats.wait.count,
-  }));
+  const data = rows.map((r) => {
+    const wait = (r.stats ?? r).wait;
+    return { hour: r.key, mean: (wait.mean_s ?? 0) / 60, p90: (wait.p90_s ?? 0) / 60, n: wait.count };
+  });
   if (!data.length) {
     svg.append(el("text", { x: W / 2, y: H / 2, "text-anchor": "middle", class: "ch-empty" }, labels.empty));
     return svg;

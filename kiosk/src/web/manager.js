@@ -707,7 +707,7 @@ function statsTable(kind, rows, r) {
     h("table", { class: "mg-table mg-num-table", id: `table-${kind}` },
       h("thead", {}, h("tr", {}, h("th", {}, ""), cols.map(([k]) => h("th", { class: "num" }, m(`rep.col.${k}`, { n: r.target_wait_min }))))),
       h("tbody", {}, rows.length
-        ? rows.map((row) => h("tr", { dataset: { key: row.key } }, h("th", {}, label(row)), cols.map(([k, f]) => h("td", { class: "num", dataset: { col: k } }, f(row.stats)))))
+        ? rows.map((row) => h("tr", { dataset: { key: row.key } }, h("th", {}, label(row)), cols.map(([k, f]) => h("td", { class: "num", dataset: { col: k } }, f(row.stats ?? row)))))
         : h("tr", {}, h("td", { colspan: cols.length + 1, class: "hint" }, m("rep.empty"))))));
 }
 

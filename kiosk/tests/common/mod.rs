@@ -177,3 +177,4 @@ impl Fixture {
 pub fn code(v: &Value) -> &str {
     v["error"]["code"].as_str().unwrap_or("")
 }
+pub mod net;

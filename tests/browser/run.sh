@@ -3,8 +3,8 @@
 # data dir and test accounts, drives headless Chromium through tests/browser/*.test.mjs, stops the
 # hub. Exits non-zero when a test fails. With CI=true a missing chromium is a failure, not a skip.
 #
-#   tests/browser/run.sh            # all tests; screenshots go to docs/img/
-#   HALLQ_SHOTS= tests/browser/run.sh   # no screenshots
+#   tests/browser/run.sh                          # all tests; screenshots in tests/browser/out/
+#   HALLQ_SHOTS="$PWD/docs/img" tests/browser/run.sh   # refresh the README's screenshots
 #   HALLQ_KIOSK_BIN=path/to/hallq-kiosk tests/browser/run.sh   # use an already built hub
 set -euo pipefail
 
@@ -83,7 +83,7 @@ fi
 
 export HALLQ_URL=$url HALLQ_CLERK=$clerk HALLQ_CLERK_PASSWORD=$clerk_password HALLQ_CLERK_COUNTER=1
 export HALLQ_KIOSK_TOKEN=$kiosk_token HALLQ_MANAGER=$manager HALLQ_MANAGER_PASSWORD=$clerk_password
-export HALLQ_SHOTS=${HALLQ_SHOTS-$root/docs/img}
+export HALLQ_SHOTS=${HALLQ_SHOTS-$here/out}
 
 status=0
 node --test --test-reporter=spec "$here"/*.test.mjs || status=$?

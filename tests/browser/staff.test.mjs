@@ -281,11 +281,13 @@ test("an outage shows on the console; when it ends, its callbacks are put in fro
   await until(async () => /未办结/.test(await page.locator("#tabs").textContent()), "Chinese tabs");
 });
 
-test("the console at a busy moment: priority marks, printer and callback alerts", async () => {
+test("the console at a busy moment: priority marks, alerts, the service timer turning amber then red", async () => {
   await call("PUT", "/api/v1/kiosk/status", { token: hub.kioskToken, body: { printer: "paper_low" } });
   for (const [service, priority] of [["account", false], ["pay", false], ["consult", false], ["pay", true], ["account", false], ["pay", false]]) {
     await issueTicket(service, priority);
   }
+  // The page's clock, so that minutes can pass in a moment. It runs on from the real time.
+  await page.clock.install();
   await page.goto(hub.url + "/staff/");
   await page.locator("#console").waitFor({ state: "visible" });
   await until(async () => (await page.locator("#queue .q-item").count()) >= 6, "the queue");
@@ -302,9 +304,16 @@ test("the console at a busy moment: priority marks, printer and callback alerts"
   await until(async () => (await current()) !== "—", "a call");
   await page.keyboard.press("Numpad0");
   await until(async () => /办理中/.test(await page.locator("#current-state").textContent()), "serving");
+  assert.match(await page.locator("#timer").getAttribute("class"), /timer-ok/);
+  // Nothing below asks the hub anything, so the page keeps its own (fast-forwarded) clock.
+  await page.clock.fastForward("11:00");
+  await until(async () => /timer-amber/.test(await page.locator("#timer").getAttribute("class")), "amber after two thirds of 15 minutes");
   await page.keyboard.press("Numpad1");
   await page.keyboard.press("Numpad2");
   await screenshot(page, "staff-console.png");
+  await page.clock.fastForward("05:00");
+  await until(async () => /timer-red/.test(await page.locator("#timer").getAttribute("class")), "red past 15 minutes");
+  assert.match(await page.locator("#timer").textContent(), /16:0\d/);
   await page.keyboard.press("Escape");
   assert.equal((await page.locator("#keypad-entry").textContent()).trim(), "", "Esc clears the typed digits");
 });

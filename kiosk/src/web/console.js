@@ -71,6 +71,10 @@ async function showSignIn(message) {
   if (message) flash(message, "error");
   const last = JSON.parse(localStorage.getItem("hallq.staff.last") ?? "{}");
   if (last.login) $("login").value = last.login;
+  api("GET", "/api/v1/board").then(({ data }) => {
+    if (data?.notices?.time_zone) setHallZone(data.notices.time_zone);
+    $("hall-name").textContent = tx(data?.notices?.hall_name);
+  }).catch(() => {});
   await loadCounterChoices(last.counter);
   ($("login").value ? $("password") : $("login")).focus();
 }
@@ -603,6 +607,7 @@ function renderActions() {
   setButton("btn-noshow", can.noshow(), cur ? t("btn.noshow_n", { number: n }) : t("btn.noshow"));
   setButton("btn-transfer", can.transfer(), cur ? t("btn.transfer_n", { number: n }) : t("btn.transfer"));
   setButton("btn-pause", can.pause(), cs === "paused" ? t("btn.resume") : t("btn.pause"));
+  $("btn-pause").classList.toggle("btn-primary", cs === "paused");
   $("btn-call-number").disabled = !can.callNumber() || state.busy;
   $("call-number-input").disabled = !can.callNumber();
   const close = $("btn-close-counter");

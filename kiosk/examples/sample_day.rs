@@ -13,7 +13,8 @@ fn main() -> anyhow::Result<()> {
     };
     let text = std::fs::read_to_string(config).with_context(|| format!("cannot read {config}"))?;
     let config = HallConfig::from_toml(&text).with_context(|| format!("{config}"))?;
-    let day = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").context("the day is YYYY-MM-DD")?;
+    let day =
+        chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").context("the day is YYYY-MM-DD")?;
     let db = hallq_shared::store::db_path(std::path::Path::new(data_dir));
     hallq_kiosk::hub::sample_day::play(&db, &config, day)?;
     println!("sample day {day} written to {}", db.display());

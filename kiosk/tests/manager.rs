@@ -55,7 +55,12 @@ async fn every_manager_route_admits_only_managers_and_ratings_are_public() {
             Some(json!({"login": "zhou", "role": "staff", "password": "long enough pw"})),
             MANAGER,
         ),
-        ("POST", "/api/v1/accounts/nobody-here/disable", None, MANAGER),
+        (
+            "POST",
+            "/api/v1/accounts/nobody-here/disable",
+            None,
+            MANAGER,
+        ),
         ("GET", "/api/v1/devices", None, MANAGER),
         (
             "POST",
@@ -63,7 +68,12 @@ async fn every_manager_route_admits_only_managers_and_ratings_are_public() {
             Some(json!({"name": "kiosk-2", "role": "kiosk"})),
             MANAGER,
         ),
-        ("POST", "/api/v1/devices/no-such-device/revoke", None, MANAGER),
+        (
+            "POST",
+            "/api/v1/devices/no-such-device/revoke",
+            None,
+            MANAGER,
+        ),
         ("GET", "/api/v1/audit", None, MANAGER),
         ("GET", "/api/v1/reports?period=day", None, MANAGER),
         (
@@ -121,22 +131,34 @@ fn fee_of(board: &Value, item: &str) -> Option<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_published_change_reaches_the_board_and_is_audited_with_before_and_after() {
     let f = Fixture::new().await;
-    let (st, mut config) = f.call("GET", "/api/v1/config", Some(&f.manager), None).await;
+    let (st, mut config) = f
+        .call("GET", "/api/v1/config", Some(&f.manager), None)
+        .await;
     assert_eq!(st, StatusCode::OK);
     let (_, board) = f.call("GET", "/api/v1/board", None, None).await;
     assert_eq!(fee_of(&board, "宽带100M").as_deref(), Some("50元/月"));
 
     let fees = config["fee_schedule"].as_array_mut().unwrap();
-    let broadband = fees.iter_mut().find(|x| x["item"]["zh"] == "宽带100M").unwrap();
+    let broadband = fees
+        .iter_mut()
+        .find(|x| x["item"]["zh"] == "宽带100M")
+        .unwrap();
     broadband["amount"] = json!({"zh": "45元/月", "en": "45 yuan/month"});
     let (st, b) = f
-        .call("PUT", "/api/v1/config", Some(&f.manager), Some(config.clone()))
+        .call(
+            "PUT",
+            "/api/v1/config",
+            Some(&f.manager),
+            Some(config.clone()),
+        )
         .await;
     assert_eq!(st, StatusCode::OK, "{b}");
     let (_, board) = f.call("GET", "/api/v1/board", None, None).await;
     assert_eq!(fee_of(&board, "宽带100M").as_deref(), Some("45元/月"));
 
-    let (st, audit) = f.call("GET", "/api/v1/audit?limit=5", Some(&f.manager), None).await;
+    let (st, audit) = f
+        .call("GET", "/api/v1/audit?limit=5", Some(&f.manager), None)
+        .await;
     assert_eq!(st, StatusCode::OK);
     let row = &audit[0];
     assert_eq!(row["action"], "config_replaced");
@@ -165,7 +187,10 @@ async fn a_published_change_reaches_the_board_and_is_audited_with_before_and_aft
     assert_eq!(code(&b), "bad_config");
     assert!(b["error"]["message"].as_str().unwrap().contains("prefix A"));
     let zh = b["error"]["message_zh"].as_str().unwrap();
-    assert!(zh.starts_with("配置未保存:") && zh.contains("被两项业务同时使用"), "{zh}");
+    assert!(
+        zh.starts_with("配置未保存:号码字母A被两项业务同时使用"),
+        "{zh}"
+    );
     // An empty Chinese hall name.
     let mut bad = config.clone();
     bad["hall"]["name"]["zh"] = json!("  ");
@@ -173,7 +198,12 @@ async fn a_published_change_reaches_the_board_and_is_audited_with_before_and_aft
         .call("PUT", "/api/v1/config", Some(&f.manager), Some(bad))
         .await;
     assert_eq!(st, StatusCode::BAD_REQUEST);
-    assert!(b["error"]["message_zh"].as_str().unwrap().contains("营业厅中文名称不能为空"));
+    assert!(
+        b["error"]["message_zh"]
+            .as_str()
+            .unwrap()
+            .contains("营业厅中文名称不能为空")
+    );
     // An unknown field is a typo, not ignored.
     let mut bad = config.clone();
     bad["hall"]["colour"] = json!("red");
@@ -190,14 +220,19 @@ async fn a_published_change_reaches_the_board_and_is_audited_with_before_and_aft
         .unwrap()
         .retain(|s| s["id"] != "repair");
     for c in bad["counters"].as_array_mut().unwrap() {
-        c["services"].as_array_mut().unwrap().retain(|s| s != "repair");
+        c["services"]
+            .as_array_mut()
+            .unwrap()
+            .retain(|s| s != "repair");
     }
     let (st, b) = f
         .call("PUT", "/api/v1/config", Some(&f.manager), Some(bad))
         .await;
     assert_eq!(st, StatusCode::CONFLICT, "{b}");
     assert_eq!(code(&b), "service_in_use");
-    let (_, audit) = f.call("GET", "/api/v1/audit?limit=5", Some(&f.manager), None).await;
+    let (_, audit) = f
+        .call("GET", "/api/v1/audit?limit=5", Some(&f.manager), None)
+        .await;
     assert_eq!(
         audit
             .as_array()
@@ -216,9 +251,7 @@ async fn a_published_change_reaches_the_board_and_is_audited_with_before_and_aft
 async fn accounts_are_added_reset_and_disabled_and_devices_get_a_token_once() {
     let f = Fixture::new().await;
     let m = Some(f.manager.as_str());
-    let add = |login: &str, role: &str, password: &str| {
-        json!({"login": login, "role": role, "password": password})
-    };
+    let add = |login: &str, role: &str, password: &str| json!({"login": login, "role": role, "password": password});
     for (body, want) in [
         (add("zhou", "staff", "short"), "weak_password"),
         (add("zhou wei", "staff", "long enough pw"), "bad_name"),
@@ -231,7 +264,12 @@ async fn accounts_are_added_reset_and_disabled_and_devices_get_a_token_once() {
         assert!(b["error"]["message_zh"].is_string());
     }
     let (st, b) = f
-        .call("POST", "/api/v1/accounts", m, Some(add("zhou", "staff", "long enough pw")))
+        .call(
+            "POST",
+            "/api/v1/accounts",
+            m,
+            Some(add("zhou", "staff", "long enough pw")),
+        )
         .await;
     assert_eq!(st, StatusCode::CREATED, "{b}");
     let (st, login) = f
@@ -250,24 +288,35 @@ async fn accounts_are_added_reset_and_disabled_and_devices_get_a_token_once() {
     assert_eq!(st, StatusCode::OK);
 
     let (_, list) = f.call("GET", "/api/v1/accounts", m, None).await;
-    assert!(list
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|a| a["login"] == "zhou" && a["role"] == "staff" && a["disabled"] == false));
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["login"] == "zhou" && a["role"] == "staff" && a["disabled"] == false)
+    );
 
     // Own account: refused, so the hall cannot lock its manager out by a slip.
-    let (st, b) = f.call("POST", "/api/v1/accounts/boss/disable", m, None).await;
+    let (st, b) = f
+        .call("POST", "/api/v1/accounts/boss/disable", m, None)
+        .await;
     assert_eq!(st, StatusCode::CONFLICT);
     assert_eq!(code(&b), "own_account");
-    let (st, b) = f.call("POST", "/api/v1/accounts/ghost/disable", m, None).await;
+    let (st, b) = f
+        .call("POST", "/api/v1/accounts/ghost/disable", m, None)
+        .await;
     assert_eq!(st, StatusCode::NOT_FOUND);
     assert_eq!(code(&b), "unknown_account");
 
-    let (st, _) = f.call("POST", "/api/v1/accounts/zhou/disable", m, None).await;
+    let (st, _) = f
+        .call("POST", "/api/v1/accounts/zhou/disable", m, None)
+        .await;
     assert_eq!(st, StatusCode::NO_CONTENT);
     let (st, b) = f.call("GET", "/api/v1/me", Some(&zhou), None).await;
-    assert_eq!(st, StatusCode::UNAUTHORIZED, "the session ends at once: {b}");
+    assert_eq!(
+        st,
+        StatusCode::UNAUTHORIZED,
+        "the session ends at once: {b}"
+    );
     let (st, _) = f
         .call(
             "POST",
@@ -280,18 +329,33 @@ async fn accounts_are_added_reset_and_disabled_and_devices_get_a_token_once() {
 
     // Devices.
     let (st, b) = f
-        .call("POST", "/api/v1/devices", m, Some(json!({"name": "kiosk-2", "role": "staff"})))
+        .call(
+            "POST",
+            "/api/v1/devices",
+            m,
+            Some(json!({"name": "kiosk-2", "role": "staff"})),
+        )
         .await;
     assert_eq!(st, StatusCode::BAD_REQUEST);
     assert_eq!(code(&b), "bad_role");
     let (st, b) = f
-        .call("POST", "/api/v1/devices", m, Some(json!({"name": "kiosk-2", "role": "kiosk"})))
+        .call(
+            "POST",
+            "/api/v1/devices",
+            m,
+            Some(json!({"name": "kiosk-2", "role": "kiosk"})),
+        )
         .await;
     assert_eq!(st, StatusCode::CREATED, "{b}");
     let kiosk2 = b["token"].as_str().unwrap().to_string();
     assert!(kiosk2.len() >= 32);
     let (st, _) = f
-        .call("POST", "/api/v1/tickets", Some(&kiosk2), Some(json!({"service": "pay"})))
+        .call(
+            "POST",
+            "/api/v1/tickets",
+            Some(&kiosk2),
+            Some(json!({"service": "pay"})),
+        )
         .await;
     assert_eq!(st, StatusCode::CREATED);
     let (_, list) = f.call("GET", "/api/v1/devices", m, None).await;
@@ -299,18 +363,30 @@ async fn accounts_are_added_reset_and_disabled_and_devices_get_a_token_once() {
         !list.to_string().contains(&kiosk2),
         "the token is shown only once"
     );
-    let (st, _) = f.call("POST", "/api/v1/devices/kiosk-2/revoke", m, None).await;
+    let (st, _) = f
+        .call("POST", "/api/v1/devices/kiosk-2/revoke", m, None)
+        .await;
     assert_eq!(st, StatusCode::NO_CONTENT);
     let (st, _) = f
-        .call("POST", "/api/v1/tickets", Some(&kiosk2), Some(json!({"service": "pay"})))
+        .call(
+            "POST",
+            "/api/v1/tickets",
+            Some(&kiosk2),
+            Some(json!({"service": "pay"})),
+        )
         .await;
-    assert_eq!(st, StatusCode::UNAUTHORIZED, "a revoked token stops at once");
+    assert_eq!(
+        st,
+        StatusCode::UNAUTHORIZED,
+        "a revoked token stops at once"
+    );
     let (_, list) = f.call("GET", "/api/v1/devices", m, None).await;
-    assert!(list
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|d| d["name"] == "kiosk-2" && d["revoked"] == true));
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["name"] == "kiosk-2" && d["revoked"] == true)
+    );
 
     let (_, audit) = f.call("GET", "/api/v1/audit", m, None).await;
     let actions: Vec<&str> = audit
@@ -320,10 +396,18 @@ async fn accounts_are_added_reset_and_disabled_and_devices_get_a_token_once() {
         .filter(|r| r["actor"] == "boss")
         .map(|r| r["action"].as_str().unwrap())
         .collect();
-    for a in ["account_added", "account_disabled", "device_added", "device_revoked"] {
+    for a in [
+        "account_added",
+        "account_disabled",
+        "device_added",
+        "device_revoked",
+    ] {
         assert!(actions.contains(&a), "{a} in {actions:?}");
     }
-    assert!(!audit.to_string().contains("long enough pw"), "no password in the log");
+    assert!(
+        !audit.to_string().contains("long enough pw"),
+        "no password in the log"
+    );
 }
 
 /// A hub whose database already holds the sample day of 2026-11-02; now is 2026-11-25 10:00.
@@ -383,7 +467,13 @@ async fn send_raw(
     let resp = app.clone().oneshot(req).await.unwrap();
     let st = resp.status();
     let headers = resp.headers().clone();
-    let bytes = resp.into_body().collect().await.unwrap().to_bytes().to_vec();
+    let bytes = resp
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes()
+        .to_vec();
     (st, headers, bytes)
 }
 
@@ -422,7 +512,12 @@ async fn reports_give_the_hand_worked_figures_of_the_sample_day() {
             .as_array()
             .unwrap()
             .iter()
-            .map(|h| (h["key"].as_str().unwrap().to_string(), h["wait"]["mean_s"].as_f64().unwrap()))
+            .map(|h| {
+                (
+                    h["key"].as_str().unwrap().to_string(),
+                    h["wait"]["mean_s"].as_f64().unwrap(),
+                )
+            })
             .collect();
         assert_eq!(hours, vec![("09".into(), 300.0), ("10".into(), 630.0)]);
         let clerk = |login: &str| {
@@ -439,11 +534,25 @@ async fn reports_give_the_hand_worked_figures_of_the_sample_day() {
         assert_eq!(r["open_times"]["in_place"], 1);
         assert_eq!(r["open_times"]["late"], 1);
     }
-    let (_, r) = send(&app, "GET", "/api/v1/reports?period=week&date=2026-11-02", Some(&m), None).await;
+    let (_, r) = send(
+        &app,
+        "GET",
+        "/api/v1/reports?period=week&date=2026-11-02",
+        Some(&m),
+        None,
+    )
+    .await;
     assert_eq!(r["period"]["from"], "2026-11-02");
     assert_eq!(r["period"]["to"], "2026-11-08");
     // Another day is empty, not an error.
-    let (st, r) = send(&app, "GET", "/api/v1/reports?period=day&date=2026-11-03", Some(&m), None).await;
+    let (st, r) = send(
+        &app,
+        "GET",
+        "/api/v1/reports?period=day&date=2026-11-03",
+        Some(&m),
+        None,
+    )
+    .await;
     assert_eq!(st, StatusCode::OK);
     assert_eq!(r["totals"]["issued"], 0);
 
@@ -502,27 +611,57 @@ async fn serve_one(f: &Fixture) -> String {
 async fn a_finished_visit_is_rated_once_within_the_window() {
     let f = Fixture::new().await;
     f.open_counter(1).await;
-    let (_, p) = f.call("GET", "/api/v1/counters/1/rating-prompt", None, None).await;
+    let (_, p) = f
+        .call("GET", "/api/v1/counters/1/rating-prompt", None, None)
+        .await;
     assert_eq!(p["prompt"], false, "nothing finished yet");
     let (st, b) = f
-        .call("POST", "/api/v1/ratings", None, Some(json!({"counter": 1, "score": 5})))
+        .call(
+            "POST",
+            "/api/v1/ratings",
+            None,
+            Some(json!({"counter": 1, "score": 5})),
+        )
         .await;
     assert_eq!(st, StatusCode::CONFLICT);
     assert_eq!(code(&b), "nothing_to_rate");
 
     let number = serve_one(&f).await;
-    let (_, p) = f.call("GET", "/api/v1/counters/1/rating-prompt", None, None).await;
+    let (_, p) = f
+        .call("GET", "/api/v1/counters/1/rating-prompt", None, None)
+        .await;
     assert_eq!(p["prompt"], true, "{p}");
     assert_eq!(p["expires_in_s"], 180);
-    assert!(!p.to_string().contains(&number), "the public prompt does not show the number");
-    let (_, p2) = f.call("GET", "/api/v1/counters/2/rating-prompt", None, None).await;
+    assert!(
+        !p.to_string().contains(&number),
+        "the public prompt does not show the number"
+    );
+    let (_, p2) = f
+        .call("GET", "/api/v1/counters/2/rating-prompt", None, None)
+        .await;
     assert_eq!(p2["prompt"], false, "only the counter that served");
 
     for (body, st_want, code_want) in [
-        (json!({"counter": 1, "score": 0}), StatusCode::BAD_REQUEST, "bad_score"),
-        (json!({"counter": 1, "score": 6}), StatusCode::BAD_REQUEST, "bad_score"),
-        (json!({"counter": 99, "score": 5}), StatusCode::NOT_FOUND, "unknown_counter"),
-        (json!({"counter": 1, "score": 5, "phone": "138"}), StatusCode::BAD_REQUEST, "bad_json"),
+        (
+            json!({"counter": 1, "score": 0}),
+            StatusCode::BAD_REQUEST,
+            "bad_score",
+        ),
+        (
+            json!({"counter": 1, "score": 6}),
+            StatusCode::BAD_REQUEST,
+            "bad_score",
+        ),
+        (
+            json!({"counter": 99, "score": 5}),
+            StatusCode::NOT_FOUND,
+            "unknown_counter",
+        ),
+        (
+            json!({"counter": 1, "score": 5, "phone": "138"}),
+            StatusCode::BAD_REQUEST,
+            "bad_json",
+        ),
     ] {
         let (st, b) = f.call("POST", "/api/v1/ratings", None, Some(body)).await;
         assert_eq!(st, st_want, "{b}");
@@ -531,16 +670,28 @@ async fn a_finished_visit_is_rated_once_within_the_window() {
 
     f.advance_ms(20_000);
     let (st, b) = f
-        .call("POST", "/api/v1/ratings", None, Some(json!({"counter": 1, "score": 4})))
+        .call(
+            "POST",
+            "/api/v1/ratings",
+            None,
+            Some(json!({"counter": 1, "score": 4})),
+        )
         .await;
     assert_eq!(st, StatusCode::CREATED, "{b}");
     assert_eq!(b["label_zh"], "满意");
     let (st, b) = f
-        .call("POST", "/api/v1/ratings", None, Some(json!({"counter": 1, "score": 1})))
+        .call(
+            "POST",
+            "/api/v1/ratings",
+            None,
+            Some(json!({"counter": 1, "score": 1})),
+        )
         .await;
     assert_eq!(st, StatusCode::CONFLICT, "one rating per visit: {b}");
     assert_eq!(code(&b), "already_rated");
-    let (_, p) = f.call("GET", "/api/v1/counters/1/rating-prompt", None, None).await;
+    let (_, p) = f
+        .call("GET", "/api/v1/counters/1/rating-prompt", None, None)
+        .await;
     assert_eq!(p["prompt"], false);
 
     // Kept, with the score given first.
@@ -556,10 +707,17 @@ async fn a_finished_visit_is_rated_once_within_the_window() {
     // Too late: the window has passed.
     serve_one(&f).await;
     f.advance_ms(hallq_kiosk::hub::manager::RATING_WINDOW_MS + 1_000);
-    let (_, p) = f.call("GET", "/api/v1/counters/1/rating-prompt", None, None).await;
+    let (_, p) = f
+        .call("GET", "/api/v1/counters/1/rating-prompt", None, None)
+        .await;
     assert_eq!(p["prompt"], false);
     let (st, b) = f
-        .call("POST", "/api/v1/ratings", None, Some(json!({"counter": 1, "score": 5})))
+        .call(
+            "POST",
+            "/api/v1/ratings",
+            None,
+            Some(json!({"counter": 1, "score": 5})),
+        )
         .await;
     assert_eq!(st, StatusCode::CONFLICT);
     assert_eq!(code(&b), "nothing_to_rate");
@@ -574,7 +732,12 @@ async fn a_counter_tablet_is_rate_limited() {
         serve_one(&f).await;
         f.advance_ms(1_000);
         let (st, _) = f
-            .call("POST", "/api/v1/ratings", None, Some(json!({"counter": 1, "score": 5})))
+            .call(
+                "POST",
+                "/api/v1/ratings",
+                None,
+                Some(json!({"counter": 1, "score": 5})),
+            )
             .await;
         statuses.push(st.as_u16());
     }
@@ -582,7 +745,52 @@ async fn a_counter_tablet_is_rate_limited() {
     f.advance_ms(61_000);
     serve_one(&f).await;
     let (st, _) = f
-        .call("POST", "/api/v1/ratings", None, Some(json!({"counter": 1, "score": 5})))
+        .call(
+            "POST",
+            "/api/v1/ratings",
+            None,
+            Some(json!({"counter": 1, "score": 5})),
+        )
         .await;
-    assert_eq!(st, StatusCode::CREATED, "a minute later the tablet may rate again");
+    assert_eq!(
+        st,
+        StatusCode::CREATED,
+        "a minute later the tablet may rate again"
+    );
+}
+
+#[test]
+fn every_validation_message_has_a_chinese_reading() {
+    use hallq_kiosk::hub::manager::config_message_zh;
+    let mut c = HallConfig::demo();
+    let mut cases: Vec<(HallConfig, &str)> = Vec::new();
+    let mut x = c.clone();
+    x.counters[1].id = 1;
+    cases.push((x, "窗口编号1重复"));
+    let mut x = c.clone();
+    x.counters[0].services.push("nope".into());
+    cases.push((x, "1号窗口办理的业务不存在"));
+    let mut x = c.clone();
+    x.services[2].name.zh = String::new();
+    cases.push((x, "业务“repair”的中文名称不能为空"));
+    let mut x = c.clone();
+    x.services[2].prefix = 'c';
+    cases.push((x, "业务“repair”的号码字母必须是一个大写英文字母"));
+    let mut x = c.clone();
+    x.hall.time_zone = "Mars/Olympus".into();
+    cases.push((x, "时区不正确"));
+    let mut x = c.clone();
+    x.hours.last_ticket = x.hours.closing + chrono::Duration::minutes(5);
+    cases.push((x, "营业时间应满足"));
+    c.counters[2].name.zh = " ".into();
+    cases.push((c, "3号窗口的中文名称不能为空"));
+    for (config, want) in cases {
+        let m = config.validate().unwrap_err();
+        let zh = config_message_zh(&m);
+        assert!(zh.starts_with(want), "{m} → {zh}");
+        assert!(
+            zh.ends_with(&format!("({m})")),
+            "the English stays for the record"
+        );
+    }
 }

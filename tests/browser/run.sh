@@ -6,6 +6,7 @@
 #   tests/browser/run.sh                          # all tests; screenshots in tests/browser/out/
 #   HALLQ_SHOTS="$PWD/docs/img" tests/browser/run.sh   # refresh the README's screenshots
 #   HALLQ_KIOSK_BIN=path/to/hallq-kiosk tests/browser/run.sh   # use an already built hub
+#   HALLQ_SAMPLE_DAY_BIN=path/to/examples/sample_day           # and an already built sample day
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -65,6 +66,17 @@ printf '%s\n' "$clerk_password" | "$bin" user add "$manager" --role manager --da
 kiosk_token=$("$bin" device add kiosk-1 --role kiosk --data-dir "$data" | tail -n 1 | awk '{print $NF}')
 [ -n "$kiosk_token" ] || { echo "FAIL: no device token from 'hallq-kiosk device add'" >&2; exit 1; }
 
+# A past business day with hand-worked figures (hallq_kiosk::hub::sample_day), for the report
+# page's test in manager.test.mjs.
+sample_day=$(date -u -d '10 days ago' +%F)
+if [ -n "${HALLQ_SAMPLE_DAY_BIN:-}" ]; then
+  sample_bin=$HALLQ_SAMPLE_DAY_BIN
+else
+  (cd "$root" && cargo build -p hallq-kiosk --example sample_day)
+  sample_bin="${CARGO_TARGET_DIR:-$root/target}/debug/examples/sample_day"
+fi
+"$sample_bin" "$data" "$data/hall.toml" "$sample_day" >/dev/null
+
 port=$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
 url="http://127.0.0.1:$port"
 "$bin" serve --listen "127.0.0.1:$port" --data-dir "$data" --config "$data/hall.toml" >"$data/hub.log" 2>&1 &
@@ -82,6 +94,7 @@ if ! node -e '
 fi
 
 export HALLQ_URL=$url HALLQ_CLERK=$clerk HALLQ_CLERK_PASSWORD=$clerk_password HALLQ_CLERK_COUNTER=1
+export HALLQ_SAMPLE_DAY=$sample_day
 export HALLQ_KIOSK_TOKEN=$kiosk_token HALLQ_MANAGER=$manager HALLQ_MANAGER_PASSWORD=$clerk_password
 export HALLQ_SHOTS=${HALLQ_SHOTS-$here/out}
 

@@ -86,7 +86,8 @@ fn current_config(hub: &AppState) -> HallConfig {
 pub fn config_changes(before: &HallConfig, after: &HallConfig) -> Value {
     let b = serde_json::to_value(before).unwrap_or(Value::Null);
     let a = serde_json::to_value(after).unwrap_or(Value::Null);
-    let (mut changed, mut bm, mut am) = (Vec::new(), serde_json::Map::new(), serde_json::Map::new());
+    let (mut changed, mut bm, mut am) =
+        (Vec::new(), serde_json::Map::new(), serde_json::Map::new());
     if let (Value::Object(b), Value::Object(a)) = (&b, &a) {
         let mut keys: Vec<&String> = b.keys().chain(a.keys()).collect();
         keys.sort();
@@ -102,26 +103,55 @@ pub fn config_changes(before: &HallConfig, after: &HallConfig) -> Value {
     json!({"changed": changed, "before": bm, "after": am})
 }
 
-/// The validator speaks English; the manager reads Chinese first. Known phrases are translated,
-/// the rest is shown as it is.
-fn config_message_zh(m: &str) -> String {
-    const PHRASES: &[(&str, &str)] = &[
-        ("the hall's Chinese name is empty", "营业厅中文名称不能为空"),
-        ("at least one service is needed", "至少需要一项业务"),
-        ("unknown time zone", "时区不正确"),
-        ("appears twice", "重复"),
-        ("is used by two services", "被两项业务同时使用"),
-        ("must be 1–999", "窗口编号应为1至999"),
-        ("the Chinese name is empty", "中文名称不能为空"),
-        ("serves unknown service", "办理了不存在的业务"),
-        ("voice volume is 0–100", "音量应为0至100"),
-    ];
-    for (en, zh) in PHRASES {
-        if m.contains(en) {
-            return format!("{zh}({m})");
-        }
-    }
-    m.to_string()
+/// The validator speaks English; the manager reads Chinese first. Every message of
+/// `HallConfig::validate` is put in Chinese, naming the service or counter; the English follows.
+pub fn config_message_zh(m: &str) -> String {
+    // The service id or counter number right after `prefix`, without quotes or a colon.
+    let after = |prefix: &str| -> String {
+        m.strip_prefix(prefix)
+            .and_then(|r| r.split_whitespace().next())
+            .unwrap_or("")
+            .trim_matches(|c| c == '"' || c == ':')
+            .to_string()
+    };
+    let zh = if m.contains("the hall's Chinese name is empty") {
+        "营业厅中文名称不能为空".to_string()
+    } else if m.starts_with("unknown time zone") {
+        "时区不正确(例如Asia/Shanghai)".to_string()
+    } else if m.starts_with("business hours") {
+        "营业时间应满足:开门 < 停止取号 ≤ 关门".to_string()
+    } else if m.starts_with("at least one service") {
+        "至少需要一项业务".to_string()
+    } else if m.starts_with("service id") && m.contains("appears twice") {
+        format!("业务代码“{}”重复", after("service id "))
+    } else if m.starts_with("service id") {
+        format!(
+            "业务代码“{}”只能由1至32个字母、数字、“-”“_”组成",
+            after("service id ")
+        )
+    } else if m.contains("must be one capital letter") {
+        format!(
+            "业务“{}”的号码字母必须是一个大写英文字母",
+            after("service ")
+        )
+    } else if m.starts_with("service ") && m.contains("Chinese name is empty") {
+        format!("业务“{}”的中文名称不能为空", after("service "))
+    } else if m.starts_with("ticket prefix") {
+        format!("号码字母{}被两项业务同时使用", after("ticket prefix "))
+    } else if m.starts_with("counter id") {
+        "窗口编号应为1至999".to_string()
+    } else if m.starts_with("counter ") && m.contains("appears twice") {
+        format!("窗口编号{}重复", after("counter "))
+    } else if m.starts_with("counter ") && m.contains("Chinese name is empty") {
+        format!("{}号窗口的中文名称不能为空", after("counter "))
+    } else if m.starts_with("counter ") && m.contains("serves unknown service") {
+        format!("{}号窗口办理的业务不存在", after("counter "))
+    } else if m.starts_with("voice volume") {
+        "音量应为0至100".to_string()
+    } else {
+        return m.to_string();
+    };
+    format!("{zh}({m})")
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -365,8 +395,7 @@ pub async fn revoke_device(
     };
     if !found {
         return Err(
-            ApiError::not_found("unknown_device", format!("no device {name:?}"))
-                .zh("没有这个设备"),
+            ApiError::not_found("unknown_device", format!("no device {name:?}")).zh("没有这个设备"),
         );
     }
     hub.auth.forget_login(&name);
@@ -492,7 +521,10 @@ pub async fn report(
 
 /// The visit a counter's tablet may ask about: its most recently finished ticket, if that finished
 /// within [`RATING_WINDOW_MS`].
-fn ratable_ticket(hub: &AppState, counter: CounterId) -> ApiResult<Option<(NaiveDate, String, Millis)>> {
+fn ratable_ticket(
+    hub: &AppState,
+    counter: CounterId,
+) -> ApiResult<Option<(NaiveDate, String, Millis)>> {
     let now = (hub.clock)();
     let hall = hub.writer.hall().read().unwrap_or_else(|p| p.into_inner());
     if hall.config.counter(counter).is_none() {
@@ -585,8 +617,11 @@ pub async fn rate(
     Body(req): Body<RatingRequest>,
 ) -> ApiResult<Response> {
     let score = Satisfaction::from_score(req.score).ok_or_else(|| {
-        ApiError::bad_input("bad_score", "score is 1 (very dissatisfied) to 5 (very satisfied)")
-            .zh("评价等级应为1至5")
+        ApiError::bad_input(
+            "bad_score",
+            "score is 1 (very dissatisfied) to 5 (very satisfied)",
+        )
+        .zh("评价等级应为1至5")
     })?;
     let counter = req.counter;
     let Some((day, number, _)) = ratable_ticket(&hub, counter)? else {

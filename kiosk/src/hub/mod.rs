@@ -90,7 +90,10 @@ pub fn app(state: AppState) -> Router {
 /// The manager's routes (accounts, devices, audit, reports) and the public rating routes.
 fn manager_routes() -> Router<AppState> {
     Router::new()
-        .route("/accounts", get(manager::accounts).post(manager::add_account))
+        .route(
+            "/accounts",
+            get(manager::accounts).post(manager::add_account),
+        )
         .route("/accounts/{login}/disable", post(manager::disable_account))
         .route("/devices", get(manager::devices).post(manager::add_device))
         .route("/devices/{name}/revoke", post(manager::revoke_device))

@@ -55,7 +55,9 @@ struct Script {
 
 impl Script {
     fn at(&self, h: u32, m: u32) {
-        let local = self.day.and_time(NaiveTime::from_hms_opt(h, m, 0).unwrap_or_default());
+        let local = self
+            .day
+            .and_time(NaiveTime::from_hms_opt(h, m, 0).unwrap_or_default());
         let at = self
             .tz
             .from_local_datetime(&local)
@@ -109,7 +111,9 @@ pub fn play(db: &std::path::Path, config: &HallConfig, day: NaiveDate) -> Result
     }
     for (c, s) in [(1, "account"), (1, "pay"), (1, "consult"), (2, "pay")] {
         if !config.counter(c).is_some_and(|k| k.serves(s)) {
-            return Err(SampleError::Config(format!("counter {c} does not serve {s}")));
+            return Err(SampleError::Config(format!(
+                "counter {c} does not serve {s}"
+            )));
         }
     }
     let mut store = Store::open(db)?;

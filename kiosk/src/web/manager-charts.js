@@ -70,8 +70,10 @@ export function drawHourChart(rows, { target, labels }) {
 
 /** Horizontal bars, one row per item: `value` (issued) and the lighter `value2` (served) below. */
 export function drawBarChart(items, { labels }) {
-  const rowH = 34, L = 130, R = 44, T = 26;
-  const W = 600, H = Math.max(90, T + items.length * rowH + 8);
+  // As tall as the hour chart beside it; taller only when there are many services.
+  const L = 130, R = 44, T = 30, W = 600;
+  const rowH = Math.max(26, Math.min(48, (250 - T - 8) / Math.max(1, items.length)));
+  const H = Math.max(250, T + items.length * rowH + 8);
   const svg = el("svg", { viewBox: `0 0 ${W} ${H}`, class: "ch", role: "img", "aria-label": labels.a });
   if (!items.length) {
     svg.append(el("text", { x: W / 2, y: H / 2, "text-anchor": "middle", class: "ch-empty" }, labels.empty));
@@ -79,16 +81,17 @@ export function drawBarChart(items, { labels }) {
   }
   const max = niceMax(Math.max(...items.map((d) => d.value)));
   const x = (v) => L + (W - L - R) * (v / max);
+  const a = rowH * 0.42, b = rowH * 0.26;
   items.forEach((d, i) => {
-    const top = T + i * rowH;
-    svg.append(el("text", { x: L - 8, y: top + 18, "text-anchor": "end", class: "ch-label" }, d.label));
-    const a = el("rect", { x: L, y: top + 3, width: Math.max(0, x(d.value) - L), height: 13, class: "ch-bar ch-issued", rx: 2 });
-    a.dataset.value = d.value;
-    svg.append(a);
-    svg.append(el("rect", { x: L, y: top + 18, width: Math.max(0, x(d.value2) - L), height: 9, class: "ch-bar ch-served", rx: 2 }));
-    svg.append(el("text", { x: x(d.value) + 5, y: top + 14, class: "ch-value" }, d.value));
+    const top = T + i * rowH + (rowH - a - b - 3) / 2;
+    svg.append(el("text", { x: L - 8, y: top + a + 4, "text-anchor": "end", class: "ch-label" }, d.label));
+    const bar = el("rect", { x: L, y: top, width: Math.max(0, x(d.value) - L), height: a, class: "ch-bar ch-issued", rx: 2 });
+    bar.dataset.value = d.value;
+    svg.append(bar);
+    svg.append(el("rect", { x: L, y: top + a + 3, width: Math.max(0, x(d.value2) - L), height: b, class: "ch-bar ch-served", rx: 2 }));
+    svg.append(el("text", { x: x(d.value) + 5, y: top + a - 2, class: "ch-value" }, d.value));
   });
-  svg.append(el("line", { x1: L, x2: L, y1: T - 2, y2: H - 6, class: "ch-grid" }));
+  svg.append(el("line", { x1: L, x2: L, y1: T - 4, y2: H - 6, class: "ch-grid" }));
   legend(svg, L, 16, [["#5b8fd6", labels.a], ["#9cc7a4", labels.b]]);
   return svg;
 }

@@ -82,7 +82,7 @@ export const M = {
   "chk.hall_name": { zh: "请填写营业厅中文名称", en: "Enter the hall's Chinese name" },
   "chk.text": { zh: "{what}第{n}行的中文不能为空", en: "{what}, line {n}: the Chinese text is empty" },
   "chk.fee": { zh: "{what}第{n}项:请填写项目和金额", en: "{what}, fee {n}: enter the item and the amount" },
-  "chk.service_id": { zh: "业务代码“{id}”只能用小写字母、数字、“_”“-”,以字母开头", en: "Service id “{id}”: lower-case letters, digits, “_” or “-”, starting with a letter" },
+  "chk.service_id": { zh: "业务代码“{id}”只能由1至32个字母、数字、“_”“-”组成", en: "Service id “{id}”: 1–32 letters, digits, “_” or “-”" },
   "chk.prefix": { zh: "业务“{name}”的号码字母应为一个大写英文字母", en: "Service “{name}”: the ticket letter is one capital letter" },
   "chk.prefix_twice": { zh: "号码字母 {p} 被两项业务使用", en: "Ticket letter {p} is used by two services" },
   "chk.service_name": { zh: "业务“{id}”的中文名称不能为空", en: "Service “{id}”: the Chinese name is empty" },

@@ -297,7 +297,7 @@ function checkConfig(c) {
   const prefixes = new Set();
   for (const s of c.services) {
     const name = s.name?.zh || s.id;
-    if (!/^[a-z][a-z0-9_-]{0,31}$/.test(s.id)) return m("chk.service_id", { id: s.id });
+    if (!/^[A-Za-z0-9_-]{1,32}$/.test(s.id)) return m("chk.service_id", { id: s.id });
     if (!/^[A-Z]$/.test(s.prefix)) return m("chk.prefix", { name });
     if (prefixes.has(s.prefix)) return m("chk.prefix_twice", { p: s.prefix });
     prefixes.add(s.prefix);

@@ -12,11 +12,11 @@ const THANKS_S = 5;
 const POLL_MS = 1500;
 
 const LEVELS = [
-  { score: 5, zh: "非常满意", en: "Very satisfied", face: "😄" },
-  { score: 4, zh: "满意", en: "Satisfied", face: "🙂" },
-  { score: 3, zh: "基本满意", en: "Fairly satisfied", face: "😐" },
-  { score: 2, zh: "不满意", en: "Dissatisfied", face: "🙁" },
-  { score: 1, zh: "非常不满意", en: "Very dissatisfied", face: "😞" },
+  { score: 5, zh: "非常满意", en: "Very satisfied" },
+  { score: 4, zh: "满意", en: "Satisfied" },
+  { score: 3, zh: "基本满意", en: "Fairly satisfied" },
+  { score: 2, zh: "不满意", en: "Dissatisfied" },
+  { score: 1, zh: "非常不满意", en: "Very dissatisfied" },
 ];
 
 const S = {
@@ -41,6 +41,27 @@ let deadline = 0;
 
 const s = (k) => S[k][lang];
 
+/** A face drawn for the level (no emoji font needed on the tablet): the mouth bends with the score. */
+function face(score) {
+  const ns = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("viewBox", "0 0 100 100");
+  svg.setAttribute("class", "rt-face");
+  const bend = { 5: 26, 4: 13, 3: 0, 2: -13, 1: -24 }[score];
+  const mouthY = score >= 3 ? 62 : 72;
+  for (const [tag, attrs] of [
+    ["circle", { cx: 50, cy: 50, r: 44, fill: "none", stroke: "currentColor", "stroke-width": 7 }],
+    ["circle", { cx: 34, cy: 40, r: 6, fill: "currentColor" }],
+    ["circle", { cx: 66, cy: 40, r: 6, fill: "currentColor" }],
+    ["path", { d: `M 28 ${mouthY} Q 50 ${mouthY + bend} 72 ${mouthY}`, fill: "none", stroke: "currentColor", "stroke-width": 7, "stroke-linecap": "round" }],
+  ]) {
+    const e = document.createElementNS(ns, tag);
+    for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
+    svg.append(e);
+  }
+  return svg;
+}
+
 function render() {
   document.documentElement.lang = lang === "en" ? "en" : "zh-CN";
   $("lang").textContent = lang === "en" ? "中文" : "English";
@@ -59,8 +80,8 @@ function render() {
     b.type = "button";
     b.className = `rt-btn rt-${l.score}`;
     b.dataset.score = l.score;
-    b.innerHTML = "";
-    for (const [cls, t] of [["rt-face", l.face], ["rt-label", lang === "en" ? l.en : l.zh], ["rt-en", lang === "en" ? l.zh : l.en]]) {
+    b.replaceChildren(face(l.score));
+    for (const [cls, t] of [["rt-label", lang === "en" ? l.en : l.zh], ["rt-en", lang === "en" ? l.zh : l.en]]) {
       const span = document.createElement("span");
       span.className = cls;
       span.textContent = t;

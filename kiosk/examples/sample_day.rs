@@ -12,7 +12,7 @@ fn main() -> anyhow::Result<()> {
         anyhow::bail!("usage: sample_day DATA_DIR CONFIG.toml YYYY-MM-DD");
     };
     let text = std::fs::read_to_string(config).with_context(|| format!("cannot read {config}"))?;
-    let config = HallConfig::from_toml(&text).with_context(|| format!("{config}"))?;
+    let config = HallConfig::from_toml(&text).with_context(|| config.to_string())?;
     let day =
         chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").context("the day is YYYY-MM-DD")?;
     let db = hallq_shared::store::db_path(std::path::Path::new(data_dir));

@@ -588,9 +588,12 @@ pub struct RatingRequest {
     pub score: u8,
 }
 
-fn rating_limits() -> &'static Mutex<HashMap<(PathBuf, CounterId), VecDeque<Millis>>> {
-    static LIMITS: OnceLock<Mutex<HashMap<(PathBuf, CounterId), VecDeque<Millis>>>> =
-        OnceLock::new();
+/// Recent ratings per (hall database, counter): kept beside the hub, so that one process may run
+/// several hubs (tests) without their tablets sharing a limit.
+type RatingTimes = Mutex<HashMap<(PathBuf, CounterId), VecDeque<Millis>>>;
+
+fn rating_limits() -> &'static RatingTimes {
+    static LIMITS: OnceLock<RatingTimes> = OnceLock::new();
     LIMITS.get_or_init(|| Mutex::new(HashMap::new()))
 }
 

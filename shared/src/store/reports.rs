@@ -249,7 +249,8 @@ impl Store {
 
     /// Keep the customer's rating of a finished ticket. `counter` is where it was given (the
     /// ticket's last counter when `None`). Refused: an unknown or unfinished ticket, or a second
-    /// rating of the same ticket.
+    /// rating of the same ticket. It writes: in the hub, call it on the writer's store
+    /// (`HallWriter::admin`), not on a read-only connection.
     pub fn add_rating(
         &self,
         day: NaiveDate,

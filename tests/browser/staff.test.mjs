@@ -318,6 +318,40 @@ test("the console at a busy moment: priority marks, alerts, the service timer tu
   assert.equal((await page.locator("#keypad-entry").textContent()).trim(), "", "Esc clears the typed digits");
 });
 
+test("digits that match two tickets (A003, B003) offer a numbered choice", async () => {
+  const numbers = await page.locator("#queue .q-number").allTextContents();
+  const bySeq = new Map();
+  for (const n of numbers) {
+    const seq = String(Number(n.replace(/^\D+/, "")));
+    bySeq.set(seq, [...(bySeq.get(seq) ?? []), n]);
+  }
+  const [seq, both] = [...bySeq].find(([, ns]) => ns.length >= 2) ?? [];
+  assert.ok(seq, `two waiting tickets share a number: ${numbers.join(",")}`);
+  for (const d of seq) await page.keyboard.press(`Numpad${d}`);
+  await page.keyboard.press("NumpadEnter");
+  const pick = page.locator("#pick-dialog");
+  await pick.waitFor({ state: "visible" });
+  const offered = await pick.locator(".choice").allTextContents();
+  assert.equal(offered.length, both.length);
+  const chosen = both.find((n) => offered[1].includes(n));
+  await page.keyboard.press("Numpad2");
+  await until(async () => (await current()) === chosen, `${chosen} called from the choice`);
+  assert.equal(await pick.isVisible(), false);
+});
+
+test("a session ended elsewhere brings the clerk back to sign-in with a message", async () => {
+  const token = await pageToken();
+  assert.equal((await call("POST", "/api/v1/logout", { token })).status, 204);
+  await issueTicket("pay"); // any change: the page refetches and learns its token is gone
+  await page.locator("#signin").waitFor({ state: "visible" });
+  assert.match(await page.locator("#signin .flash").textContent(), /重新登录/);
+  assert.equal(await page.locator("#console").isHidden(), true);
+  // Sign in again for what follows.
+  await page.fill("#password", hub.clerk.password);
+  await page.click("#signin-btn");
+  await page.locator("#console").waitFor({ state: "visible" });
+});
+
 test("the callback list needs a signed-in clerk", async () => {
   await page.goto(hub.url + "/staff/callbacks.html");
   await page.locator("#callbacks").waitFor({ state: "visible" });

@@ -12,6 +12,7 @@ pub mod error;
 pub mod extract;
 pub mod manager;
 pub mod pages;
+pub mod probe;
 pub mod sample_day;
 pub mod state;
 pub mod stream;
@@ -150,16 +151,34 @@ pub fn app(state: AppState) -> Router {
 
 /// The manager's routes (accounts, devices, audit, reports) and the public rating routes.
 fn manager_routes() -> Router<AppState> {
+    use auth::MANAGER;
     Router::new()
         .route(
             "/accounts",
-            get(manager::accounts).post(manager::add_account),
+            get(manager::accounts)
+                .post(manager::add_account)
+                .route_layer(only!(MANAGER)),
         )
-        .route("/accounts/{login}/disable", post(manager::disable_account))
-        .route("/devices", get(manager::devices).post(manager::add_device))
-        .route("/devices/{name}/revoke", post(manager::revoke_device))
-        .route("/audit", get(manager::audit))
-        .route("/reports", get(manager::report))
+        .route(
+            "/accounts/{login}/disable",
+            post(manager::disable_account).route_layer(only!(MANAGER)),
+        )
+        .route(
+            "/devices",
+            get(manager::devices)
+                .post(manager::add_device)
+                .route_layer(only!(MANAGER)),
+        )
+        .route(
+            "/devices/{name}/revoke",
+            post(manager::revoke_device).route_layer(only!(MANAGER)),
+        )
+        .route("/audit", get(manager::audit).route_layer(only!(MANAGER)))
+        .route("/reports", get(manager::report).route_layer(only!(MANAGER)))
+        .route(
+            "/outage/probe",
+            get(probe::probe_status).route_layer(only!(MANAGER)),
+        )
         .route("/ratings", post(manager::rate))
         .route("/counters/{id}/rating-prompt", get(manager::rating_prompt))
 }
@@ -176,6 +195,7 @@ pub async fn run(
 ) -> std::io::Result<()> {
     let hub = state.clone();
     let retention = tokio::spawn(cli::retention_loop(state.clone()));
+    let probe = tokio::spawn(probe::probe_loop(state.clone()));
     let result = axum::serve(listener, app(state))
         .with_graceful_shutdown(async move {
             shutdown.await;
@@ -184,6 +204,7 @@ pub async fn run(
         })
         .await;
     retention.abort();
+    probe.abort();
     result
 }
 

@@ -146,6 +146,10 @@ pub fn config_message_zh(m: &str) -> String {
         format!("{}号窗口的中文名称不能为空", after("counter "))
     } else if m.starts_with("counter ") && m.contains("serves unknown service") {
         format!("{}号窗口办理的业务不存在", after("counter "))
+    } else if m.starts_with("probe address") {
+        "故障探测地址应为 tcp://主机:端口 或 http://主机:端口/路径".to_string()
+    } else if m.starts_with("probe ") {
+        "故障探测的间隔、失败次数和预计时长至少为1".to_string()
     } else if m.starts_with("voice volume") {
         "音量应为0至100".to_string()
     } else {

@@ -131,7 +131,10 @@ function selectTab(tab) {
   if (tab === "accounts") loadAccounts();
   if (tab === "reports" && !state.report) loadReport();
   if (tab === "audit") loadAudit();
-  if (tab === "outage") renderOutage();
+  if (tab === "outage") {
+    renderOutage();
+    loadProbe();
+  }
 }
 
 function renderAll() {
@@ -193,6 +196,7 @@ function renderOutage() {
       : h("p", { class: "hint" }, m("out.none")),
   );
   $("out-start").disabled = !!o;
+  renderProbe();
   $("out-end").disabled = !o;
   const rows = (live.waiting ?? []).slice().sort((a, b) => Number(b.long_wait) - Number(a.long_wait) || b.estimated_wait_s - a.estimated_wait_s);
   $("waiting-table").replaceChildren(
@@ -204,6 +208,44 @@ function renderOutage() {
       h("td", { class: "num" }, m("min", { n: Math.ceil(w.estimated_wait_s / 60) })),
       h("td", {}, w.long_wait ? m("wait.long") : m("wait.ok"))))),
   );
+}
+
+let probeTimer = null;
+
+/** The outage detector's view, refreshed while the outage tab is open. */
+async function loadProbe() {
+  clearTimeout(probeTimer);
+  if (state.tab !== "outage" || $("manager").hidden) return;
+  try {
+    const { data } = await api("GET", "/api/v1/outage/probe");
+    state.probe = data;
+    renderProbe();
+  } catch {
+    // Shown again at the next refresh.
+  }
+  probeTimer = setTimeout(loadProbe, 10000);
+}
+
+function renderProbe() {
+  const p = state.probe;
+  const box = $("probe");
+  if (!p) return;
+  if (!p.configured) {
+    box.replaceChildren(h("p", { class: "hint" }, m("probe.off")));
+    return;
+  }
+  const inOutage = !!state.board?.outage;
+  box.replaceChildren(...[
+    h("div", { class: `mg-probe-line ${p.failures ? "mg-probe-bad" : "mg-probe-ok"}` },
+      p.failures
+        ? m("probe.failing", { address: p.address, n: p.failures, of: p.threshold, error: p.last_error ?? "" })
+        : m("probe.ok", { address: p.address, at: clockTime(p.checked_at) })),
+    p.proposed && !inOutage
+      ? h("div", { class: "mg-proposal", id: "probe-proposal" }, m("probe.proposed", { n: p.threshold }),
+        h("button", { type: "button", class: "btn btn-danger mg-small", onclick: () => $("outage-form").requestSubmit() }, m("out.start")))
+      : null,
+    p.started_outage && inOutage ? h("div", { class: "hint" }, m("probe.started")) : null,
+  ].filter(Boolean));
 }
 
 async function startOutage(e) {

@@ -144,6 +144,7 @@ test("the report of the sample day shows the hand-worked figures and draws both 
   assert.ok(heights[1] > heights[0] * 2 && heights[1] < heights[0] * 2.2, `10:00 (10.5 min) is 2.1× 09:00 (5 min): ${heights}`);
   assert.equal(await page.locator("#chart-load rect.ch-issued").count(), 3);
   assert.equal(await page.locator("#chart-hours line.ch-target").count(), 1);
+  if (await page.locator("#flash").isVisible()) await page.click("#flash .flash-close");
   await screenshot(page, "manager-reports.png");
 
   // The week and month containing it add nothing else.

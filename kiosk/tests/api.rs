@@ -581,6 +581,25 @@ async fn bad_inputs_are_refused_with_clear_codes() {
         .call("POST", "/api/v1/suggestions", Some(&f.kiosk), Some(big))
         .await;
     assert_eq!((st, code(&b)), (StatusCode::PAYLOAD_TOO_LARGE, "too_large"));
+    // Without the right role, the answer is 401/403 whatever the body.
+    let (st, _) = f
+        .call(
+            "POST",
+            "/api/v1/outage",
+            Some(&f.clerk1),
+            Some(json!({"nonsense": 1})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, _) = f
+        .call(
+            "POST",
+            "/api/v1/tickets",
+            None,
+            Some(json!({"nonsense": 1})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
     // A bad token is refused even on a public route.
     let (st, b) = f.call("GET", "/api/v1/board", Some("0000"), None).await;
     assert_eq!((st, code(&b)), (StatusCode::UNAUTHORIZED, "invalid_token"));

@@ -278,3 +278,28 @@ pub async fn authenticate(
         Err(e) => e.into_response(),
     }
 }
+
+/// Route guard: only `roles` may pass (401 without a token, 403 with another role). Runs before
+/// the body is read, so a caller without the right is told so before any input check.
+pub async fn require(
+    roles: &'static [Role],
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let caller = req
+        .extensions()
+        .get::<Caller>()
+        .cloned()
+        .unwrap_or(Caller(None));
+    match caller.need(roles) {
+        Ok(_) => next.run(req).await,
+        Err(e) => e.into_response(),
+    }
+}
+
+pub const STAFF: &[Role] = &[Role::Staff, Role::Manager];
+pub const MANAGER: &[Role] = &[Role::Manager];
+pub const KIOSK: &[Role] = &[Role::Kiosk];
+pub const ISSUERS: &[Role] = &[Role::Kiosk, Role::Staff, Role::Manager];
+pub const ANY_SIGNED: &[Role] = &[Role::Kiosk, Role::Display, Role::Staff, Role::Manager];

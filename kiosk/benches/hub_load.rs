@@ -22,7 +22,10 @@ use futures_util::StreamExt;
 use net::{Http, login};
 use tokio_tungstenite::tungstenite::Message;
 
-const BIN: &str = env!("CARGO_BIN_EXE_hallq-kiosk");
+/// The hub binary; `HALLQ_BIN` overrides it (e.g. a copy, when several worktrees share one target dir).
+fn bin() -> String {
+    std::env::var("HALLQ_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_hallq-kiosk").to_string())
+}
 const PASSWORD: &str = "bench-password";
 const CLIENTS: usize = 16;
 const ISSUES_PER_CLIENT: usize = 250;
@@ -79,7 +82,7 @@ impl Drop for Hub {
 async fn spawn(args: &[&str], dir: &Path) -> (Hub, Duration) {
     let addr = free_port();
     let started = Instant::now();
-    let child = Command::new(BIN)
+    let child = Command::new(bin())
         .args(args)
         .arg("--listen")
         .arg(addr.to_string())
@@ -92,10 +95,10 @@ async fn spawn(args: &[&str], dir: &Path) -> (Hub, Duration) {
         .expect("start hallq-kiosk");
     let deadline = started + Duration::from_secs(10);
     loop {
-        if let Ok(mut h) = Http::connect(addr).await {
-            if let Ok((200, _)) = h.request("GET", "/api/v1/health", None, None).await {
-                break;
-            }
+        if let Ok(mut h) = Http::connect(addr).await
+            && let Ok((200, _)) = h.request("GET", "/api/v1/health", None, None).await
+        {
+            break;
         }
         assert!(Instant::now() < deadline, "hub did not answer within 10 s");
         tokio::time::sleep(Duration::from_micros(500)).await;
@@ -113,7 +116,7 @@ fn main() {
 
 async fn bench() {
     let tmp = tempfile::tempdir().unwrap();
-    println!("hub_load: hub binary {BIN}");
+    println!("hub_load: hub binary {}", bin());
 
     // (3a) Start-up on a fresh data dir and on an existing one.
     let fresh = tmp.path().join("startup");

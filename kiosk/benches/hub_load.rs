@@ -1,1 +1,280 @@
-fn main() {}
+//! Load benchmark of the hall hub, run against the real binary (`hallq-kiosk demo` on 127.0.0.1,
+//! port 0, a temporary data dir):
+//!
+//! 1. durable ticket issues per second over HTTP with 16 concurrent keep-alive clients, p50/p99;
+//! 2. with 500 WebSocket clients connected, the delay from a call's HTTP response to each client
+//!    receiving the `called` event, p50/p99/max;
+//! 3. start-up time (process start to the first successful `/health`) and resident memory (VmRSS)
+//!    idle and with 500 clients.
+//!
+//! `cargo bench -p hallq-kiosk --bench hub_load` (release). Every loop is bounded in count and time.
+
+#[path = "../tests/common/net.rs"]
+mod net;
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use net::{Http, login};
+use tokio_tungstenite::tungstenite::Message;
+
+/// The hub binary; `HALLQ_BIN` overrides it (e.g. a copy, when several worktrees share one target dir).
+fn bin() -> String {
+    std::env::var("HALLQ_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_hallq-kiosk").to_string())
+}
+const PASSWORD: &str = "bench-password";
+const CLIENTS: usize = 16;
+const ISSUES_PER_CLIENT: usize = 250;
+const WS_CLIENTS: usize = 500;
+const CALLS: usize = 40;
+
+fn free_port() -> SocketAddr {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+}
+
+fn rss_kb(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
+        })
+        .unwrap_or(0)
+}
+
+fn pct(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i]
+}
+
+struct Hub {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Drop for Hub {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        for _ in 0..100 {
+            if self.child.try_wait().ok().flatten().is_some() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+    }
+}
+
+/// Spawn a hub and wait for `/health`; the time it took.
+async fn spawn(args: &[&str], dir: &Path) -> (Hub, Duration) {
+    let addr = free_port();
+    let started = Instant::now();
+    let child = Command::new(bin())
+        .args(args)
+        .arg("--listen")
+        .arg(addr.to_string())
+        .arg("--data-dir")
+        .arg(dir)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start hallq-kiosk");
+    let deadline = started + Duration::from_secs(10);
+    loop {
+        if let Ok(mut h) = Http::connect(addr).await
+            && let Ok((200, _)) = h.request("GET", "/api/v1/health", None, None).await
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "hub did not answer within 10 s");
+        tokio::time::sleep(Duration::from_micros(500)).await;
+    }
+    (Hub { child, addr }, started.elapsed())
+}
+
+fn main() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(bench());
+}
+
+async fn bench() {
+    let tmp = tempfile::tempdir().unwrap();
+    println!("hub_load: hub binary {}", bin());
+
+    // (3a) Start-up on a fresh data dir and on an existing one.
+    let fresh = tmp.path().join("startup");
+    let mut startups = Vec::new();
+    for i in 0..5 {
+        let (hub, t) = spawn(&["serve"], &fresh).await;
+        startups.push(t.as_secs_f64() * 1000.0);
+        if i == 4 {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            println!(
+                "idle RSS (serve, demo hall, no clients): {} kB",
+                rss_kb(hub.child.id())
+            );
+        }
+    }
+    println!(
+        "start-up to first /health: first (new database) {:.1} ms, restarts {:?} ms",
+        startups[0],
+        startups[1..]
+            .iter()
+            .map(|t| format!("{t:.1}"))
+            .collect::<Vec<_>>()
+    );
+
+    // The measured hub: the demo hall (open all day), its accounts and devices.
+    let data = tmp.path().join("load");
+    let (hub, _) = spawn(&["demo", "--password", PASSWORD], &data).await;
+    let addr = hub.addr;
+    let pid = hub.child.id();
+    println!("idle RSS (demo): {} kB", rss_kb(pid));
+    let token = Arc::new(login(addr, "manager", PASSWORD, None).await.unwrap());
+
+    // (1) Durable ticket issues, 16 clients.
+    let services = ["pay", "account", "repair", "stb", "consult", "complaint"];
+    let run = |n: usize| {
+        let token = token.clone();
+        async move {
+            let mut tasks = Vec::new();
+            for c in 0..CLIENTS {
+                let token = token.clone();
+                tasks.push(tokio::spawn(async move {
+                    let mut h = Http::connect(addr).await.unwrap();
+                    let mut lat = Vec::with_capacity(n);
+                    for i in 0..n {
+                        let body =
+                            format!(r#"{{"service":"{}"}}"#, services[(c + i) % services.len()]);
+                        let t = Instant::now();
+                        let (st, b) = h
+                            .request("POST", "/api/v1/tickets", Some(&token), Some(&body))
+                            .await
+                            .unwrap();
+                        lat.push(t.elapsed().as_secs_f64() * 1000.0);
+                        assert_eq!(st, 201, "{b}");
+                    }
+                    lat
+                }));
+            }
+            let mut all = Vec::new();
+            for t in tasks {
+                all.extend(t.await.unwrap());
+            }
+            all
+        }
+    };
+    run(20).await; // warm-up
+    let t = Instant::now();
+    let mut lat = run(ISSUES_PER_CLIENT).await;
+    let secs = t.elapsed().as_secs_f64();
+    lat.sort_by(f64::total_cmp);
+    println!(
+        "(1) {} durable ticket issues, {CLIENTS} clients: {:.0}/s, p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        lat.len(),
+        lat.len() as f64 / secs,
+        pct(&lat, 0.5),
+        pct(&lat, 0.99),
+        lat.last().copied().unwrap_or(0.0)
+    );
+
+    // (2) 500 WebSocket clients; delay from a call's HTTP response to each client's event.
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(String, Instant)>();
+    let mut ready = Vec::new();
+    for _ in 0..WS_CLIENTS {
+        let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/api/v1/events"))
+            .await
+            .unwrap();
+        let (mut sink, mut stream) = ws.split();
+        let tx = tx.clone();
+        let (rtx, rrx) = tokio::sync::oneshot::channel::<()>();
+        ready.push(rrx);
+        tokio::spawn(async move {
+            let mut rtx = Some(rtx);
+            let _keep = &mut sink;
+            while let Ok(Some(Ok(m))) =
+                tokio::time::timeout(Duration::from_secs(120), stream.next()).await
+            {
+                if let Message::Text(t) = m {
+                    let at = Instant::now();
+                    if let Some(r) = rtx.take() {
+                        let _ = r.send(());
+                    }
+                    // Cheap scan: only updates carrying a call matter here.
+                    if let Some(i) = t.find(r#""kind":"called""#) {
+                        let rest = &t[i..];
+                        if let Some(n) = rest.find(r#""number":""#) {
+                            let num: String =
+                                rest[n + 10..].chars().take_while(|c| *c != '"').collect();
+                            let _ = tx.send((num, at));
+                        }
+                    }
+                }
+            }
+        });
+    }
+    for r in ready {
+        let _ = r.await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    println!(
+        "RSS with {WS_CLIENTS} event-stream clients: {} kB",
+        rss_kb(pid)
+    );
+    let mut h = Http::connect(addr).await.unwrap();
+    let mut delays = Vec::new();
+    let mut missing = 0usize;
+    for _ in 0..CALLS {
+        let (st, b) = h
+            .request("POST", "/api/v1/counters/1/next", Some(&token), None)
+            .await
+            .unwrap();
+        let responded = Instant::now();
+        assert_eq!(st, 200, "{b}");
+        let number = serde_json::from_str::<serde_json::Value>(&b).unwrap()["number"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let mut got = 0;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        while got < WS_CLIENTS {
+            match tokio::time::timeout_at(deadline, rx.recv()).await {
+                Ok(Some((n, at))) if n == number => {
+                    got += 1;
+                    delays.push(at.saturating_duration_since(responded).as_secs_f64() * 1000.0);
+                }
+                Ok(Some(_)) => {}
+                _ => break,
+            }
+        }
+        missing += WS_CLIENTS - got;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    delays.sort_by(f64::total_cmp);
+    println!(
+        "(2) {CALLS} calls × {WS_CLIENTS} clients = {} deliveries ({missing} missing): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms after the HTTP response",
+        delays.len(),
+        pct(&delays, 0.5),
+        pct(&delays, 0.99),
+        delays.last().copied().unwrap_or(0.0)
+    );
+    println!("RSS after the run: {} kB", rss_kb(pid));
+    drop(hub);
+}

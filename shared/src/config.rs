@@ -31,6 +31,49 @@ pub struct HallConfig {
     pub policy: Policy,
     #[serde(default)]
     pub voice: VoiceSettings,
+    /// Watch the operator's business system and react when it stops answering (off when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probe: Option<ProbeSettings>,
+}
+
+/// The outage detector's settings: what to probe, how often, and what to do after repeated failures.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProbeSettings {
+    /// `tcp://host:port` (a connection is enough) or `http://host:port/path` (any answer below 500).
+    pub address: String,
+    /// Seconds between probes.
+    #[serde(default = "default_probe_every_s")]
+    pub every_s: u32,
+    /// Consecutive failed probes before acting.
+    #[serde(default = "default_probe_failures")]
+    pub failures: u32,
+    /// Start the outage mode by itself, or only propose it to the manager.
+    #[serde(default)]
+    pub action: ProbeAction,
+    /// The expected duration an automatically started outage announces.
+    #[serde(default = "default_probe_minutes")]
+    pub expected_minutes: u32,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProbeAction {
+    #[default]
+    Propose,
+    Start,
+}
+
+fn default_probe_every_s() -> u32 {
+    30
+}
+
+fn default_probe_failures() -> u32 {
+    3
+}
+
+fn default_probe_minutes() -> u32 {
+    30
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -228,6 +271,22 @@ impl HallConfig {
         }
         if self.voice.volume > 100 {
             return Err("voice volume is 0–100".into());
+        }
+        if let Some(p) = &self.probe {
+            let ok = ["tcp://", "http://"]
+                .iter()
+                .any(|scheme| p.address.strip_prefix(scheme).is_some_and(|r| r.len() > 2));
+            if !ok {
+                return Err(format!(
+                    "probe address {:?} must be tcp://host:port or http://host:port/path",
+                    p.address
+                ));
+            }
+            if p.every_s == 0 || p.failures == 0 || p.expected_minutes == 0 {
+                return Err(
+                    "probe every_s, failures and expected_minutes must be at least 1".into(),
+                );
+            }
         }
         Ok(())
     }
@@ -428,6 +487,7 @@ impl HallConfig {
                 closing: NaiveTime::from_hms_opt(17, 30, 0).unwrap_or_default(),
             },
             thresholds: Thresholds::default(),
+            probe: None,
             commitments: vec![
                 t(
                     "首问负责,不让客户跑第二趟",

@@ -10,6 +10,7 @@ pub mod estimate;
 pub mod hall;
 pub mod protocol;
 pub mod queue;
+pub mod report;
 #[cfg(feature = "store")]
 pub mod store;
 

@@ -256,3 +256,50 @@ impl FromRequestParts<Arc<Hub>> for Caller {
         Ok(Caller(Some(p)))
     }
 }
+
+/// Middleware: resolve the token once per request (refusing a bad one on every route) and leave
+/// the caller in the request for the handler.
+pub async fn authenticate(
+    axum::extract::State(hub): axum::extract::State<Arc<Hub>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if !req.headers().contains_key(AUTHORIZATION) {
+        return next.run(req).await;
+    }
+    let (mut parts, body) = req.into_parts();
+    match Caller::from_request_parts(&mut parts, &hub).await {
+        Ok(c) => {
+            parts.extensions.insert(c);
+            next.run(axum::extract::Request::from_parts(parts, body))
+                .await
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Route guard: only `roles` may pass (401 without a token, 403 with another role). Runs before
+/// the body is read, so a caller without the right is told so before any input check.
+pub async fn require(
+    roles: &'static [Role],
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let caller = req
+        .extensions()
+        .get::<Caller>()
+        .cloned()
+        .unwrap_or(Caller(None));
+    match caller.need(roles) {
+        Ok(_) => next.run(req).await,
+        Err(e) => e.into_response(),
+    }
+}
+
+pub const STAFF: &[Role] = &[Role::Staff, Role::Manager];
+pub const MANAGER: &[Role] = &[Role::Manager];
+pub const KIOSK: &[Role] = &[Role::Kiosk];
+pub const ISSUERS: &[Role] = &[Role::Kiosk, Role::Staff, Role::Manager];
+pub const ANY_SIGNED: &[Role] = &[Role::Kiosk, Role::Display, Role::Staff, Role::Manager];

@@ -10,7 +10,10 @@ pub mod auth;
 pub mod cli;
 pub mod error;
 pub mod extract;
+pub mod manager;
 pub mod pages;
+pub mod probe;
+pub mod sample_day;
 pub mod state;
 pub mod stream;
 
@@ -28,44 +31,106 @@ pub use state::{AppState, Hub, HubError, HubOptions};
 /// Largest request body (a full hall configuration fits comfortably).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
+/// Only `roles` pass this route (checked before the body is read).
+macro_rules! only {
+    ($roles:expr) => {
+        axum::middleware::from_fn(|req, next| auth::require($roles, req, next))
+    };
+}
+
 pub fn app(state: AppState) -> Router {
+    use auth::{ANY_SIGNED, ISSUERS, KIOSK, MANAGER, STAFF};
     let api = Router::new()
         .route("/health", get(api::health))
         .route("/login", post(api::login))
-        .route("/logout", post(api::logout))
-        .route("/me", get(api::me))
+        .route("/logout", post(api::logout).route_layer(only!(STAFF)))
+        .route("/me", get(api::me).route_layer(only!(ANY_SIGNED)))
         .route("/services", get(api::services))
         .route("/counters", get(api::counters))
-        .route("/counters/{id}/queue", get(api::counter_queue))
-        .route("/counters/{id}/next", post(api::call_next))
-        .route("/counters/{id}/call", post(api::call_number))
-        .route("/counters/{id}/recall", post(api::recall))
-        .route("/counters/{id}/start", post(api::start))
-        .route("/counters/{id}/finish", post(api::finish))
-        .route("/counters/{id}/no-show", post(api::no_show))
-        .route("/counters/{id}/pause", post(api::pause))
-        .route("/counters/{id}/open", post(api::open))
-        .route("/counters/{id}/close", post(api::close))
-        .route("/counters/{id}/transfer", post(api::transfer))
+        .route(
+            "/counters/{id}/queue",
+            get(api::counter_queue).route_layer(only!(STAFF)),
+        )
+        .route(
+            "/counters/{id}/next",
+            post(api::call_next).route_layer(only!(STAFF)),
+        )
+        .route(
+            "/counters/{id}/call",
+            post(api::call_number).route_layer(only!(STAFF)),
+        )
+        .route(
+            "/counters/{id}/recall",
+            post(api::recall).route_layer(only!(STAFF)),
+        )
+        .route(
+            "/counters/{id}/start",
+            post(api::start).route_layer(only!(STAFF)),
+        )
+        .route(
+            "/counters/{id}/finish",
+            post(api::finish).route_layer(only!(STAFF)),
+        )
+        .route(
+            "/counters/{id}/no-show",
+            post(api::no_show).route_layer(only!(STAFF)),
+        )
+        .route(
+            "/counters/{id}/pause",
+            post(api::pause).route_layer(only!(STAFF)),
+        )
+        .route(
+            "/counters/{id}/open",
+            post(api::open).route_layer(only!(STAFF)),
+        )
+        .route(
+            "/counters/{id}/close",
+            post(api::close).route_layer(only!(STAFF)),
+        )
+        .route(
+            "/counters/{id}/transfer",
+            post(api::transfer).route_layer(only!(STAFF)),
+        )
         .route(
             "/tickets",
-            post(api::issue_ticket).get(api::waiting_tickets),
+            post(api::issue_ticket)
+                .route_layer(only!(ISSUERS))
+                .merge(get(api::waiting_tickets).route_layer(only!(STAFF))),
         )
         .route("/tickets/{number}", get(api::ticket_status))
         .route("/board", get(api::board))
-        .route("/outage", post(api::start_outage).delete(api::end_outage))
+        .route(
+            "/outage",
+            post(api::start_outage)
+                .delete(api::end_outage)
+                .route_layer(only!(MANAGER)),
+        )
         .route(
             "/callbacks",
-            post(api::capture_callback).get(api::list_callbacks),
+            post(api::capture_callback)
+                .route_layer(only!(ANY_SIGNED))
+                .merge(get(api::list_callbacks).route_layer(only!(STAFF))),
         )
         .route(
             "/callbacks/{id}",
-            axum::routing::patch(api::update_callback),
+            axum::routing::patch(api::update_callback).route_layer(only!(STAFF)),
         )
-        .route("/suggestions", post(api::suggestion))
-        .route("/kiosk/status", put(api::kiosk_status))
-        .route("/alerts", get(api::alerts))
-        .route("/config", get(api::get_config).put(api::put_config))
+        .route(
+            "/suggestions",
+            post(api::suggestion).route_layer(only!(ANY_SIGNED)),
+        )
+        .route(
+            "/kiosk/status",
+            put(api::kiosk_status).route_layer(only!(KIOSK)),
+        )
+        .route("/alerts", get(api::alerts).route_layer(only!(STAFF)))
+        .route(
+            "/config",
+            get(api::get_config)
+                .put(manager::put_config)
+                .route_layer(only!(MANAGER)),
+        )
+        .merge(manager_routes())
         .route("/events", get(stream::events))
         .fallback(api_not_found);
     Router::new()
@@ -75,8 +140,47 @@ pub fn app(state: AppState) -> Router {
         .route("/staff/", get(pages::staff_index))
         .route("/staff/{*path}", get(pages::staff_asset))
         .route("/t/{number}", get(pages::ticket_page))
+        .route("/rate/{counter}", get(manager::rate_page))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::authenticate,
+        ))
         .with_state(state)
+}
+
+/// The manager's routes (accounts, devices, audit, reports) and the public rating routes.
+fn manager_routes() -> Router<AppState> {
+    use auth::MANAGER;
+    Router::new()
+        .route(
+            "/accounts",
+            get(manager::accounts)
+                .post(manager::add_account)
+                .route_layer(only!(MANAGER)),
+        )
+        .route(
+            "/accounts/{login}/disable",
+            post(manager::disable_account).route_layer(only!(MANAGER)),
+        )
+        .route(
+            "/devices",
+            get(manager::devices)
+                .post(manager::add_device)
+                .route_layer(only!(MANAGER)),
+        )
+        .route(
+            "/devices/{name}/revoke",
+            post(manager::revoke_device).route_layer(only!(MANAGER)),
+        )
+        .route("/audit", get(manager::audit).route_layer(only!(MANAGER)))
+        .route("/reports", get(manager::report).route_layer(only!(MANAGER)))
+        .route(
+            "/outage/probe",
+            get(probe::probe_status).route_layer(only!(MANAGER)),
+        )
+        .route("/ratings", post(manager::rate))
+        .route("/counters/{id}/rating-prompt", get(manager::rating_prompt))
 }
 
 async fn api_not_found() -> ApiError {
@@ -91,6 +195,7 @@ pub async fn run(
 ) -> std::io::Result<()> {
     let hub = state.clone();
     let retention = tokio::spawn(cli::retention_loop(state.clone()));
+    let probe = tokio::spawn(probe::probe_loop(state.clone()));
     let result = axum::serve(listener, app(state))
         .with_graceful_shutdown(async move {
             shutdown.await;
@@ -99,6 +204,7 @@ pub async fn run(
         })
         .await;
     retention.abort();
+    probe.abort();
     result
 }
 

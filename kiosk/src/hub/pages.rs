@@ -121,7 +121,11 @@ fn ticket_html(s: &TicketStatus) -> String {
             }),
         ));
     }
-    if s.state == TicketState::Waiting {
+    if s.state == TicketState::Waiting && s.ahead == 0 {
+        body.push_str(
+            "<p class=counter>您是下一位,请留意叫号<br><span class=en>You are next: please listen for your number</span></p>",
+        );
+    } else if s.state == TicketState::Waiting {
         let minutes = s.estimated_wait_s.div_ceil(60);
         body.push_str(&format!(
             "<table><tr><th>前面还有</th><td><b>{ahead}</b> 人<br><span class=en>{ahead} ahead of you</span></td></tr>\

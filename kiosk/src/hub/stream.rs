@@ -37,7 +37,11 @@ pub async fn events(
     Query(q): Query<StreamQuery>,
     ws: WebSocketUpgrade,
 ) -> ApiResult<Response> {
+    // Small buffers: hundreds of screens stay connected all day, and they only ever receive.
     Ok(ws
+        .read_buffer_size(4096)
+        .write_buffer_size(0)
+        .max_write_buffer_size(1 << 20)
         .max_message_size(4096)
         .on_upgrade(move |socket| serve_socket(hub, socket, q.since)))
 }

@@ -5,6 +5,7 @@
 //! change is also appended to `events`, the history that reports and supervision read.
 
 pub mod backup;
+mod reports;
 mod rows;
 pub mod schema;
 pub mod writer;
@@ -19,6 +20,7 @@ use crate::engine::{Event, EventKind, Executed, Hall};
 use crate::estimate::ServiceTimes;
 use crate::hall::{Callback, CallbackStatus, Millis, Outage};
 
+pub use reports::RatingError;
 pub use writer::{Commit, HallWriter, WriterError};
 
 #[derive(Debug, thiserror::Error)]

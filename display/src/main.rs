@@ -1,5 +1,85 @@
-//! `hallq-display`: the hall's display board.
+//! `hallq-display`: the hall's board, or a counter's screen, from the hub's live state.
 
-fn main() {
-    println!("hallq-display");
+use std::path::PathBuf;
+
+use anyhow::{Result, bail};
+use clap::Parser;
+use hallq_display::app::{self, Options, Source};
+use hallq_display::demo::Scenario;
+use hallq_display::http::HubUrl;
+
+/// The hall's public display board (or, with --counter, the screen above one counter).
+#[derive(Debug, Parser)]
+#[command(name = "hallq-display", version, about)]
+struct Cli {
+    /// The hub, e.g. http://192.168.1.10:8080
+    #[arg(long, env = "HALLQ_HUB", value_name = "URL")]
+    hub: Option<String>,
+    /// This display's device token (needed to take callback numbers).
+    #[arg(long, env = "HALLQ_TOKEN", value_name = "T", hide_env_values = true)]
+    token: Option<String>,
+    /// Show the screen above counter ID instead of the hall's board.
+    #[arg(long, value_name = "ID")]
+    counter: Option<u32>,
+    /// Screen size in pixels: 1920x1080 (default for the board), 1080x1920 portrait, 1280x720.
+    #[arg(long, value_name = "WxH", value_parser = parse_size)]
+    size: Option<(u32, u32)>,
+    /// Full screen (on a Pi without X this is what the KMS backend does anyway).
+    #[arg(long)]
+    fullscreen: bool,
+    /// Render one frame to this PNG with the software renderer and exit.
+    #[arg(long, value_name = "FILE.png")]
+    screenshot: Option<PathBuf>,
+    /// With --screenshot: a demo hall instead of the hub. One of normal, long-wait, short-outage,
+    /// long-outage, tickets-ended, counter-paused, reconnecting.
+    #[arg(long, value_name = "NAME", requires = "screenshot")]
+    demo: Option<String>,
+}
+
+fn parse_size(s: &str) -> Result<(u32, u32), String> {
+    let (w, h) = s
+        .split_once(['x', 'X', '×'])
+        .ok_or_else(|| format!("{s:?}: expected WxH, e.g. 1920x1080"))?;
+    let w: u32 = w.trim().parse().map_err(|_| format!("bad width in {s:?}"))?;
+    let h: u32 = h.trim().parse().map_err(|_| format!("bad height in {s:?}"))?;
+    if !(200..=8192).contains(&w) || !(200..=8192).contains(&h) {
+        return Err(format!("{s:?}: each side must be 200–8192 pixels"));
+    }
+    Ok((w, h))
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let hub = cli.hub.as_deref().map(HubUrl::parse).transpose()?;
+    let default_size = if cli.counter.is_some() {
+        (1280, 720)
+    } else {
+        (1920, 1080)
+    };
+    let opts = Options {
+        hub,
+        token: cli.token.clone(),
+        counter: cli.counter,
+        size: cli.size.unwrap_or(default_size),
+        fullscreen: cli.fullscreen,
+    };
+    if let Some(png) = &cli.screenshot {
+        let source = match cli.demo.as_deref() {
+            None => Source::Hub,
+            Some("reconnecting") => Source::Demo {
+                scenario: Scenario::Normal,
+                connected: false,
+            },
+            Some(name) => match Scenario::parse(name) {
+                Some(scenario) => Source::Demo {
+                    scenario,
+                    connected: true,
+                },
+                None => bail!("unknown demo {name:?}"),
+            },
+        };
+        return app::screenshot(&opts, &source, png);
+    }
+    // The voice is wired here: pass a hook that queues each call for announcement.
+    app::run(opts, None)
 }

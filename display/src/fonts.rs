@@ -1,0 +1,122 @@
+//! Finding a font that can draw Chinese before anything is rendered. Without one the software
+//! renderer draws nothing for Chinese characters (or panics when no font exists at all), so the
+//! display refuses to start with a message that says what to install.
+
+use std::path::PathBuf;
+
+use fontconfig::Fontconfig;
+
+/// Families tried in order; the first installed one that covers the board's text wins.
+pub const PREFERRED_FAMILIES: &[&str] = &[
+    "Noto Sans CJK SC",
+    "Source Han Sans SC",
+    "Source Han Sans CN",
+    "WenQuanYi Micro Hei",
+    "WenQuanYi Zen Hei",
+    "Droid Sans Fallback",
+];
+
+/// Text every screen shows whatever the hall's configuration: the font must cover all of it.
+pub const FIXED_TEXT: &str = "正在呼叫请到号窗口让您久等了最近叫号等候情况人数预计分钟小时无需\
+    今日取号已结束营业明天再来非常抱歉时间较长留下电话回电通知系统故障受影响恢复\
+    重新连接暂停服务其他办理欢迎光临登记成功同意清空删除提交取消投诉咨询星期一二三四五六日年月\
+    0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ—…→●";
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FontChoice {
+    pub family: String,
+    pub path: PathBuf,
+    pub index: u32,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FontError {
+    #[error(
+        "fontconfig could not be initialised, so no font can be found. Install it with: apt-get install fontconfig fonts-noto-cjk"
+    )]
+    NoFontconfig,
+    #[error(
+        "no font that can draw Chinese is installed (tried {tried}). Install one with: apt-get install fonts-noto-cjk (or the smaller fonts-wqy-microhei)"
+    )]
+    NoChineseFont { tried: String },
+    #[error("cannot read the font file {path}: {reason}")]
+    Unreadable { path: PathBuf, reason: String },
+}
+
+/// The first preferred family that is installed and covers [`FIXED_TEXT`].
+pub fn find_chinese_font() -> Result<FontChoice, FontError> {
+    let fc = Fontconfig::new().ok_or(FontError::NoFontconfig)?;
+    for family in PREFERRED_FAMILIES {
+        let Some(font) = fc.find(family, None) else {
+            continue;
+        };
+        // fontconfig answers every query with its best substitute: only an exact family counts.
+        if !font.name.eq_ignore_ascii_case(family) {
+            continue;
+        }
+        let choice = FontChoice {
+            family: (*family).to_string(),
+            path: font.path,
+            index: font.index.unwrap_or(0).max(0) as u32,
+        };
+        match missing_glyphs(&choice, FIXED_TEXT) {
+            Ok(missing) if missing.is_empty() => return Ok(choice),
+            _ => continue,
+        }
+    }
+    Err(FontError::NoChineseFont {
+        tried: PREFERRED_FAMILIES.join(", "),
+    })
+}
+
+/// The characters of `text` the font has no glyph for (whitespace ignored), in order, once each.
+pub fn missing_glyphs(font: &FontChoice, text: &str) -> Result<Vec<char>, FontError> {
+    let data = std::fs::read(&font.path).map_err(|e| FontError::Unreadable {
+        path: font.path.clone(),
+        reason: e.to_string(),
+    })?;
+    let face =
+        ttf_parser::Face::parse(&data, font.index).map_err(|e| FontError::Unreadable {
+            path: font.path.clone(),
+            reason: e.to_string(),
+        })?;
+    let mut missing = Vec::new();
+    for c in text.chars().filter(|c| !c.is_whitespace()) {
+        if face.glyph_index(c).is_none() && !missing.contains(&c) {
+            missing.push(c);
+        }
+    }
+    Ok(missing)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ci() -> bool {
+        std::env::var("CI").is_ok_and(|v| v == "true")
+    }
+
+    #[test]
+    fn an_installed_chinese_font_covers_the_fixed_text() {
+        match find_chinese_font() {
+            Ok(font) => {
+                assert!(PREFERRED_FAMILIES.contains(&font.family.as_str()));
+                assert!(missing_glyphs(&font, "缴费报修换机顶盒").unwrap().is_empty());
+                // A character no CJK font of ours carries is reported, not silently dropped.
+                let odd = missing_glyphs(&font, "\u{10FFFD}").unwrap();
+                assert_eq!(odd, vec!['\u{10FFFD}']);
+            }
+            Err(e) if !ci() => eprintln!("no Chinese font here: {e}"),
+            Err(e) => panic!("CI needs a Chinese font (fonts-noto-cjk): {e}"),
+        }
+    }
+
+    #[test]
+    fn the_error_says_what_to_install() {
+        let e = FontError::NoChineseFont {
+            tried: "X".into(),
+        };
+        assert!(e.to_string().contains("apt-get install fonts-noto-cjk"));
+    }
+}

@@ -1,0 +1,104 @@
+//! Rendering without any display server: a software-rendered window of a fixed size, drawn into
+//! memory and written as PNG. Used by `--screenshot`, the pixel tests and the benchmark.
+
+use std::io::Write;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use slint::{PhysicalSize, Rgb8Pixel};
+use slint::platform::software_renderer::{
+    MinimalSoftwareWindow, PhysicalRegion, RepaintBufferType,
+};
+use slint::platform::{Platform, WindowAdapter};
+
+#[derive(Debug, thiserror::Error)]
+pub enum HeadlessError {
+    #[error("the headless renderer could not be installed: {0}")]
+    Platform(String),
+    #[error("cannot write the PNG: {0}")]
+    Png(String),
+}
+
+struct HeadlessPlatform {
+    window: Rc<MinimalSoftwareWindow>,
+    start: Instant,
+}
+
+impl Platform for HeadlessPlatform {
+    fn create_window_adapter(&self) -> Result<Rc<dyn WindowAdapter>, slint::PlatformError> {
+        Ok(self.window.clone())
+    }
+
+    fn duration_since_start(&self) -> Duration {
+        self.start.elapsed()
+    }
+}
+
+/// The process's one headless window. Install it before creating any component.
+pub struct Headless {
+    pub window: Rc<MinimalSoftwareWindow>,
+    buffer: Vec<Rgb8Pixel>,
+    width: u32,
+    height: u32,
+}
+
+impl Headless {
+    /// Installs the headless platform (once per process) with a window of `width`×`height`.
+    pub fn install(width: u32, height: u32) -> Result<Headless, HeadlessError> {
+        // A reused buffer lets later frames repaint only what changed.
+        let window = MinimalSoftwareWindow::new(RepaintBufferType::ReusedBuffer);
+        slint::platform::set_platform(Box::new(HeadlessPlatform {
+            window: window.clone(),
+            start: Instant::now(),
+        }))
+        .map_err(|e| HeadlessError::Platform(e.to_string()))?;
+        window.set_size(PhysicalSize::new(width, height));
+        Ok(Headless {
+            window,
+            buffer: vec![Rgb8Pixel::new(0, 0, 0); (width * height) as usize],
+            width,
+            height,
+        })
+    }
+
+    pub fn size(&self) -> (u32, u32) {
+        (self.width, self.height)
+    }
+
+    /// Draws what changed since the last frame; returns the repainted region, if any.
+    pub fn render(&mut self) -> Option<PhysicalRegion> {
+        slint::platform::update_timers_and_animations();
+        let width = self.width as usize;
+        let buffer = &mut self.buffer;
+        let mut region = None;
+        self.window.draw_if_needed(|r| {
+            region = Some(r.render(buffer, width));
+        });
+        region
+    }
+
+    /// Forces the next frame to repaint everything.
+    pub fn invalidate(&self) {
+        self.window.request_redraw();
+        self.window.set_size(PhysicalSize::new(self.width, self.height));
+    }
+
+    pub fn pixels(&self) -> &[Rgb8Pixel] {
+        &self.buffer
+    }
+
+    pub fn pixel(&self, x: u32, y: u32) -> Rgb8Pixel {
+        self.buffer[(y * self.width + x) as usize]
+    }
+
+    pub fn write_png(&self, out: impl Write) -> Result<(), HeadlessError> {
+        let mut enc = png::Encoder::new(out, self.width, self.height);
+        enc.set_color(png::ColorType::Rgb);
+        enc.set_depth(png::BitDepth::Eight);
+        let err = |e: png::EncodingError| HeadlessError::Png(e.to_string());
+        let mut w = enc.write_header().map_err(err)?;
+        let bytes: Vec<u8> = self.buffer.iter().flat_map(|p| [p.r, p.g, p.b]).collect();
+        w.write_image_data(&bytes).map_err(err)?;
+        w.finish().map_err(err)
+    }
+}

@@ -203,7 +203,7 @@ pub fn lines_per_page(width: u32, height: u32, banners: u32, services: usize) ->
     } else {
         body_h
     };
-    let waiting_h = (right_h * 0.55).min(84.0 + services as f32 * 60.0);
+    let waiting_h = (right_h * 0.55).min(100.0 + services as f32 * 60.0);
     let notices_h = right_h - waiting_h - 16.0;
     (((notices_h - 104.0) / 46.0).floor().max(3.0)) as usize
 }

@@ -1,6 +1,7 @@
 //! Rendering without any display server: a software-rendered window of a fixed size, drawn into
 //! memory and written as PNG. Used by `--screenshot`, the pixel tests and the benchmark.
 
+use std::cell::RefCell;
 use std::io::Write;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
@@ -20,13 +21,16 @@ pub enum HeadlessError {
 }
 
 struct HeadlessPlatform {
-    window: Rc<MinimalSoftwareWindow>,
+    latest: Rc<RefCell<Option<Rc<MinimalSoftwareWindow>>>>,
     start: Instant,
 }
 
 impl Platform for HeadlessPlatform {
     fn create_window_adapter(&self) -> Result<Rc<dyn WindowAdapter>, slint::PlatformError> {
-        Ok(self.window.clone())
+        // A reused buffer lets later frames repaint only what changed.
+        let window = MinimalSoftwareWindow::new(RepaintBufferType::ReusedBuffer);
+        *self.latest.borrow_mut() = Some(window.clone());
+        Ok(window)
     }
 
     fn duration_since_start(&self) -> Duration {
@@ -34,44 +38,60 @@ impl Platform for HeadlessPlatform {
     }
 }
 
-/// The process's one headless window. Install it before creating any component.
+/// The process's headless platform and the frame of its newest window. Install it before creating
+/// any component; each component created afterwards gets its own window.
 pub struct Headless {
-    pub window: Rc<MinimalSoftwareWindow>,
+    latest: Rc<RefCell<Option<Rc<MinimalSoftwareWindow>>>>,
     buffer: Vec<Rgb8Pixel>,
     width: u32,
     height: u32,
 }
 
 impl Headless {
-    /// Installs the headless platform (once per process) with a window of `width`×`height`.
+    /// Installs the headless platform (once per process); frames are `width`×`height`.
     pub fn install(width: u32, height: u32) -> Result<Headless, HeadlessError> {
-        // A reused buffer lets later frames repaint only what changed.
-        let window = MinimalSoftwareWindow::new(RepaintBufferType::ReusedBuffer);
+        let latest = Rc::new(RefCell::new(None));
         slint::platform::set_platform(Box::new(HeadlessPlatform {
-            window: window.clone(),
+            latest: latest.clone(),
             start: Instant::now(),
         }))
         .map_err(|e| HeadlessError::Platform(e.to_string()))?;
-        window.set_size(PhysicalSize::new(width, height));
         Ok(Headless {
-            window,
+            latest,
             buffer: vec![Rgb8Pixel::new(0, 0, 0); (width * height) as usize],
             width,
             height,
         })
     }
 
+    /// The window of the component created last.
+    pub fn window(&self) -> Option<Rc<MinimalSoftwareWindow>> {
+        self.latest.borrow().clone()
+    }
+
+    /// Changes the frame size (applies to the newest window at the next render).
+    pub fn set_size(&mut self, width: u32, height: u32) {
+        self.width = width;
+        self.height = height;
+        self.buffer = vec![Rgb8Pixel::new(0, 0, 0); (width * height) as usize];
+    }
+
     pub fn size(&self) -> (u32, u32) {
         (self.width, self.height)
     }
 
-    /// Draws what changed since the last frame; returns the repainted region, if any.
+    /// Draws what changed since the last frame of the newest window; returns the repainted region.
     pub fn render(&mut self) -> Option<PhysicalRegion> {
+        let window = self.window()?;
+        let size = PhysicalSize::new(self.width, self.height);
+        if window.size() != size {
+            window.set_size(size);
+        }
         slint::platform::update_timers_and_animations();
         let width = self.width as usize;
         let buffer = &mut self.buffer;
         let mut region = None;
-        self.window.draw_if_needed(|r| {
+        window.draw_if_needed(|r| {
             region = Some(r.render(buffer, width));
         });
         region
@@ -79,8 +99,9 @@ impl Headless {
 
     /// Forces the next frame to repaint everything.
     pub fn invalidate(&self) {
-        self.window.request_redraw();
-        self.window.set_size(PhysicalSize::new(self.width, self.height));
+        if let Some(w) = self.window() {
+            w.request_redraw();
+        }
     }
 
     pub fn pixels(&self) -> &[Rgb8Pixel] {

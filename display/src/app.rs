@@ -93,6 +93,9 @@ pub fn run(opts: Options, mut on_call: Option<OnCall>) -> Result<()> {
     });
 
     let link = Link::spawn(LinkConfig::new(hub, opts.token.clone()), move |event| {
+        if let LinkEvent::Snapshot(board) = &event {
+            fonts::warn_missing(&font, board);
+        }
         if let (LinkEvent::Update { new_calls, .. }, Some(f)) = (&event, on_call.as_mut()) {
             for call in new_calls.iter().rev() {
                 f(call);
@@ -129,6 +132,7 @@ pub fn screenshot(opts: &Options, source: &Source, png: &Path) -> Result<()> {
         }
         Source::Demo { scenario, .. } => scenario.snapshot(),
     };
+    fonts::warn_missing(&font, &snapshot);
     let mut headless = Headless::install(opts.size.0, opts.size.1)?;
     let screen = make_screen(opts)?;
     screen.set_font_family(&font.family);
@@ -153,8 +157,8 @@ pub fn screenshot(opts: &Options, source: &Source, png: &Path) -> Result<()> {
     }
     screen.window_show()?;
     headless.render();
-    let file = std::fs::File::create(png)
-        .with_context(|| format!("cannot create {}", png.display()))?;
+    let file =
+        std::fs::File::create(png).with_context(|| format!("cannot create {}", png.display()))?;
     headless.write_png(std::io::BufWriter::new(file))?;
     Ok(())
 }

@@ -70,7 +70,9 @@ impl Scenario {
                 d.morning(hm(9, 40), 10);
                 d.run(Command::StartOutage {
                     expected_minutes: 90,
-                    message: Some("业务系统故障,缴费、开户、换机顶盒暂停办理;咨询和报修登记照常".into()),
+                    message: Some(
+                        "业务系统故障,缴费、开户、换机顶盒暂停办理;咨询和报修登记照常".into(),
+                    ),
                 });
             }
             Scenario::TicketsEnded => {
@@ -152,7 +154,16 @@ impl DemoHall {
                 state: CounterState::Open,
             });
         }
-        let services = ["pay", "account", "pay", "repair", "stb", "pay", "consult", "complaint"];
+        let services = [
+            "pay",
+            "account",
+            "pay",
+            "repair",
+            "stb",
+            "pay",
+            "consult",
+            "complaint",
+        ];
         let steps = 24;
         for i in 0..steps {
             self.run(Command::IssueTicket {
@@ -189,7 +200,10 @@ mod tests {
         let n = Scenario::Normal.snapshot();
         assert_eq!(n.live.mode, BoardMode::Normal);
         assert!(n.live.calls.len() >= 6);
-        assert_eq!(n.live.calls[0].at, n.live.calls[1].at, "two calls in one second");
+        assert_eq!(
+            n.live.calls[0].at, n.live.calls[1].at,
+            "two calls in one second"
+        );
         assert_eq!(Scenario::LongWait.snapshot().live.mode, BoardMode::LongWait);
         let long = Scenario::LongOutage.snapshot();
         assert!(long.live.callback_capture);

@@ -75,11 +75,10 @@ pub fn missing_glyphs(font: &FontChoice, text: &str) -> Result<Vec<char>, FontEr
         path: font.path.clone(),
         reason: e.to_string(),
     })?;
-    let face =
-        ttf_parser::Face::parse(&data, font.index).map_err(|e| FontError::Unreadable {
-            path: font.path.clone(),
-            reason: e.to_string(),
-        })?;
+    let face = ttf_parser::Face::parse(&data, font.index).map_err(|e| FontError::Unreadable {
+        path: font.path.clone(),
+        reason: e.to_string(),
+    })?;
     let mut missing = Vec::new();
     for c in text.chars().filter(|c| !c.is_whitespace()) {
         if face.glyph_index(c).is_none() && !missing.contains(&c) {
@@ -87,6 +86,59 @@ pub fn missing_glyphs(font: &FontChoice, text: &str) -> Result<Vec<char>, FontEr
         }
     }
     Ok(missing)
+}
+
+/// Every piece of text the hub's board may put on screen.
+pub fn board_text(b: &hallq_shared::protocol::BoardSnapshot) -> String {
+    let n = &b.notices;
+    let mut t = String::new();
+    let mut add = |s: &str| {
+        t.push_str(s);
+        t.push(' ');
+    };
+    add(&n.hall_name.zh);
+    add(&n.hall_name.en);
+    for s in &n.services {
+        add(&s.name.zh);
+        add(&s.name.en);
+        for x in s.documents.iter().chain(&s.steps).chain(&s.reminder) {
+            add(&x.zh);
+            add(&x.en);
+        }
+        for f in &s.fees {
+            add(&f.item.zh);
+            add(&f.amount.zh);
+        }
+    }
+    for f in &n.fee_schedule {
+        add(&f.item.zh);
+        add(&f.amount.zh);
+    }
+    for x in n.commitments.iter().chain(&n.scrolling) {
+        add(&x.zh);
+        add(&x.en);
+    }
+    for c in &b.live.counters {
+        add(&c.name.zh);
+    }
+    if let Some(m) = b.live.outage.as_ref().and_then(|o| o.message.as_ref()) {
+        add(&m.zh);
+    }
+    t
+}
+
+/// Says on stderr which characters of the board the font cannot draw, so that a notice with a
+/// rare character is never silently incomplete.
+pub fn warn_missing(font: &FontChoice, b: &hallq_shared::protocol::BoardSnapshot) {
+    match missing_glyphs(font, &board_text(b)) {
+        Ok(m) if m.is_empty() => {}
+        Ok(m) => eprintln!(
+            "warning: the font {} has no glyph for {:?}: these characters will not show; install fonts-noto-cjk or change the text",
+            font.family,
+            m.iter().collect::<String>()
+        ),
+        Err(e) => eprintln!("warning: {e}"),
+    }
 }
 
 #[cfg(test)]
@@ -102,7 +154,16 @@ mod tests {
         match find_chinese_font() {
             Ok(font) => {
                 assert!(PREFERRED_FAMILIES.contains(&font.family.as_str()));
-                assert!(missing_glyphs(&font, "缴费报修换机顶盒").unwrap().is_empty());
+                assert!(
+                    missing_glyphs(&font, "缴费报修换机顶盒")
+                        .unwrap()
+                        .is_empty()
+                );
+                let demo = crate::demo::Scenario::LongOutage.snapshot();
+                assert_eq!(
+                    missing_glyphs(&font, &board_text(&demo)).unwrap(),
+                    Vec::<char>::new()
+                );
                 // A character no CJK font of ours carries is reported, not silently dropped.
                 let odd = missing_glyphs(&font, "\u{10FFFD}").unwrap();
                 assert_eq!(odd, vec!['\u{10FFFD}']);
@@ -114,9 +175,7 @@ mod tests {
 
     #[test]
     fn the_error_says_what_to_install() {
-        let e = FontError::NoChineseFont {
-            tried: "X".into(),
-        };
+        let e = FontError::NoChineseFont { tried: "X".into() };
         assert!(e.to_string().contains("apt-get install fonts-noto-cjk"));
     }
 }

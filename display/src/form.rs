@@ -14,7 +14,9 @@ pub enum FormState {
     /// Sent to the hub, waiting for its answer.
     Sending,
     /// Accepted: only the masked number is kept.
-    Done { masked: String },
+    Done {
+        masked: String,
+    },
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

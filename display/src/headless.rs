@@ -6,11 +6,11 @@ use std::io::Write;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use slint::{PhysicalSize, Rgb8Pixel};
 use slint::platform::software_renderer::{
     MinimalSoftwareWindow, PhysicalRegion, RepaintBufferType,
 };
 use slint::platform::{Platform, WindowAdapter};
+use slint::{PhysicalSize, Rgb8Pixel};
 
 #[derive(Debug, thiserror::Error)]
 pub enum HeadlessError {
@@ -97,11 +97,17 @@ impl Headless {
         region
     }
 
-    /// Forces the next frame to repaint everything.
-    pub fn invalidate(&self) {
-        if let Some(w) = self.window() {
-            w.request_redraw();
-        }
+    /// Renders the whole frame again, whatever changed (for measuring a full repaint).
+    pub fn render_full(&mut self) {
+        let Some(window) = self.window() else { return };
+        window.request_redraw();
+        let width = self.width as usize;
+        let buffer = &mut self.buffer;
+        window.draw_if_needed(|r| {
+            r.set_repaint_buffer_type(RepaintBufferType::NewBuffer);
+            r.render(buffer, width);
+            r.set_repaint_buffer_type(RepaintBufferType::ReusedBuffer);
+        });
     }
 
     pub fn pixels(&self) -> &[Rgb8Pixel] {

@@ -43,7 +43,10 @@ impl HubUrl {
             }
             _ => (rest.to_string(), 80),
         };
-        let host = host.trim_start_matches('[').trim_end_matches(']').to_string();
+        let host = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string();
         if host.is_empty() {
             return Err(bad());
         }

@@ -102,7 +102,12 @@ pub fn notice_pages(snap: &BoardSnapshot, per_page: usize) -> Vec<NoticePage> {
         if !s.fees.is_empty() {
             lines.push(line("收费标准", "Fees", "", true));
             for f in &s.fees {
-                lines.push(line(&format!("· {}", f.item.zh), &f.item.en, &f.amount.zh, false));
+                lines.push(line(
+                    &format!("· {}", f.item.zh),
+                    &f.item.en,
+                    &f.amount.zh,
+                    false,
+                ));
             }
         }
         if let Some(r) = &s.reminder {
@@ -139,7 +144,10 @@ pub fn notice_pages(snap: &BoardSnapshot, per_page: usize) -> Vec<NoticePage> {
     }
     let d = &snap.live.day;
     sections.push(Section {
-        title: ("服务热线与营业时间".into(), "Hotlines and opening hours".into()),
+        title: (
+            "服务热线与营业时间".into(),
+            "Hotlines and opening hours".into(),
+        ),
         lines: vec![
             line("投诉电话", "Complaints", &n.complaint_hotline, false),
             line("咨询电话", "Enquiries", &n.consultation_hotline, false),
@@ -172,7 +180,10 @@ pub fn notice_pages(snap: &BoardSnapshot, per_page: usize) -> Vec<NoticePage> {
             let (title, title_en) = if part == 0 {
                 s.title.clone()
             } else {
-                (format!("{}(续)", s.title.0), format!("{} (cont.)", s.title.1))
+                (
+                    format!("{}(续)", s.title.0),
+                    format!("{} (cont.)", s.title.1),
+                )
             };
             pages.push(NoticePage {
                 title: title.into(),
@@ -203,7 +214,7 @@ pub fn lines_per_page(width: u32, height: u32, banners: u32, services: usize) ->
     } else {
         body_h
     };
-    let waiting_h = (right_h * 0.55).min(100.0 + services as f32 * 60.0);
+    let waiting_h = (right_h * 0.55).min(132.0 + services as f32 * 54.0);
     let notices_h = right_h - waiting_h - 16.0;
     (((notices_h - 104.0) / 46.0).floor().max(3.0)) as usize
 }
@@ -335,7 +346,10 @@ mod tests {
         assert_eq!(wait_text(61).0, "约2分钟");
         assert_eq!(wait_text(15 * 60).0, "约15分钟");
         assert_eq!(wait_text(60 * 60).0, "约1小时");
-        assert_eq!(wait_text(80 * 60), ("约1小时20分".into(), "about 1 h 20 min".into()));
+        assert_eq!(
+            wait_text(80 * 60),
+            ("约1小时20分".into(), "about 1 h 20 min".into())
+        );
     }
 
     #[test]
@@ -344,7 +358,10 @@ mod tests {
             .unwrap()
             .with_timezone(&Utc);
         let (date, wd, time) = clock_texts(at, chrono_tz::Asia::Shanghai);
-        assert_eq!((date.as_str(), wd.as_str(), time.as_str()), ("2026年11月25日", "星期三", "00:30"));
+        assert_eq!(
+            (date.as_str(), wd.as_str(), time.as_str()),
+            ("2026年11月25日", "星期三", "00:30")
+        );
     }
 
     #[test]
@@ -355,14 +372,22 @@ mod tests {
             for p in &pages {
                 assert!(p.lines.row_count() <= per);
                 let last = p.lines.row_data(p.lines.row_count() - 1).unwrap();
-                assert!(!last.heading || p.lines.row_count() == 1, "page ends on a heading");
+                assert!(
+                    !last.heading || p.lines.row_count() == 1,
+                    "page ends on a heading"
+                );
             }
             for s in &snap.notices.services {
                 assert!(pages.iter().any(|p| p.title.contains(s.name.zh.as_str())));
             }
             let all: Vec<String> = pages
                 .iter()
-                .flat_map(|p| p.lines.iter().map(|l| l.value.to_string()).collect::<Vec<_>>())
+                .flat_map(|p| {
+                    p.lines
+                        .iter()
+                        .map(|l| l.value.to_string())
+                        .collect::<Vec<_>>()
+                })
                 .collect();
             assert!(all.contains(&snap.notices.complaint_hotline));
             assert!(all.iter().any(|v| v == "26元/月"));

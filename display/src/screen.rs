@@ -252,7 +252,8 @@ impl Screen {
     pub fn lost(&self) {
         let mut st = self.state.borrow_mut();
         st.connected = false;
-        st.current_shown = None;
+        // `current_shown` is kept: a resynchronised board whose newest call is the same does not
+        // blink it again as if it were new.
         st.flash.stop();
         global!(&st.kind, g => {
             g.set_connected(false);
@@ -273,7 +274,8 @@ impl Screen {
                 snap.live.day.phase,
                 hallq_shared::hall::DayPhase::TicketsEnded | hallq_shared::hall::DayPhase::Closed
             )) + u32::from(model::mode_name(snap) == "long-wait");
-            let per_page = model::lines_per_page(st.size.0, st.size.1, banners, snap.live.waiting.len());
+            let per_page =
+                model::lines_per_page(st.size.0, st.size.1, banners, snap.live.waiting.len());
             let pages_stale = st
                 .notices_shown
                 .as_ref()
@@ -284,9 +286,13 @@ impl Screen {
             };
             let current_key = match &st.kind {
                 Kind::Board(_) => snap.live.calls.first().map(|c| c.id.to_string()),
-                Kind::Counter(..) => counter_view.as_ref().map(|c| c.number.clone()).filter(|n| !n.is_empty()),
+                Kind::Counter(..) => counter_view
+                    .as_ref()
+                    .map(|c| c.number.clone())
+                    .filter(|n| !n.is_empty()),
             };
-            flash_now = current_key.is_some() && current_key != st.current_shown && st.board.is_some();
+            flash_now =
+                current_key.is_some() && current_key != st.current_shown && st.board.is_some();
             st.current_shown = current_key;
             global!(&st.kind, g => {
                 g.set_connected(true);
@@ -347,7 +353,8 @@ impl Screen {
             let capture_ended = !snap.live.callback_capture;
             st.board = Some(snap.clone());
             drop(st);
-            if capture_ended && !matches!(self.state.borrow().form.state(), FormState::Done { .. }) {
+            if capture_ended && !matches!(self.state.borrow().form.state(), FormState::Done { .. })
+            {
                 // Nothing typed stays on screen once the hall stops taking numbers.
                 self.form_clear(true);
             }
@@ -417,9 +424,9 @@ impl Screen {
         };
         match inline {
             Some(sender) => self.callback_answer(sender.send(&req)),
-            None if self.state.borrow().submit.is_none() => self.callback_answer(Err(
-                SendError::Unreachable("no hub to send to".into()),
-            )),
+            None if self.state.borrow().submit.is_none() => {
+                self.callback_answer(Err(SendError::Unreachable("no hub to send to".into())))
+            }
             None => {}
         }
     }

@@ -69,7 +69,10 @@ fn the_link_follows_updates_and_resynchronises_after_a_gap() {
     assert_eq!(board.seq, d.hall.last_seq);
     assert_eq!(new_calls.len(), 1);
     assert_eq!(new_calls[0].counter, 1);
-    assert_eq!(board.live.calls[0].id, new_calls[0].id, "the new call is current");
+    assert_eq!(
+        board.live.calls[0].id, new_calls[0].id,
+        "the new call is current"
+    );
 
     // An update that does not follow on: the link must drop and take a fresh snapshot.
     let _skipped = update(&mut d, Command::CallNext { counter: 2 });
@@ -96,7 +99,10 @@ fn an_unreachable_hub_is_reported_once_while_retrying() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
     };
-    let mut cfg = LinkConfig::new(HubUrl::parse(&format!("http://127.0.0.1:{port}")).unwrap(), None);
+    let mut cfg = LinkConfig::new(
+        HubUrl::parse(&format!("http://127.0.0.1:{port}")).unwrap(),
+        None,
+    );
     cfg.backoff_min = Duration::from_millis(20);
     cfg.backoff_max = Duration::from_millis(60);
     let (tx, rx) = mpsc::channel();

@@ -27,7 +27,11 @@ const fn shot(name: &'static str, scenario: Scenario, size: (u32, u32)) -> Shot 
 }
 
 fn near(p: Rgb8Pixel, hex: u32, tol: i32) -> bool {
-    let (r, g, b) = ((hex >> 16) as i32, ((hex >> 8) & 0xff) as i32, (hex & 0xff) as i32);
+    let (r, g, b) = (
+        (hex >> 16) as i32,
+        ((hex >> 8) & 0xff) as i32,
+        (hex & 0xff) as i32,
+    );
     (p.r as i32 - r).abs() <= tol && (p.g as i32 - g).abs() <= tol && (p.b as i32 - b).abs() <= tol
 }
 
@@ -114,37 +118,76 @@ fn every_mode_renders_readably() {
             .collect();
         colours.sort_unstable();
         colours.dedup();
-        assert!(colours.len() > 100, "{}: only {} colours", s.name, colours.len());
+        assert!(
+            colours.len() > 100,
+            "{}: only {} colours",
+            s.name,
+            colours.len()
+        );
 
         let portrait = s.size.1 > s.size.0;
         match (s.counter, s.name) {
             (Some(_), "counter-paused") => {
                 // 暂停服务: Chinese only, in red, in the middle.
-                assert!(count(&headless, DANGER, 0.1, 0.3, 0.9, 0.8) > 5000, "{}", s.name);
+                assert!(
+                    count(&headless, DANGER, 0.1, 0.3, 0.9, 0.8) > 5000,
+                    "{}",
+                    s.name
+                );
             }
             (Some(_), _) => {
-                assert!(count(&headless, NUMBER, 0.1, 0.3, 0.9, 0.85) > 5000, "{}: number", s.name);
+                assert!(
+                    count(&headless, NUMBER, 0.1, 0.3, 0.9, 0.85) > 5000,
+                    "{}: number",
+                    s.name
+                );
                 // 号窗口 in the header, beside one digit.
-                assert!(count(&headless, COUNTER, 0.2, 0.0, 0.8, 0.22) > 2500, "{}: name", s.name);
+                assert!(
+                    count(&headless, COUNTER, 0.2, 0.0, 0.8, 0.22) > 2500,
+                    "{}: name",
+                    s.name
+                );
             }
             (None, "reconnecting") => {
-                assert_eq!(count(&headless, NUMBER, 0.0, 0.1, 0.55, 0.9), 0, "no old call");
-                assert!(count(&headless, WARN, 0.0, 0.1, 0.55, 0.6) > 2000, "reconnecting");
+                assert_eq!(
+                    count(&headless, NUMBER, 0.0, 0.1, 0.55, 0.9),
+                    0,
+                    "no old call"
+                );
+                assert!(
+                    count(&headless, WARN, 0.0, 0.1, 0.55, 0.6) > 2000,
+                    "reconnecting"
+                );
             }
             (None, _) => {
-                let (x1, y0, y1) = if portrait { (1.0, 0.05, 0.35) } else { (0.55, 0.08, 0.7) };
+                let (x1, y0, y1) = if portrait {
+                    (1.0, 0.05, 0.35)
+                } else {
+                    (0.55, 0.08, 0.7)
+                };
                 assert!(
                     count(&headless, NUMBER, 0.0, y0, x1, y1) > 8000,
                     "{}: the called number",
                     s.name
                 );
                 // 请到 N号窗口 under it: mostly Chinese, in the counter colour.
-                assert!(count(&headless, COUNTER, 0.0, y0, x1, y1) > 3000, "{}", s.name);
+                assert!(
+                    count(&headless, COUNTER, 0.0, y0, x1, y1) > 3000,
+                    "{}",
+                    s.name
+                );
             }
         }
         if s.counter.is_none() {
             // The hall's name, Chinese only, top left of the header.
-            let ink = count(&headless, TEXT, 0.0, 0.0, 0.3, if portrait { 0.025 } else { 0.055 });
+            let ink = count(
+                &headless,
+                TEXT,
+                0.0,
+                0.0,
+                0.3,
+                if portrait { 0.025 } else { 0.055 },
+            );
             assert!(ink > 1500, "{}: hall name ink {ink}", s.name);
         }
         drop(screen);

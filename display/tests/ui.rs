@@ -123,11 +123,20 @@ fn a_lost_link_hides_the_calls_but_keeps_the_notices() {
     let (screen, _w) = board_with(Scenario::Normal);
     screen.lost();
     assert!(shows(&screen, "正在重新连接…"));
-    assert!(!shows(&screen, &format!("当前叫号 {}", snap.live.calls[0].number)));
-    assert!(!shows(&screen, &snap.live.calls[1].number), "no old call anywhere");
+    assert!(!shows(
+        &screen,
+        &format!("当前叫号 {}", snap.live.calls[0].number)
+    ));
+    assert!(
+        !shows(&screen, &snap.live.calls[1].number),
+        "no old call anywhere"
+    );
     assert!(shows_part(&screen, "办事指南"), "notices stay");
     screen.show(&snap);
-    assert!(shows(&screen, &format!("当前叫号 {}", snap.live.calls[0].number)));
+    assert!(shows(
+        &screen,
+        &format!("当前叫号 {}", snap.live.calls[0].number)
+    ));
 }
 
 #[test]
@@ -139,7 +148,10 @@ fn apologies_banners_and_the_day_phase() {
     let (screen, _w) = board_with(Scenario::ShortOutage);
     assert!(shows(&screen, "系统故障,非常抱歉"));
     assert!(shows_part(&screen, "预计恢复时间"));
-    assert!(!shows(&screen, "提交"), "no callback capture in a short outage");
+    assert!(
+        !shows(&screen, "提交"),
+        "no callback capture in a short outage"
+    );
 }
 
 #[test]
@@ -148,7 +160,10 @@ fn long_outage_keypad_validates_consents_and_masks() {
     let (screen, w) = board_with(Scenario::LongOutage);
     let hub = Arc::new(RecordingHub::default());
     screen.set_submit(Submit::Inline(hub.clone()));
-    assert!(shows_part(&screen, "保存不超过30天"), "purpose and retention are told");
+    assert!(
+        shows_part(&screen, "保存不超过30天"),
+        "purpose and retention are told"
+    );
 
     type_digits(&w, "1381234");
     assert!(shows(&screen, "电话号码 138 1234"));
@@ -157,10 +172,16 @@ fn long_outage_keypad_validates_consents_and_masks() {
     assert!(hub.sent.lock().unwrap().is_empty());
 
     type_digits(&w, "5678");
-    assert!(!shows(&screen, "手机号码应为以1开头的11位数字"), "typing clears the message");
+    assert!(
+        !shows(&screen, "手机号码应为以1开头的11位数字"),
+        "typing clears the message"
+    );
     press(&w, "提交");
     assert!(shows(&screen, "请勾选同意后提交"));
-    assert!(hub.sent.lock().unwrap().is_empty(), "nothing leaves without consent");
+    assert!(
+        hub.sent.lock().unwrap().is_empty(),
+        "nothing leaves without consent"
+    );
 
     let tick = consent(&w);
     assert_eq!(tick.accessible_checked(), Some(false));
@@ -170,7 +191,10 @@ fn long_outage_keypad_validates_consents_and_masks() {
     assert_eq!(hub.sent.lock().unwrap()[0].phone, "13812345678");
     assert!(shows(&screen, "已登记号码 138****5678"));
     let labels = labels_of(&screen).join("|");
-    assert!(!labels.contains("1234 5678") && !labels.contains("12345678"), "{labels}");
+    assert!(
+        !labels.contains("1234 5678") && !labels.contains("12345678"),
+        "{labels}"
+    );
 
     // The confirmation is read, then goes; the keypad is back, empty.
     mock_elapsed_time(Duration::from_secs(11));
@@ -188,9 +212,10 @@ fn keyboard_backspace_and_idle_clearing() {
             .dispatch_event(slint::platform::WindowEvent::KeyPressed { text: ch.into() });
     }
     assert!(shows(&screen, "电话号码 027 8"), "{:?}", labels_of(&screen));
-    w.window().dispatch_event(slint::platform::WindowEvent::KeyPressed {
-        text: slint::platform::Key::Backspace.into(),
-    });
+    w.window()
+        .dispatch_event(slint::platform::WindowEvent::KeyPressed {
+            text: slint::platform::Key::Backspace.into(),
+        });
     assert!(shows(&screen, "电话号码 027"));
     press(&w, "清空");
     assert!(shows(&screen, "电话号码 "));
@@ -199,7 +224,10 @@ fn keyboard_backspace_and_idle_clearing() {
     mock_elapsed_time(Duration::from_secs(30));
     assert!(shows(&screen, "电话号码 0713 876"), "still typing");
     mock_elapsed_time(Duration::from_secs(46));
-    assert!(shows(&screen, "电话号码 "), "left alone, the number is cleared");
+    assert!(
+        shows(&screen, "电话号码 "),
+        "left alone, the number is cleared"
+    );
     assert_eq!(consent(&w).accessible_checked(), Some(false));
 }
 

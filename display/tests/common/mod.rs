@@ -6,8 +6,8 @@
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
@@ -150,10 +150,20 @@ async fn callbacks_route(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     if auth != format!("Bearer {TOKEN}") {
-        return refuse(StatusCode::UNAUTHORIZED, "unauthorized", "sign in first", "请先登录");
+        return refuse(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "sign in first",
+            "请先登录",
+        );
     }
     if !req.consent {
-        return refuse(StatusCode::BAD_REQUEST, "no_consent", "consent needed", "请勾选同意后提交");
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            "no_consent",
+            "consent needed",
+            "请勾选同意后提交",
+        );
     }
     let phone = match Phone::parse(&req.phone) {
         Ok(p) => p,

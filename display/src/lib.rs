@@ -15,6 +15,6 @@ pub mod screen;
 
 pub mod ui {
     //! The compiled .slint screens and their global adapter.
-    #![allow(clippy::all)]
+    #![allow(clippy::all, clippy::todo)]
     slint::include_modules!();
 }

@@ -169,10 +169,8 @@ fn session(
         .ws_url(EVENTS_PATH)
         .into_client_request()
         .map_err(|e| fail(e.to_string()))?;
-    if let Some(t) = &config.token {
-        if let Ok(v) = format!("Bearer {t}").parse() {
-            request.headers_mut().insert("Authorization", v);
-        }
+    if let Some(Ok(v)) = config.token.as_ref().map(|t| format!("Bearer {t}").parse()) {
+        request.headers_mut().insert("Authorization", v);
     }
     let (mut ws, _) = tungstenite::client(request, stream)
         .map_err(|e| fail(format!("WebSocket handshake failed: {e}")))?;

@@ -89,3 +89,18 @@ fn main() -> Result<()> {
     // The voice is wired here: pass a hook that queues each call for announcement.
     app::run(opts, None)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn sizes_parse() {
+        assert_eq!(parse_size("1920x1080"), Ok((1920, 1080)));
+        assert_eq!(parse_size("1080X1920"), Ok((1080, 1920)));
+        assert!(parse_size("1920").is_err());
+        assert!(parse_size("10x10").is_err());
+        Cli::command().debug_assert();
+    }
+}

@@ -281,7 +281,17 @@ impl Screen {
                 .as_ref()
                 .is_none_or(|(n, p)| *n != snap.notices || *p != per_page);
             let counter_view = match &st.kind {
-                Kind::Counter(_, id) => model::counter_screen(snap, *id),
+                // A counter the hub does not know reads as not in service, never as blank.
+                Kind::Counter(_, id) => Some(model::counter_screen(snap, *id).unwrap_or_else(
+                    || model::CounterScreen {
+                        name: format!("{id}号窗口"),
+                        name_en: format!("Counter {id}"),
+                        state: "closed",
+                        number: String::new(),
+                        service: String::new(),
+                        service_en: String::new(),
+                    },
+                )),
                 Kind::Board(_) => None,
             };
             let current_key = match &st.kind {

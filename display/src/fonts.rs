@@ -70,22 +70,69 @@ pub fn find_chinese_font() -> Result<FontChoice, FontError> {
 }
 
 /// The characters of `text` the font has no glyph for (whitespace ignored), in order, once each.
+/// Only the font's character map is read (a CJK collection is ~20 MB; its cmap a few hundred KB).
 pub fn missing_glyphs(font: &FontChoice, text: &str) -> Result<Vec<char>, FontError> {
-    let data = std::fs::read(&font.path).map_err(|e| FontError::Unreadable {
+    let unreadable = |reason: String| FontError::Unreadable {
         path: font.path.clone(),
-        reason: e.to_string(),
-    })?;
-    let face = ttf_parser::Face::parse(&data, font.index).map_err(|e| FontError::Unreadable {
-        path: font.path.clone(),
-        reason: e.to_string(),
-    })?;
+        reason,
+    };
+    let cmap = read_cmap(&font.path, font.index).map_err(unreadable)?;
+    let table = ttf_parser::cmap::Table::parse(&cmap)
+        .ok_or_else(|| unreadable("its character map cannot be read".into()))?;
+    let covered = |c: char| {
+        table
+            .subtables
+            .into_iter()
+            .any(|st| st.is_unicode() && st.glyph_index(u32::from(c)).is_some_and(|g| g.0 != 0))
+    };
     let mut missing = Vec::new();
     for c in text.chars().filter(|c| !c.is_whitespace()) {
-        if face.glyph_index(c).is_none() && !missing.contains(&c) {
+        if !covered(c) && !missing.contains(&c) {
             missing.push(c);
         }
     }
     Ok(missing)
+}
+
+/// The bytes of the `cmap` table of face `index` of a TTF/OTF file or TTC collection.
+fn read_cmap(path: &std::path::Path, index: u32) -> Result<Vec<u8>, String> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let mut read_at = |offset: u64, len: usize| -> Result<Vec<u8>, String> {
+        let mut buf = vec![0; len];
+        f.seek(SeekFrom::Start(offset))
+            .and_then(|_| f.read_exact(&mut buf))
+            .map_err(|e| e.to_string())?;
+        Ok(buf)
+    };
+    let be32 = |b: &[u8], at: usize| u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]);
+    let head = read_at(0, 12)?;
+    let face_offset = if &head[..4] == b"ttcf" {
+        let count = be32(&head, 8);
+        if index >= count {
+            return Err(format!(
+                "the collection has {count} faces, not {}",
+                index + 1
+            ));
+        }
+        let at = read_at(12 + 4 * u64::from(index), 4)?;
+        u64::from(be32(&at, 0))
+    } else {
+        0
+    };
+    let dir = read_at(face_offset, 12)?;
+    let tables = usize::from(u16::from_be_bytes([dir[4], dir[5]]));
+    let records = read_at(face_offset + 12, 16 * tables)?;
+    for r in records.chunks_exact(16) {
+        if &r[..4] == b"cmap" {
+            let (offset, len) = (be32(r, 8), be32(r, 12));
+            if len > 16 << 20 {
+                return Err("its character map is implausibly large".into());
+            }
+            return read_at(u64::from(offset), len as usize);
+        }
+    }
+    Err("it has no character map".into())
 }
 
 /// Every piece of text the hub's board may put on screen.

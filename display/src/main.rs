@@ -1,101 +1,118 @@
-//! `hallq-display`: the hall's display board.
+//! `hallq-display`: the hall's board, or a counter's screen, from the hub's live state.
 
 use std::path::PathBuf;
 
-use anyhow::Context;
+use anyhow::{Result, bail};
 use clap::{Parser, Subcommand};
+use hallq_display::app::{self, Options, Source};
+use hallq_display::demo::Scenario;
+use hallq_display::http::HubUrl;
 
-use hallq_display::voice::pack::default_pack_dir;
-use hallq_display::voice::{
-    CallSpeech, ClipId, CounterVoice, VoicePack, render, sequence, write_wav,
-};
-
-#[derive(Parser, Debug)]
-#[command(
-    name = "hallq-display",
-    about = "The hall's display board and voice calling"
-)]
+/// The hall's public display board (or, with --counter, the screen above one counter).
+#[derive(Debug, Parser)]
+#[command(name = "hallq-display", version, about)]
+#[command(args_conflicts_with_subcommands = true)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    /// The hub, e.g. http://192.168.1.10:8080
+    #[arg(long, env = "HALLQ_HUB", value_name = "URL")]
+    hub: Option<String>,
+    /// This display's device token (needed to take callback numbers).
+    #[arg(long, env = "HALLQ_TOKEN", value_name = "T", hide_env_values = true)]
+    token: Option<String>,
+    /// Show the screen above counter ID instead of the hall's board.
+    #[arg(long, value_name = "ID")]
+    counter: Option<u32>,
+    /// Screen size in pixels: 1920x1080 (default for the board), 1080x1920 portrait, 1280x720.
+    #[arg(long, value_name = "WxH", value_parser = parse_size)]
+    size: Option<(u32, u32)>,
+    /// Full screen (on a Pi without X this is what the KMS backend does anyway).
+    #[arg(long)]
+    fullscreen: bool,
+    /// Render one frame to this PNG with the software renderer and exit.
+    #[arg(long, value_name = "FILE.png")]
+    screenshot: Option<PathBuf>,
+    /// With --screenshot: a demo hall instead of the hub. One of normal, long-wait, short-outage,
+    /// long-outage, tickets-ended, counter-paused, reconnecting.
+    #[arg(long, value_name = "NAME", requires = "screenshot")]
+    demo: Option<String>,
 }
 
-#[derive(Subcommand, Debug)]
+#[derive(Debug, Subcommand)]
 enum Command {
     /// Write one call's announcement (chime + Mandarin, optionally English) to a WAV file.
-    Announce(AnnounceArgs),
+    Announce(hallq_display::voice::cli::AnnounceArgs),
 }
 
-#[derive(clap::Args, Debug)]
-struct AnnounceArgs {
-    /// Ticket number, read digit by digit (A007 = A 零 零 七).
-    #[arg(long)]
-    number: String,
-    /// Counter number, 1–999, read as a number (12 = 十二).
-    #[arg(long)]
-    counter: u32,
-    /// Add "让您久等了" (the previous customer at this counter took long).
-    #[arg(long)]
-    apology: bool,
-    /// A recall: starts with "再次呼叫".
-    #[arg(long)]
-    recall: bool,
-    /// Follow the Mandarin with English.
-    #[arg(long)]
-    english: bool,
-    /// Voice pack folder (manifest.toml + WAV clips).
-    #[arg(long, env = "HALLQ_VOICE_PACK")]
-    pack: Option<PathBuf>,
-    /// Output WAV file ("-" for standard output).
-    #[arg(long)]
-    wav: PathBuf,
-}
-
-fn announce(args: AnnounceArgs) -> anyhow::Result<()> {
-    let dir = args.pack.unwrap_or_else(default_pack_dir);
-    let pack = VoicePack::load(&dir).with_context(|| {
-        format!(
-            "no usable voice pack in {} (make one with deploy/voice/make-voice-pack.sh DIR)",
-            dir.display()
-        )
-    })?;
-    let speech = CallSpeech {
-        number: &args.number,
-        counter: if pack.has(ClipId::CounterName(args.counter)) {
-            CounterVoice::Recorded(args.counter)
-        } else {
-            CounterVoice::Numbered(args.counter)
-        },
-        apology: args.apology,
-        recall: args.recall,
-        english: args.english,
-    };
-    let clips = sequence(&speech)?;
-    let samples = render(&pack, &clips)?;
-    if args.wav.as_os_str() == "-" {
-        write_wav(std::io::stdout().lock(), pack.sample_rate(), &samples)?;
-    } else {
-        let file = std::fs::File::create(&args.wav)
-            .with_context(|| format!("cannot create {}", args.wav.display()))?;
-        write_wav(std::io::BufWriter::new(file), pack.sample_rate(), &samples)
-            .with_context(|| format!("cannot write {}", args.wav.display()))?;
-        eprintln!(
-            "{}: {} clips, {:.2} s",
-            args.wav.display(),
-            clips.len(),
-            samples.len() as f64 / f64::from(pack.sample_rate())
-        );
+fn parse_size(s: &str) -> Result<(u32, u32), String> {
+    let (w, h) = s
+        .split_once(['x', 'X', '×'])
+        .ok_or_else(|| format!("{s:?}: expected WxH, e.g. 1920x1080"))?;
+    let w: u32 = w
+        .trim()
+        .parse()
+        .map_err(|_| format!("bad width in {s:?}"))?;
+    let h: u32 = h
+        .trim()
+        .parse()
+        .map_err(|_| format!("bad height in {s:?}"))?;
+    if !(200..=8192).contains(&w) || !(200..=8192).contains(&h) {
+        return Err(format!("{s:?}: each side must be 200–8192 pixels"));
     }
-    Ok(())
+    Ok((w, h))
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> Result<()> {
     let cli = Cli::parse();
-    match cli.command {
-        Some(Command::Announce(args)) => announce(args),
-        None => {
-            println!("hallq-display");
-            Ok(())
-        }
+    if let Some(Command::Announce(args)) = cli.command {
+        return hallq_display::voice::cli::announce(args);
+    }
+    let hub = cli.hub.as_deref().map(HubUrl::parse).transpose()?;
+    let default_size = if cli.counter.is_some() {
+        (1280, 720)
+    } else {
+        (1920, 1080)
+    };
+    let opts = Options {
+        hub,
+        token: cli.token.clone(),
+        counter: cli.counter,
+        size: cli.size.unwrap_or(default_size),
+        fullscreen: cli.fullscreen,
+    };
+    if let Some(png) = &cli.screenshot {
+        let source = match cli.demo.as_deref() {
+            None => Source::Hub,
+            Some("reconnecting") => Source::Demo {
+                scenario: Scenario::Normal,
+                connected: false,
+            },
+            Some(name) => match Scenario::parse(name) {
+                Some(scenario) => Source::Demo {
+                    scenario,
+                    connected: true,
+                },
+                None => bail!("unknown demo {name:?}"),
+            },
+        };
+        return app::screenshot(&opts, &source, png);
+    }
+    // The voice is wired here: pass a hook that queues each call for announcement.
+    app::run(opts, None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn sizes_parse() {
+        assert_eq!(parse_size("1920x1080"), Ok((1920, 1080)));
+        assert_eq!(parse_size("1080X1920"), Ok((1080, 1920)));
+        assert!(parse_size("1920").is_err());
+        assert!(parse_size("10x10").is_err());
+        Cli::command().debug_assert();
     }
 }

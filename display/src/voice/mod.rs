@@ -11,6 +11,7 @@
 //! - [`announcer`]: the queue and its thread; the board only calls [`Announcer::enqueue`].
 
 pub mod announcer;
+pub mod cli;
 pub mod clip;
 pub mod clock;
 pub mod pack;

@@ -1,0 +1,164 @@
+//! Running the display: a window (desktop or full screen on a Pi) fed by the hub link, or a single
+//! still frame written to PNG.
+
+use std::cell::RefCell;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use chrono::Utc;
+use hallq_shared::hall::CounterId;
+use hallq_shared::protocol::{BoardSnapshot, CallView};
+use slint::{Timer, TimerMode};
+
+use crate::demo::Scenario;
+use crate::fonts;
+use crate::headless::Headless;
+use crate::http::{self, HubUrl};
+use crate::link::{Link, LinkConfig, LinkEvent};
+use crate::screen::{CallbackSender, HubCallbacks, Screen, Submit};
+
+pub const BOARD_PATH: &str = "/api/v1/board";
+
+/// The hook where calls arrive, for the voice: called on the link thread with each call and recall
+/// an update brings, oldest first, never with the history of a snapshot (no repeats after a
+/// reconnection). Keep it quick: queue the call and return.
+pub type OnCall = Box<dyn FnMut(&CallView) + Send>;
+
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub hub: Option<HubUrl>,
+    pub token: Option<String>,
+    pub counter: Option<CounterId>,
+    pub size: (u32, u32),
+    pub fullscreen: bool,
+}
+
+thread_local! {
+    // The screen, reachable from closures posted to the UI thread by other threads.
+    static SCREEN: RefCell<Option<Screen>> = const { RefCell::new(None) };
+}
+
+fn on_screen(f: impl FnOnce(&Screen)) {
+    SCREEN.with(|s| {
+        if let Some(screen) = s.borrow().as_ref() {
+            f(screen);
+        }
+    });
+}
+
+fn make_screen(opts: &Options) -> Result<Screen> {
+    let (w, h) = opts.size;
+    let screen = match opts.counter {
+        Some(id) => Screen::counter(id, w, h),
+        None => Screen::board(w, h),
+    }
+    .context("cannot create the screen")?;
+    Ok(screen)
+}
+
+/// Shows the live board until the window is closed.
+pub fn run(opts: Options, mut on_call: Option<OnCall>) -> Result<()> {
+    let font = fonts::find_chinese_font()?;
+    let Some(hub) = opts.hub.clone() else {
+        bail!("--hub http://HOST:PORT is needed to show the live board");
+    };
+    let screen = make_screen(&opts)?;
+    screen.set_font_family(&font.family);
+    screen.set_size(opts.size.0, opts.size.1);
+    if opts.fullscreen {
+        screen.set_fullscreen(true);
+    }
+    let sender: Arc<dyn CallbackSender> = Arc::new(HubCallbacks {
+        hub: hub.clone(),
+        token: opts.token.clone(),
+    });
+    screen.set_submit(Submit::Background(Box::new(move |req| {
+        let sender = sender.clone();
+        std::thread::spawn(move || {
+            let answer = sender.send(&req);
+            let _ = slint::invoke_from_event_loop(move || {
+                on_screen(|s| s.callback_answer(answer));
+            });
+        });
+    })));
+    screen.lost();
+    screen.set_clock(Utc::now());
+    SCREEN.with(|s| *s.borrow_mut() = Some(screen.clone()));
+
+    let clock = Timer::default();
+    clock.start(TimerMode::Repeated, Duration::from_secs(1), || {
+        on_screen(|s| s.set_clock(Utc::now()));
+    });
+
+    let link = Link::spawn(LinkConfig::new(hub, opts.token.clone()), move |event| {
+        if let LinkEvent::Snapshot(board) = &event {
+            fonts::warn_missing(&font, board);
+        }
+        if let (LinkEvent::Update { new_calls, .. }, Some(f)) = (&event, on_call.as_mut()) {
+            for call in new_calls.iter().rev() {
+                f(call);
+            }
+        }
+        let _ = slint::invoke_from_event_loop(move || on_screen(|s| s.handle(event)));
+    });
+
+    let result = screen.run();
+    link.stop();
+    SCREEN.with(|s| s.borrow_mut().take());
+    result.context("the display's event loop failed")
+}
+
+/// What a still frame shows.
+#[derive(Clone, Debug)]
+pub enum Source {
+    /// `GET /api/v1/board` of the hub.
+    Hub,
+    /// A demo scenario; `connected: false` shows the reconnecting state.
+    Demo { scenario: Scenario, connected: bool },
+}
+
+/// Renders one frame of the board to `png` with the software renderer; no display server needed.
+pub fn screenshot(opts: &Options, source: &Source, png: &Path) -> Result<()> {
+    let font = fonts::find_chinese_font()?;
+    let snapshot: BoardSnapshot = match source {
+        Source::Hub => {
+            let Some(hub) = &opts.hub else {
+                bail!("--hub http://HOST:PORT (or --demo NAME) is needed for a screenshot");
+            };
+            http::get_json(hub, BOARD_PATH, opts.token.as_deref())
+                .with_context(|| format!("cannot fetch the board from {}", hub.authority()))?
+        }
+        Source::Demo { scenario, .. } => scenario.snapshot(),
+    };
+    fonts::warn_missing(&font, &snapshot);
+    let mut headless = Headless::install(opts.size.0, opts.size.1)?;
+    let screen = make_screen(opts)?;
+    screen.set_font_family(&font.family);
+    screen.set_animate(false);
+    screen.show(&snapshot);
+    let clock = match source {
+        Source::Hub => Utc::now(),
+        // The demo hall's clock: just after its newest call.
+        Source::Demo { .. } => snapshot
+            .live
+            .calls
+            .first()
+            .map(|c| c.at + chrono::Duration::seconds(20))
+            .unwrap_or_else(Utc::now),
+    };
+    screen.set_clock(clock);
+    if let Source::Demo {
+        connected: false, ..
+    } = source
+    {
+        screen.lost();
+    }
+    screen.window_show()?;
+    headless.render();
+    let file =
+        std::fs::File::create(png).with_context(|| format!("cannot create {}", png.display()))?;
+    headless.write_png(std::io::BufWriter::new(file))?;
+    Ok(())
+}

@@ -1,0 +1,131 @@
+//! Rendering without any display server: a software-rendered window of a fixed size, drawn into
+//! memory and written as PNG. Used by `--screenshot`, the pixel tests and the benchmark.
+
+use std::cell::RefCell;
+use std::io::Write;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use slint::platform::software_renderer::{
+    MinimalSoftwareWindow, PhysicalRegion, RepaintBufferType,
+};
+use slint::platform::{Platform, WindowAdapter};
+use slint::{PhysicalSize, Rgb8Pixel};
+
+#[derive(Debug, thiserror::Error)]
+pub enum HeadlessError {
+    #[error("the headless renderer could not be installed: {0}")]
+    Platform(String),
+    #[error("cannot write the PNG: {0}")]
+    Png(String),
+}
+
+struct HeadlessPlatform {
+    latest: Rc<RefCell<Option<Rc<MinimalSoftwareWindow>>>>,
+    start: Instant,
+}
+
+impl Platform for HeadlessPlatform {
+    fn create_window_adapter(&self) -> Result<Rc<dyn WindowAdapter>, slint::PlatformError> {
+        // A reused buffer lets later frames repaint only what changed.
+        let window = MinimalSoftwareWindow::new(RepaintBufferType::ReusedBuffer);
+        *self.latest.borrow_mut() = Some(window.clone());
+        Ok(window)
+    }
+
+    fn duration_since_start(&self) -> Duration {
+        self.start.elapsed()
+    }
+}
+
+/// The process's headless platform and the frame of its newest window. Install it before creating
+/// any component; each component created afterwards gets its own window.
+pub struct Headless {
+    latest: Rc<RefCell<Option<Rc<MinimalSoftwareWindow>>>>,
+    buffer: Vec<Rgb8Pixel>,
+    width: u32,
+    height: u32,
+}
+
+impl Headless {
+    /// Installs the headless platform (once per process); frames are `width`×`height`.
+    pub fn install(width: u32, height: u32) -> Result<Headless, HeadlessError> {
+        let latest = Rc::new(RefCell::new(None));
+        slint::platform::set_platform(Box::new(HeadlessPlatform {
+            latest: latest.clone(),
+            start: Instant::now(),
+        }))
+        .map_err(|e| HeadlessError::Platform(e.to_string()))?;
+        Ok(Headless {
+            latest,
+            buffer: vec![Rgb8Pixel::new(0, 0, 0); (width * height) as usize],
+            width,
+            height,
+        })
+    }
+
+    /// The window of the component created last.
+    pub fn window(&self) -> Option<Rc<MinimalSoftwareWindow>> {
+        self.latest.borrow().clone()
+    }
+
+    /// Changes the frame size (applies to the newest window at the next render).
+    pub fn set_size(&mut self, width: u32, height: u32) {
+        self.width = width;
+        self.height = height;
+        self.buffer = vec![Rgb8Pixel::new(0, 0, 0); (width * height) as usize];
+    }
+
+    pub fn size(&self) -> (u32, u32) {
+        (self.width, self.height)
+    }
+
+    /// Draws what changed since the last frame of the newest window; returns the repainted region.
+    pub fn render(&mut self) -> Option<PhysicalRegion> {
+        let window = self.window()?;
+        let size = PhysicalSize::new(self.width, self.height);
+        if window.size() != size {
+            window.set_size(size);
+        }
+        slint::platform::update_timers_and_animations();
+        let width = self.width as usize;
+        let buffer = &mut self.buffer;
+        let mut region = None;
+        window.draw_if_needed(|r| {
+            region = Some(r.render(buffer, width));
+        });
+        region
+    }
+
+    /// Renders the whole frame again, whatever changed (for measuring a full repaint).
+    pub fn render_full(&mut self) {
+        let Some(window) = self.window() else { return };
+        window.request_redraw();
+        let width = self.width as usize;
+        let buffer = &mut self.buffer;
+        window.draw_if_needed(|r| {
+            r.set_repaint_buffer_type(RepaintBufferType::NewBuffer);
+            r.render(buffer, width);
+            r.set_repaint_buffer_type(RepaintBufferType::ReusedBuffer);
+        });
+    }
+
+    pub fn pixels(&self) -> &[Rgb8Pixel] {
+        &self.buffer
+    }
+
+    pub fn pixel(&self, x: u32, y: u32) -> Rgb8Pixel {
+        self.buffer[(y * self.width + x) as usize]
+    }
+
+    pub fn write_png(&self, out: impl Write) -> Result<(), HeadlessError> {
+        let mut enc = png::Encoder::new(out, self.width, self.height);
+        enc.set_color(png::ColorType::Rgb);
+        enc.set_depth(png::BitDepth::Eight);
+        let err = |e: png::EncodingError| HeadlessError::Png(e.to_string());
+        let mut w = enc.write_header().map_err(err)?;
+        let bytes: Vec<u8> = self.buffer.iter().flat_map(|p| [p.r, p.g, p.b]).collect();
+        w.write_image_data(&bytes).map_err(err)?;
+        w.finish().map_err(err)
+    }
+}

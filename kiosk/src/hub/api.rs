@@ -485,6 +485,9 @@ pub struct CounterQueue {
     pub current_service: Option<ServiceView>,
     /// Waiting tickets this counter may call, in the order it would call them.
     pub queue: Vec<TicketView>,
+    /// Minutes after which a service counts as long: the console's timer turns red, and the next
+    /// customer hears an apology (Ch.3 §1.6).
+    pub long_service_min: u32,
 }
 
 pub async fn counter_queue(
@@ -507,6 +510,7 @@ pub async fn counter_queue(
         current,
         current_service,
         queue: hall.queue_for_counter(id),
+        long_service_min: hall.config.thresholds.long_service_min,
     }))
 }
 

@@ -9,7 +9,7 @@ packages=(
   pkg-config libfontconfig1-dev fontconfig fonts-noto-cjk fonts-wqy-microhei
   espeak-ng sox alsa-utils
   chromium
-  shellcheck systemd dpkg-dev xvfb imagemagick
+  shellcheck systemd dpkg-dev xvfb imagemagick curl
 )
 # Node.js may come from elsewhere than Debian: an npm on the PATH is enough.
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)

@@ -19,7 +19,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-bash deploy/dev-setup.sh
+HALLQ_SKIP_CARGO_DEB=1 bash deploy/dev-setup.sh
 echo "== building (release; the first build takes a few minutes)"
 cargo build --release --locked -p hallq-kiosk -p hallq-display
 bin=${CARGO_TARGET_DIR:-target}/release

@@ -9,7 +9,9 @@ packages=(
   pkg-config libfontconfig1-dev fontconfig fonts-noto-cjk fonts-wqy-microhei
   espeak-ng sox alsa-utils
   chromium
-  shellcheck systemd dpkg-dev xvfb imagemagick curl
+  shellcheck systemd dpkg-dev passwd xvfb imagemagick curl
+  # The Pi's full-screen (KMS) backend, built into the packages that deploy/test.sh makes.
+  libinput-dev libudev-dev libxkbcommon-dev
 )
 # Node.js may come from elsewhere than Debian: an npm on the PATH is enough.
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
@@ -39,4 +41,10 @@ fi
 if ! command -v cargo >/dev/null 2>&1; then
   echo "cargo is missing: install Rust from https://rustup.rs (stable) and run this again" >&2
   exit 1
+fi
+
+# Debian packages of hallq are built with cargo-deb (deploy/build-deb.sh, checked by deploy/test.sh).
+if [ "${HALLQ_SKIP_CARGO_DEB:-0}" != 1 ] && ! cargo deb --version >/dev/null 2>&1; then
+  echo "installing cargo-deb"
+  cargo install cargo-deb --locked --quiet
 fi

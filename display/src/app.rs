@@ -10,6 +10,7 @@ use anyhow::{Context, Result, bail};
 use chrono::Utc;
 use hallq_shared::hall::CounterId;
 use hallq_shared::protocol::BoardSnapshot;
+use hallq_shared::sd_notify;
 use slint::{Timer, TimerMode};
 
 use crate::demo::Scenario;
@@ -92,6 +93,16 @@ pub fn run(opts: Options, mut on_link: Option<OnLink>) -> Result<()> {
         on_screen(|s| s.set_clock(Utc::now()));
     });
 
+    // `screen.run()` shows the window and then turns the event loop: this first turn means it is up.
+    Timer::single_shot(Duration::ZERO, || tell_systemd("READY=1", sd_notify::ready()));
+    // From the UI thread, so that a hung UI (not only a dead process) gets the board restarted.
+    let watchdog = Timer::default();
+    if let Some(every) = sd_notify::watchdog_interval() {
+        watchdog.start(TimerMode::Repeated, every, || {
+            tell_systemd("WATCHDOG=1", sd_notify::watchdog())
+        });
+    }
+
     let link = Link::spawn(LinkConfig::new(hub, opts.token.clone()), move |event| {
         if let LinkEvent::Snapshot(board) = &event {
             fonts::warn_missing(&font, board);
@@ -103,9 +114,17 @@ pub fn run(opts: Options, mut on_link: Option<OnLink>) -> Result<()> {
     });
 
     let result = screen.run();
+    tell_systemd("STOPPING=1", sd_notify::stopping());
+    watchdog.stop();
     link.stop();
     SCREEN.with(|s| s.borrow_mut().take());
     result.context("the display's event loop failed")
+}
+
+fn tell_systemd(what: &str, sent: std::io::Result<bool>) {
+    if let Err(e) = sent {
+        tracing::warn!("cannot tell systemd {what}: {e}");
+    }
 }
 
 /// What a still frame shows.

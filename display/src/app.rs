@@ -94,7 +94,9 @@ pub fn run(opts: Options, mut on_link: Option<OnLink>) -> Result<()> {
     });
 
     // `screen.run()` shows the window and then turns the event loop: this first turn means it is up.
-    Timer::single_shot(Duration::ZERO, || tell_systemd("READY=1", sd_notify::ready()));
+    Timer::single_shot(Duration::ZERO, || {
+        tell_systemd("READY=1", sd_notify::ready())
+    });
     // From the UI thread, so that a hung UI (not only a dead process) gets the board restarted.
     let watchdog = Timer::default();
     if let Some(every) = sd_notify::watchdog_interval() {

@@ -113,7 +113,10 @@ fn main() -> Result<()> {
     let on_link: Option<app::OnLink> = if cli.no_voice || cli.counter.is_some() {
         None
     } else {
-        let pack_dir = cli.voice_pack.clone().unwrap_or_else(pack::default_pack_dir);
+        let pack_dir = cli
+            .voice_pack
+            .clone()
+            .unwrap_or_else(pack::default_pack_dir);
         // Settings and time zone are the hub's; these hold only until its first snapshot.
         let config = AnnouncerConfig::new(VoiceSettings::default(), chrono_tz::Asia::Shanghai);
         let announcer = Announcer::for_board(&pack_dir, cli.audio_device.clone(), config);

@@ -100,7 +100,12 @@ fn stop_hub(rt: &tokio::runtime::Runtime, mut h: RunningHub) {
     });
 }
 
-fn post(hub: &HubUrl, path: &str, token: Option<&str>, body: serde_json::Value) -> serde_json::Value {
+fn post(
+    hub: &HubUrl,
+    path: &str,
+    token: Option<&str>,
+    body: serde_json::Value,
+) -> serde_json::Value {
     let resp = http::post_json(hub, path, token, &body).unwrap();
     let text = String::from_utf8_lossy(&resp.body).into_owned();
     assert!(
@@ -118,7 +123,9 @@ fn current(screen: &Screen) -> (bool, Option<String>) {
         panic!("a board was made")
     };
     let g = w.global::<ui::Board>();
-    let number = g.get_has_current().then(|| g.get_current().number.to_string());
+    let number = g
+        .get_has_current()
+        .then(|| g.get_current().number.to_string());
     (g.get_connected(), number)
 }
 
@@ -139,7 +146,10 @@ fn until(
             return;
         }
         let left = deadline.saturating_duration_since(Instant::now());
-        assert!(!left.is_zero(), "{what}: not within 15 s (board shows {now:?})");
+        assert!(
+            !left.is_zero(),
+            "{what}: not within 15 s (board shows {now:?})"
+        );
         if let Ok(event) = rx.recv_timeout(left.min(Duration::from_millis(200))) {
             screen.handle(event);
         }
@@ -169,7 +179,12 @@ fn the_board_follows_the_real_hub_through_a_restart() {
     let manager = login["token"].as_str().unwrap().to_string();
     post(&hub, "/api/v1/counters/1/open", Some(&manager), json!({}));
     for _ in 0..3 {
-        post(&hub, "/api/v1/tickets", Some(&manager), json!({"service": "pay"}));
+        post(
+            &hub,
+            "/api/v1/tickets",
+            Some(&manager),
+            json!({"service": "pay"}),
+        );
     }
 
     let screen = Screen::board(1920, 1080).unwrap();
@@ -187,25 +202,27 @@ fn the_board_follows_the_real_hub_through_a_restart() {
 
     let first = post(&hub, "/api/v1/counters/1/next", Some(&manager), json!({}));
     let first = first["number"].as_str().unwrap().to_string();
-    until(&rx, &screen, "the first call shown", |_| {}, |s| {
-        s.1.as_deref() == Some(first.as_str())
-    });
+    until(
+        &rx,
+        &screen,
+        "the first call shown",
+        |_| {},
+        |s| s.1.as_deref() == Some(first.as_str()),
+    );
 
     let second = post(&hub, "/api/v1/counters/1/next", Some(&manager), json!({}));
     let second = second["number"].as_str().unwrap().to_string();
     assert_ne!(first, second);
-    until(&rx, &screen, "the second call shown", |_| {}, |s| {
-        s.1.as_deref() == Some(second.as_str())
-    });
-
-    stop_hub(&rt, running);
     until(
         &rx,
         &screen,
-        "reconnecting shown",
+        "the second call shown",
         |_| {},
-        |s| !s.0,
+        |s| s.1.as_deref() == Some(second.as_str()),
     );
+
+    stop_hub(&rt, running);
+    until(&rx, &screen, "reconnecting shown", |_| {}, |s| !s.0);
     // While the hub is away, no call is shown as current.
     let away_until = Instant::now() + Duration::from_millis(800);
     while Instant::now() < away_until {
@@ -214,7 +231,10 @@ fn the_board_follows_the_real_hub_through_a_restart() {
         }
         let (connected, number) = current(&screen);
         assert!(!connected);
-        assert_eq!(number, None, "an old call shown as current while disconnected");
+        assert_eq!(
+            number, None,
+            "an old call shown as current while disconnected"
+        );
     }
 
     // The same data and port: the board resynchronises to the hub's state (its newest call, if the
@@ -226,7 +246,10 @@ fn the_board_follows_the_real_hub_through_a_restart() {
         "resynchronised",
         |(connected, number)| {
             if !connected {
-                assert_eq!(number, None, "an old call shown as current while disconnected");
+                assert_eq!(
+                    number, None,
+                    "an old call shown as current while disconnected"
+                );
             }
         },
         |s| s.0,
@@ -238,9 +261,13 @@ fn the_board_follows_the_real_hub_through_a_restart() {
     );
     let third = post(&hub, "/api/v1/counters/1/next", Some(&manager), json!({}));
     let third = third["number"].as_str().unwrap().to_string();
-    until(&rx, &screen, "the call after the restart shown", |_| {}, |s| {
-        s.1.as_deref() == Some(third.as_str())
-    });
+    until(
+        &rx,
+        &screen,
+        "the call after the restart shown",
+        |_| {},
+        |s| s.1.as_deref() == Some(third.as_str()),
+    );
 
     link.stop();
     stop_hub(&rt, running);

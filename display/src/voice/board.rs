@@ -80,10 +80,10 @@ impl BoardVoice {
 mod tests {
     use super::*;
     use crate::demo::Scenario;
+    use crate::voice::SimClock;
     use crate::voice::announcer::AnnouncerConfig;
     use crate::voice::sink::RecordingSink;
     use crate::voice::testing::synthetic_pack;
-    use crate::voice::SimClock;
     use chrono::TimeZone;
     use hallq_shared::protocol::{CallView, PublicEvent};
 

@@ -23,8 +23,8 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post, put};
-use tokio::net::TcpListener;
 use hallq_shared::sd_notify;
+use tokio::net::TcpListener;
 
 pub use error::{ApiError, ApiResult};
 pub use state::{AppState, Hub, HubError, HubOptions};

@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 use hallq_display::app::{self, Options, Source};
 use hallq_display::demo::Scenario;
 use hallq_display::http::HubUrl;
+use hallq_display::link::LinkEvent;
 use hallq_display::voice::{Announcer, AnnouncerConfig, BoardVoice, SystemClock, pack};
 use hallq_shared::config::VoiceSettings;
 use std::sync::Arc;
@@ -121,7 +122,7 @@ fn main() -> Result<()> {
         let config = AnnouncerConfig::new(VoiceSettings::default(), chrono_tz::Asia::Shanghai);
         let announcer = Announcer::for_board(&pack_dir, cli.audio_device.clone(), config);
         let mut voice = BoardVoice::new(announcer, Arc::new(SystemClock));
-        Some(Box::new(move |event| voice.hear(event)))
+        Some(Box::new(move |event: &LinkEvent| voice.hear(event)))
     };
     app::run(opts, on_link)
 }

@@ -122,7 +122,7 @@ fn a_recall_is_marked_on_the_big_call() {
     let (screen, _w) = board_with(Scenario::Normal);
     assert!(!shows(&screen, "再次呼叫"), "a first call is not a recall");
     let mut snap = Scenario::Normal.snapshot();
-    let mut again = snap.live.calls[2].clone();
+    let mut again = snap.live.calls[1].clone();
     again.id = 9_999;
     again.recall = true;
     snap.live.calls.insert(0, again.clone());

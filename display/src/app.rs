@@ -9,7 +9,8 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use chrono::Utc;
 use hallq_shared::hall::CounterId;
-use hallq_shared::protocol::{BoardSnapshot, CallView};
+use hallq_shared::protocol::BoardSnapshot;
+use hallq_shared::sd_notify;
 use slint::{Timer, TimerMode};
 
 use crate::demo::Scenario;
@@ -21,10 +22,10 @@ use crate::screen::{CallbackSender, HubCallbacks, Screen, Submit};
 
 pub const BOARD_PATH: &str = "/api/v1/board";
 
-/// The hook where calls arrive, for the voice: called on the link thread with each call and recall
-/// an update brings, oldest first, never with the history of a snapshot (no repeats after a
-/// reconnection). Keep it quick: queue the call and return.
-pub type OnCall = Box<dyn FnMut(&CallView) + Send>;
+/// The hook for the voice: called on the link thread with every link event before the screen sees
+/// it. [`crate::voice::BoardVoice::hear`] speaks each live call once (never a snapshot's history) and
+/// takes the hall's voice settings from every board. Keep it quick: queue and return.
+pub type OnLink = Box<dyn FnMut(&LinkEvent) + Send>;
 
 #[derive(Clone, Debug)]
 pub struct Options {
@@ -59,7 +60,7 @@ fn make_screen(opts: &Options) -> Result<Screen> {
 }
 
 /// Shows the live board until the window is closed.
-pub fn run(opts: Options, mut on_call: Option<OnCall>) -> Result<()> {
+pub fn run(opts: Options, mut on_link: Option<OnLink>) -> Result<()> {
     let font = fonts::find_chinese_font()?;
     let Some(hub) = opts.hub.clone() else {
         bail!("--hub http://HOST:PORT is needed to show the live board");
@@ -92,22 +93,40 @@ pub fn run(opts: Options, mut on_call: Option<OnCall>) -> Result<()> {
         on_screen(|s| s.set_clock(Utc::now()));
     });
 
+    // `screen.run()` shows the window and then turns the event loop: this first turn means it is up.
+    Timer::single_shot(Duration::ZERO, || {
+        tell_systemd("READY=1", sd_notify::ready())
+    });
+    // From the UI thread, so that a hung UI (not only a dead process) gets the board restarted.
+    let watchdog = Timer::default();
+    if let Some(every) = sd_notify::watchdog_interval() {
+        watchdog.start(TimerMode::Repeated, every, || {
+            tell_systemd("WATCHDOG=1", sd_notify::watchdog())
+        });
+    }
+
     let link = Link::spawn(LinkConfig::new(hub, opts.token.clone()), move |event| {
         if let LinkEvent::Snapshot(board) = &event {
             fonts::warn_missing(&font, board);
         }
-        if let (LinkEvent::Update { new_calls, .. }, Some(f)) = (&event, on_call.as_mut()) {
-            for call in new_calls.iter().rev() {
-                f(call);
-            }
+        if let Some(f) = on_link.as_mut() {
+            f(&event);
         }
         let _ = slint::invoke_from_event_loop(move || on_screen(|s| s.handle(event)));
     });
 
     let result = screen.run();
+    tell_systemd("STOPPING=1", sd_notify::stopping());
+    watchdog.stop();
     link.stop();
     SCREEN.with(|s| s.borrow_mut().take());
     result.context("the display's event loop failed")
+}
+
+fn tell_systemd(what: &str, sent: std::io::Result<bool>) {
+    if let Err(e) = sent {
+        tracing::warn!("cannot tell systemd {what}: {e}");
+    }
 }
 
 /// What a still frame shows.

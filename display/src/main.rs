@@ -7,6 +7,10 @@ use clap::{Parser, Subcommand};
 use hallq_display::app::{self, Options, Source};
 use hallq_display::demo::Scenario;
 use hallq_display::http::HubUrl;
+use hallq_display::link::LinkEvent;
+use hallq_display::voice::{Announcer, AnnouncerConfig, BoardVoice, SystemClock, pack};
+use hallq_shared::config::VoiceSettings;
+use std::sync::Arc;
 
 /// The hall's public display board (or, with --counter, the screen above one counter).
 #[derive(Debug, Parser)]
@@ -37,6 +41,15 @@ struct Cli {
     /// long-outage, tickets-ended, counter-paused, reconnecting.
     #[arg(long, value_name = "NAME", requires = "screenshot")]
     demo: Option<String>,
+    /// Do not speak calls (counter screens never speak).
+    #[arg(long)]
+    no_voice: bool,
+    /// The voice pack folder (default: /usr/share/hallq/voice, or HALLQ_VOICE_PACK).
+    #[arg(long, env = "HALLQ_VOICE_PACK", value_name = "DIR")]
+    voice_pack: Option<PathBuf>,
+    /// The ALSA device for the voice, e.g. hw:0,0 (default: ALSA's default device).
+    #[arg(long, env = "HALLQ_AUDIO_DEVICE", value_name = "NAME")]
+    audio_device: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -98,8 +111,20 @@ fn main() -> Result<()> {
         };
         return app::screenshot(&opts, &source, png);
     }
-    // The voice is wired here: pass a hook that queues each call for announcement.
-    app::run(opts, None)
+    let on_link: Option<app::OnLink> = if cli.no_voice || cli.counter.is_some() {
+        None
+    } else {
+        let pack_dir = cli
+            .voice_pack
+            .clone()
+            .unwrap_or_else(pack::default_pack_dir);
+        // Settings and time zone are the hub's; these hold only until its first snapshot.
+        let config = AnnouncerConfig::new(VoiceSettings::default(), chrono_tz::Asia::Shanghai);
+        let announcer = Announcer::for_board(&pack_dir, cli.audio_device.clone(), config);
+        let mut voice = BoardVoice::new(announcer, Arc::new(SystemClock));
+        Some(Box::new(move |event: &LinkEvent| voice.hear(event)))
+    };
+    app::run(opts, on_link)
 }
 
 #[cfg(test)]

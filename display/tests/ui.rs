@@ -117,6 +117,21 @@ fn the_normal_board_shows_calls_waiting_and_notices() {
 }
 
 #[test]
+fn a_recall_is_marked_on_the_big_call() {
+    init();
+    let (screen, _w) = board_with(Scenario::Normal);
+    assert!(!shows(&screen, "再次呼叫"), "a first call is not a recall");
+    let mut snap = Scenario::Normal.snapshot();
+    let mut again = snap.live.calls[1].clone();
+    again.id = 9_999;
+    again.recall = true;
+    snap.live.calls.insert(0, again.clone());
+    screen.show(&snap);
+    assert!(shows(&screen, &format!("当前叫号 {}", again.number)));
+    assert!(shows(&screen, "再次呼叫"));
+}
+
+#[test]
 fn a_lost_link_hides_the_calls_but_keeps_the_notices() {
     init();
     let snap = Scenario::Normal.snapshot();

@@ -4,5 +4,4 @@ pub mod admin_backup;
 pub mod gpio;
 pub mod hub;
 pub mod printer;
-pub mod sd_notify;
 pub mod station;

@@ -2,7 +2,8 @@
 //!
 //! Everything here is pure: values in, values out, time passed in. The optional `store` feature adds
 //! the one module that speaks SQL (rusqlite), with the single writer that makes every acknowledged
-//! command durable before it is acknowledged.
+//! command durable before it is acknowledged; the optional `notify` feature adds systemd's readiness and
+//! watchdog notifications for the long-running programs.
 
 pub mod config;
 pub mod engine;
@@ -11,6 +12,8 @@ pub mod hall;
 pub mod protocol;
 pub mod queue;
 pub mod report;
+#[cfg(feature = "notify")]
+pub mod sd_notify;
 #[cfg(feature = "store")]
 pub mod store;
 

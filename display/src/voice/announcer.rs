@@ -118,6 +118,7 @@ pub fn in_quiet_hours(settings: &VoiceSettings, local: NaiveTime) -> bool {
 enum Msg {
     Call(Box<CallView>, Timestamp),
     Settings(VoiceSettings),
+    TimeZone(chrono_tz::Tz),
 }
 
 #[derive(Default)]
@@ -234,6 +235,11 @@ impl Announcer {
         self.send(Msg::Settings(settings));
     }
 
+    /// The hall's time zone changed (quiet hours are in the hall's wall-clock time).
+    pub fn set_time_zone(&self, time_zone: chrono_tz::Tz) {
+        self.send(Msg::TimeZone(time_zone));
+    }
+
     pub fn stats(&self) -> AnnouncerStats {
         self.shared.lock().unwrap_or_else(|e| e.into_inner()).stats
     }
@@ -292,6 +298,7 @@ impl Worker {
             }
             match msg {
                 Msg::Settings(s) => self.config.settings = s,
+                Msg::TimeZone(tz) => self.config.time_zone = tz,
                 Msg::Call(call, received_at) => {
                     let at = self.clock.now();
                     let outcome = self.handle(&call, received_at, at);

@@ -9,8 +9,10 @@
 //! - [`sink`]: where the sound goes (`aplay`, or a recording sink for tests).
 //! - [`clock`]: the announcer's time, real or simulated.
 //! - [`announcer`]: the queue and its thread; the board only calls [`Announcer::enqueue`].
+//! - [`board`]: what the board's hub link hands the announcer (live calls, the hall's settings).
 
 pub mod announcer;
+pub mod board;
 pub mod cli;
 pub mod clip;
 pub mod clock;
@@ -20,6 +22,7 @@ pub mod sink;
 pub mod wav;
 
 pub use announcer::{Announcer, AnnouncerConfig, AnnouncerStats, Handled, Outcome};
+pub use board::BoardVoice;
 pub use clip::ClipId;
 pub use clock::{Clock, SimClock, SystemClock};
 pub use pack::VoicePack;

@@ -23,6 +23,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post, put};
+use hallq_shared::sd_notify;
 use tokio::net::TcpListener;
 
 pub use error::{ApiError, ApiResult};
@@ -196,16 +197,38 @@ pub async fn run(
     let hub = state.clone();
     let retention = tokio::spawn(cli::retention_loop(state.clone()));
     let probe = tokio::spawn(probe::probe_loop(state.clone()));
+    // The listener is bound and the hall loaded (`state` exists): systemd may start what needs the hub.
+    notify("READY=1", sd_notify::ready());
+    // Pinged from the runtime, so a runtime that stops turning gets the hub restarted.
+    let watchdog = sd_notify::watchdog_interval().map(|every| {
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                notify("WATCHDOG=1", sd_notify::watchdog());
+            }
+        })
+    });
     let result = axum::serve(listener, app(state))
         .with_graceful_shutdown(async move {
             shutdown.await;
             tracing::info!("shutting down: closing event streams, finishing requests");
+            notify("STOPPING=1", sd_notify::stopping());
             hub.begin_shutdown();
         })
         .await;
     retention.abort();
     probe.abort();
+    if let Some(w) = watchdog {
+        w.abort();
+    }
     result
+}
+
+fn notify(what: &str, sent: std::io::Result<bool>) {
+    if let Err(e) = sent {
+        tracing::warn!("cannot tell systemd {what}: {e}");
+    }
 }
 
 /// Resolves on SIGTERM or SIGINT.

@@ -1,5 +1,6 @@
-//! systemd's readiness and watchdog notifications (`sd_notify`), so the units can be `Type=notify`
-//! with `WatchdogSec=`: systemd restarts a hub or a screen that hangs, not only one that exits.
+//! systemd's readiness and watchdog notifications (`sd_notify`); the one module of shared that touches
+//! the OS, for the service manager (feature `notify`, std only). The units are `Type=notify` with
+//! `WatchdogSec=`: systemd restarts a hub or a screen that hangs, not only one that exits.
 //!
 //! Outside systemd (no `NOTIFY_SOCKET`) every call does nothing.
 

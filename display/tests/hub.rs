@@ -40,7 +40,12 @@ struct RunningHub {
 }
 
 fn start_hub(rt: &tokio::runtime::Runtime, dir: &Path, addr: SocketAddr) -> RunningHub {
-    let opts = HubOptions::new(dir, HallConfig::demo());
+    // Open all day, whatever the hour in the hall's time zone when the test runs.
+    let mut hall = HallConfig::demo();
+    hall.hours.opening = chrono::NaiveTime::from_hms_opt(0, 0, 0).unwrap();
+    hall.hours.last_ticket = chrono::NaiveTime::from_hms_opt(23, 59, 0).unwrap();
+    hall.hours.closing = hall.hours.last_ticket;
+    let opts = HubOptions::new(dir, hall);
     let state: AppState = {
         let _guard = rt.enter();
         Hub::open(opts).unwrap()

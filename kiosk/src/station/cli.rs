@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::station::{
-    self, Controller, HubClient, PrinterDesk, Printing, Timeouts, fonts, headless::Headless,
-    printing::MemoryPrinter, ui,
+    self, Controller, HubClient, MemoryPrinter, PrinterDesk, TicketPrinter, Timeouts, fonts,
+    headless::Headless, ui,
 };
 use anyhow::{Context, Result};
 use clap::Args;
@@ -71,12 +71,10 @@ fn parse_size(s: &str) -> Result<(u32, u32), String> {
 /// How long a print may take before the customer is told to remember the number.
 const PRINT_TIMEOUT: Duration = Duration::from_secs(8);
 
-fn open_printer(addr: &str, width: u32) -> Result<Box<dyn Printing>> {
+fn open_printer(addr: &str, width: u32) -> Result<Box<dyn TicketPrinter>> {
     match addr {
         "memory" => Ok(Box::new(MemoryPrinter::default())),
-        other => Ok(Box::new(crate::station::printing::Escpos(
-            crate::printer::open(other, width)?,
-        ))),
+        other => Ok(crate::printer::open(other, width)?),
     }
 }
 

@@ -12,7 +12,8 @@ use hallq_shared::hall::{Lang, Phone};
 use hallq_shared::protocol::{BoardMode, BoardSnapshot, CaptureCallbackRequest, TicketIssued};
 
 use super::hub::{HubClient, HubError};
-use super::printing::{PrinterDesk, PrinterHealth, TicketPrint};
+use super::printing::PrinterDesk;
+use crate::printer::{PrinterHealth, TicketPrint};
 use super::view::{self, Notice, PrintState, Screen, State, StationView};
 use super::words;
 

@@ -71,6 +71,9 @@ fn gpio_flags_are_checked_before_any_window_opens() {
     assert!(run(&["--button", "17=pay", "--light-pin", "17"]).contains("used twice"));
     if !cfg!(feature = "rpi") {
         let err = run(&["--button", "17=pay", "--buzzer-pin", "18"]);
-        assert!(err.contains("--features rpi") && err.contains("--keys"), "{err}");
+        assert!(
+            err.contains("--features rpi") && err.contains("--keys"),
+            "{err}"
+        );
     }
 }

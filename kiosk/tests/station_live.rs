@@ -96,12 +96,20 @@ fn touch_prints_escpos_that_the_real_hub_knows() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("tickets.bin");
     let addr = format!("file:{}", out.display());
-    let k = Kiosk::new(&hub, Some(printer::open(&addr, printer::WIDTH_58MM).unwrap()));
+    let k = Kiosk::new(
+        &hub,
+        Some(printer::open(&addr, printer::WIDTH_58MM).unwrap()),
+    );
     assert!(k.last().services.iter().any(|s| s.id == "pay"));
 
     k.c.take_ticket("pay", false);
     let number = k.issued_number();
-    assert_eq!(k.last().issued.print_state, 1, "printed: {:?}", k.last().issued);
+    assert_eq!(
+        k.last().issued.print_state,
+        1,
+        "printed: {:?}",
+        k.last().issued
+    );
 
     let (st, body) = hub.ticket(&number);
     assert_eq!(st, StatusCode::OK, "{body}");
@@ -112,7 +120,11 @@ fn touch_prints_escpos_that_the_real_hub_knows() {
     assert_eq!(tickets.len(), 1);
     let t = &tickets[0];
     assert_eq!(t.width(), printer::WIDTH_58MM);
-    assert!(t.height() > 200, "a ticket is taller than that: {}", t.height());
+    assert!(
+        t.height() > 200,
+        "a ticket is taller than that: {}",
+        t.height()
+    );
     let ink = t.data().iter().map(|b| b.count_ones() as u64).sum::<u64>();
     let all = t.width() as u64 * t.height() as u64;
     assert!(
@@ -159,10 +171,20 @@ fn simulated_buttons_take_tickets_through_the_controller() {
     assert_eq!(paper.printed().len(), 2);
 
     // The light followed the printer: steady once it printed, blinking when the paper ran out.
-    assert_eq!(light.current(), LightPattern::Steady, "{:?}", light.history());
+    assert_eq!(
+        light.current(),
+        LightPattern::Steady,
+        "{:?}",
+        light.history()
+    );
     paper.set_health(PrinterHealth::PaperOut);
     k.c.check_printer();
-    assert_eq!(light.current(), LightPattern::Blink, "{:?}", light.history());
+    assert_eq!(
+        light.current(),
+        LightPattern::Blink,
+        "{:?}",
+        light.history()
+    );
     k.c.stop();
 }
 
@@ -187,5 +209,8 @@ fn the_qr_code_points_at_the_public_address() {
     let printed = paper.printed();
     assert_eq!(printed.len(), 2);
     assert_eq!(printed[0].status_url, format!("{}/t/{a}", hub.url));
-    assert_eq!(printed[1].status_url, format!("http://192.168.1.10:8080/t/{b}"));
+    assert_eq!(
+        printed[1].status_url,
+        format!("http://192.168.1.10:8080/t/{b}")
+    );
 }

@@ -5,11 +5,11 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::gpio::{ButtonPin, GpioConfig};
 use crate::station::{
     self, Controller, HubClient, MemoryPrinter, PrinterDesk, TicketPrinter, Timeouts, fonts,
     headless::Headless, ui,
 };
-use crate::gpio::{ButtonPin, GpioConfig};
 use anyhow::{Context, Result};
 use clap::Args;
 use slint::ComponentHandle;
@@ -184,9 +184,10 @@ pub fn run(args: KioskArgs) -> Result<()> {
     attach_gpio(&controller, &gpio)?;
     if args.keys {
         let c = controller.clone();
-        let keys = crate::gpio::key_buttons_with(std::io::BufReader::new(std::io::stdin()), move || {
-            c.service_ids()
-        });
+        let keys =
+            crate::gpio::key_buttons_with(std::io::BufReader::new(std::io::stdin()), move || {
+                c.service_ids()
+            });
         controller.watch_buttons(Box::new(keys), None);
     }
     controller.start_polling();
@@ -203,7 +204,8 @@ pub fn run(args: KioskArgs) -> Result<()> {
             let now = Instant::now();
             c.tick(now, chrono::Utc::now());
             if let Some(every) = watchdog_every
-                && last_ping.is_none_or(|t| now.duration_since(t) + Duration::from_millis(500) >= every)
+                && last_ping
+                    .is_none_or(|t| now.duration_since(t) + Duration::from_millis(500) >= every)
             {
                 let _ = crate::sd_notify::watchdog();
                 last_ping = Some(now);

@@ -52,3 +52,28 @@ fn a_bad_size_or_paper_width_is_refused_with_a_clear_message() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("384"));
 }
+
+#[test]
+fn gpio_flags_are_checked_before_any_window_opens() {
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_hallq-kiosk"))
+            .args(["kiosk", "--hub", "http://127.0.0.1:9", "--token", "t"])
+            .args(args)
+            .env_remove("DISPLAY")
+            .env_remove("WAYLAND_DISPLAY")
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{args:?} was accepted");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    assert!(run(&["--button", "pay"]).contains("17=pay"));
+    assert!(run(&["--button", "40=pay"]).contains("0–27"));
+    assert!(run(&["--button", "17=pay", "--light-pin", "17"]).contains("used twice"));
+    if !cfg!(feature = "rpi") {
+        let err = run(&["--button", "17=pay", "--buzzer-pin", "18"]);
+        assert!(
+            err.contains("--features rpi") && err.contains("--keys"),
+            "{err}"
+        );
+    }
+}

@@ -151,11 +151,21 @@ impl ButtonSource for ChannelButtons {
 /// Buttons simulated by typed lines: `1`…`9` press the n-th service's button, or the service id
 /// itself. For desktops without GPIO. Reads on a thread of its own until `input` ends.
 pub fn key_buttons<R: BufRead + Send + 'static>(input: R, services: Vec<String>) -> ChannelButtons {
+    key_buttons_with(input, move || services.clone())
+}
+
+/// Like [`key_buttons`], with the services asked for at each key: the kiosk learns them from the
+/// hub after it starts, and the list may change during the day.
+pub fn key_buttons_with<R, F>(input: R, services: F) -> ChannelButtons
+where
+    R: BufRead + Send + 'static,
+    F: Fn() -> Vec<String> + Send + 'static,
+{
     let (tx, source) = ChannelButtons::new();
     std::thread::spawn(move || {
         for line in input.lines() {
             let Ok(line) = line else { break };
-            if let Some(p) = key_to_press(line.trim(), &services)
+            if let Some(p) = key_to_press(line.trim(), &services())
                 && tx.send(p).is_err()
             {
                 break;

@@ -7,7 +7,6 @@ pub mod escpos;
 pub mod fonts;
 mod layout;
 pub mod raster;
-pub mod spool;
 pub mod status;
 pub mod transport;
 
@@ -18,7 +17,6 @@ pub use escpos::{EscPos, encode_ticket};
 pub use fonts::TicketFonts;
 pub use layout::render_ticket_with;
 pub use raster::Raster;
-pub use spool::{PrintSpooler, SpoolError};
 pub use status::health_from_answers;
 pub use transport::{EscPosPrinter, PrinterAddr, StatusPolicy, Timeouts};
 
@@ -73,7 +71,8 @@ impl TicketPrint {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+/// The printer's state as the hub and the staff page know it (`PUT /api/v1/kiosk/status`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PrinterHealth {
     Ready,
@@ -88,6 +87,21 @@ impl PrinterHealth {
     /// Tickets can be printed (paper low still prints; the staff should change the roll soon).
     pub fn can_print(&self) -> bool {
         matches!(self, PrinterHealth::Ready | PrinterHealth::PaperLow)
+    }
+
+    /// What the customer is told when the ticket did not come out.
+    pub fn customer_note(self, lang: hallq_shared::hall::Lang) -> &'static str {
+        use hallq_shared::hall::Lang;
+        match (self, lang) {
+            (PrinterHealth::PaperOut, Lang::Zh) => "打印机缺纸。",
+            (PrinterHealth::PaperOut, Lang::En) => "The printer is out of paper.",
+            (PrinterHealth::CoverOpen, Lang::Zh) => "打印机盖未关好。",
+            (PrinterHealth::CoverOpen, Lang::En) => "The printer cover is open.",
+            (PrinterHealth::NoAnswer, Lang::Zh) => "打印机没有响应。",
+            (PrinterHealth::NoAnswer, Lang::En) => "The printer does not answer.",
+            (_, Lang::Zh) => "打印机故障。",
+            (_, Lang::En) => "The printer has a fault.",
+        }
     }
 }
 

@@ -5,9 +5,10 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::gpio::{ButtonPin, GpioConfig};
 use crate::station::{
-    self, Controller, HubClient, PrinterDesk, Printing, Timeouts, fonts, headless::Headless,
-    printing::MemoryPrinter, ui,
+    self, Controller, HubClient, MemoryPrinter, PrinterDesk, TicketPrinter, Timeouts, fonts,
+    headless::Headless, ui,
 };
 use anyhow::{Context, Result};
 use clap::Args;
@@ -19,6 +20,11 @@ pub struct KioskArgs {
     /// The hub's address.
     #[arg(long, default_value = "http://127.0.0.1:8080", env = "HALLQ_HUB")]
     pub hub: String,
+    /// The hub's address as a customer's phone reaches it, printed in the ticket's QR code as
+    /// `URL/t/NUMBER` (e.g. http://192.168.1.10:8080). Defaults to --hub, which on the Pi is
+    /// usually 127.0.0.1: a phone cannot open that, so set this on every real kiosk.
+    #[arg(long, env = "HALLQ_PUBLIC_URL", value_name = "URL")]
+    pub public_url: Option<String>,
     /// This kiosk's device token (issued by the hub's `device` command).
     #[arg(long, env = "HALLQ_KIOSK_TOKEN")]
     pub token: String,
@@ -35,6 +41,21 @@ pub struct KioskArgs {
     /// Fill the whole screen.
     #[arg(long)]
     pub fullscreen: bool,
+    /// A physical button taking a ticket for SERVICE, on BCM pin PIN (wired to ground); repeat for
+    /// each button. Needs a build with the `rpi` feature.
+    #[arg(long = "button", value_name = "PIN=SERVICE", value_parser = parse_button)]
+    pub buttons: Vec<ButtonPin>,
+    /// The status light's BCM pin: steady when ready, blinking when the printer needs the staff.
+    /// Needs the `rpi` feature.
+    #[arg(long, value_name = "PIN")]
+    pub light_pin: Option<u8>,
+    /// The buzzer's BCM pin: a short beep confirms each button press. Needs the `rpi` feature.
+    #[arg(long, value_name = "PIN")]
+    pub buzzer_pin: Option<u8>,
+    /// Simulated buttons on standard input: a line `1`…`9` presses the n-th service's button, a
+    /// line with a service id presses that service's (desktops and tests).
+    #[arg(long)]
+    pub keys: bool,
     /// Draw the start screen as the hub has it now into this PNG file, without a display, and exit.
     #[arg(long, value_name = "FILE.png")]
     pub screenshot: Option<PathBuf>,
@@ -48,6 +69,24 @@ fn parse_width(s: &str) -> Result<u32, String> {
             "paper width {s:?}: 384 (58 mm) or 576 (80 mm) dots"
         )),
     }
+}
+
+fn parse_button(s: &str) -> Result<ButtonPin, String> {
+    let (pin, service) = s
+        .split_once('=')
+        .ok_or_else(|| format!("button {s:?} must look like 17=pay (BCM pin = service id)"))?;
+    let pin: u8 = pin
+        .trim()
+        .parse()
+        .map_err(|_| format!("button {s:?}: {pin:?} is not a BCM pin number"))?;
+    let service = service.trim();
+    if service.is_empty() {
+        return Err(format!("button {s:?} has no service id"));
+    }
+    Ok(ButtonPin {
+        pin,
+        service: service.to_string(),
+    })
 }
 
 fn parse_size(s: &str) -> Result<(u32, u32), String> {
@@ -71,17 +110,25 @@ fn parse_size(s: &str) -> Result<(u32, u32), String> {
 /// How long a print may take before the customer is told to remember the number.
 const PRINT_TIMEOUT: Duration = Duration::from_secs(8);
 
-fn open_printer(addr: &str, width: u32) -> Result<Box<dyn Printing>> {
+fn open_printer(addr: &str, width: u32) -> Result<Box<dyn TicketPrinter>> {
     match addr {
         "memory" => Ok(Box::new(MemoryPrinter::default())),
-        other => Ok(Box::new(crate::station::printing::Escpos(
-            crate::printer::open(other, width)?,
-        ))),
+        other => Ok(crate::printer::open(other, width)?),
     }
 }
 
 /// Run the kiosk screen (or draw one screenshot of it) until the window closes.
 pub fn run(args: KioskArgs) -> Result<()> {
+    let gpio = GpioConfig {
+        buttons: args.buttons.clone(),
+        light_pin: args.light_pin,
+        buzzer_pin: args.buzzer_pin,
+        debounce_ms: None,
+    };
+    gpio.check()?;
+    if args.screenshot.is_none() {
+        check_gpio_build(&gpio)?;
+    }
     let font = fonts::find_chinese_font()?;
     let hub = HubClient::new(&args.hub, &args.token, Duration::from_secs(5));
     let (width, height) = args.size.unwrap_or((1024, 600));
@@ -130,17 +177,90 @@ pub fn run(args: KioskArgs) -> Result<()> {
         Timeouts::default(),
         ui::event_loop_sink(&window),
     );
+    if let Some(url) = &args.public_url {
+        controller.set_public_url(url);
+    }
     ui::connect(&window, &controller);
+    attach_gpio(&controller, &gpio)?;
+    if args.keys {
+        let c = controller.clone();
+        let keys =
+            crate::gpio::key_buttons_with(std::io::BufReader::new(std::io::stdin()), move || {
+                c.service_ids()
+            });
+        controller.watch_buttons(Box::new(keys), None);
+    }
     controller.start_polling();
+    // The watchdog ping comes from the UI thread's own timer: a frozen screen stops it and
+    // systemd restarts the kiosk.
+    let watchdog_every = crate::sd_notify::watchdog_interval();
+    let mut last_ping: Option<Instant> = None;
     let clock = slint::Timer::default();
     let c = controller.clone();
     clock.start(
         slint::TimerMode::Repeated,
         Duration::from_secs(1),
-        move || c.tick(Instant::now(), chrono::Utc::now()),
+        move || {
+            let now = Instant::now();
+            c.tick(now, chrono::Utc::now());
+            if let Some(every) = watchdog_every
+                && last_ping
+                    .is_none_or(|t| now.duration_since(t) + Duration::from_millis(500) >= every)
+            {
+                let _ = crate::sd_notify::watchdog();
+                last_ping = Some(now);
+            }
+        },
     );
     controller.tick(Instant::now(), chrono::Utc::now());
+    // READY once the event loop runs, i.e. the window is on screen.
+    slint::Timer::single_shot(Duration::ZERO, || {
+        if let Err(e) = crate::sd_notify::ready() {
+            eprintln!("kiosk: cannot tell systemd the screen is up: {e}");
+        }
+    });
     window.run().context("kiosk event loop")?;
+    let _ = crate::sd_notify::stopping();
     controller.stop();
+    Ok(())
+}
+
+/// Pins in the command line need the Raspberry Pi drivers: say so before any window opens.
+#[cfg(not(feature = "rpi"))]
+fn check_gpio_build(gpio: &GpioConfig) -> Result<()> {
+    if gpio.buttons.is_empty() && gpio.light_pin.is_none() && gpio.buzzer_pin.is_none() {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "--button, --light-pin and --buzzer-pin drive Raspberry Pi GPIO pins, and this hallq-kiosk \
+         was built without them: build with `--features rpi`, or use --keys to press buttons from \
+         the keyboard"
+    )
+}
+
+#[cfg(feature = "rpi")]
+fn check_gpio_build(_gpio: &GpioConfig) -> Result<()> {
+    Ok(())
+}
+
+/// Buttons, light and buzzer on the Pi's pins, joined to the controller.
+#[cfg(feature = "rpi")]
+fn attach_gpio(controller: &Controller, gpio: &GpioConfig) -> Result<()> {
+    use crate::gpio::{Buzzer, rpi};
+    if let Some(pin) = gpio.light_pin {
+        controller.attach_light(Box::new(rpi::RpiLight::new(pin)?));
+    }
+    let buzzer: Option<Box<dyn Buzzer>> = match gpio.buzzer_pin {
+        Some(pin) => Some(Box::new(rpi::RpiBuzzer::new(pin)?)),
+        None => None,
+    };
+    if !gpio.buttons.is_empty() {
+        controller.watch_buttons(Box::new(rpi::start_buttons(gpio)?), buzzer);
+    }
+    Ok(())
+}
+
+#[cfg(not(feature = "rpi"))]
+fn attach_gpio(_controller: &Controller, _gpio: &GpioConfig) -> Result<()> {
     Ok(())
 }

@@ -12,9 +12,11 @@ use hallq_shared::hall::{Lang, Phone};
 use hallq_shared::protocol::{BoardMode, BoardSnapshot, CaptureCallbackRequest, TicketIssued};
 
 use super::hub::{HubClient, HubError};
-use super::printing::{PrinterDesk, PrinterHealth, TicketPrint};
+use super::printing::PrinterDesk;
 use super::view::{self, Notice, PrintState, Screen, State, StationView};
 use super::words;
+use crate::gpio::{ButtonSource, Buzzer, LightPattern, StatusLight};
+use crate::printer::{PrinterHealth, TicketPrint};
 
 /// Where finished screens go. The Slint adapter posts them to the UI thread; tests keep them.
 pub type Sink = Box<dyn Fn(StationView) + Send + Sync>;
@@ -68,6 +70,10 @@ struct Inner {
     running: AtomicUsize,
     stop: AtomicBool,
     last_reported: Mutex<Option<PrinterHealth>>,
+    /// The status light by the buttons, with what it shows now.
+    light: Mutex<Option<(Box<dyn StatusLight>, LightPattern)>>,
+    /// Where the ticket's QR code points: an address a customer's phone can open.
+    public_url: Mutex<Option<String>>,
 }
 
 impl Controller {
@@ -88,6 +94,8 @@ impl Controller {
                 running: AtomicUsize::new(0),
                 stop: AtomicBool::new(false),
                 last_reported: Mutex::new(None),
+                light: Mutex::new(None),
+                public_url: Mutex::new(None),
             }),
         };
         c.show(&c.lock());
@@ -178,6 +186,7 @@ impl Controller {
     }
 
     fn report_printer(&self, health: PrinterHealth, always: bool) {
+        self.show_light(LightPattern::for_health(&health));
         let mut last = self.inner.last_reported.lock().unwrap();
         if always || *last != Some(health) {
             if self.inner.hub.report_printer(health).is_ok() {
@@ -186,6 +195,93 @@ impl Controller {
                 *last = None;
             }
         }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Buttons and light by the door
+
+    /// The status light follows the printer's health from now on. Without a printer the number on
+    /// screen is the ticket, so the light is steady; with one it starts dark until the printer
+    /// has answered (the polling thread asks at once).
+    pub fn attach_light(&self, mut light: Box<dyn StatusLight>) {
+        let pattern = if self.inner.printer.is_some() {
+            self.inner
+                .last_reported
+                .lock()
+                .unwrap()
+                .map(|h| LightPattern::for_health(&h))
+                .unwrap_or(LightPattern::Off)
+        } else {
+            LightPattern::Steady
+        };
+        light.set(pattern);
+        *self.inner.light.lock().unwrap() = Some((light, pattern));
+    }
+
+    fn show_light(&self, pattern: LightPattern) {
+        if let Some((light, shown)) = self.inner.light.lock().unwrap().as_mut()
+            && *shown != pattern
+        {
+            light.set(pattern);
+            *shown = pattern;
+        }
+    }
+
+    /// Takes a ticket for every button press, the same way a touch does, on a thread of its own
+    /// until `stop` or until the source closes. The buzzer, if any, confirms each press at once.
+    pub fn watch_buttons(
+        &self,
+        mut source: Box<dyn ButtonSource>,
+        mut buzzer: Option<Box<dyn Buzzer>>,
+    ) {
+        let me = self.clone();
+        thread::Builder::new()
+            .name("buttons".into())
+            .spawn(move || {
+                while !me.inner.stop.load(Ordering::Relaxed) {
+                    match source.next_press(Duration::from_millis(200)) {
+                        Ok(Some(press)) => {
+                            if let Some(b) = buzzer.as_mut() {
+                                b.beep(80);
+                            }
+                            me.take_ticket(&press.service, false);
+                        }
+                        Ok(None) => {}
+                        Err(_) => break,
+                    }
+                }
+            })
+            .expect("spawn button thread");
+    }
+
+    /// The services on the start screen, in their order: button `1` is the first.
+    pub fn service_ids(&self) -> Vec<String> {
+        self.lock()
+            .board
+            .as_ref()
+            .map(|b| {
+                b.notices
+                    .services
+                    .iter()
+                    .filter(|s| s.enabled)
+                    .map(|s| s.id.clone())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The address printed in the QR code instead of the hub's (see `--public-url`).
+    pub fn set_public_url(&self, url: &str) {
+        *self.inner.public_url.lock().unwrap() = Some(url.trim_end_matches('/').to_string());
+    }
+
+    fn public_base(&self) -> String {
+        self.inner
+            .public_url
+            .lock()
+            .unwrap()
+            .clone()
+            .unwrap_or_else(|| self.inner.hub.base().trim_end_matches('/').to_string())
     }
 
     // -----------------------------------------------------------------------------------------
@@ -375,7 +471,7 @@ impl Controller {
             consultation_hotline: notices
                 .map(|n| n.consultation_hotline.clone())
                 .unwrap_or_default(),
-            status_url: format!("{}/t/{}", self.inner.hub.base(), t.number),
+            status_url: format!("{}/t/{}", self.public_base(), t.number),
             lang,
         }
     }

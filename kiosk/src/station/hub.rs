@@ -11,7 +11,7 @@ use hallq_shared::protocol::{
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::printing::PrinterHealth;
+use crate::printer::PrinterHealth;
 
 #[derive(Debug, thiserror::Error)]
 pub enum HubError {

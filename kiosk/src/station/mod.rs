@@ -6,7 +6,7 @@
 //! - `view`: the controller's state and its rendering into plain values ([`view::StationView`]).
 //! - `controller`: behaviour; hub and printer work on worker threads; idle return to the start.
 //! - `hub`: the hub's HTTP API as the kiosk uses it (blocking, short timeouts, workers only).
-//! - `printing`: the printer seam and the worker thread that bounds every print in time.
+//! - `printing`: the worker thread that bounds every print in time, and the in-memory printer.
 //! - `ui`: the Slint adapter (view → `Station` global, callbacks → controller).
 //! - `headless`: the screen drawn without a display, to PNG, and touched by coordinates.
 //! - `fonts`: the start-up check for a Chinese font.
@@ -28,7 +28,8 @@ mod generated {
 }
 pub use generated::*;
 
+pub use crate::printer::{PrinterHealth, TicketPrint, TicketPrinter};
 pub use controller::{Controller, Timeouts};
 pub use hub::{HubClient, HubError};
-pub use printing::{PrinterDesk, PrinterHealth, Printing, TicketPrint};
+pub use printing::{MemoryPrinter, PrintFailure, PrinterDesk};
 pub use view::StationView;

@@ -2,68 +2,14 @@
 //! printer away from the screen: every print and status question waits a bounded time, then the
 //! customer is shown the number with a note and the queue goes on.
 //!
-//! The shapes mirror the printer module's (`TicketPrint`, `PrinterHealth`, `TicketPrinter`), so the
-//! real ESC/POS printer plugs in through [`Printing`] with a one-line adapter.
+//! The printer itself is any [`TicketPrinter`]: the real ESC/POS one from `printer::open`, or the
+//! [`MemoryPrinter`] for trying the screen and for tests.
 
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, SyncSender};
 use std::thread;
 use std::time::Duration;
 
-use hallq_shared::hall::Lang;
-use serde::{Deserialize, Serialize};
-
-/// Everything printed on one paper ticket.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TicketPrint {
-    pub hall_name: String,
-    pub number: String,
-    pub service_name: String,
-    pub priority: bool,
-    pub ahead: u32,
-    pub estimated_wait_min: u32,
-    /// Local time, `"2026-11-25 09:41"`.
-    pub issued_at: String,
-    pub documents: Vec<String>,
-    pub reminder: Option<String>,
-    pub complaint_hotline: String,
-    pub consultation_hotline: String,
-    /// `http://HUB/t/A007`: where the customer can follow the ticket.
-    pub status_url: String,
-    pub lang: Lang,
-}
-
-/// The printer's state as the hub and the staff page know it (`PUT /api/v1/kiosk/status`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PrinterHealth {
-    Ready,
-    PaperLow,
-    PaperOut,
-    CoverOpen,
-    Error,
-    NoAnswer,
-}
-
-impl PrinterHealth {
-    /// A ticket can still come out (paper low is a warning for staff, not for the customer).
-    pub fn can_print(self) -> bool {
-        matches!(self, PrinterHealth::Ready | PrinterHealth::PaperLow)
-    }
-
-    /// What the customer is told when the ticket did not come out.
-    pub fn customer_note(self, lang: Lang) -> &'static str {
-        match (self, lang) {
-            (PrinterHealth::PaperOut, Lang::Zh) => "打印机缺纸。",
-            (PrinterHealth::PaperOut, Lang::En) => "The printer is out of paper.",
-            (PrinterHealth::CoverOpen, Lang::Zh) => "打印机盖未关好。",
-            (PrinterHealth::CoverOpen, Lang::En) => "The printer cover is open.",
-            (PrinterHealth::NoAnswer, Lang::Zh) => "打印机没有响应。",
-            (PrinterHealth::NoAnswer, Lang::En) => "The printer does not answer.",
-            (_, Lang::Zh) => "打印机故障。",
-            (_, Lang::En) => "The printer has a fault.",
-        }
-    }
-}
+use crate::printer::{PrintError, PrinterHealth, TicketPrint, TicketPrinter};
 
 /// A print that did not happen, with the state that explains it.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -73,11 +19,18 @@ pub struct PrintFailure {
     pub detail: String,
 }
 
-/// A ticket printer as the kiosk screen uses it. Calls may block (serial line, USB): they are only
-/// ever made on the printer worker thread.
-pub trait Printing: Send {
-    fn health(&mut self) -> PrinterHealth;
-    fn print(&mut self, ticket: &TicketPrint) -> Result<(), PrintFailure>;
+impl From<PrintError> for PrintFailure {
+    fn from(e: PrintError) -> Self {
+        let health = match &e {
+            PrintError::NotReady { health, .. } => *health,
+            PrintError::Timeout { .. } => PrinterHealth::NoAnswer,
+            _ => PrinterHealth::Error,
+        };
+        PrintFailure {
+            health,
+            detail: e.to_string(),
+        }
+    }
 }
 
 enum Job {
@@ -94,7 +47,7 @@ pub struct PrinterDesk {
 
 impl PrinterDesk {
     /// Starts the worker thread that owns `printer`.
-    pub fn start(mut printer: Box<dyn Printing>, timeout: Duration) -> PrinterDesk {
+    pub fn start(mut printer: Box<dyn TicketPrinter>, timeout: Duration) -> PrinterDesk {
         // A few jobs may queue behind a hung printer; beyond that callers are told at once.
         let (jobs, inbox) = mpsc::sync_channel::<Job>(4);
         thread::Builder::new()
@@ -140,14 +93,14 @@ fn no_answer(detail: &str) -> PrintFailure {
     }
 }
 
-fn serve(printer: &mut dyn Printing, inbox: Receiver<Job>) {
+fn serve(printer: &mut dyn TicketPrinter, inbox: Receiver<Job>) {
     for job in inbox {
         match job {
             Job::Print(ticket, reply) => {
                 // Refuse early when the printer already says it cannot print: no half tickets.
                 let health = printer.health();
                 let result = if health.can_print() {
-                    printer.print(&ticket)
+                    printer.print(&ticket).map_err(PrintFailure::from)
                 } else {
                     Err(PrintFailure {
                         health,
@@ -202,21 +155,21 @@ impl MemoryPrinter {
     }
 }
 
-impl Printing for MemoryPrinter {
+impl TicketPrinter for MemoryPrinter {
     fn health(&mut self) -> PrinterHealth {
         self.shared.lock().unwrap().health
     }
 
-    fn print(&mut self, ticket: &TicketPrint) -> Result<(), PrintFailure> {
+    fn print(&mut self, ticket: &TicketPrint) -> Result<(), PrintError> {
         let stall = self.shared.lock().unwrap().stall;
         if !stall.is_zero() {
             thread::sleep(stall);
         }
         let mut s = self.shared.lock().unwrap();
         if !s.health.can_print() {
-            return Err(PrintFailure {
+            return Err(PrintError::NotReady {
+                addr: "memory".into(),
                 health: s.health,
-                detail: "printer not ready".into(),
             });
         }
         s.printed.push(ticket.clone());
@@ -227,6 +180,7 @@ impl Printing for MemoryPrinter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hallq_shared::hall::Lang;
     use std::time::Instant;
 
     fn ticket() -> TicketPrint {
@@ -277,56 +231,5 @@ mod tests {
         assert!(started.elapsed() < Duration::from_secs(2));
         // While it is still stuck, status questions do not hang either.
         assert_eq!(desk.health(), PrinterHealth::NoAnswer);
-    }
-}
-
-/// The real ESC/POS printer behind the screen's [`Printing`] interface.
-pub struct Escpos(pub Box<dyn crate::printer::TicketPrinter>);
-
-fn health_of(h: &crate::printer::PrinterHealth) -> PrinterHealth {
-    use crate::printer::PrinterHealth as P;
-    match h {
-        P::Ready => PrinterHealth::Ready,
-        P::PaperLow => PrinterHealth::PaperLow,
-        P::PaperOut => PrinterHealth::PaperOut,
-        P::CoverOpen => PrinterHealth::CoverOpen,
-        P::Error => PrinterHealth::Error,
-        P::NoAnswer => PrinterHealth::NoAnswer,
-    }
-}
-
-impl Printing for Escpos {
-    fn health(&mut self) -> PrinterHealth {
-        health_of(&self.0.health())
-    }
-
-    fn print(&mut self, t: &TicketPrint) -> Result<(), PrintFailure> {
-        let ticket = crate::printer::TicketPrint {
-            hall_name: t.hall_name.clone(),
-            number: t.number.clone(),
-            service_name: t.service_name.clone(),
-            priority: t.priority,
-            ahead: t.ahead,
-            estimated_wait_min: t.estimated_wait_min,
-            issued_at: t.issued_at.clone(),
-            documents: t.documents.clone(),
-            reminder: t.reminder.clone(),
-            complaint_hotline: t.complaint_hotline.clone(),
-            consultation_hotline: t.consultation_hotline.clone(),
-            status_url: t.status_url.clone(),
-            lang: t.lang,
-        };
-        self.0.print(&ticket).map_err(|e| {
-            use crate::printer::PrintError;
-            let health = match &e {
-                PrintError::NotReady { health, .. } => health_of(health),
-                PrintError::Timeout { .. } => PrinterHealth::NoAnswer,
-                _ => PrinterHealth::Error,
-            };
-            PrintFailure {
-                health,
-                detail: e.to_string(),
-            }
-        })
     }
 }

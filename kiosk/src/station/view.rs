@@ -41,7 +41,7 @@ pub enum PrintState {
     Printing,
     Printed,
     /// The number is on screen only; the note says why.
-    Failed(super::printing::PrinterHealth),
+    Failed(crate::printer::PrinterHealth),
     /// This kiosk has no printer configured.
     NoPrinter,
 }

@@ -193,7 +193,7 @@ pub fn run(args: KioskArgs) -> Result<()> {
     controller.start_polling();
     // The watchdog ping comes from the UI thread's own timer: a frozen screen stops it and
     // systemd restarts the kiosk.
-    let watchdog_every = crate::sd_notify::watchdog_interval();
+    let watchdog_every = hallq_shared::sd_notify::watchdog_interval();
     let mut last_ping: Option<Instant> = None;
     let clock = slint::Timer::default();
     let c = controller.clone();
@@ -207,7 +207,7 @@ pub fn run(args: KioskArgs) -> Result<()> {
                 && last_ping
                     .is_none_or(|t| now.duration_since(t) + Duration::from_millis(500) >= every)
             {
-                let _ = crate::sd_notify::watchdog();
+                let _ = hallq_shared::sd_notify::watchdog();
                 last_ping = Some(now);
             }
         },
@@ -215,12 +215,12 @@ pub fn run(args: KioskArgs) -> Result<()> {
     controller.tick(Instant::now(), chrono::Utc::now());
     // READY once the event loop runs, i.e. the window is on screen.
     slint::Timer::single_shot(Duration::ZERO, || {
-        if let Err(e) = crate::sd_notify::ready() {
+        if let Err(e) = hallq_shared::sd_notify::ready() {
             eprintln!("kiosk: cannot tell systemd the screen is up: {e}");
         }
     });
     window.run().context("kiosk event loop")?;
-    let _ = crate::sd_notify::stopping();
+    let _ = hallq_shared::sd_notify::stopping();
     controller.stop();
     Ok(())
 }

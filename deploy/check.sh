@@ -10,16 +10,12 @@ bash deploy/dev-setup.sh
 echo "== Rust tests"
 cargo test --workspace --locked
 
-if [ -x tests/browser/run.sh ]; then
-  echo "== Browser tests (staff pages, headless Chromium)"
-  bash tests/browser/run.sh
-fi
+echo "== Browser tests (staff and manager pages, headless Chromium)"
+bash tests/browser/run.sh
 
-if [ -x deploy/test.sh ]; then
-  echo "== Deployment checks"
-  # The host packages are built with the default (desktop) features here; the Pi's kms and rpi
-  # builds are made by deploy/build-deb.sh --target aarch64-unknown-linux-gnu (docs/install.md).
-  HALLQ_KIOSK_FEATURES=${HALLQ_KIOSK_FEATURES-} HALLQ_DISPLAY_FEATURES=${HALLQ_DISPLAY_FEATURES-} \
-    bash deploy/test.sh
-fi
+echo "== Deployment checks"
+# The host packages are built with the default (desktop) features here; the Pi's kms and rpi
+# builds are made by deploy/build-deb.sh --target aarch64-unknown-linux-gnu (docs/install.md).
+HALLQ_KIOSK_FEATURES=${HALLQ_KIOSK_FEATURES-} HALLQ_DISPLAY_FEATURES=${HALLQ_DISPLAY_FEATURES-} \
+  bash deploy/test.sh
 echo "== all checks passed"

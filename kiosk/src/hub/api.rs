@@ -411,16 +411,7 @@ pub async fn pause(
     caller: Caller,
     Path(id): Path<CounterId>,
 ) -> ApiResult<Response> {
-    counter_command(
-        &hub,
-        &caller,
-        id,
-        Command::SetCounter {
-            counter: id,
-            state: CounterState::Paused,
-        },
-    )
-    .await
+    set_counter(&hub, &caller, id, CounterState::Paused).await
 }
 
 pub async fn open(
@@ -428,16 +419,7 @@ pub async fn open(
     caller: Caller,
     Path(id): Path<CounterId>,
 ) -> ApiResult<Response> {
-    counter_command(
-        &hub,
-        &caller,
-        id,
-        Command::SetCounter {
-            counter: id,
-            state: CounterState::Open,
-        },
-    )
-    .await
+    set_counter(&hub, &caller, id, CounterState::Open).await
 }
 
 pub async fn close(
@@ -445,16 +427,17 @@ pub async fn close(
     caller: Caller,
     Path(id): Path<CounterId>,
 ) -> ApiResult<Response> {
-    counter_command(
-        &hub,
-        &caller,
-        id,
-        Command::SetCounter {
-            counter: id,
-            state: CounterState::Closed,
-        },
-    )
-    .await
+    set_counter(&hub, &caller, id, CounterState::Closed).await
+}
+
+/// Open, pause or close a counter.
+async fn set_counter(
+    hub: &AppState,
+    caller: &Caller,
+    id: CounterId,
+    state: CounterState,
+) -> ApiResult<Response> {
+    counter_command(hub, caller, id, Command::SetCounter { counter: id, state }).await
 }
 
 pub async fn transfer(

@@ -9,30 +9,12 @@ use common::{Fixture, code, shanghai};
 use hallq_shared::config::HallConfig;
 use serde_json::{Value, json};
 
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Who {
-    Nobody,
-    Kiosk,
-    Display,
-    Clerk,
-    Manager,
-}
 use Who::*;
+use common::who::{ALL, Who, token};
 
-const ALL: &[Who] = &[Nobody, Kiosk, Display, Clerk, Manager];
 const PUBLIC: &[Who] = ALL;
 const STAFF: &[Who] = &[Clerk, Manager];
 const DEVICES_AND_STAFF: &[Who] = &[Kiosk, Display, Clerk, Manager];
-
-fn token(f: &Fixture, who: Who) -> Option<String> {
-    match who {
-        Nobody => None,
-        Kiosk => Some(f.kiosk.clone()),
-        Display => Some(f.display.clone()),
-        Clerk => Some(f.clerk1.clone()),
-        Manager => Some(f.manager.clone()),
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_route_admits_exactly_its_roles() {

@@ -18,28 +18,10 @@ use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Who {
-    Nobody,
-    Kiosk,
-    Display,
-    Clerk,
-    Manager,
-}
 use Who::*;
+use common::who::{ALL, Who, token};
 
-const ALL: &[Who] = &[Nobody, Kiosk, Display, Clerk, Manager];
 const MANAGER: &[Who] = &[Manager];
-
-fn token(f: &Fixture, who: Who) -> Option<String> {
-    match who {
-        Nobody => None,
-        Kiosk => Some(f.kiosk.clone()),
-        Display => Some(f.display.clone()),
-        Clerk => Some(f.clerk1.clone()),
-        Manager => Some(f.manager.clone()),
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_manager_route_admits_only_managers_and_ratings_are_public() {

@@ -178,3 +178,4 @@ pub fn code(v: &Value) -> &str {
     v["error"]["code"].as_str().unwrap_or("")
 }
 pub mod net;
+pub mod who;

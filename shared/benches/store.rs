@@ -115,27 +115,112 @@ fn concurrent(w: &Arc<HallWriter>, clients: usize, per_client: usize) -> (Vec<Du
     (lat, wall)
 }
 
+/// Open loop: `clients` threads together offer `rate` issues a second on a fixed schedule (and the
+/// counters call at the same pace), so latency is measured from when each request was due, not
+/// from when a busy client got round to sending it.
+fn paced(
+    w: &Arc<HallWriter>,
+    clients: usize,
+    rate: f64,
+    total: usize,
+    with_calls: bool,
+) -> (Vec<Duration>, Duration) {
+    let start = Instant::now() + Duration::from_millis(20);
+    let due = move |k: usize| start + Duration::from_secs_f64(k as f64 / rate);
+    let threads: Vec<_> = (0..clients)
+        .map(|i| {
+            let w = w.clone();
+            std::thread::spawn(move || {
+                let kiosk = Actor::new("kiosk", Role::Kiosk, None);
+                (i..total)
+                    .step_by(clients)
+                    .map(|k| {
+                        let at = due(k);
+                        std::thread::sleep(at.saturating_duration_since(Instant::now()));
+                        w.execute(issue(), kiosk.clone()).unwrap();
+                        at.elapsed()
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let callers: Vec<_> = (1..=4u32)
+        .filter(|_| with_calls)
+        .map(|c| {
+            let w = w.clone();
+            std::thread::spawn(move || {
+                for k in (c as usize - 1..total).step_by(4) {
+                    std::thread::sleep(due(k).saturating_duration_since(Instant::now()));
+                    let _ = w.execute(
+                        Command::SetCounter {
+                            counter: c,
+                            state: CounterState::Open,
+                        },
+                        clerk(c),
+                    );
+                    let _ = w.execute(Command::CallNext { counter: c }, clerk(c));
+                }
+            })
+        })
+        .collect();
+    let lat: Vec<Duration> = threads
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
+    let wall = start.elapsed();
+    for c in callers {
+        c.join().unwrap();
+    }
+    (lat, wall)
+}
+
+fn print_latencies(what: &str, mut lat: Vec<Duration>, wall: Duration) {
+    lat.sort();
+    let n = lat.len();
+    println!(
+        "{what}: {n} tickets in {:.2} s = {:.0}/s; latency p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms",
+        wall.as_secs_f64(),
+        n as f64 / wall.as_secs_f64(),
+        percentile(&lat, 0.50).as_secs_f64() * 1e3,
+        percentile(&lat, 0.99).as_secs_f64() * 1e3,
+        lat[n - 1].as_secs_f64() * 1e3,
+    );
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
 /// Printed once before the criterion groups: throughput and tail latency need the whole sample.
 fn report_percentiles() {
+    let dir = scratch();
+    let floor = rusqlite_floor(dir.path());
+    let start = Instant::now();
+    let lat: Vec<Duration> = (0..4000i64)
+        .map(|i| {
+            let t = Instant::now();
+            floor.execute("INSERT INTO t (v) VALUES (?1)", [i]).unwrap();
+            t.elapsed()
+        })
+        .collect();
+    print_latencies("bare SQLite commit, 1 row", lat, start.elapsed());
     for clients in [1usize, 16] {
         let dir = scratch();
         let w = writer(dir.path());
-        let per_client = 8000 / clients;
         concurrent(&w, clients, 200 / clients.min(200)); // warm up
-        let (mut lat, wall) = concurrent(&w, clients, per_client);
-        lat.sort();
-        let n = lat.len();
-        println!(
-            "durable issue, {clients:>2} client(s): {n} tickets in {:.2} s = {:.0}/s; latency p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms",
-            wall.as_secs_f64(),
-            n as f64 / wall.as_secs_f64(),
-            percentile(&lat, 0.50).as_secs_f64() * 1e3,
-            percentile(&lat, 0.99).as_secs_f64() * 1e3,
-            lat[n - 1].as_secs_f64() * 1e3,
+        let (lat, wall) = concurrent(&w, clients, 8000 / clients);
+        print_latencies(&format!("durable issue, {clients:>2} client(s)"), lat, wall);
+    }
+    // The realistic mix: as many calls as issues, so the line stays the size of a real hall's.
+    for rate in [4000.0, 6000.0] {
+        let dir = scratch();
+        let w = writer(dir.path());
+        concurrent(&w, 16, 12); // warm up
+        let (lat, wall) = paced(&w, 16, rate, 16_000, true);
+        print_latencies(
+            &format!("durable issue, 16 clients offering {rate}/s + as many calls"),
+            lat,
+            wall,
         );
     }
 }

@@ -291,8 +291,12 @@ pub struct CounterRuntime {
 pub struct Hall {
     pub config: HallConfig,
     pub day: NaiveDate,
-    /// Tickets of the business day, by number.
+    /// Tickets of the business day, by number. Read freely; change only through [`Hall::apply`] or
+    /// [`Hall::restore_ticket`], which keep the waiting index below in step.
     pub tickets: BTreeMap<String, Ticket>,
+    /// The waiting tickets by service, oldest first: derived from `tickets` on every change so that
+    /// counts, estimates and call-next look at the people still waiting, not the whole day.
+    waiting: BTreeMap<ServiceId, BTreeSet<Place>>,
     pub counters: BTreeMap<CounterId, CounterRuntime>,
     pub outage: Option<Outage>,
     pub outage_long: bool,
@@ -304,6 +308,33 @@ pub struct Hall {
     pub service_times: HashMap<ServiceId, ServiceTimes>,
     pub last_seq: u64,
     pub last_callback_id: i64,
+}
+
+/// A waiting ticket's place in its service's line, in the order "people ahead" counts: tickets sent
+/// to a particular counter first, then [`Ticket::line_key`], then the number.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Place {
+    anywhere: bool,
+    line: (bool, Millis, u32),
+    number: String,
+}
+
+impl Place {
+    fn of(t: &Ticket) -> Place {
+        Place {
+            anywhere: t.for_counter.is_none(),
+            line: t.line_key(),
+            number: t.number.clone(),
+        }
+    }
+
+    fn priority(&self) -> bool {
+        !self.line.0
+    }
+
+    fn issued_at(&self) -> Millis {
+        self.line.1
+    }
 }
 
 impl Hall {
@@ -318,6 +349,7 @@ impl Hall {
             config,
             day,
             tickets: BTreeMap::new(),
+            waiting: BTreeMap::new(),
             counters,
             outage: None,
             outage_long: false,
@@ -419,7 +451,7 @@ impl Hall {
                 }
                 self.check_tickets_open(now)?;
                 let seq = self.next_seq.get(&s.prefix).copied().unwrap_or(0) + 1;
-                let ahead = queue::ahead_of_new(service, *priority, self.tickets.values());
+                let ahead = self.ahead_of_new(service, *priority);
                 let ticket = Ticket {
                     number: format_number(s.prefix, seq),
                     service: service.clone(),
@@ -444,7 +476,8 @@ impl Hall {
             Command::CallNext { counter } => {
                 let c = self.open_counter(*counter)?;
                 let mut ev = self.release_current(*counter, now);
-                let next = queue::next_for_counter(c, &self.config.services, self.tickets.values());
+                let next =
+                    queue::next_for_counter(c, &self.config.services, self.call_candidates(c));
                 if let Some(t) = next {
                     let apology = self.apology_due(*counter, &ev, t, now);
                     ev.push(EventKind::TicketCalled {
@@ -609,11 +642,8 @@ impl Hall {
                     ));
                 }
                 let released = if *state == CounterState::Closed {
-                    self.tickets
-                        .values()
-                        .filter(|t| {
-                            t.state == TicketState::Waiting && t.for_counter == Some(*counter)
-                        })
+                    self.all_waiting()
+                        .filter(|t| t.for_counter == Some(*counter))
                         .map(|t| t.number.clone())
                         .collect()
                 } else {
@@ -992,13 +1022,13 @@ impl Hall {
             EventKind::DayClosed { .. } => {
                 // Expired tickets stay in the store's history; the live hall starts empty.
                 self.tickets.clear();
+                self.waiting.clear();
                 for rt in self.counters.values_mut() {
                     rt.current = None;
                 }
             }
             EventKind::TicketIssued { ticket } => {
-                self.note_number(&ticket.number);
-                self.tickets.insert(ticket.number.clone(), ticket.clone());
+                self.restore_ticket(ticket.clone());
             }
             EventKind::TicketCalled {
                 number,
@@ -1007,14 +1037,14 @@ impl Hall {
                 apology,
                 ..
             } => {
-                if let Some(t) = self.tickets.get_mut(number) {
+                self.update_ticket(number, |t| {
                     t.state = TicketState::Called;
                     t.counter = Some(*counter);
                     t.for_counter = None;
                     t.called_at = Some(e.at);
                     t.started_at = None;
                     t.apology = *apology;
-                }
+                });
                 if let Some(rt) = self.counters.get_mut(counter) {
                     rt.current = Some(number.clone());
                 }
@@ -1026,23 +1056,21 @@ impl Hall {
                 counter,
                 apology,
             } => {
-                if let Some(t) = self.tickets.get_mut(number) {
-                    t.recalls += 1;
-                }
+                self.update_ticket(number, |t| t.recalls += 1);
                 self.push_call(e, number, service, *counter, *apology, true);
             }
             EventKind::ServiceStarted { number, .. } => {
-                if let Some(t) = self.tickets.get_mut(number) {
+                self.update_ticket(number, |t| {
                     t.state = TicketState::Serving;
                     t.started_at = Some(e.at);
-                }
+                });
             }
             EventKind::TicketFinished {
                 number,
                 counter,
                 service_secs,
             } => {
-                let service = self.tickets.get_mut(number).map(|t| {
+                let service = self.update_ticket(number, |t| {
                     t.state = TicketState::Finished;
                     t.finished_at = Some(e.at);
                     t.service.clone()
@@ -1060,10 +1088,10 @@ impl Hall {
                 }
             }
             EventKind::TicketNoShow { number, counter } => {
-                if let Some(t) = self.tickets.get_mut(number) {
+                self.update_ticket(number, |t| {
                     t.state = TicketState::NoShow;
                     t.finished_at = Some(e.at);
-                }
+                });
                 if let Some(rt) = self.counters.get_mut(counter) {
                     rt.current = None;
                 }
@@ -1074,13 +1102,13 @@ impl Hall {
                 to_service,
                 to_counter,
             } => {
-                if let Some(t) = self.tickets.get_mut(number) {
+                self.update_ticket(number, |t| {
                     t.state = TicketState::Waiting;
                     t.service = to_service.clone();
                     t.for_counter = *to_counter;
                     t.transfers += 1;
                     t.started_at = None;
-                }
+                });
                 if let Some(rt) = self.counters.get_mut(from_counter) {
                     rt.current = None;
                 }
@@ -1094,9 +1122,7 @@ impl Hall {
                     rt.state = *state;
                 }
                 for n in released {
-                    if let Some(t) = self.tickets.get_mut(n) {
-                        t.for_counter = None;
-                    }
+                    self.update_ticket(n, |t| t.for_counter = None);
                 }
             }
             EventKind::OutageStarted { outage } => {
@@ -1196,12 +1222,7 @@ impl Hall {
     /// Counters that share `service`: each open counter counts for its share among the services it
     /// has people waiting for. Before any counter opens, the configured ones are assumed.
     fn capacity_for(&self, service: &str) -> f64 {
-        let waiting: BTreeSet<&str> = self
-            .tickets
-            .values()
-            .filter(|t| t.state == TicketState::Waiting)
-            .map(|t| t.service.as_str())
-            .collect();
+        let waiting: BTreeSet<&str> = self.waiting.keys().map(String::as_str).collect();
         let share = |c: &crate::hall::Counter| {
             let busy = c
                 .services
@@ -1237,10 +1258,122 @@ impl Hall {
     }
 
     fn waiting_count(&self, service: &str) -> u32 {
-        self.tickets
+        self.waiting.get(service).map_or(0, |w| w.len() as u32)
+    }
+
+    /// Waiting tickets of `service` that will be called before `t` (same order as call-next within
+    /// one service).
+    fn ahead_of(&self, t: &Ticket) -> u32 {
+        self.waiting
+            .get(&t.service)
+            .map_or(0, |w| w.range(..Place::of(t)).count() as u32)
+    }
+
+    /// People a new ticket of `service` would have ahead of it: everyone waiting, or for a priority
+    /// ticket only the priority ones.
+    fn ahead_of_new(&self, service: &str, priority: bool) -> u32 {
+        match self.waiting.get(service) {
+            None => 0,
+            Some(w) if priority => w.iter().filter(|p| p.priority()).count() as u32,
+            Some(w) => w.len() as u32,
+        }
+    }
+
+    /// Every waiting ticket of the day.
+    fn all_waiting(&self) -> impl Iterator<Item = &Ticket> + '_ {
+        self.waiting
             .values()
-            .filter(|t| t.state == TicketState::Waiting && t.service == service)
-            .count() as u32
+            .flatten()
+            .filter_map(|p| self.tickets.get(&p.number))
+    }
+
+    /// The few waiting tickets among which `counter`'s next call is decided: those sent to it, and
+    /// the head of the line of each service it serves (within one service the line order is the
+    /// call order).
+    fn call_candidates(&self, counter: &crate::hall::Counter) -> Vec<&Ticket> {
+        let mut out = Vec::new();
+        for (service, line) in &self.waiting {
+            let mut head = None;
+            for p in line {
+                if p.anywhere {
+                    head = Some(p);
+                    break;
+                }
+                if let Some(t) = self.tickets.get(&p.number)
+                    && t.for_counter == Some(counter.id)
+                {
+                    out.push(t);
+                }
+            }
+            if counter.serves(service)
+                && let Some(t) = head.and_then(|p| self.tickets.get(&p.number))
+            {
+                out.push(t);
+            }
+        }
+        out
+    }
+
+    /// Put a ticket read back from the store (or just issued) into the hall.
+    pub fn restore_ticket(&mut self, ticket: Ticket) {
+        self.note_number(&ticket.number);
+        if let Some(old) = self.tickets.remove(&ticket.number) {
+            self.unindex(&old);
+        }
+        self.index(&ticket);
+        self.tickets.insert(ticket.number.clone(), ticket);
+    }
+
+    /// Change one ticket, keeping the waiting index in step.
+    fn update_ticket<R>(&mut self, number: &str, f: impl FnOnce(&mut Ticket) -> R) -> Option<R> {
+        let mut t = self.tickets.remove(number)?;
+        self.unindex(&t);
+        let r = f(&mut t);
+        self.index(&t);
+        self.tickets.insert(t.number.clone(), t);
+        Some(r)
+    }
+
+    fn index(&mut self, t: &Ticket) {
+        if t.state == TicketState::Waiting {
+            self.waiting
+                .entry(t.service.clone())
+                .or_default()
+                .insert(Place::of(t));
+        }
+    }
+
+    fn unindex(&mut self, t: &Ticket) {
+        if let Some(w) = self.waiting.get_mut(&t.service) {
+            w.remove(&Place::of(t));
+            if w.is_empty() {
+                self.waiting.remove(&t.service);
+            }
+        }
+    }
+
+    /// Does the waiting index say exactly what a scan of the day's tickets says? (Checked by the
+    /// property tests after every command.)
+    pub fn waiting_index_is_consistent(&self) -> bool {
+        let mut scanned: BTreeMap<ServiceId, BTreeSet<Place>> = BTreeMap::new();
+        for t in self.tickets.values() {
+            if t.state == TicketState::Waiting {
+                scanned
+                    .entry(t.service.clone())
+                    .or_default()
+                    .insert(Place::of(t));
+            }
+        }
+        scanned == self.waiting
+            && self
+                .all_waiting()
+                .all(|t| self.ahead_of(t) == queue::ahead_of(t, self.tickets.values()))
+            && self.config.counters.iter().all(|c| {
+                let services = &self.config.services;
+                queue::next_for_counter(c, services, self.call_candidates(c)).map(|t| &t.number)
+                    == queue::next_for_counter(c, services, self.tickets.values())
+                        .map(|t| &t.number)
+            })
     }
 
     fn long_wait_services(&self, now: Now) -> BTreeSet<ServiceId> {
@@ -1250,11 +1383,9 @@ impl Hall {
             .iter()
             .filter(|s| {
                 let oldest = self
-                    .tickets
-                    .values()
-                    .filter(|t| t.state == TicketState::Waiting && t.service == s.id)
-                    .map(|t| t.issued_at)
-                    .min();
+                    .waiting
+                    .get(&s.id)
+                    .and_then(|w| w.iter().map(Place::issued_at).min());
                 let waited_long = oldest.is_some_and(|at| now.at - at >= limit_ms);
                 let estimate_long =
                     i64::from(self.wait_for(&s.id, self.waiting_count(&s.id))) * 1000 >= limit_ms;
@@ -1342,8 +1473,7 @@ impl Hall {
             return vec![];
         };
         let mut rest: Vec<&Ticket> = self
-            .tickets
-            .values()
+            .all_waiting()
             .filter(|t| queue::callable_at(c, t))
             .collect();
         let mut out = Vec::with_capacity(rest.len());
@@ -1359,11 +1489,7 @@ impl Hall {
 
     /// All waiting tickets of the day in line order (for staff overviews).
     pub fn waiting_tickets(&self) -> Vec<TicketView> {
-        let mut v: Vec<&Ticket> = self
-            .tickets
-            .values()
-            .filter(|t| t.state == TicketState::Waiting)
-            .collect();
+        let mut v: Vec<&Ticket> = self.all_waiting().collect();
         v.sort_by_key(|t| (t.for_counter.is_none(), t.line_key()));
         v.into_iter().map(|t| self.ticket_view(t)).collect()
     }
@@ -1372,7 +1498,7 @@ impl Hall {
         let (p, seq) = parse_number(number)?;
         let t = self.tickets.get(&format_number(p, seq))?;
         let ahead = if t.state == TicketState::Waiting {
-            queue::ahead_of(t, self.tickets.values())
+            self.ahead_of(t)
         } else {
             0
         };
@@ -1493,7 +1619,7 @@ impl Hall {
                             .map(|s| s.name.clone())
                             .unwrap_or_default(),
                         priority: t.priority,
-                        ahead: queue::ahead_of(t, self.tickets.values()),
+                        ahead: self.ahead_of(t),
                         estimated_wait_s: t.estimated_wait_s,
                         issued_at: to_rfc3339(t.issued_at),
                     }),

@@ -43,7 +43,8 @@ pub fn next_for_counter<'a>(
 }
 
 /// Waiting tickets of the same service that will be called before `t` (same line order as
-/// [`next_for_counter`] within one service).
+/// [`next_for_counter`] within one service). The definition, by a scan of the day: the hall answers
+/// from its waiting index and is checked against this.
 pub fn ahead_of<'a>(t: &Ticket, tickets: impl IntoIterator<Item = &'a Ticket>) -> u32 {
     tickets
         .into_iter()
@@ -51,21 +52,8 @@ pub fn ahead_of<'a>(t: &Ticket, tickets: impl IntoIterator<Item = &'a Ticket>) -
             o.state == TicketState::Waiting && o.service == t.service && o.number != t.number
         })
         .filter(|o| {
-            (o.for_counter.is_none(), o.line_key()) < (t.for_counter.is_none(), t.line_key())
-        })
-        .count() as u32
-}
-
-/// People a new ticket of `service` would have ahead of it.
-pub fn ahead_of_new<'a>(
-    service: &str,
-    priority: bool,
-    tickets: impl IntoIterator<Item = &'a Ticket>,
-) -> u32 {
-    tickets
-        .into_iter()
-        .filter(|o| {
-            o.state == TicketState::Waiting && o.service == service && (!priority || o.priority)
+            (o.for_counter.is_none(), o.line_key(), &o.number)
+                < (t.for_counter.is_none(), t.line_key(), &t.number)
         })
         .count() as u32
 }
@@ -164,7 +152,5 @@ mod tests {
         );
         assert_eq!(ahead_of(&ts[2], &ts), 0);
         assert_eq!(ahead_of(&ts[1], &ts), 2);
-        assert_eq!(ahead_of_new("pay", false, &ts), 3);
-        assert_eq!(ahead_of_new("pay", true, &ts), 1);
     }
 }

@@ -52,6 +52,10 @@ fn check_invariants(hall: &Hall, issued: &BTreeMap<String, Millis>) {
         holders.len(),
         "every called or serving ticket is some counter's current"
     );
+    assert!(
+        hall.waiting_index_is_consistent(),
+        "the waiting index matches the tickets"
+    );
 }
 
 fn run_day(ops: &[Op]) {

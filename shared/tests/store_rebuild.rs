@@ -74,6 +74,8 @@ fn assert_same(a: &hallq_shared::engine::Hall, b: &hallq_shared::engine::Hall) {
     assert_eq!(a.last_seq, b.last_seq, "last_seq");
     assert_eq!(a.last_callback_id, b.last_callback_id, "last_callback_id");
     assert_eq!(a.config, b.config, "config");
+    assert!(a.waiting_index_is_consistent(), "rebuilt waiting index");
+    assert!(b.waiting_index_is_consistent(), "live waiting index");
     assert_eq!(a, b);
 }
 

@@ -952,3 +952,36 @@ fn sequence_numbers_are_gap_free() {
     let seqs: Vec<u64> = (start + 1..=t.hall.last_seq).collect();
     assert_eq!(seqs.len(), 3);
 }
+
+#[test]
+fn people_ahead_at_issue_follow_priority_and_transfers() {
+    let mut t = T::new();
+    let issued = |t: &mut T, priority: bool| match t
+        .ok(
+            Command::IssueTicket {
+                service: "pay".into(),
+                priority,
+            },
+            kiosk(),
+        )
+        .reply
+    {
+        Reply::Issued(i) => (i.number, i.ahead),
+        r => panic!("unexpected {r:?}"),
+    };
+    assert_eq!(issued(&mut t, false).1, 0);
+    assert_eq!(issued(&mut t, false).1, 1);
+    let (elder, ahead) = issued(&mut t, true);
+    assert_eq!(ahead, 0, "a priority ticket goes before the regular ones");
+    assert_eq!(issued(&mut t, false).1, 3);
+    assert_eq!(
+        t.hall.ticket_status("B001").unwrap().ahead,
+        1,
+        "{elder} is ahead"
+    );
+    assert!(t.hall.waiting_index_is_consistent());
+    // Calling takes a ticket out of the line; the ones behind move up.
+    t.next(1);
+    assert_eq!(t.hall.ticket_status("B001").unwrap().ahead, 0);
+    assert!(t.hall.waiting_index_is_consistent());
+}

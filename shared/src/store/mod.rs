@@ -5,6 +5,7 @@
 //! change is also appended to `events`, the history that reports and supervision read.
 
 pub mod backup;
+mod checkpoint;
 mod reports;
 mod rows;
 pub mod schema;
@@ -92,6 +93,17 @@ impl Store {
             conn,
             path: path.to_path_buf(),
         })
+    }
+
+    /// Hand WAL checkpoints to a background thread with its own connection; this connection then
+    /// only checkpoints as a safety net. Dropping the returned handle stops the thread.
+    fn background_checkpoints(&self) -> Result<checkpoint::Checkpointer, StoreError> {
+        self.conn.pragma_update(
+            None,
+            "wal_autocheckpoint",
+            checkpoint::WRITER_AUTOCHECKPOINT_PAGES,
+        )?;
+        checkpoint::Checkpointer::start(&self.path)
     }
 
     /// A read-only connection for queries beside the writer (WAL lets readers run alongside).
@@ -201,8 +213,7 @@ impl Store {
         };
         let mut hall = Hall::new(config, day);
         for t in rows::tickets_of_day(&self.conn, day)? {
-            hall.note_number(&t.number);
-            hall.tickets.insert(t.number.clone(), t);
+            hall.restore_ticket(t);
         }
         for (id, rt) in rows::counters(&self.conn)? {
             if let Some(slot) = hall.counters.get_mut(&id) {

@@ -105,7 +105,10 @@ impl HallWriter {
     ) -> HallWriter {
         let (tx, rx) = mpsc::channel();
         let published = Arc::new(RwLock::new(hall.clone()));
+        // Without it SQLite checkpoints inside commits, which is slower but loses nothing.
+        let checkpoints = store.background_checkpoints().ok();
         let worker = Worker {
+            _checkpoints: checkpoints,
             store,
             working: hall,
             published: published.clone(),
@@ -236,6 +239,8 @@ impl Drop for HallWriter {
 }
 
 struct Worker {
+    /// Declared first so it stops (after a last checkpoint) before the store closes.
+    _checkpoints: Option<super::checkpoint::Checkpointer>,
     store: Store,
     working: Hall,
     published: Arc<RwLock<Hall>>,
@@ -336,13 +341,24 @@ impl Worker {
             .iter()
             .flat_map(|(ex, _)| ex.events.iter().cloned())
             .collect();
-        let commit = if events.is_empty() {
-            None
-        } else {
+        if !events.is_empty() {
             let mut published = self.published.write().unwrap_or_else(|p| p.into_inner());
             for e in &events {
                 published.apply(e);
             }
+        }
+        // Durable and visible to readers: tell the callers first, then build what screens need,
+        // so that nobody's acknowledgement waits for the board view.
+        for (ex, reply) in accepted {
+            if let Some(r) = reply {
+                r(Ok(ex));
+            }
+        }
+        if events.is_empty() {
+            return;
+        }
+        let commit = {
+            let published = self.published.read().unwrap_or_else(|p| p.into_inner());
             let now = Now::in_zone(self.last_at, &published.config.time_zone());
             let config_changed = events.iter().any(|e| {
                 matches!(
@@ -350,23 +366,16 @@ impl Worker {
                     EventKind::ConfigReplaced { .. } | EventKind::DayStarted { .. }
                 )
             });
-            Some(Commit {
+            Commit {
                 prev_seq,
                 seq: published.last_seq,
                 public: published.public_events(&events),
                 live: published.board_live(now),
                 notices: config_changed.then(|| published.notices()),
                 events,
-            })
-        };
-        for (ex, reply) in accepted {
-            if let Some(r) = reply {
-                r(Ok(ex));
             }
-        }
-        if let Some(c) = commit {
-            (self.on_commit)(c);
-        }
+        };
+        (self.on_commit)(commit);
     }
 
     /// Decide every command on the working hall and write it into one transaction; commit once.

@@ -1,0 +1,69 @@
+//! Background WAL checkpoints on a connection of their own, so that no batch of the writer stalls
+//! while SQLite copies the log into the database file.
+//!
+//! By default SQLite checkpoints inside whichever commit pushes the log past 1,000 pages: that
+//! commit then also rewrites the database pages and syncs the main file, and every customer queued
+//! behind it waits. Here the writer's connection only checkpoints as a safety net far beyond that,
+//! and this thread runs `PRAGMA wal_checkpoint(PASSIVE)` once a second, which never blocks the
+//! writer or any reader. Durability does not depend on it: a commit is durable once its log frames
+//! are synced.
+
+use std::path::Path;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use rusqlite::Connection;
+
+use super::StoreError;
+
+/// Log pages after which the writer's own connection checkpoints anyway (about 40 MB): only
+/// reached if this thread cannot keep up.
+pub(super) const WRITER_AUTOCHECKPOINT_PAGES: i64 = 10_000;
+
+/// How often the log is copied back into the database file.
+const EVERY: Duration = Duration::from_secs(1);
+
+/// Stops (after one last checkpoint) when dropped.
+pub(super) struct Checkpointer {
+    stop: Option<mpsc::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Checkpointer {
+    pub(super) fn start(path: &Path) -> Result<Checkpointer, StoreError> {
+        let conn = Connection::open(path).map_err(|e| StoreError::open(path, e))?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+        let (stop, stopped) = mpsc::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("hallq-checkpoint".into())
+            .spawn(move || {
+                loop {
+                    let last = match stopped.recv_timeout(EVERY) {
+                        Err(RecvTimeoutError::Timeout) => false,
+                        Ok(()) | Err(RecvTimeoutError::Disconnected) => true,
+                    };
+                    // A failed checkpoint loses nothing (the log still holds every commit); the
+                    // next round or the writer's safety net tries again.
+                    let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+                    if last {
+                        break;
+                    }
+                }
+            })
+            .map_err(|e| StoreError::open(path, e))?;
+        Ok(Checkpointer {
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        self.stop.take();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}

@@ -39,15 +39,23 @@ fn free_port() -> SocketAddr {
         .unwrap()
 }
 
-fn rss_kb(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
-        })
-        .unwrap_or(0)
+/// `VmRSS` with its split: anonymous memory (the hub's own heap and stacks) and file pages (the
+/// executable's code and data as mapped, shared with any other process running the same binary).
+fn rss_kb(pid: u32) -> String {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| -> u64 {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
+            .unwrap_or(0)
+    };
+    format!(
+        "{} (anonymous {} kB, file {} kB)",
+        field("VmRSS:"),
+        field("RssAnon:"),
+        field("RssFile:")
+    )
 }
 
 fn pct(sorted: &[f64], p: f64) -> f64 {
@@ -89,6 +97,8 @@ async fn spawn(args: &[&str], dir: &Path) -> (Hub, Duration) {
         .arg("--data-dir")
         .arg(dir)
         .env("RUST_LOG", "warn")
+        // As the systemd unit runs it (deploy/systemd/hallq-hub.service).
+        .env("MALLOC_ARENA_MAX", "1")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

@@ -81,7 +81,14 @@ pub struct Hub {
     pub login_failures: Mutex<HashMap<String, VecDeque<Millis>>>,
     pub printers: Mutex<BTreeMap<String, PrinterReport>>,
     pub shutdown: watch::Sender<bool>,
+    /// The last snapshot frame sent to a joining client: screens that join together (after a hub
+    /// restart every one of them does) share one copy instead of one each.
+    last_snapshot: Mutex<Option<(std::time::Instant, Arc<Frame>)>>,
 }
+
+/// How long a snapshot frame may be handed out again while nothing has been committed: short,
+/// because the day phase and the clock in it move on without events.
+const SNAPSHOT_REUSE: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl std::fmt::Debug for Hub {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -116,6 +123,7 @@ impl Hub {
             login_failures: Mutex::new(HashMap::new()),
             printers: Mutex::new(BTreeMap::new()),
             shutdown: watch::channel(false).0,
+            last_snapshot: Mutex::new(None),
         });
         if opts.apply_config {
             hub.writer.execute(
@@ -199,17 +207,32 @@ impl Hub {
         }
     }
 
-    /// A snapshot as a stream frame.
-    pub fn snapshot_frame(&self) -> Frame {
+    /// A snapshot as a stream frame, shared with other clients that join at the same moment.
+    pub fn snapshot_frame(&self) -> Arc<Frame> {
+        let seq = self
+            .writer
+            .hall()
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .last_seq;
+        let mut cached = self.last_snapshot.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((at, frame)) = cached.as_ref()
+            && frame.seq == seq
+            && at.elapsed() < SNAPSHOT_REUSE
+        {
+            return frame.clone();
+        }
         let board = self.snapshot();
         let seq = board.seq;
         let text = serde_json::to_string(&StreamMessage::Snapshot { board }).unwrap_or_default();
-        Frame {
+        let frame = Arc::new(Frame {
             seq,
             prev_seq: seq,
             snapshot: true,
             text: text.into(),
-        }
+        });
+        *cached = Some((std::time::Instant::now(), frame.clone()));
+        frame
     }
 
     /// Ask every long-lived connection (event streams) to close.

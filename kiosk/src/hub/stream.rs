@@ -3,7 +3,6 @@
 //! (its buffer in the broadcast ring overflows, or its socket stalls) gets a fresh snapshot instead
 //! of the updates it missed, so one slow screen never holds up the others.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::State;
@@ -53,12 +52,14 @@ async fn serve_socket(hub: AppState, mut socket: WebSocket, since: Option<u64>) 
     if *shutdown.borrow() {
         return;
     }
-    let first = hub.snapshot_frame();
-    tracing::debug!(since, seq = first.seq, "event stream client joined");
-    let mut held = first.seq;
-    if send(&mut socket, &first).await.is_err() {
-        return;
-    }
+    let mut held = {
+        let first = hub.snapshot_frame();
+        tracing::debug!(since, seq = first.seq, "event stream client joined");
+        if send(&mut socket, &first).await.is_err() {
+            return;
+        }
+        first.seq
+    };
     let mut ping = tokio::time::interval_at(Instant::now() + PING_EVERY, PING_EVERY);
     ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut heard = Instant::now();
@@ -71,7 +72,7 @@ async fn serve_socket(hub: AppState, mut socket: WebSocket, since: Option<u64>) 
                         continue;
                     }
                     let frame = if !frame.snapshot && frame.prev_seq != held {
-                        Arc::new(hub.snapshot_frame())
+                        hub.snapshot_frame()
                     } else {
                         frame
                     };

@@ -112,6 +112,8 @@ fn main() {
     let mut partial = Stats::new();
     let mut apply_and_draw = Stats::new();
     let mut area = 0u64;
+    let mut drawn = 0u64;
+    let mut rects = Vec::new();
     for i in 0..200 {
         let BoardMsg(snap) = BoardMsg::after(&mut d, (i % 2) + 1);
         let t0 = Instant::now();
@@ -124,6 +126,15 @@ fn main() {
         if let Some(r) = region {
             let b = r.bounding_box_size();
             area += u64::from(b.width) * u64::from(b.height);
+            drawn += r
+                .iter()
+                .map(|(_, s)| u64::from(s.width) * u64::from(s.height))
+                .sum::<u64>();
+            if i == 199 {
+                for (o, s) in r.iter() {
+                    rects.push(format!("{}x{} at ({},{})", s.width, s.height, o.x, o.y));
+                }
+            }
         }
     }
     partial.report("partial repaint after a new call");
@@ -131,6 +142,11 @@ fn main() {
     println!(
         "mean repainted bounding box for a new call   {:.1} % of the frame",
         area as f64 / 200.0 / f64::from(w * h) * 100.0
+    );
+    println!(
+        "mean area of the dirty rectangles drawn       {:.1} % of the frame (last call: {})",
+        drawn as f64 / 200.0 / f64::from(w * h) * 100.0,
+        rects.join(", ")
     );
 
     // Hub event → frame: a real WebSocket on loopback, the link thread, the adapter, the render.

@@ -81,6 +81,18 @@ struct Section {
 
 /// The hall's public notices (Ch.3 §1.2, §1.5) as pages of at most `per_page` lines: every service
 /// with its documents, steps and fees, the fee schedule, the commitments, hotlines and hours.
+/// The part of the notices the pages are made of: without the live waiting counts and estimates,
+/// which change with every ticket and must not send the guide back to its first page.
+pub fn pages_source(n: &Notices) -> Notices {
+    let mut n = n.clone();
+    for s in &mut n.services {
+        s.waiting = 0;
+        s.estimated_wait_s = 0;
+        s.long_wait = false;
+    }
+    n
+}
+
 pub fn notice_pages(snap: &BoardSnapshot, per_page: usize) -> Vec<NoticePage> {
     let n = &snap.notices;
     let per_page = per_page.max(3);

@@ -12,7 +12,7 @@ use hallq_shared::hall::CounterId;
 use hallq_shared::protocol::{
     BoardSnapshot, CallbackCaptured, CaptureCallbackRequest, ErrorBody, Notices,
 };
-use slint::{ComponentHandle, ModelRc, Timer, TimerMode, VecModel};
+use slint::{ComponentHandle, Model, ModelRc, Timer, TimerMode, VecModel};
 
 use crate::form::{CallbackForm, FormState};
 use crate::http::{self, HubUrl};
@@ -111,6 +111,25 @@ struct State {
     submit: Option<Submit>,
     idle: Timer,
     flash: Timer,
+    /// The lists on screen, kept for the screen's life and updated row by row: a new call then
+    /// redraws only the rows whose text changed, not the whole list.
+    recent: Rc<VecModel<ui::CallItem>>,
+    waiting: Rc<VecModel<ui::WaitItem>>,
+}
+
+/// Make `model` hold `rows`, touching only the rows that differ.
+fn sync_rows<T: Clone + PartialEq + 'static>(model: &VecModel<T>, rows: Vec<T>) {
+    let keep = rows.len();
+    for (i, row) in rows.into_iter().enumerate() {
+        if i >= model.row_count() {
+            model.push(row);
+        } else if model.row_data(i).as_ref() != Some(&row) {
+            model.set_row_data(i, row);
+        }
+    }
+    while model.row_count() > keep {
+        model.remove(model.row_count() - 1);
+    }
 }
 
 /// A screen and its state. Cheap to clone (shared handle).
@@ -145,6 +164,8 @@ impl Screen {
                 submit: None,
                 idle: Timer::default(),
                 flash: Timer::default(),
+                recent: Rc::new(VecModel::default()),
+                waiting: Rc::new(VecModel::default()),
             })),
         };
         screen.wire();
@@ -153,6 +174,10 @@ impl Screen {
 
     fn wire(&self) {
         let st = self.state.borrow();
+        global!(&st.kind, g => {
+            g.set_recent(ModelRc::from(st.recent.clone()));
+            g.set_waiting(ModelRc::from(st.waiting.clone()));
+        });
         let weak = Rc::downgrade(&self.state);
         let with = move |f: &dyn Fn(&Screen)| {
             if let Some(state) = weak.upgrade() {
@@ -259,8 +284,8 @@ impl Screen {
             g.set_connected(false);
             g.set_flash(false);
             g.set_has_current(false);
-            g.set_recent(ModelRc::default());
         });
+        sync_rows(&st.recent, vec![]);
     }
 
     /// Shows a board received from the hub.
@@ -276,10 +301,11 @@ impl Screen {
             )) + u32::from(model::mode_name(snap) == "long-wait");
             let per_page =
                 model::lines_per_page(st.size.0, st.size.1, banners, snap.live.waiting.len());
+            let pages_source = model::pages_source(&snap.notices);
             let pages_stale = st
                 .notices_shown
                 .as_ref()
-                .is_none_or(|(n, p)| *n != snap.notices || *p != per_page);
+                .is_none_or(|(n, p)| *n != pages_source || *p != per_page);
             let counter_view = match &st.kind {
                 // A counter the hub does not know reads as not in service, never as blank.
                 Kind::Counter(_, id) => Some(model::counter_screen(snap, *id).unwrap_or_else(
@@ -319,8 +345,8 @@ impl Screen {
                 if let Some(c) = calls.first() {
                     g.set_current(c.clone());
                 }
-                g.set_recent(ModelRc::new(VecModel::from(calls.into_iter().skip(1).collect::<Vec<_>>())));
-                g.set_waiting(ModelRc::new(VecModel::from(model::waiting_items(snap))));
+                sync_rows(&st.recent, calls.into_iter().skip(1).collect());
+                sync_rows(&st.waiting, model::waiting_items(snap));
                 if pages_stale {
                     g.set_pages(ModelRc::new(VecModel::from(model::notice_pages(snap, per_page))));
                     g.set_page(0);
@@ -358,7 +384,7 @@ impl Screen {
                 }
             });
             if pages_stale {
-                st.notices_shown = Some((snap.notices.clone(), per_page));
+                st.notices_shown = Some((pages_source, per_page));
             }
             let capture_ended = !snap.live.callback_capture;
             st.board = Some(snap.clone());

@@ -279,3 +279,24 @@ fn counter_screens_show_the_number_or_the_pause() {
     assert!(shows(&paused, "暂停服务"));
     assert!(!shows_part(&paused, "当前号码"));
 }
+
+#[test]
+fn the_guide_keeps_its_page_while_tickets_come_and_go() {
+    init();
+    let (screen, w) = board_with(Scenario::Normal);
+    let g = w.global::<ui::Board>();
+    g.set_page(2);
+    // Waiting counts and estimates are in the notices too; a new ticket must not turn the page back.
+    let mut snap = Scenario::Normal.snapshot();
+    for s in &mut snap.notices.services {
+        s.waiting += 1;
+        s.estimated_wait_s += 60;
+    }
+    snap.seq += 1;
+    screen.show(&snap);
+    assert_eq!(g.get_page(), 2, "same guide, same page");
+    // A real change of the guide (the manager edited a service) starts it again.
+    snap.notices.services[0].documents.pop();
+    screen.show(&snap);
+    assert_eq!(g.get_page(), 0, "edited guide starts from its first page");
+}

@@ -13,6 +13,8 @@
 #      units (which also checks the ExecStart binaries are there), systemd-analyze security scores
 #      under a threshold; a second configure changes
 #      nothing; reinstall (upgrade path) works; purge removes the units and keeps the data.
+#   6. with CI=true (or HALLQ_TEST_LIFECYCLE=1): test-lifecycle.sh on this machine — setup, update,
+#      rollback with the real packages (it installs them here, then purges them).
 # Needs: shellcheck, systemd (systemd-analyze), dpkg-dev, passwd, cargo-deb (see build-deb.sh).
 set -euo pipefail
 
@@ -34,7 +36,7 @@ timed() {
 }
 
 step "1. shellcheck"
-scripts=("$here"/hallq-setup "$here"/hallq-update "$here"/hallq-rollback "$here"/build-deb.sh "$here"/test.sh)
+scripts=("$here"/hallq-setup "$here"/hallq-update "$here"/hallq-rollback "$here"/build-deb.sh "$here"/test.sh "$here"/test-lifecycle.sh)
 maint=("$here"/debian/hub/* "$here"/debian/board/*)
 check "shellcheck bash scripts" shellcheck "${scripts[@]}"
 check "shellcheck maintainer scripts (POSIX sh)" shellcheck -s sh "${maint[@]}"
@@ -159,6 +161,22 @@ check "purge hub and board" dpkg_root -P hallq-hub hallq-board
 check "units gone" test ! -e "$root/usr/lib/systemd/system/hallq-hub.service"
 check "no dangling enable links" bash -c "! ls '$root'/etc/systemd/system/*.wants/hallq-* 2>/dev/null"
 check "the hall's data kept on purge" grep -q "hall data" "$root/var/lib/hallq/hallq.db"
+
+step "6. setup, update and rollback on this machine"
+if [ "${CI:-}" = true ] || [ "${HALLQ_TEST_LIFECYCLE:-0}" = 1 ]; then
+    # A second, newer version of the same build: what an update installs.
+    next="$out/next"
+    version=$(dpkg-deb -f "$hub_deb" Version)
+    if timed "$here/build-deb.sh" "${fast[@]}" --out "$next" --version "$version+next" >/dev/null; then
+        check "a hub's life: setup, update, rollback" \
+            timed "$here/test-lifecycle.sh" "$out" "$next"
+    else
+        fail "build-deb.sh --version $version+next"
+    fi
+else
+    # It installs packages and creates the hallq user on this machine: only on a throw-away one.
+    echo "not run here: it installs hallq on this machine (CI=true or HALLQ_TEST_LIFECYCLE=1 runs it)"
+fi
 
 echo
 if [ "$failures" -gt 0 ]; then

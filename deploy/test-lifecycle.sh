@@ -1,0 +1,130 @@
+#!/bin/bash
+# A hub's life on this machine, as root, with the real packages and scripts: hallq-setup on a
+# fresh system, the hub started as the unit starts it (as user hallq, on 127.0.0.1), a callback
+# taken, hallq-setup run again (changes nothing), hallq-update to a newer version (online backup
+# first), the hub started again on the same data, then hallq-rollback twice: once with the schema
+# unchanged (the database is kept) and once as if the update had moved the schema forward (the
+# pre-update backup is restored and the newer database kept beside it). Systemd need not run.
+#
+# It installs packages, creates the hallq user and writes /etc/hallq and /var/lib/hallq, then
+# purges all of it: meant for a throw-away machine (CI). deploy/test.sh runs it when CI=true or
+# HALLQ_TEST_LIFECYCLE=1.
+#
+#   deploy/test-lifecycle.sh DIR_WITH_VERSION_A_DEBS DIR_WITH_VERSION_B_DEBS
+set -euo pipefail
+
+a="$1"
+b="$2"
+here=$(cd "$(dirname "$0")" && pwd)
+arch=$(dpkg --print-architecture)
+port=$((20000 + RANDOM % 20000))
+hub_pid=""
+failures=0
+fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+check() {
+    local what="$1"
+    shift
+    if "$@"; then echo "ok: $what"; else fail "$what"; fi
+}
+cleanup() {
+    if [ -n "$hub_pid" ]; then kill "$hub_pid" 2>/dev/null || true; fi
+    DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq hallq-hub hallq-tools >/dev/null 2>&1 || true
+    userdel hallq 2>/dev/null || true
+    groupdel hallq 2>/dev/null || true
+    rm -rf /var/lib/hallq /var/lib/hallq-packages /etc/hallq
+}
+trap cleanup EXIT
+
+[ "$(id -u)" = 0 ] || { echo "test-lifecycle.sh: run as root" >&2; exit 1; }
+if id hallq >/dev/null 2>&1 || dpkg-query -W hallq-hub >/dev/null 2>&1; then
+    echo "test-lifecycle.sh: hallq is already installed on this machine; refusing to touch it" >&2
+    trap - EXIT
+    exit 1
+fi
+
+start_hub() {
+    runuser -u hallq -- /usr/bin/hallq-kiosk serve --data-dir /var/lib/hallq \
+        --listen "127.0.0.1:$port" --config /etc/hallq/hall.toml >>/tmp/hallq-lifecycle-hub.log 2>&1 &
+    hub_pid=$!
+    for _ in $(seq 1 50); do
+        curl -fsS "http://127.0.0.1:$port/api/v1/health" >/dev/null 2>&1 && return 0
+        sleep 0.2
+    done
+    return 1
+}
+stop_hub() {
+    kill "$hub_pid" 2>/dev/null || true
+    wait "$hub_pid" 2>/dev/null || true
+    hub_pid=""
+}
+api() { curl -fsS -H 'content-type: application/json' "$@"; }
+manager_token() {
+    api -X POST -d '{"login":"manager","password":"manager-pass-1"}' \
+        "http://127.0.0.1:$port/api/v1/login" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])'
+}
+callback_reasons() {
+    api -H "Authorization: Bearer $(manager_token)" "http://127.0.0.1:$port/api/v1/callbacks" |
+        python3 -c 'import json,sys; print(" ".join(sorted(c["reason"] for c in json.load(sys.stdin))))'
+}
+take_callback() {
+    local token
+    token=$(sed -n 's/^HALLQ_KIOSK_TOKEN=//p' /etc/hallq/kiosk.env | tr -d '"')
+    api -X POST -H "Authorization: Bearer $token" \
+        -d "{\"phone\":\"13812345678\",\"consent\":true,\"reason\":\"$1\"}" \
+        "http://127.0.0.1:$port/api/v1/callbacks" >/dev/null
+}
+version() { dpkg-query -W -f='${Version}' "$1"; }
+
+va=$(dpkg-deb -f "$(ls "$a"/hallq-hub_*_"$arch".deb)" Version)
+vb=$(dpkg-deb -f "$(ls "$b"/hallq-hub_*_"$arch".deb)" Version)
+cp "$here/hallq-setup" "$a/"
+
+echo "--- setup ($va)"
+check "hallq-setup on a fresh system" env HALLQ_MANAGER_PASSWORD=manager-pass-1 \
+    bash "$a/hallq-setup" --role hub --debs "$a" --hall-name 测试营业厅 --hall-name-en "Test Hall" \
+    --kiosk yes --yes
+check "hub $va installed" test "$(version hallq-hub)" = "$va"
+check "the kiosk has a device token" grep -q '^HALLQ_KIOSK_TOKEN=.' /etc/hallq/kiosk.env
+check "the hub starts as user hallq" start_hub
+check "the hall's name is on the board" \
+    bash -c "curl -fsS http://127.0.0.1:$port/api/v1/board | grep -q 测试营业厅"
+check "the kiosk's token takes a callback" take_callback before-update
+check "the manager signs in and sees it" test "$(callback_reasons)" = before-update
+token_before=$(grep '^HALLQ_KIOSK_TOKEN=' /etc/hallq/kiosk.env)
+check "hallq-setup again" env HALLQ_MANAGER_PASSWORD=manager-pass-1 \
+    bash "$a/hallq-setup" --role hub --debs "$a" --hall-name 测试营业厅 --kiosk yes --yes
+check "a second setup keeps the kiosk's token" test "$(grep '^HALLQ_KIOSK_TOKEN=' /etc/hallq/kiosk.env)" = "$token_before"
+
+echo "--- update to $vb (the hub keeps running during the backup)"
+check "hallq-update" hallq-update "$b"/hallq-hub_*_"$arch".deb "$b"/hallq-tools_*_all.deb
+check "hub $vb installed" test "$(version hallq-hub)" = "$vb"
+check "pre-update backup taken" bash -c 'ls /var/lib/hallq/backups/pre-update/hallq-*.db >/dev/null'
+check "previous packages kept" test -f "/var/lib/hallq-packages/hallq-hub_${va}_$arch.deb"
+stop_hub
+check "the new hub starts on the same data" start_hub
+check "nothing lost in the update" test "$(callback_reasons)" = before-update
+take_callback after-update
+stop_hub
+
+echo "--- rollback, schema unchanged"
+check "hallq-rollback" hallq-rollback
+check "hub $va back" test "$(version hallq-hub)" = "$va"
+check "the old hub starts" start_hub
+check "the database was kept (both callbacks)" test "$(callback_reasons)" = "after-update before-update"
+stop_hub
+
+echo "--- rollback after an update that moved the schema forward"
+check "hallq-update again" hallq-update "$b"/hallq-hub_*_"$arch".deb "$b"/hallq-tools_*_all.deb
+check "the new hub starts" start_hub
+take_callback after-second-update
+stop_hub
+# Pretend the backup was taken at an older schema: rollback must then restore it.
+sed -i 's/^schema=.*/schema=0/' /var/lib/hallq-packages/last-update
+check "hallq-rollback restores the pre-update backup" hallq-rollback
+check "the newer database is kept beside it" bash -c 'ls /var/lib/hallq/hallq.db.replaced-* >/dev/null'
+check "the old hub starts on the restored database" start_hub
+check "restored data is the pre-update data" test "$(callback_reasons)" = "after-update before-update"
+stop_hub
+
+echo "$failures failure(s)"
+[ "$failures" = 0 ]

@@ -68,65 +68,25 @@ fn scratch() -> tempfile::TempDir {
     tempfile::tempdir_in(base).unwrap()
 }
 
-/// Run `clients` threads issuing `per_client` tickets each; return every latency and the wall time.
-fn concurrent(w: &Arc<HallWriter>, clients: usize, per_client: usize) -> (Vec<Duration>, Duration) {
-    let start = Instant::now();
-    let threads: Vec<_> = (0..clients)
-        .map(|_| {
-            let w = w.clone();
-            std::thread::spawn(move || {
-                let kiosk = Actor::new("kiosk", Role::Kiosk, None);
-                (0..per_client)
-                    .map(|_| {
-                        let t = Instant::now();
-                        w.execute(issue(), kiosk.clone()).unwrap();
-                        t.elapsed()
-                    })
-                    .collect::<Vec<_>>()
-            })
-        })
-        .collect();
-    // Counters keep calling meanwhile, as in the hall (their latency is not counted here).
-    let callers: Vec<_> = (1..=4u32)
-        .map(|c| {
-            let w = w.clone();
-            std::thread::spawn(move || {
-                for _ in 0..(clients * per_client / 4) {
-                    let _ = w.execute(
-                        Command::SetCounter {
-                            counter: c,
-                            state: CounterState::Open,
-                        },
-                        clerk(c),
-                    );
-                    let _ = w.execute(Command::CallNext { counter: c }, clerk(c));
-                }
-            })
-        })
-        .collect();
-    let lat: Vec<Duration> = threads
-        .into_iter()
-        .flat_map(|t| t.join().unwrap())
-        .collect();
-    let wall = start.elapsed();
-    for c in callers {
-        c.join().unwrap();
-    }
-    (lat, wall)
-}
-
-/// Open loop: `clients` threads together offer `rate` issues a second on a fixed schedule (and the
-/// counters call at the same pace), so latency is measured from when each request was due, not
-/// from when a busy client got round to sending it.
-fn paced(
+/// `clients` threads issue `total` tickets while 4 counter threads keep calling, as in the hall.
+/// Closed loop (`rate` None): each client sends its next ticket as soon as the last is acknowledged.
+/// Open loop (`rate` Some): the tickets are due on a fixed schedule of `rate` a second (the counters
+/// call at the same pace), and latency counts from when each was due, so a stalled writer cannot
+/// hide its queue. Returns every issue's latency and the wall time.
+fn load(
     w: &Arc<HallWriter>,
     clients: usize,
-    rate: f64,
     total: usize,
-    with_calls: bool,
+    rate: Option<f64>,
 ) -> (Vec<Duration>, Duration) {
     let start = Instant::now() + Duration::from_millis(20);
-    let due = move |k: usize| start + Duration::from_secs_f64(k as f64 / rate);
+    let due = move |k: usize| rate.map(|r| start + Duration::from_secs_f64(k as f64 / r));
+    let wait = move |k: usize| {
+        if let Some(at) = due(k) {
+            std::thread::sleep(at.saturating_duration_since(Instant::now()));
+        }
+    };
+    std::thread::sleep(start.saturating_duration_since(Instant::now()));
     let threads: Vec<_> = (0..clients)
         .map(|i| {
             let w = w.clone();
@@ -135,22 +95,21 @@ fn paced(
                 (i..total)
                     .step_by(clients)
                     .map(|k| {
-                        let at = due(k);
-                        std::thread::sleep(at.saturating_duration_since(Instant::now()));
+                        wait(k);
+                        let sent = due(k).unwrap_or_else(Instant::now);
                         w.execute(issue(), kiosk.clone()).unwrap();
-                        at.elapsed()
+                        sent.elapsed()
                     })
                     .collect::<Vec<_>>()
             })
         })
         .collect();
     let callers: Vec<_> = (1..=4u32)
-        .filter(|_| with_calls)
         .map(|c| {
             let w = w.clone();
             std::thread::spawn(move || {
                 for k in (c as usize - 1..total).step_by(4) {
-                    std::thread::sleep(due(k).saturating_duration_since(Instant::now()));
+                    wait(k);
                     let _ = w.execute(
                         Command::SetCounter {
                             counter: c,
@@ -207,16 +166,16 @@ fn report_percentiles() {
     for clients in [1usize, 16] {
         let dir = scratch();
         let w = writer(dir.path());
-        concurrent(&w, clients, 200 / clients.min(200)); // warm up
-        let (lat, wall) = concurrent(&w, clients, 8000 / clients);
+        load(&w, clients, 200, None); // warm up
+        let (lat, wall) = load(&w, clients, 8000, None);
         print_latencies(&format!("durable issue, {clients:>2} client(s)"), lat, wall);
     }
     // The realistic mix: as many calls as issues, so the line stays the size of a real hall's.
     for rate in [4000.0, 6000.0] {
         let dir = scratch();
         let w = writer(dir.path());
-        concurrent(&w, 16, 12); // warm up
-        let (lat, wall) = paced(&w, 16, rate, 16_000, true);
+        load(&w, 16, 200, None); // warm up
+        let (lat, wall) = load(&w, 16, 16_000, Some(rate));
         print_latencies(
             &format!("durable issue, 16 clients offering {rate}/s + as many calls"),
             lat,
@@ -267,7 +226,7 @@ fn benches(c: &mut Criterion) {
     let dir = scratch();
     let w = writer(dir.path());
     g.bench_function("issue_ticket_16_clients_x50", |b| {
-        b.iter_custom(|iters| (0..iters).map(|_| concurrent(&w, 16, 50).1).sum())
+        b.iter_custom(|iters| (0..iters).map(|_| load(&w, 16, 800, None).1).sum())
     });
     g.finish();
 }

@@ -294,8 +294,9 @@ pub struct Hall {
     /// Tickets of the business day, by number. Read freely; change only through [`Hall::apply`] or
     /// [`Hall::restore_ticket`], which keep the waiting index below in step.
     pub tickets: BTreeMap<String, Ticket>,
-    /// The waiting tickets by service, oldest first: derived from `tickets` on every change so that
-    /// counts, estimates and call-next look at the people still waiting, not the whole day.
+    /// The waiting tickets by service, in line order ([`Place`]): derived from `tickets` on every
+    /// change so that counts, estimates and call-next look at the people still waiting, not the
+    /// whole day.
     waiting: BTreeMap<ServiceId, BTreeSet<Place>>,
     pub counters: BTreeMap<CounterId, CounterRuntime>,
     pub outage: Option<Outage>,

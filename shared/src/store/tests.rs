@@ -307,6 +307,11 @@ fn concurrent_commands_are_committed_together_and_all_acknowledged() {
     let n = all.len();
     all.dedup();
     assert_eq!(all.len(), n, "no number given twice");
+    // Callers are answered before the board is told; stopping the writer waits for the last telling.
+    let Ok(mut w) = Arc::try_unwrap(w) else {
+        panic!("every thread has finished with the writer")
+    };
+    w.shutdown();
     let commits = commits.lock().unwrap().clone();
     assert!(
         commits.windows(2).all(|w| w[1].0 == w[0].1),

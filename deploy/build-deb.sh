@@ -1,6 +1,7 @@
 #!/bin/bash
 # Builds the hall's Debian packages into one folder:
-#   hallq-hub_<v>_<arch>.deb    hallq-kiosk (hub + kiosk screen), units, udev rule, /etc/hallq defaults
+#   hallq-hub_<v>_<arch>.deb    hallq-kiosk (hub) + hallq-kiosk-screen (kiosk screen), units, udev rule,
+#                               /etc/hallq defaults
 #   hallq-board_<v>_<arch>.deb  hallq-display (boards, counter screens)
 #   hallq-tools_<v>_all.deb     hallq-setup, hallq-update, hallq-rollback, the install guide
 # plus a copy of hallq-setup, so the folder is all a hall needs on a USB stick.
@@ -87,8 +88,26 @@ build() {
     (cd "$repo" && cargo deb "${args[@]}")
 }
 
-kiosk_features="${HALLQ_KIOSK_FEATURES-$(features_of "$repo/kiosk/Cargo.toml" "kms rpi")}"
+# The kiosk screen is its own program (the hub links no UI toolkit); the hub's package carries it,
+# so it is built first, into the same target folder that cargo-deb takes the hub from.
+build_screen() {
+    local features="$1"
+    local args=(--locked --release -p hallq-kiosk-screen)
+    if [ -n "$target" ]; then
+        args+=(--target "$target")
+    fi
+    if [ -n "$features" ]; then
+        args+=(--no-default-features --features "$features")
+    fi
+    echo "== cargo build ${args[*]}" >&2
+    (cd "$repo" && cargo build "${args[@]}")
+}
+
+screen_features="${HALLQ_KIOSK_FEATURES-$(features_of "$repo/kiosk/screen/Cargo.toml" "kms rpi")}"
+# The hub takes, of the kiosk's features, those it has (rpi: the GPIO drivers).
+kiosk_features=$(features_of "$repo/kiosk/Cargo.toml" "$(echo "$screen_features" | tr , ' ')")
 display_features="${HALLQ_DISPLAY_FEATURES-$(features_of "$repo/display/Cargo.toml" "kms")}"
+build_screen "$screen_features"
 build hallq-kiosk "$kiosk_features"
 build hallq-display "$display_features"
 

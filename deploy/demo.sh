@@ -21,7 +21,7 @@ done
 
 HALLQ_SKIP_CARGO_DEB=1 bash deploy/dev-setup.sh
 echo "== building (release; the first build takes a few minutes)"
-cargo build --release --locked -p hallq-kiosk -p hallq-display
+cargo build --release --locked -p hallq-kiosk -p hallq-kiosk-screen -p hallq-display
 bin=${CARGO_TARGET_DIR:-target}/release
 
 # The default Mandarin voice pack, made once with espeak-ng and sox.

@@ -1,15 +1,10 @@
 //! Build steps of hallq-kiosk: embeds every file under `src/web/` (the staff pages) into the binary
-//! as a table of `(path, bytes)`, so the hub serves them with no files beside it; and compiles the
-//! kiosk's touch-screen UI (`ui/kiosk.slint`) into Rust.
+//! as a table of `(path, bytes)`, so the hub serves them with no files beside it.
 
 use std::path::Path;
 
 fn main() {
     embed_web_files();
-    // Debug info names elements so the UI tests can find buttons by id and accessible label;
-    // without it every lookup silently finds nothing.
-    let config = slint_build::CompilerConfiguration::new().with_debug_info(true);
-    slint_build::compile_with_config("ui/kiosk.slint", config).expect("kiosk.slint compiles");
 }
 
 fn embed_web_files() {

@@ -1,7 +1,18 @@
-//! The hub and kiosk as a library, so tests, benchmarks and the binary share one code base.
+//! The hub, the ticket printer and the GPIO drivers as a library: the hub binary, the kiosk screen
+//! (`kiosk/screen`), tests and benchmarks share it. Nothing here draws a screen.
 
 pub mod admin_backup;
 pub mod gpio;
 pub mod hub;
 pub mod printer;
-pub mod station;
+
+/// Logs to standard error (the journal under systemd), level from `RUST_LOG`, `info` by default.
+pub fn init_logs() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+}

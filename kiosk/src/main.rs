@@ -32,8 +32,13 @@ enum Cmd {
     Device(DeviceCmd),
     /// Delete resolved callbacks and old history as the hall's policy says (also runs daily in serve).
     Retention(DataDirArg),
-    /// The touch screen by the door: take a ticket, read what a service needs, leave a callback number.
-    Kiosk(hallq_kiosk::station::cli::KioskArgs),
+    /// The touch screen by the door: take a ticket, read what a service needs, leave a callback number
+    /// (the program hallq-kiosk-screen; `hallq-kiosk kiosk --help` lists its options).
+    #[command(disable_help_flag = true)]
+    Kiosk {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
+        args: Vec<std::ffi::OsString>,
+    },
     /// Print a sample ticket: the installer's first check of the printer.
     PrintTest(PrintTest),
     /// Copy the hall database while the hub runs (SQLite's online backup), then thin old copies out.
@@ -124,13 +129,7 @@ enum DeviceCmd {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    hallq_kiosk::init_logs();
     let out = std::io::stdout();
     let dir = |d: &DataDirArg| -> PathBuf { d.data_dir.clone() };
     match cli.command {
@@ -149,7 +148,7 @@ fn main() -> anyhow::Result<()> {
         }
         Cmd::Device(DeviceCmd::List { data }) => cli::device_list(&dir(&data), out),
         Cmd::Retention(data) => cli::retention(&dir(&data), out).map(|_| ()),
-        Cmd::Kiosk(args) => hallq_kiosk::station::cli::run(args),
+        Cmd::Kiosk { args } => run_screen(&args),
         Cmd::PrintTest(a) => print_test(a),
         Cmd::Backup {
             data,
@@ -159,6 +158,38 @@ fn main() -> anyhow::Result<()> {
         } => hallq_kiosk::admin_backup::backup_cmd(&dir(&data), &to, keep_daily, keep_weekly),
         Cmd::Restore { file, data } => hallq_kiosk::admin_backup::restore_cmd(&file, &dir(&data)),
     }
+}
+
+/// `kiosk` becomes the screen program in this same process, so that systemd keeps watching one PID
+/// (readiness and watchdog come from the screen).
+fn run_screen(args: &[std::ffi::OsString]) -> anyhow::Result<()> {
+    use std::os::unix::process::CommandExt;
+
+    let program = screen_program()?;
+    let err = std::process::Command::new(&program).args(args).exec();
+    Err(err).with_context(|| format!("starting the kiosk screen {}", program.display()))
+}
+
+/// `hallq-kiosk-screen` beside this executable (installed and build trees alike), else on `PATH`.
+fn screen_program() -> anyhow::Result<PathBuf> {
+    const NAME: &str = "hallq-kiosk-screen";
+    let beside = std::env::current_exe()
+        .context("finding this program's own path")?
+        .with_file_name(NAME);
+    if beside.is_file() {
+        return Ok(beside);
+    }
+    std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .map(|d| d.join(NAME))
+        .find(|p| p.is_file())
+        .with_context(|| {
+            format!(
+                "the kiosk screen program {NAME} is not installed (looked beside {} and on PATH)",
+                beside.display()
+            )
+        })
 }
 
 fn runtime() -> std::io::Result<tokio::runtime::Runtime> {

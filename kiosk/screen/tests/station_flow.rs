@@ -8,9 +8,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
-use hallq_kiosk::station::printing::MemoryPrinter;
-use hallq_kiosk::station::view::Screen;
-use hallq_kiosk::station::{
+use hallq_kiosk_screen::printing::MemoryPrinter;
+use hallq_kiosk_screen::view::Screen;
+use hallq_kiosk_screen::{
     Controller, HubClient, PrinterDesk, PrinterHealth, StationView, Timeouts,
 };
 use hallq_shared::engine::Command;

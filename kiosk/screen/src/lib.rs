@@ -28,8 +28,8 @@ mod generated {
 }
 pub use generated::*;
 
-pub use crate::printer::{PrinterHealth, TicketPrint, TicketPrinter};
 pub use controller::{Controller, Timeouts};
+pub use hallq_kiosk::printer::{PrinterHealth, TicketPrint, TicketPrinter};
 pub use hub::{HubClient, HubError};
 pub use printing::{MemoryPrinter, PrintFailure, PrinterDesk};
 pub use view::StationView;

@@ -5,13 +5,13 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::gpio::{ButtonPin, GpioConfig};
-use crate::station::{
-    self, Controller, HubClient, MemoryPrinter, PrinterDesk, TicketPrinter, Timeouts, fonts,
+use crate::{
+    Controller, HubClient, MemoryPrinter, PrinterDesk, TicketPrinter, Timeouts, fonts,
     headless::Headless, ui,
 };
 use anyhow::{Context, Result};
 use clap::Args;
+use hallq_kiosk::gpio::{ButtonPin, GpioConfig};
 use slint::ComponentHandle;
 
 /// `hallq-kiosk kiosk`: the touch screen by the door.
@@ -113,7 +113,7 @@ const PRINT_TIMEOUT: Duration = Duration::from_secs(8);
 fn open_printer(addr: &str, width: u32) -> Result<Box<dyn TicketPrinter>> {
     match addr {
         "memory" => Ok(Box::new(MemoryPrinter::default())),
-        other => Ok(crate::printer::open(other, width)?),
+        other => Ok(hallq_kiosk::printer::open(other, width)?),
     }
 }
 
@@ -164,7 +164,7 @@ pub fn run(args: KioskArgs) -> Result<()> {
         )),
         None => None,
     };
-    let window = station::KioskWindow::new().context("cannot open the kiosk window")?;
+    let window = crate::KioskWindow::new().context("cannot open the kiosk window")?;
     if let Some((w, h)) = args.size {
         window.window().set_size(slint::PhysicalSize::new(w, h));
     }
@@ -184,10 +184,10 @@ pub fn run(args: KioskArgs) -> Result<()> {
     attach_gpio(&controller, &gpio)?;
     if args.keys {
         let c = controller.clone();
-        let keys =
-            crate::gpio::key_buttons_with(std::io::BufReader::new(std::io::stdin()), move || {
-                c.service_ids()
-            });
+        let keys = hallq_kiosk::gpio::key_buttons_with(
+            std::io::BufReader::new(std::io::stdin()),
+            move || c.service_ids(),
+        );
         controller.watch_buttons(Box::new(keys), None);
     }
     controller.start_polling();
@@ -246,7 +246,7 @@ fn check_gpio_build(_gpio: &GpioConfig) -> Result<()> {
 /// Buttons, light and buzzer on the Pi's pins, joined to the controller.
 #[cfg(feature = "rpi")]
 fn attach_gpio(controller: &Controller, gpio: &GpioConfig) -> Result<()> {
-    use crate::gpio::{Buzzer, rpi};
+    use hallq_kiosk::gpio::{Buzzer, rpi};
     if let Some(pin) = gpio.light_pin {
         controller.attach_light(Box::new(rpi::RpiLight::new(pin)?));
     }

@@ -1,10 +1,16 @@
-//! `hallq-kiosk kiosk --screenshot`: the real binary draws the kiosk screen from a hub on 127.0.0.1.
+//! The real screen program (what `hallq-kiosk kiosk` runs): `--screenshot` draws the kiosk screen
+//! from a hub on 127.0.0.1; bad flags are refused before any window opens.
 
 mod support;
 
 use std::process::Command;
 
 use support::{FakeHub, TOKEN, busy_morning};
+
+/// The program `hallq-kiosk kiosk ARGS` becomes.
+fn kiosk() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_hallq-kiosk-screen"))
+}
 
 fn png_size(path: &std::path::Path) -> (u32, u32) {
     let bytes = std::fs::read(path).unwrap();
@@ -21,8 +27,8 @@ fn screenshot_draws_the_start_screen_without_a_display() {
     for (size, expect) in [("800x480", (800, 480)), ("1024x600", (1024, 600))] {
         let out = dir.join(format!("cli-kiosk-{size}.png"));
         let _ = std::fs::remove_file(&out);
-        let status = Command::new(env!("CARGO_BIN_EXE_hallq-kiosk"))
-            .args(["kiosk", "--hub", &hub.url, "--token", TOKEN, "--size", size])
+        let status = kiosk()
+            .args(["--hub", &hub.url, "--token", TOKEN, "--size", size])
             .arg("--screenshot")
             .arg(&out)
             .env_remove("DISPLAY")
@@ -39,14 +45,14 @@ fn screenshot_draws_the_start_screen_without_a_display() {
 
 #[test]
 fn a_bad_size_or_paper_width_is_refused_with_a_clear_message() {
-    let out = Command::new(env!("CARGO_BIN_EXE_hallq-kiosk"))
-        .args(["kiosk", "--token", "t", "--size", "big"])
+    let out = kiosk()
+        .args(["--token", "t", "--size", "big"])
         .output()
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("1024x600"));
-    let out = Command::new(env!("CARGO_BIN_EXE_hallq-kiosk"))
-        .args(["kiosk", "--token", "t", "--width", "500"])
+    let out = kiosk()
+        .args(["--token", "t", "--width", "500"])
         .output()
         .unwrap();
     assert!(!out.status.success());
@@ -56,8 +62,8 @@ fn a_bad_size_or_paper_width_is_refused_with_a_clear_message() {
 #[test]
 fn gpio_flags_are_checked_before_any_window_opens() {
     let run = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_hallq-kiosk"))
-            .args(["kiosk", "--hub", "http://127.0.0.1:9", "--token", "t"])
+        let out = kiosk()
+            .args(["--hub", "http://127.0.0.1:9", "--token", "t"])
             .args(args)
             .env_remove("DISPLAY")
             .env_remove("WAYLAND_DISPLAY")

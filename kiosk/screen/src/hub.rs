@@ -11,7 +11,7 @@ use hallq_shared::protocol::{
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::printer::PrinterHealth;
+use hallq_kiosk::printer::PrinterHealth;
 
 #[derive(Debug, thiserror::Error)]
 pub enum HubError {

@@ -41,7 +41,7 @@ pub enum PrintState {
     Printing,
     Printed,
     /// The number is on screen only; the note says why.
-    Failed(crate::printer::PrinterHealth),
+    Failed(hallq_kiosk::printer::PrinterHealth),
     /// This kiosk has no printer configured.
     NoPrinter,
 }

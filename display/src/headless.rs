@@ -7,10 +7,36 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use slint::platform::software_renderer::{
-    MinimalSoftwareWindow, PhysicalRegion, RepaintBufferType,
+    MinimalSoftwareWindow, PhysicalRegion, PremultipliedRgbaColor, RepaintBufferType, TargetPixel,
 };
 use slint::platform::{Platform, WindowAdapter};
 use slint::{PhysicalSize, Rgb8Pixel};
+
+/// One pixel of a 32-bit `XRGB8888` frame: the format the Pi's display takes (its KMS
+/// framebuffer), so that what is measured here is what the board draws there.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(transparent)]
+pub struct XrgbPixel(pub u32);
+
+impl XrgbPixel {
+    pub fn rgb(self) -> Rgb8Pixel {
+        Rgb8Pixel::new((self.0 >> 16) as u8, (self.0 >> 8) as u8, self.0 as u8)
+    }
+}
+
+impl TargetPixel for XrgbPixel {
+    fn blend(&mut self, c: PremultipliedRgbaColor) {
+        let keep = u32::from(u8::MAX - c.alpha);
+        let mix = |shift: u32, add: u8| {
+            (((self.0 >> shift) & 0xff) * keep / 255 + u32::from(add)) << shift
+        };
+        self.0 = 0xff00_0000 | mix(16, c.red) | mix(8, c.green) | mix(0, c.blue);
+    }
+
+    fn from_rgb(r: u8, g: u8, b: u8) -> Self {
+        XrgbPixel(0xff00_0000 | u32::from(r) << 16 | u32::from(g) << 8 | u32::from(b))
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum HeadlessError {
@@ -42,7 +68,7 @@ impl Platform for HeadlessPlatform {
 /// any component; each component created afterwards gets its own window.
 pub struct Headless {
     latest: Rc<RefCell<Option<Rc<MinimalSoftwareWindow>>>>,
-    buffer: Vec<Rgb8Pixel>,
+    buffer: Vec<XrgbPixel>,
     width: u32,
     height: u32,
 }
@@ -58,7 +84,7 @@ impl Headless {
         .map_err(|e| HeadlessError::Platform(e.to_string()))?;
         Ok(Headless {
             latest,
-            buffer: vec![Rgb8Pixel::new(0, 0, 0); (width * height) as usize],
+            buffer: vec![XrgbPixel::default(); (width * height) as usize],
             width,
             height,
         })
@@ -73,7 +99,7 @@ impl Headless {
     pub fn set_size(&mut self, width: u32, height: u32) {
         self.width = width;
         self.height = height;
-        self.buffer = vec![Rgb8Pixel::new(0, 0, 0); (width * height) as usize];
+        self.buffer = vec![XrgbPixel::default(); (width * height) as usize];
     }
 
     pub fn size(&self) -> (u32, u32) {
@@ -110,12 +136,12 @@ impl Headless {
         });
     }
 
-    pub fn pixels(&self) -> &[Rgb8Pixel] {
-        &self.buffer
+    pub fn pixels(&self) -> impl Iterator<Item = Rgb8Pixel> + '_ {
+        self.buffer.iter().map(|p| p.rgb())
     }
 
     pub fn pixel(&self, x: u32, y: u32) -> Rgb8Pixel {
-        self.buffer[(y * self.width + x) as usize]
+        self.buffer[(y * self.width + x) as usize].rgb()
     }
 
     pub fn write_png(&self, out: impl Write) -> Result<(), HeadlessError> {
@@ -124,7 +150,7 @@ impl Headless {
         enc.set_depth(png::BitDepth::Eight);
         let err = |e: png::EncodingError| HeadlessError::Png(e.to_string());
         let mut w = enc.write_header().map_err(err)?;
-        let bytes: Vec<u8> = self.buffer.iter().flat_map(|p| [p.r, p.g, p.b]).collect();
+        let bytes: Vec<u8> = self.pixels().flat_map(|p| [p.r, p.g, p.b]).collect();
         w.write_image_data(&bytes).map_err(err)?;
         w.finish().map_err(err)
     }

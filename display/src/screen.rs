@@ -327,10 +327,13 @@ impl Screen {
                     .map(|c| c.number.clone())
                     .filter(|n| !n.is_empty()),
             };
-            flash_now =
-                current_key.is_some() && current_key != st.current_shown && st.board.is_some();
+            let call_changed = current_key != st.current_shown;
+            flash_now = current_key.is_some() && call_changed && st.board.is_some();
             st.current_shown = current_key;
             global!(&st.kind, g => {
+                if call_changed {
+                    g.set_call_serial(g.get_call_serial().wrapping_add(1));
+                }
                 g.set_connected(true);
                 g.set_ever_connected(true);
                 g.set_hall_name(snap.notices.hall_name.zh.as_str().into());
@@ -409,6 +412,13 @@ impl Screen {
                 global!(&state.borrow().kind, g => g.set_flash(false));
             }
         });
+    }
+
+    /// Ends the newest call's blinking now, as its timer does `FLASH` after the call.
+    pub fn end_flash(&self) {
+        let st = self.state.borrow();
+        st.flash.stop();
+        global!(&st.kind, g => g.set_flash(false));
     }
 
     // ----------------------------------------------------------------------------------------

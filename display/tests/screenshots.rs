@@ -113,7 +113,6 @@ fn every_mode_renders_readably() {
         // Not blank: many colours, and plenty of ink on the dark background.
         let mut colours: Vec<u32> = headless
             .pixels()
-            .iter()
             .map(|p| (p.r as u32) << 16 | (p.g as u32) << 8 | p.b as u32)
             .collect();
         colours.sort_unstable();

@@ -205,6 +205,11 @@ async fn bench() {
         lat.last().copied().unwrap_or(0.0)
     );
 
+    println!(
+        "RSS after the issues (4,000 more tickets in the day): {} kB",
+        rss_kb(pid)
+    );
+
     // (2) 500 WebSocket clients; delay from a call's HTTP response to each client's event.
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(String, Instant)>();
     let mut ready = Vec::new();

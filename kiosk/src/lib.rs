@@ -4,6 +4,7 @@
 pub mod admin_backup;
 pub mod gpio;
 pub mod hub;
+pub mod memory;
 pub mod printer;
 
 /// Logs to standard error (the journal under systemd), level from `RUST_LOG`, `info` by default.

@@ -128,6 +128,7 @@ enum DeviceCmd {
 }
 
 fn main() -> anyhow::Result<()> {
+    hallq_kiosk::memory::tune_allocator();
     let cli = Cli::parse();
     hallq_kiosk::init_logs();
     let out = std::io::stdout();

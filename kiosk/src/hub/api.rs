@@ -91,7 +91,7 @@ pub async fn login(
         })
         .await?;
     let password = req.password.clone();
-    let ok = tokio::task::spawn_blocking(move || match &account {
+    let ok = auth::password_work(move || match &account {
         Some((role, hash)) if auth::verify_password(&password, hash) => auth::parse_role(role),
         _ => {
             if account.is_none() {
@@ -100,8 +100,7 @@ pub async fn login(
             None
         }
     })
-    .await
-    .map_err(ApiError::unavailable)?;
+    .await?;
     let Some(role) = ok.filter(|r| matches!(r, Role::Staff | Role::Manager)) else {
         hub.login_failures
             .lock()

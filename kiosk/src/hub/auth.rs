@@ -107,6 +107,25 @@ fn hex(b: &[u8]) -> String {
     s
 }
 
+/// At most this many password hashes run at once: each needs 19 MiB for its fraction of a
+/// second, and at opening time a whole shift signs in together on a Pi with 1 GiB or less.
+const PASSWORD_WORK_AT_ONCE: usize = 2;
+static PASSWORD_WORK: tokio::sync::Semaphore =
+    tokio::sync::Semaphore::const_new(PASSWORD_WORK_AT_ONCE);
+
+/// Runs password work (hashing or checking) on a blocking thread, a bounded number at a time.
+pub async fn password_work<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    let _permit = PASSWORD_WORK
+        .acquire()
+        .await
+        .map_err(ApiError::unavailable)?;
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(ApiError::unavailable)
+}
+
 pub fn hash_password(password: &str) -> Result<String, String> {
     let mut salt = [0u8; 16];
     rand::rng().fill_bytes(&mut salt);

@@ -234,9 +234,8 @@ pub async fn add_account(
         .zh(format!("密码至少需要{MIN_PASSWORD_CHARS}个字符")));
     }
     let password = req.password;
-    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&password))
-        .await
-        .map_err(ApiError::unavailable)?
+    let hash = auth::password_work(move || auth::hash_password(&password))
+        .await?
         .map_err(ApiError::unavailable)?;
     let role = auth::role_str(req.role);
     let now = (hub.clock)();

@@ -338,6 +338,21 @@ impl Place {
     }
 }
 
+/// How many places of `line` come before `place`, walking from whichever end is nearer: a new
+/// ticket is at the back of a long line, and a ticket being checked is usually near the front.
+fn places_before(line: &BTreeSet<Place>, place: &Place) -> usize {
+    let mut before = line.range(..place);
+    let mut after = line.range(place..);
+    let mut n = 0;
+    loop {
+        match (before.next(), after.next()) {
+            (Some(_), Some(_)) => n += 1,
+            (None, _) => return n,
+            (Some(_), None) => return line.len() - n,
+        }
+    }
+}
+
 impl Hall {
     /// A hall with no history, on business day `day`.
     pub fn new(config: HallConfig, day: NaiveDate) -> Hall {
@@ -1267,15 +1282,19 @@ impl Hall {
     fn ahead_of(&self, t: &Ticket) -> u32 {
         self.waiting
             .get(&t.service)
-            .map_or(0, |w| w.range(..Place::of(t)).count() as u32)
+            .map_or(0, |w| places_before(w, &Place::of(t)) as u32)
     }
 
     /// People a new ticket of `service` would have ahead of it: everyone waiting, or for a priority
-    /// ticket only the priority ones.
+    /// ticket the priority ones (who come first in the line, after tickets sent to one counter).
     fn ahead_of_new(&self, service: &str, priority: bool) -> u32 {
         match self.waiting.get(service) {
             None => 0,
-            Some(w) if priority => w.iter().filter(|p| p.priority()).count() as u32,
+            Some(w) if priority => w
+                .iter()
+                .take_while(|p| !p.anywhere || p.priority())
+                .filter(|p| p.priority())
+                .count() as u32,
             Some(w) => w.len() as u32,
         }
     }

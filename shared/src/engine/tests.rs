@@ -985,3 +985,26 @@ fn people_ahead_at_issue_follow_priority_and_transfers() {
     assert_eq!(t.hall.ticket_status("B001").unwrap().ahead, 0);
     assert!(t.hall.waiting_index_is_consistent());
 }
+
+#[test]
+fn places_before_counts_from_either_end_alike() {
+    let place = |anywhere: bool, priority: bool, at: i64, n: u32| Place {
+        anywhere,
+        line: (!priority, at, n),
+        number: format!("B{n:03}"),
+    };
+    let mut line = BTreeSet::new();
+    for n in 0..57u32 {
+        line.insert(place(n % 7 != 0, n % 5 == 0, i64::from(n * 13 % 31), n));
+    }
+    for (i, p) in line.iter().enumerate() {
+        assert_eq!(places_before(&line, p), i, "{p:?}");
+    }
+    // A place not in the line: where it would go.
+    let outside = place(true, false, 1_000, 999);
+    assert_eq!(
+        places_before(&line, &outside),
+        line.range(..&outside).count()
+    );
+    assert_eq!(places_before(&BTreeSet::new(), &outside), 0);
+}

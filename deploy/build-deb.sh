@@ -72,15 +72,19 @@ if [ -n "$target" ]; then
         ;;
     esac
 fi
+# The hub is built with the `hub` profile (small: it stays resident all day, see Cargo.toml);
+# --fast builds it like the rest, which is all CI needs to test the packages.
+hub_profile=hub
 if [ "$fast" = 1 ]; then
     export CARGO_PROFILE_RELEASE_LTO=off
     export CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16
     export CARGO_PROFILE_RELEASE_OPT_LEVEL=1
+    hub_profile=release
 fi
 
 build() {
-    local crate="$1" features="$2"
-    local args=("${cargo_args[@]}" -p "$crate")
+    local crate="$1" features="$2" profile="${3:-release}"
+    local args=("${cargo_args[@]}" -p "$crate" --profile "$profile")
     if [ -n "$features" ]; then
         args+=(--no-default-features --features "$features")
     fi
@@ -108,7 +112,13 @@ screen_features="${HALLQ_KIOSK_FEATURES-$(features_of "$repo/kiosk/screen/Cargo.
 kiosk_features=$(features_of "$repo/kiosk/Cargo.toml" "$(echo "$screen_features" | tr , ' ')")
 display_features="${HALLQ_DISPLAY_FEATURES-$(features_of "$repo/display/Cargo.toml" "kms")}"
 build_screen "$screen_features"
-build hallq-kiosk "$kiosk_features"
+# cargo-deb takes every asset of the hub's package from the hub's profile folder.
+profile_dir="$target_dir/${target:+$target/}$hub_profile"
+if [ "$hub_profile" != release ]; then
+    mkdir -p "$profile_dir"
+    cp "$target_dir/${target:+$target/}release/hallq-kiosk-screen" "$profile_dir/"
+fi
+build hallq-kiosk "$kiosk_features" "$hub_profile"
 build hallq-display "$display_features"
 
 # hallq-tools: shell scripts and documents only, the same on every architecture.

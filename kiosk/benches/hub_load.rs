@@ -7,7 +7,11 @@
 //! 3. start-up time (process start to the first successful `/health`) and resident memory (VmRSS)
 //!    idle and with 500 clients.
 //!
-//! `cargo bench -p hallq-kiosk --bench hub_load` (release). Every loop is bounded in count and time.
+//! `cargo bench -p hallq-kiosk --bench hub_load` measures the `release` build. The hub's package is
+//! built with the smaller `hub` profile (Cargo.toml); to measure that binary, as `BENCHMARKS.md`
+//! does: `cargo build --profile hub -p hallq-kiosk` then
+//! `HALLQ_BIN=target/hub/hallq-kiosk cargo bench -p hallq-kiosk --bench hub_load`.
+//! Every loop is bounded in count and time.
 
 #[path = "../tests/common/net.rs"]
 mod net;
@@ -22,7 +26,7 @@ use futures_util::StreamExt;
 use net::{Http, login};
 use tokio_tungstenite::tungstenite::Message;
 
-/// The hub binary; `HALLQ_BIN` overrides it (e.g. a copy, when several worktrees share one target dir).
+/// The hub binary; `HALLQ_BIN` overrides it (the `hub` profile's build, or a copy).
 fn bin() -> String {
     std::env::var("HALLQ_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_hallq-kiosk").to_string())
 }

@@ -12,6 +12,7 @@ pub mod hall;
 pub mod protocol;
 pub mod queue;
 pub mod report;
+pub mod screen_size;
 #[cfg(feature = "notify")]
 pub mod sd_notify;
 #[cfg(feature = "store")]

@@ -12,6 +12,7 @@ use crate::{
 use anyhow::{Context, Result};
 use clap::Args;
 use hallq_kiosk::gpio::{ButtonPin, GpioConfig};
+use hallq_shared::screen_size::parse_screen_size;
 use slint::ComponentHandle;
 
 /// `hallq-kiosk kiosk`: the touch screen by the door.
@@ -36,7 +37,7 @@ pub struct KioskArgs {
     #[arg(long, default_value_t = 576, value_parser = parse_width)]
     pub width: u32,
     /// Window or screenshot size, e.g. 1024x600 or 800x480.
-    #[arg(long, value_parser = parse_size)]
+    #[arg(long, value_parser = parse_screen_size)]
     pub size: Option<(u32, u32)>,
     /// Fill the whole screen.
     #[arg(long)]
@@ -87,24 +88,6 @@ fn parse_button(s: &str) -> Result<ButtonPin, String> {
         pin,
         service: service.to_string(),
     })
-}
-
-fn parse_size(s: &str) -> Result<(u32, u32), String> {
-    let (w, h) = s
-        .split_once(['x', 'X', '×'])
-        .ok_or_else(|| format!("size {s:?} must look like 1024x600"))?;
-    let w: u32 = w
-        .trim()
-        .parse()
-        .map_err(|_| format!("bad width in {s:?}"))?;
-    let h: u32 = h
-        .trim()
-        .parse()
-        .map_err(|_| format!("bad height in {s:?}"))?;
-    if !(200..=8000).contains(&w) || !(200..=8000).contains(&h) {
-        return Err(format!("size {s:?} is out of range"));
-    }
-    Ok((w, h))
 }
 
 /// How long a print may take before the customer is told to remember the number.
@@ -232,7 +215,7 @@ fn check_gpio_build(gpio: &GpioConfig) -> Result<()> {
         return Ok(());
     }
     anyhow::bail!(
-        "--button, --light-pin and --buzzer-pin drive Raspberry Pi GPIO pins, and this hallq-kiosk \
+        "--button, --light-pin and --buzzer-pin drive Raspberry Pi GPIO pins, and this kiosk screen \
          was built without them: build with `--features rpi`, or use --keys to press buttons from \
          the keyboard"
     )

@@ -162,35 +162,28 @@ fn main() -> anyhow::Result<()> {
 }
 
 /// `kiosk` becomes the screen program in this same process, so that systemd keeps watching one PID
-/// (readiness and watchdog come from the screen).
+/// (readiness and watchdog come from the screen). The program is the one beside this executable
+/// (installed and build trees alike), else the one on `PATH`.
 fn run_screen(args: &[std::ffi::OsString]) -> anyhow::Result<()> {
     use std::os::unix::process::CommandExt;
 
-    let program = screen_program()?;
-    let err = std::process::Command::new(&program).args(args).exec();
-    Err(err).with_context(|| format!("starting the kiosk screen {}", program.display()))
-}
-
-/// `hallq-kiosk-screen` beside this executable (installed and build trees alike), else on `PATH`.
-fn screen_program() -> anyhow::Result<PathBuf> {
     const NAME: &str = "hallq-kiosk-screen";
     let beside = std::env::current_exe()
         .context("finding this program's own path")?
         .with_file_name(NAME);
-    if beside.is_file() {
-        return Ok(beside);
+    let program = if beside.is_file() {
+        beside.clone().into_os_string()
+    } else {
+        NAME.into()
+    };
+    let err = std::process::Command::new(&program).args(args).exec();
+    if err.kind() == std::io::ErrorKind::NotFound {
+        anyhow::bail!(
+            "the kiosk screen program {NAME} is not installed (looked beside {} and on PATH)",
+            beside.display()
+        );
     }
-    std::env::var_os("PATH")
-        .into_iter()
-        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-        .map(|d| d.join(NAME))
-        .find(|p| p.is_file())
-        .with_context(|| {
-            format!(
-                "the kiosk screen program {NAME} is not installed (looked beside {} and on PATH)",
-                beside.display()
-            )
-        })
+    Err(err).with_context(|| format!("starting the kiosk screen {}", program.display()))
 }
 
 fn runtime() -> std::io::Result<tokio::runtime::Runtime> {

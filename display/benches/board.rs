@@ -10,11 +10,8 @@ use std::time::{Duration, Instant};
 
 use chrono::NaiveTime;
 use hallq_display::demo::{DemoHall, Scenario};
-use hallq_display::fonts;
-use hallq_display::headless::Headless;
 use hallq_display::http::HubUrl;
 use hallq_display::link::{Link, LinkConfig, LinkEvent};
-use hallq_display::screen::Screen;
 use hallq_shared::engine::{Actor, Command};
 use hallq_shared::protocol::{Role, StreamMessage};
 
@@ -74,12 +71,8 @@ fn call_update(d: &mut DemoHall, counter: u32) -> StreamMessage {
 
 fn main() {
     // `cargo bench` passes `--bench`; a filter argument is accepted and ignored.
-    let font = fonts::find_chinese_font().expect("a Chinese font");
     let (w, h) = (1920, 1080);
-    let mut headless = Headless::install(w, h).unwrap();
-    let screen = Screen::board(w, h).unwrap();
-    screen.set_font_family(&font.family);
-    screen.set_animate(false);
+    let (mut headless, screen) = common::still_board(w, h);
 
     // A hall with many waiting tickets so that every update is a real call.
     let mut d = DemoHall::new();

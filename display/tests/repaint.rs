@@ -2,22 +2,16 @@
 //! not the whole board. On a Pi the software renderer's time is proportional to what it redraws,
 //! so a call that repainted the screen would show late and blink slowly.
 
+mod common;
+
 use chrono::NaiveTime;
 use hallq_display::demo::DemoHall;
-use hallq_display::fonts;
-use hallq_display::headless::Headless;
-use hallq_display::screen::Screen;
 use hallq_shared::engine::Command;
 
 #[test]
 fn a_new_call_redraws_the_call_card_recent_calls_and_one_waiting_row() {
-    let font =
-        fonts::find_chinese_font().expect("a Chinese font (deploy/dev-setup.sh installs one)");
     let (w, h) = (1920u32, 1080u32);
-    let mut headless = Headless::install(w, h).unwrap();
-    let screen = Screen::board(w, h).unwrap();
-    screen.set_font_family(&font.family);
-    screen.set_animate(false);
+    let (mut headless, screen) = common::still_board(w, h);
     let mut d = DemoHall::new();
     d.morning(NaiveTime::from_hms_opt(9, 40, 0).unwrap(), 10);
     screen.show(&d.snapshot());

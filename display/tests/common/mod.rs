@@ -1,5 +1,6 @@
 //! A tiny stand-in for the hub on 127.0.0.1: `GET /api/v1/board`, the `/api/v1/events` WebSocket
-//! (snapshot first, then whatever the test pushes) and `POST /api/v1/callbacks`.
+//! (snapshot first, then whatever the test pushes) and `POST /api/v1/callbacks`; and a still board
+//! drawn in memory.
 
 #![allow(dead_code)]
 
@@ -176,4 +177,22 @@ async fn callbacks_route(
         phone_masked: phone.masked(),
     };
     (StatusCode::CREATED, Json(body)).into_response()
+}
+
+/// A landscape board drawn in memory with the machine's Chinese font, animations off (still
+/// frames). Installs the headless platform: once per process.
+pub fn still_board(
+    w: u32,
+    h: u32,
+) -> (
+    hallq_display::headless::Headless,
+    hallq_display::screen::Screen,
+) {
+    let font = hallq_display::fonts::find_chinese_font()
+        .expect("a Chinese font (deploy/dev-setup.sh installs one)");
+    let headless = hallq_display::headless::Headless::install(w, h).unwrap();
+    let screen = hallq_display::screen::Screen::board(w, h).unwrap();
+    screen.set_font_family(&font.family);
+    screen.set_animate(false);
+    (headless, screen)
 }

@@ -25,12 +25,41 @@ impl XrgbPixel {
 }
 
 impl TargetPixel for XrgbPixel {
+    #[cfg(not(feature = "kms-blend"))]
+    #[inline]
     fn blend(&mut self, c: PremultipliedRgbaColor) {
+        // Most of a glyph's box is either empty or fully covered: only its edges need the mix.
+        match c.alpha {
+            0 if c.red | c.green | c.blue == 0 => return,
+            u8::MAX => {
+                *self = Self::from_rgb(c.red, c.green, c.blue);
+                return;
+            }
+            _ => {}
+        }
         let keep = u32::from(u8::MAX - c.alpha);
         let mix = |shift: u32, add: u8| {
             (((self.0 >> shift) & 0xff) * keep / 255 + u32::from(add)) << shift
         };
         self.0 = 0xff00_0000 | mix(16, c.red) | mix(8, c.green) | mix(0, c.blue);
+    }
+
+    /// What Slint's KMS backend does for its `XRGB8888` buffers: unpack into its own colour type,
+    /// blend all four channels, pack again.
+    #[cfg(feature = "kms-blend")]
+    fn blend(&mut self, c: PremultipliedRgbaColor) {
+        let v = self.0;
+        let mut x = PremultipliedRgbaColor {
+            red: (v >> 16) as u8,
+            green: (v >> 8) as u8,
+            blue: v as u8,
+            alpha: (v >> 24) as u8,
+        };
+        x.blend(c);
+        self.0 = u32::from(x.alpha) << 24
+            | u32::from(x.red) << 16
+            | u32::from(x.green) << 8
+            | u32::from(x.blue);
     }
 
     fn from_rgb(r: u8, g: u8, b: u8) -> Self {
@@ -153,5 +182,40 @@ impl Headless {
         let bytes: Vec<u8> = self.pixels().flat_map(|p| [p.r, p.g, p.b]).collect();
         w.write_image_data(&bytes).map_err(err)?;
         w.finish().map_err(err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The shortcuts must not change a single pixel: every blend agrees with Slint's own.
+    #[test]
+    fn blend_agrees_with_slints_own_colour_blend() {
+        let below = [0x00_00_00, 0xff_ff_ff, 0x12_80_f0, 0x0b_1f_3a];
+        for rgb in below {
+            for alpha in 0..=255u8 {
+                for tint in [[0u8, 0, 0], [255, 255, 255], [250, 190, 20]] {
+                    let c = PremultipliedRgbaColor::from(slint::Color::from_argb_u8(
+                        alpha, tint[0], tint[1], tint[2],
+                    ));
+                    let mut ours = XrgbPixel(0xff00_0000 | rgb);
+                    ours.blend(c);
+                    let mut theirs = PremultipliedRgbaColor {
+                        red: (rgb >> 16) as u8,
+                        green: (rgb >> 8) as u8,
+                        blue: rgb as u8,
+                        alpha: 255,
+                    };
+                    theirs.blend(c);
+                    let got = ours.rgb();
+                    assert_eq!(
+                        (got.r, got.g, got.b),
+                        (theirs.red, theirs.green, theirs.blue),
+                        "below {rgb:06x}, alpha {alpha}, tint {tint:?}"
+                    );
+                }
+            }
+        }
     }
 }

@@ -1577,17 +1577,22 @@ impl Hall {
             },
             calls: self.recent_calls.iter().cloned().collect(),
             counters: self.counter_views(),
+            // Built once per committed batch: only what the board shows, not each service's
+            // documents, steps and fees.
             waiting: self
-                .service_views()
-                .into_iter()
-                .filter(|s| s.enabled || s.waiting > 0)
-                .map(|s| WaitingView {
-                    service: s.id,
-                    prefix: s.prefix,
-                    name: s.name,
-                    waiting: s.waiting,
-                    estimated_wait_s: s.estimated_wait_s,
-                    long_wait: s.long_wait,
+                .config
+                .services
+                .iter()
+                .filter_map(|s| {
+                    let waiting = self.waiting_count(&s.id);
+                    (s.enabled || waiting > 0).then(|| WaitingView {
+                        service: s.id.clone(),
+                        prefix: s.prefix,
+                        name: s.name.clone(),
+                        waiting,
+                        estimated_wait_s: self.wait_for(&s.id, waiting),
+                        long_wait: self.long_wait.contains(&s.id),
+                    })
                 })
                 .collect(),
             callback_capture: self.outage_long

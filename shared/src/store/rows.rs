@@ -107,10 +107,7 @@ fn upsert_ticket(conn: &Connection, t: &Ticket) -> Result<(), StoreError> {
 
 pub(super) fn insert_event(conn: &Connection, e: &Event, day: NaiveDate) -> Result<(), StoreError> {
     let body = serde_json::to_string(&e.kind).map_err(corrupt)?;
-    let kind = serde_json::to_value(&e.kind)
-        .ok()
-        .and_then(|v| v.get("type").and_then(|t| t.as_str()).map(str::to_string))
-        .unwrap_or_default();
+    let kind = type_tag(&body).unwrap_or_default().to_string();
     let mut st = conn.prepare_cached("INSERT INTO events (seq, at, day, actor, counter, type, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?;
     st.execute(params![
         e.seq as i64,
@@ -122,6 +119,12 @@ pub(super) fn insert_event(conn: &Connection, e: &Event, day: NaiveDate) -> Resu
         body
     ])?;
     Ok(())
+}
+
+/// The `type` of a serialised event: serde writes an internally tagged enum's tag first, so it is
+/// read off the front of the body instead of serialising the event a second time.
+pub(super) fn type_tag(body: &str) -> Option<&str> {
+    body.strip_prefix("{\"type\":\"")?.split('"').next()
 }
 
 /// Bring the materialised rows in line with `hall` for what `e` touched.

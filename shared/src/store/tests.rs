@@ -237,6 +237,20 @@ fn acknowledged_commands_are_in_the_file_and_the_hall_rebuilds_identically() {
         s.callbacks(None, 10).unwrap()[0].phone.as_str(),
         "13812345678"
     );
+    {
+        // Each event's type column is the tag inside its body (reports select on it).
+        let mut st = s.conn.prepare("SELECT type, body FROM events").unwrap();
+        let rows: Vec<(String, String)> = st
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(rows.len() as u64, live.last_seq);
+        for (kind, body) in rows {
+            let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+            assert_eq!(Some(kind.as_str()), v["type"].as_str(), "{body}");
+        }
+    }
     // Numbering continues without a duplicate.
     let w = HallWriter::start(s, rebuilt, clock, WriterOptions::default(), |_| {});
     match w

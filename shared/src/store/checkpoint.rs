@@ -3,12 +3,20 @@
 //!
 //! By default SQLite checkpoints inside whichever commit pushes the log past 1,000 pages: that
 //! commit then also rewrites the database pages and syncs the main file, and every customer queued
-//! behind it waits. Here the writer's connection only checkpoints as a safety net far beyond that,
-//! and this thread runs `PRAGMA wal_checkpoint(PASSIVE)` once a second, which never blocks the
-//! writer or any reader. Durability does not depend on it: a commit is durable once its log frames
-//! are synced.
+//! behind it waits. Here this thread runs `PRAGMA wal_checkpoint(PASSIVE)` once a second, which
+//! never blocks the writer or any reader. Durability does not depend on it: a commit is durable
+//! once its log frames are synced.
+//!
+//! Under steady load a background checkpoint never quite finishes: the writer commits while it
+//! copies, and SQLite only starts the log again from its beginning once every frame is copied.
+//! The log would grow until the writer's own safety net (10,000 pages) copied a second's worth of
+//! pages inside a commit. So each finished round is counted, and the writer, between two batches,
+//! copies the few frames committed during the round ([`Checkpointer::rounds`]): the log restarts
+//! and later commits overwrite blocks the file already has, which syncs faster than growing it.
 
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -28,6 +36,7 @@ const EVERY: Duration = Duration::from_secs(1);
 pub(super) struct Checkpointer {
     stop: Option<mpsc::Sender<()>>,
     thread: Option<JoinHandle<()>>,
+    rounds: Arc<AtomicU64>,
 }
 
 impl Checkpointer {
@@ -35,6 +44,8 @@ impl Checkpointer {
         let conn = Connection::open(path).map_err(|e| StoreError::open(path, e))?;
         conn.busy_timeout(Duration::from_secs(5))?;
         let (stop, stopped) = mpsc::channel::<()>();
+        let rounds = Arc::new(AtomicU64::new(0));
+        let finished = rounds.clone();
         let thread = std::thread::Builder::new()
             .name("hallq-checkpoint".into())
             .spawn(move || {
@@ -45,7 +56,12 @@ impl Checkpointer {
                     };
                     // A failed checkpoint loses nothing (the log still holds every commit); the
                     // next round or the writer's safety net tries again.
-                    let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+                    if conn
+                        .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+                        .is_ok()
+                    {
+                        finished.fetch_add(1, Ordering::Release);
+                    }
                     if last {
                         break;
                     }
@@ -55,7 +71,13 @@ impl Checkpointer {
         Ok(Checkpointer {
             stop: Some(stop),
             thread: Some(thread),
+            rounds,
         })
+    }
+
+    /// How many background rounds have finished: when it moves, the writer finishes the round.
+    pub(super) fn rounds(&self) -> u64 {
+        self.rounds.load(Ordering::Acquire)
     }
 }
 

@@ -108,7 +108,8 @@ impl HallWriter {
         // Without it SQLite checkpoints inside commits, which is slower but loses nothing.
         let checkpoints = store.background_checkpoints().ok();
         let worker = Worker {
-            _checkpoints: checkpoints,
+            checkpoints,
+            rounds_finished: 0,
             store,
             working: hall,
             published: published.clone(),
@@ -240,7 +241,9 @@ impl Drop for HallWriter {
 
 struct Worker {
     /// Declared first so it stops (after a last checkpoint) before the store closes.
-    _checkpoints: Option<super::checkpoint::Checkpointer>,
+    checkpoints: Option<super::checkpoint::Checkpointer>,
+    /// Background checkpoint rounds this thread has finished off (see `checkpoint.rs`).
+    rounds_finished: u64,
     store: Store,
     working: Hall,
     published: Arc<RwLock<Hall>>,
@@ -275,6 +278,12 @@ impl Worker {
                 next_tick = Instant::now() + self.options.tick_every;
             }
             self.run_batch(jobs, tick);
+            if let Some(rounds) = self.checkpoints.as_ref().map(|c| c.rounds())
+                && rounds != self.rounds_finished
+            {
+                self.rounds_finished = rounds;
+                self.store.finish_checkpoint();
+            }
         }
     }
 

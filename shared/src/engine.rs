@@ -1420,22 +1420,35 @@ impl Hall {
             .services
             .iter()
             .map(|s| {
-                let waiting = self.waiting_count(&s.id);
+                let w = self.waiting_view(s);
                 ServiceView {
-                    id: s.id.clone(),
-                    prefix: s.prefix,
-                    name: s.name.clone(),
+                    id: w.service,
+                    prefix: w.prefix,
+                    name: w.name,
                     documents: s.documents.clone(),
                     steps: s.steps.clone(),
                     fees: s.fees.clone(),
                     reminder: s.reminder.clone(),
                     enabled: s.enabled,
-                    waiting,
-                    estimated_wait_s: self.wait_for(&s.id, waiting),
-                    long_wait: self.long_wait.contains(&s.id),
+                    waiting: w.waiting,
+                    estimated_wait_s: w.estimated_wait_s,
+                    long_wait: w.long_wait,
                 }
             })
             .collect()
+    }
+
+    /// How one service's line stands: what the board's waiting rows show.
+    fn waiting_view(&self, s: &crate::hall::Service) -> WaitingView {
+        let waiting = self.waiting_count(&s.id);
+        WaitingView {
+            service: s.id.clone(),
+            prefix: s.prefix,
+            name: s.name.clone(),
+            waiting,
+            estimated_wait_s: self.wait_for(&s.id, waiting),
+            long_wait: self.long_wait.contains(&s.id),
+        }
     }
 
     pub fn counter_views(&self) -> Vec<CounterView> {
@@ -1583,17 +1596,9 @@ impl Hall {
                 .config
                 .services
                 .iter()
-                .filter_map(|s| {
-                    let waiting = self.waiting_count(&s.id);
-                    (s.enabled || waiting > 0).then(|| WaitingView {
-                        service: s.id.clone(),
-                        prefix: s.prefix,
-                        name: s.name.clone(),
-                        waiting,
-                        estimated_wait_s: self.wait_for(&s.id, waiting),
-                        long_wait: self.long_wait.contains(&s.id),
-                    })
-                })
+                .map(|s| (s.enabled, self.waiting_view(s)))
+                .filter(|(enabled, w)| *enabled || w.waiting > 0)
+                .map(|(_, w)| w)
                 .collect(),
             callback_capture: self.outage_long
                 || (self.outage.is_none() && !self.long_wait.is_empty()),

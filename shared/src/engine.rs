@@ -1596,9 +1596,11 @@ impl Hall {
                 .config
                 .services
                 .iter()
-                .map(|s| (s.enabled, self.waiting_view(s)))
-                .filter(|(enabled, w)| *enabled || w.waiting > 0)
-                .map(|(_, w)| w)
+                .filter_map(|s| {
+                    let w = self.waiting_view(s);
+                    // A service switched off still shows while tickets issued before still wait for it.
+                    (s.enabled || w.waiting > 0).then_some(w)
+                })
                 .collect(),
             callback_capture: self.outage_long
                 || (self.outage.is_none() && !self.long_wait.is_empty()),

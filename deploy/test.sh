@@ -36,7 +36,7 @@ timed() {
 }
 
 step "1. shellcheck"
-scripts=("$here"/hallq-setup "$here"/hallq-update "$here"/hallq-rollback "$here"/build-deb.sh "$here"/test.sh "$here"/test-lifecycle.sh)
+scripts=("$here"/hallq-setup "$here"/hallq-update "$here"/hallq-rollback "$here"/build-deb.sh "$here"/test.sh "$here"/test-lifecycle.sh "$here"/test-arm64.sh)
 maint=("$here"/debian/hub/* "$here"/debian/board/*)
 check "shellcheck bash scripts" shellcheck "${scripts[@]}"
 check "shellcheck maintainer scripts (POSIX sh)" shellcheck -s sh "${maint[@]}"

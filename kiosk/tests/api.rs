@@ -1079,3 +1079,25 @@ async fn pages_ticket_status_and_staff_assets() {
     let (st, _) = f.call("GET", "/staff/no-such-file.js", None, None).await;
     assert_eq!(st, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_hub_on_the_same_data_is_refused_and_the_first_keeps_working() {
+    use hallq_kiosk::hub::{Hub, HubError, HubOptions};
+    use hallq_shared::store::StoreError;
+
+    let f = Fixture::new().await;
+    f.issue("pay").await;
+    let second = Hub::open(HubOptions::new(f.dir.path(), HallConfig::demo()));
+    let err = second.expect_err("a second hub opened the same database");
+    let msg = err.to_string();
+    assert!(
+        matches!(err, HubError::Store(StoreError::InUse { .. })),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("hallq.db") && msg.contains("stop that one first"),
+        "{msg}"
+    );
+    // Nothing was written by the refused one: the first still numbers on.
+    assert_eq!(f.issue("pay").await, "B002");
+}

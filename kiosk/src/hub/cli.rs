@@ -97,12 +97,13 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     let mut opts = HubOptions::new(&args.data_dir, config);
     opts.apply_config = args.apply_config;
-    let hub = tokio::task::spawn_blocking(move || Hub::open(opts))
-        .await?
-        .context("cannot start the hall hub")?;
+    // The port first: a hub that cannot listen stops before it touches the database.
     let listener = TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let hub = tokio::task::spawn_blocking(move || Hub::open(opts))
+        .await?
+        .context("cannot start the hall hub")?;
     serve_on(listener, hub, started).await
 }
 

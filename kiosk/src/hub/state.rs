@@ -11,7 +11,9 @@ use hallq_shared::engine::{Actor, Command, Executed};
 use hallq_shared::hall::{Millis, Now};
 use hallq_shared::protocol::{BoardSnapshot, StreamMessage};
 use hallq_shared::store::writer::{Clock, WriterOptions};
-use hallq_shared::store::{Commit, HallWriter, Store, StoreError, WriterError, db_path};
+use hallq_shared::store::{
+    Commit, HallWriter, Store, StoreError, WriterError, WriterLock, db_path,
+};
 use tokio::sync::{broadcast, oneshot, watch};
 
 use super::auth::AuthCache;
@@ -72,6 +74,9 @@ pub struct PrinterReport {
 
 pub struct Hub {
     pub writer: HallWriter,
+    /// Keeps any second hub off this database while this one runs (see `store::WriterLock`).
+    /// Declared after the writer so that it is released only once the writer has stopped.
+    _writer_lock: WriterLock,
     pub db: PathBuf,
     readers: Mutex<Vec<Store>>,
     pub stream: broadcast::Sender<Arc<Frame>>,
@@ -104,6 +109,7 @@ impl Hub {
     /// Open the database in `data_dir`, rebuild the hall and start the writer.
     pub fn open(opts: HubOptions) -> Result<AppState, HubError> {
         let db = db_path(&opts.data_dir);
+        let writer_lock = WriterLock::acquire(&db)?;
         let mut store = Store::open(&db)?;
         let today = Now::in_zone((opts.clock)(), &opts.config.time_zone()).day;
         let hall = store.load_hall(&opts.config, today)?;
@@ -114,6 +120,7 @@ impl Hub {
         });
         let hub = Arc::new(Hub {
             writer,
+            _writer_lock: writer_lock,
             db,
             readers: Mutex::new(Vec::new()),
             stream,

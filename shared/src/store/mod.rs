@@ -6,6 +6,7 @@
 
 pub mod backup;
 mod checkpoint;
+mod lock;
 mod reports;
 mod rows;
 pub mod schema;
@@ -21,6 +22,7 @@ use crate::engine::{Event, EventKind, Executed, Hall};
 use crate::estimate::ServiceTimes;
 use crate::hall::{Callback, CallbackStatus, Millis, Outage};
 
+pub use lock::WriterLock;
 pub use reports::RatingError;
 pub use writer::{Commit, HallWriter, WriterError};
 
@@ -36,6 +38,10 @@ pub enum StoreError {
         found: i64,
         known: i64,
     },
+    #[error(
+        "the hall database {path} is in use by {holder}, a hub already running on it: stop that one first (systemctl stop hallq-hub)"
+    )]
+    InUse { path: PathBuf, holder: String },
     #[error("the hall database holds invalid data: {0}")]
     Corrupt(String),
     #[error("database error: {0}")]

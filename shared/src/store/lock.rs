@@ -35,13 +35,23 @@ impl WriterLock {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| StoreError::open(db, e))?;
         }
-        let mut file = OpenOptions::new()
+        let opened = OpenOptions::new()
             .create(true)
             .truncate(false)
             .read(true)
             .write(true)
-            .open(&path)
-            .map_err(|e| StoreError::open(db, format!("{}: {e}", path.display())))?;
+            .open(&path);
+        // A lock file left by another user (a hub once started by hand as root) can still be
+        // locked through a read-only handle; only the note of who holds it is skipped.
+        let (mut file, writable) = match opened {
+            Ok(f) => (f, true),
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => (
+                File::open(&path)
+                    .map_err(|e| StoreError::open(db, format!("{}: {e}", path.display())))?,
+                false,
+            ),
+            Err(e) => return Err(StoreError::open(db, format!("{}: {e}", path.display()))),
+        };
         match file.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {
@@ -61,10 +71,12 @@ impl WriterLock {
             }
         }
         // Who holds it, for the message above; the lock itself does not depend on it.
-        let _ = file.set_len(0).and_then(|_| {
-            write!(file, "{}", std::process::id())?;
-            file.flush()
-        });
+        if writable {
+            let _ = file.set_len(0).and_then(|_| {
+                write!(file, "{}", std::process::id())?;
+                file.flush()
+            });
+        }
         Ok(WriterLock { _file: file, path })
     }
 

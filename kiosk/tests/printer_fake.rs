@@ -354,3 +354,48 @@ fn file_printer_is_ready_and_appends_jobs() {
     let bytes = std::fs::read(&path).unwrap();
     assert_eq!(decode_tickets(&bytes).unwrap().len(), 2);
 }
+
+/// `hallq-kiosk print-test` over the network to the fake printer: the installer's first check.
+/// What arrives is one ticket, the test print (not a customer's ticket), and the program says the
+/// printer is ready.
+#[test]
+fn print_test_sends_the_test_ticket_and_reports_the_printer_ready() {
+    let (fake, addr, acceptor) = tcp_printer(Mode::Ready);
+    let png = std::env::temp_dir().join(format!("hallq-print-test-{}.png", std::process::id()));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hallq-kiosk"))
+        .args(["print-test", "--printer", &addr, "--png"])
+        .arg(&png)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        said.contains(": Ready") && said.contains("printed the test ticket"),
+        "{said}"
+    );
+    // The program has finished; the fake may still be reading what it sent.
+    let mut got = Vec::new();
+    for _ in 0..400 {
+        let received = fake.received();
+        if received.windows(2).any(|w| w == [0x1b, 0x40])
+            && let Ok(t) = decode_tickets(&only_ticket_bytes(&received))
+            && !t.is_empty()
+        {
+            got = t;
+            break;
+        }
+        thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(got.len(), 1, "one ticket arrives");
+    assert_eq!(got[0].width(), 576);
+    // The picture is the same ticket: its PNG header carries the decoded raster's size.
+    let picture = std::fs::read(&png).unwrap();
+    let size = |at: usize| u32::from_be_bytes(picture[at..at + 4].try_into().unwrap());
+    assert_eq!((size(16), size(20)), (got[0].width(), got[0].height()));
+    let _ = std::fs::remove_file(&png);
+    acceptor.join().unwrap();
+}

@@ -206,6 +206,28 @@ fn english_labels_differ_and_fit() {
 }
 
 #[test]
+fn the_installers_test_print_uses_its_own_labels_and_fits() {
+    // The same ticket with the customer's labels looks different: no line of the test print
+    // tells anyone to wait for a call.
+    let test = TicketPrint::test_print("2026-11-26 09:00");
+    assert!(test.test);
+    for width in [WIDTH_58MM, WIDTH_80MM] {
+        let as_test = printed(&test, width);
+        let as_customer = printed(
+            &TicketPrint {
+                test: false,
+                ..test.clone()
+            },
+            width,
+        );
+        assert_ne!(as_test, as_customer);
+        assert_eq!(as_test.width(), width);
+        let (left, right) = ink_columns(&as_test, 0, as_test.height());
+        assert!(left > 0 && right < width, "ink {left}..{right} of {width}");
+    }
+}
+
+#[test]
 fn no_one_ahead_and_no_documents() {
     let t = TicketPrint {
         ahead: 0,

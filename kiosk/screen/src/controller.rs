@@ -473,6 +473,7 @@ impl Controller {
                 .unwrap_or_default(),
             status_url: format!("{}/t/{}", self.public_base(), t.number),
             lang,
+            test: false,
         }
     }
 

@@ -198,6 +198,7 @@ mod tests {
             consultation_hotline: "2".into(),
             status_url: "http://127.0.0.1/t/B001".into(),
             lang: Lang::Zh,
+            test: false,
         }
     }
 

@@ -105,6 +105,26 @@ const EN: Labels = Labels {
     thanks: "Thank you for your patience",
 };
 
+/// The installer's test print: every line says what to check, none tells anyone to wait.
+const TEST: Labels = Labels {
+    greeting: "请勿使用 · Do not use",
+    your_number: "测试 Test",
+    priority: "优先办理 PRIORITY",
+    ahead_pre: "",
+    ahead_post: "",
+    none_ahead: "此票只用于检查打印机 For checking the printer only",
+    wait_pre: "",
+    wait_post: "",
+    issued: "打印时间",
+    documents: "请检查 Check:",
+    reminder: "",
+    scan: "扫码应读出 The code should read:",
+    listen: "hallq printer test",
+    consultation: "数字 Digits",
+    complaint: "字母 Letters",
+    thanks: "测试结束 End of test",
+};
+
 /// A cursor moving down the paper.
 struct Pen {
     r: Raster,
@@ -237,6 +257,7 @@ pub fn render_ticket_with(
     check_width(width_dots)?;
     let m = Metrics::for_width(width_dots);
     let l = match t.lang {
+        _ if t.test => &TEST,
         Lang::Zh => &ZH,
         Lang::En => &EN,
     };

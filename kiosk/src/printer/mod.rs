@@ -45,10 +45,39 @@ pub struct TicketPrint {
     pub status_url: String,
     /// Labels in Chinese (default) or English.
     pub lang: hallq_shared::hall::Lang,
+    /// The installer's test print: labels that say so instead of a customer's.
+    #[serde(default)]
+    pub test: bool,
 }
 
 impl TicketPrint {
-    /// The installer's test ticket (`hallq-kiosk print-test`).
+    /// The installer's test ticket (`hallq-kiosk print-test`): a full-size ticket, so that the big
+    /// number, the small print and the QR code all show how the printer prints, which says plainly
+    /// that it is no queue number. A test print left on the kiosk must not send a customer to wait
+    /// for a call that never comes.
+    pub fn test_print(printed_at: &str) -> TicketPrint {
+        TicketPrint {
+            hall_name: "打印测试 Printer test".into(),
+            number: "TEST".into(),
+            service_name: "此票不是排队号码 Not a queue ticket".into(),
+            ahead: 0,
+            estimated_wait_min: 0,
+            issued_at: printed_at.into(),
+            documents: vec![
+                "大号字边缘清晰，没有断线 Big letters sharp, no broken lines".into(),
+                "小字清楚可读 Small print readable".into(),
+                "切口整齐 Paper cut cleanly".into(),
+            ],
+            reminder: None,
+            consultation_hotline: "0123456789".into(),
+            complaint_hotline: "ABCDEFGHJK".into(),
+            status_url: "hallq printer test".into(),
+            test: true,
+            ..TicketPrint::sample()
+        }
+    }
+
+    /// A typical ticket, for layout tests and the benchmark.
     pub fn sample() -> TicketPrint {
         TicketPrint {
             hall_name: "广电网络城东营业厅".into(),
@@ -67,6 +96,7 @@ impl TicketPrint {
             consultation_hotline: "96296".into(),
             status_url: "http://192.168.1.10:8080/t/A007".into(),
             lang: hallq_shared::hall::Lang::Zh,
+            test: false,
         }
     }
 }

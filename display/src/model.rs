@@ -6,7 +6,7 @@ use hallq_shared::hall::{CounterId, CounterState, DayPhase, OutageKind};
 use hallq_shared::protocol::{BoardMode, BoardSnapshot, CallView, Notices};
 use slint::{ModelRc, SharedString, VecModel};
 
-use crate::ui::{CallItem, NoticeLine, NoticePage, WaitItem};
+use crate::ui::{CallItem, NoticeLine, NoticePage, WaitCount, WaitService};
 
 /// The hall's time zone, falling back to China's when the hub sends an unknown name.
 pub fn hall_zone(notices: &Notices) -> chrono_tz::Tz {
@@ -275,25 +275,32 @@ pub fn outage_affected(snap: &BoardSnapshot) -> (String, String) {
     }
 }
 
-pub fn waiting_items(snap: &BoardSnapshot) -> Vec<WaitItem> {
+/// The waiting panel's lines, the part that changes with the configuration or a long wait.
+pub fn waiting_services(snap: &BoardSnapshot) -> Vec<WaitService> {
     snap.live
         .waiting
         .iter()
-        .map(|w| {
-            let (zh, en) = wait_text(w.estimated_wait_s);
-            WaitItem {
-                prefix: w.prefix.to_string().into(),
-                name: w.name.zh.as_str().into(),
-                name_en: w.name.en.as_str().into(),
-                waiting: w.waiting as i32,
-                wait_text: if w.waiting == 0 {
-                    "—".into()
-                } else {
-                    zh.into()
-                },
-                wait_en: en.into(),
-                long_wait: w.long_wait,
-            }
+        .map(|w| WaitService {
+            prefix: w.prefix.to_string().into(),
+            name: w.name.zh.as_str().into(),
+            name_en: w.name.en.as_str().into(),
+            long_wait: w.long_wait,
+        })
+        .collect()
+}
+
+/// The waiting panel's figures, the part that changes with every ticket issued or called.
+pub fn waiting_counts(snap: &BoardSnapshot) -> Vec<WaitCount> {
+    snap.live
+        .waiting
+        .iter()
+        .map(|w| WaitCount {
+            waiting: w.waiting as i32,
+            wait_text: if w.waiting == 0 {
+                "—".into()
+            } else {
+                wait_text(w.estimated_wait_s).0.into()
+            },
         })
         .collect()
 }

@@ -114,7 +114,8 @@ struct State {
     /// The lists on screen, kept for the screen's life and updated row by row: a new call then
     /// redraws only the rows whose text changed, not the whole list.
     recent: Rc<VecModel<ui::CallItem>>,
-    waiting: Rc<VecModel<ui::WaitItem>>,
+    waiting_services: Rc<VecModel<ui::WaitService>>,
+    waiting: Rc<VecModel<ui::WaitCount>>,
 }
 
 /// Make `model` hold `rows`, touching only the rows that differ.
@@ -165,6 +166,7 @@ impl Screen {
                 idle: Timer::default(),
                 flash: Timer::default(),
                 recent: Rc::new(VecModel::default()),
+                waiting_services: Rc::new(VecModel::default()),
                 waiting: Rc::new(VecModel::default()),
             })),
         };
@@ -176,6 +178,7 @@ impl Screen {
         let st = self.state.borrow();
         global!(&st.kind, g => {
             g.set_recent(ModelRc::from(st.recent.clone()));
+            g.set_waiting_services(ModelRc::from(st.waiting_services.clone()));
             g.set_waiting(ModelRc::from(st.waiting.clone()));
         });
         let weak = Rc::downgrade(&self.state);
@@ -349,7 +352,9 @@ impl Screen {
                     g.set_current(c.clone());
                 }
                 sync_rows(&st.recent, calls.into_iter().skip(1).collect());
-                sync_rows(&st.waiting, model::waiting_items(snap));
+                // Names first: a line added to `waiting` reads its name by index.
+                sync_rows(&st.waiting_services, model::waiting_services(snap));
+                sync_rows(&st.waiting, model::waiting_counts(snap));
                 if pages_stale {
                     g.set_pages(ModelRc::new(VecModel::from(model::notice_pages(snap, per_page))));
                     g.set_page(0);

@@ -1,5 +1,5 @@
-//! What a new call redraws: the call card, the recent calls and the waiting row of its service,
-//! not the whole board. On a Pi the software renderer's time is proportional to what it redraws,
+//! What a new call redraws: the call card, the recent calls and the waiting figures of its
+//! service, not the whole board. On a Pi the software renderer's time is proportional to what it redraws,
 //! so a call that repainted the screen would show late and blink slowly.
 
 mod common;
@@ -51,6 +51,12 @@ fn a_new_call_redraws_the_call_card_recent_calls_and_one_waiting_row() {
             assert!(
                 right <= 1080 || bottom <= 590,
                 "the service guide was redrawn: {rects:?}"
+            );
+            // In the waiting panel only the figures change: the services' letters and names
+            // (left of x = 1500) stay as they are.
+            assert!(
+                right <= 1080 || o.x >= 1500,
+                "a waiting line was redrawn with its name: {rects:?}"
             );
         }
         // The call card is drawn, with the new number in it: the number's yellow is in the region.

@@ -5,7 +5,8 @@
 #      the common block of the postinst scripts is the same in every package;
 #   2. the default hall.toml parses (cargo test, hallq-tests deploy_config);
 #   3. the backup-restore round trip on a real database with a writer running
-#      (cargo test -p hallq-shared --features store backup);
+#      (the workspace's library tests named "backup": built with the workspace's features, so
+#      after `cargo test --workspace` nothing is compiled again);
 #   4. the host architecture's packages build (deploy/build-deb.sh; --fast unless HALLQ_TEST_FULL=1);
 #   5. they install into a scratch root with dpkg --root (maintainer scripts run chrootless with
 #      DPKG_ROOT) and the result is checked: files, the hallq user and its groups, directory owners
@@ -73,7 +74,7 @@ check "deploy/etc/hall.toml parses and is the demo hall" \
     cargo test -q --locked -p hallq-tests --test deploy_config
 
 step "3. backup-restore round trip"
-check "backup tests" timed cargo test -q --locked -p hallq-shared --features store backup
+check "backup tests" timed cargo test -q --locked --workspace --lib backup
 
 step "4. build the host packages"
 out=$(mktemp -d)

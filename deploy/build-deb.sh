@@ -10,7 +10,7 @@
 #   deploy/build-deb.sh --target aarch64-unknown-linux-gnu  # Raspberry Pi 4/5, 64-bit Pi OS
 #
 # Options: --target TRIPLE, --out DIR (default $CARGO_TARGET_DIR/hallq-debs or target/hallq-debs),
-#          --fast (CI: release without LTO, opt-level 1 — quicker to build, not for halls),
+#          --fast (CI: release without LTO or optimisation — quicker to build, not for halls),
 #          --version V (Debian version, default: the workspace version with revision 1).
 # Features: the Pi build uses the crates' `kms` (full screen without a desktop) and `rpi` (GPIO)
 # features when they exist; override with HALLQ_KIOSK_FEATURES / HALLQ_DISPLAY_FEATURES.
@@ -78,7 +78,7 @@ hub_profile=hub
 if [ "$fast" = 1 ]; then
     export CARGO_PROFILE_RELEASE_LTO=off
     export CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16
-    export CARGO_PROFILE_RELEASE_OPT_LEVEL=1
+    export CARGO_PROFILE_RELEASE_OPT_LEVEL=0
     hub_profile=release
 fi
 

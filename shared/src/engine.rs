@@ -213,11 +213,14 @@ pub enum EventKind {
         outage_id: Option<i64>,
         ticket: Option<String>,
     },
+    /// The note's text is not in the event: it lives in the callback record, deleted with it,
+    /// while events are kept for years.
     CallbackUpdated {
         id: i64,
         status: CallbackStatus,
         owner: Option<String>,
-        note: Option<String>,
+        #[serde(default)]
+        note_added: bool,
     },
     ConfigReplaced {
         config: Box<HallConfig>,
@@ -748,10 +751,7 @@ impl Hall {
                     id: cb.id,
                     status: cb.status,
                     owner: cb.owner.clone(),
-                    note: note
-                        .as_ref()
-                        .map(|n| n.trim().to_string())
-                        .filter(|n| !n.is_empty()),
+                    note_added: cb.notes.len() > current.notes.len(),
                 };
                 return Ok((vec![ev], Some(cb)));
             }

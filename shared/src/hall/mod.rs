@@ -1,10 +1,11 @@
-//! The hall's nouns: services, counters, tickets, the business day, outages and callbacks.
+//! The hall's nouns: services, counters, tickets, the business day, outages, callbacks and suggestions.
 
 pub mod callback;
 pub mod counter;
 pub mod day;
 pub mod outage;
 pub mod service;
+pub mod suggestion;
 pub mod text;
 pub mod ticket;
 pub mod time;
@@ -14,6 +15,7 @@ pub use counter::{Counter, CounterId, CounterState};
 pub use day::{BusinessHours, DayPhase};
 pub use outage::{Outage, OutageKind};
 pub use service::{Fee, Service, ServiceId};
+pub use suggestion::{Suggestion, SuggestionStatus};
 pub use text::{Lang, Text};
 pub use ticket::{Ticket, TicketState, format_number, parse_number};
 pub use time::{Millis, Now};

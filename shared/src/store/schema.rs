@@ -133,6 +133,22 @@ pub const MIGRATIONS: &[&str] = &[
     r#"
     DROP INDEX IF EXISTS tickets_by_issue;
     "#,
+    // 4: a suggestion left with a phone number is followed up like a callback (status, who, when,
+    // the reply) and deleted a fixed time after it is handled; a rating tablet is bound to one
+    // counter; a clerk's callback notes leave the event log (they stay in `callbacks.notes`, which
+    // is deleted with the callback), the event keeps only that a note was added.
+    r#"
+    ALTER TABLE suggestions ADD COLUMN status TEXT NOT NULL DEFAULT 'new';
+    ALTER TABLE suggestions ADD COLUMN reply TEXT;
+    ALTER TABLE suggestions ADD COLUMN handled_by TEXT;
+    ALTER TABLE suggestions ADD COLUMN handled_at INTEGER;
+    CREATE INDEX suggestions_by_status ON suggestions (status, at);
+    ALTER TABLE devices ADD COLUMN counter INTEGER;
+    UPDATE events
+       SET body = json_set(json_remove(body, '$.note'), '$.note_added',
+                           json(CASE WHEN json_type(body, '$.note') = 'text' THEN 'true' ELSE 'false' END))
+     WHERE type = 'callback_updated' AND json_type(body, '$.note') IS NOT NULL;
+    "#,
 ];
 
 /// The schema version this program writes.

@@ -20,8 +20,9 @@ use rand::Rng;
 use serde_json::json;
 use tokio::net::TcpListener;
 
-use super::auth;
+use super::accept::{self, ServeOptions};
 use super::state::{AppState, Hub, HubOptions};
+use super::{auth, file_modes};
 
 pub const DEFAULT_DATA_DIR: &str = "./hallq-data";
 pub const DEFAULT_LISTEN: &str = "0.0.0.0:8080";
@@ -43,6 +44,16 @@ pub struct ServeArgs {
     /// Replace the configuration kept in the database with --config (recorded in the history).
     #[arg(long, requires = "config")]
     pub apply_config: bool,
+    /// Serve HTTPS with this certificate chain (PEM); needs --tls-key.
+    #[arg(long, value_name = "FILE", env = "HALLQ_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM).
+    #[arg(long, value_name = "FILE", env = "HALLQ_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Most connections open at once from one client address (default: 256, or the whole cap
+    /// where that is lower). Raise it for a load test run from one machine.
+    #[arg(long, value_name = "N", env = "HALLQ_MAX_CONNECTIONS_PER_CLIENT")]
+    pub max_connections_per_client: Option<usize>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -91,6 +102,7 @@ fn load_config(path: Option<&Path>) -> anyhow::Result<HallConfig> {
 /// `hallq-kiosk serve`.
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
+    let serving = serve_options(&args)?;
     let config = load_config(args.config.as_deref())?;
     if args.config.is_none() {
         tracing::warn!("no --config given: using the demo hall's services and counters");
@@ -101,16 +113,41 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let listener = TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
-    let hub = tokio::task::spawn_blocking(move || Hub::open(opts))
+    let hub = tokio::task::spawn_blocking(move || open_private(opts))
         .await?
         .context("cannot start the hall hub")?;
-    serve_on(listener, hub, started).await
+    serve_on(listener, hub, started, serving).await
+}
+
+/// Files the hub makes are kept from other users (see `file_modes`), and the file limit is raised
+/// so that the connection cap can sit well below it.
+fn serve_options(args: &ServeArgs) -> anyhow::Result<ServeOptions> {
+    file_modes::restrict_umask();
+    let mut opts = ServeOptions::for_file_limit(accept::raise_file_limit());
+    if let Some(n) = args.max_connections_per_client {
+        opts.max_connections_per_client = n.clamp(1, opts.max_connections);
+    }
+    if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
+        opts.tls = Some(accept::load_tls(cert, key)?);
+    }
+    Ok(opts)
+}
+
+/// `Hub::open` on a data directory and database that other users cannot read.
+fn open_private(opts: HubOptions) -> anyhow::Result<AppState> {
+    file_modes::prepare_data_dir(&opts.data_dir)?;
+    let db = db_path(&opts.data_dir);
+    file_modes::protect_database(&db)?;
+    let hub = Hub::open(opts)?;
+    file_modes::protect_database(&db)?;
+    Ok(hub)
 }
 
 async fn serve_on(
     listener: TcpListener,
     hub: AppState,
     started: std::time::Instant,
+    serving: ServeOptions,
 ) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(
@@ -119,7 +156,7 @@ async fn serve_on(
         startup_ms = started.elapsed().as_secs_f64() * 1000.0,
         "hall hub listening"
     );
-    super::run(listener, hub.clone(), super::shutdown_signal()).await?;
+    super::run_with(listener, hub.clone(), super::shutdown_signal(), serving).await?;
     stop_writer(hub).await;
     tracing::info!("hall hub stopped");
     Ok(())
@@ -374,18 +411,20 @@ fn random_password() -> String {
 /// `hallq-kiosk demo`: a throw-away hall with demo accounts, devices and a few tickets.
 pub async fn demo(args: DemoArgs, mut out: impl Write) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
+    file_modes::restrict_umask();
+    let serving = ServeOptions::for_file_limit(accept::raise_file_limit());
     let data_dir = match args.data_dir {
         Some(d) => d,
-        None => {
-            let d = std::env::temp_dir().join(format!(
+        // Passwords and tokens land in it: a directory of its own (0700), not loose files in
+        // the shared temporary directory.
+        None => file_modes::private_dir(
+            &std::env::temp_dir(),
+            &format!(
                 "hallq-demo-{}-{:08x}",
                 std::process::id(),
                 rand::rng().random::<u32>()
-            ));
-            std::fs::create_dir_all(&d)
-                .with_context(|| format!("cannot create {}", d.display()))?;
-            d
-        }
+            ),
+        )?,
     };
     let password = match args.password {
         Some(p) if p.chars().count() >= 8 => p,
@@ -400,6 +439,7 @@ pub async fn demo(args: DemoArgs, mut out: impl Write) -> anyhow::Result<()> {
         let data_dir = data_dir.clone();
         let password = password.clone();
         tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+            file_modes::prepare_data_dir(&data_dir)?;
             let mut opts = HubOptions::new(&data_dir, demo_config());
             opts.apply_config = true;
             let hash = auth::hash_password(&password).map_err(|e| anyhow::anyhow!(e))?;
@@ -415,7 +455,7 @@ pub async fn demo(args: DemoArgs, mut out: impl Write) -> anyhow::Result<()> {
                 store.add_device("kiosk-1", "kiosk", &auth::token_hash(&kiosk), now)?;
                 store.add_device("display-1", "display", &auth::token_hash(&display), now)?;
             }
-            let hub = Hub::open(opts)?;
+            let hub = open_private(opts)?;
             let demo = Actor::new("demo", Role::Manager, None);
             for c in [1, 2] {
                 hub.writer.execute(
@@ -460,8 +500,10 @@ pub async fn demo(args: DemoArgs, mut out: impl Write) -> anyhow::Result<()> {
         "display_token": display_token,
     });
     let tokens_path = data_dir.join("demo-tokens.json");
-    std::fs::write(&tokens_path, serde_json::to_string_pretty(&tokens)?)
-        .with_context(|| format!("cannot write {}", tokens_path.display()))?;
+    file_modes::write_secret(
+        &tokens_path,
+        serde_json::to_string_pretty(&tokens)?.as_bytes(),
+    )?;
     writeln!(
         out,
         "hallq demo hall is open — 演示大厅已开放\n\
@@ -473,5 +515,5 @@ pub async fn demo(args: DemoArgs, mut out: impl Write) -> anyhow::Result<()> {
         tokens_path.display()
     )?;
     out.flush()?;
-    serve_on(listener, hub, started).await
+    serve_on(listener, hub, started, serving).await
 }

@@ -1,15 +1,19 @@
 //! The hall hub: HTTP + WebSocket API over the queue engine, accounts and devices, the staff pages.
 //!
-//! `app(state)` builds the router; `run(listener, state, shutdown)` serves it until `shutdown`
-//! completes, then closes event streams and lets in-flight requests finish. Every write goes
+//! `app(state)` builds the router; `run(listener, state, shutdown)` serves it through the accept
+//! loop of `accept.rs` (connection caps, header timeout, optional TLS) until `shutdown` completes,
+//! then closes event streams and gives in-flight requests a bounded drain. Every write goes
 //! through the single writer in `hallq_shared::store`, so nothing is acknowledged before it is
 //! durable.
 
+pub mod accept;
 pub mod api;
 pub mod auth;
 pub mod cli;
+pub mod edge;
 pub mod error;
 pub mod extract;
+pub mod file_modes;
 pub mod manager;
 pub mod pages;
 pub mod probe;
@@ -26,6 +30,7 @@ use axum::routing::{get, post, put};
 use hallq_shared::sd_notify;
 use tokio::net::TcpListener;
 
+pub use accept::ServeOptions;
 pub use error::{ApiError, ApiResult};
 pub use state::{AppState, Hub, HubError, HubOptions};
 
@@ -133,6 +138,7 @@ pub fn app(state: AppState) -> Router {
         )
         .merge(manager_routes())
         .route("/events", get(stream::events))
+        .method_not_allowed_fallback(edge::method_not_allowed)
         .fallback(api_not_found);
     Router::new()
         .nest("/api/v1", api)
@@ -142,11 +148,15 @@ pub fn app(state: AppState) -> Router {
         .route("/staff/{*path}", get(pages::staff_asset))
         .route("/t/{number}", get(pages::ticket_page))
         .route("/rate/{counter}", get(manager::rate_page))
+        .method_not_allowed_fallback(edge::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::authenticate,
         ))
+        // Outermost: over-long heads are refused before anything else reads them, and every
+        // answer, refusals included, gets the security headers.
+        .layer(axum::middleware::from_fn(edge::guard))
         .with_state(state)
 }
 
@@ -188,11 +198,22 @@ async fn api_not_found() -> ApiError {
     ApiError::not_found("no_route", "no such API route").zh("没有这个接口")
 }
 
-/// Serve until `shutdown` completes; then close event streams and finish in-flight requests.
+/// Serve until `shutdown` completes; then close event streams and give in-flight requests a
+/// bounded time to finish (`run_with` with the options for this process's file limit).
 pub async fn run(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    run_with(listener, state, shutdown, ServeOptions::for_this_process()).await
+}
+
+/// `run` with the connection caps, timeouts and TLS of `opts` (see `accept.rs`).
+pub async fn run_with(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    opts: ServeOptions,
 ) -> std::io::Result<()> {
     let hub = state.clone();
     let retention = tokio::spawn(cli::retention_loop(state.clone()));
@@ -209,14 +230,19 @@ pub async fn run(
             }
         })
     });
-    let result = axum::serve(listener, app(state))
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            tracing::info!("shutting down: closing event streams, finishing requests");
-            notify("STOPPING=1", sd_notify::stopping());
-            hub.begin_shutdown();
-        })
-        .await;
+    tracing::info!(
+        max_connections = opts.max_connections,
+        per_client = opts.max_connections_per_client,
+        header_read_timeout_s = opts.header_read_timeout.as_secs_f64(),
+        tls = opts.tls.is_some(),
+        "serving"
+    );
+    let result = accept::serve_connections(listener, app(state), opts, shutdown, move || {
+        tracing::info!("shutting down: closing event streams, finishing requests");
+        notify("STOPPING=1", sd_notify::stopping());
+        hub.begin_shutdown();
+    })
+    .await;
     retention.abort();
     probe.abort();
     if let Some(w) = watchdog {

@@ -101,6 +101,8 @@ async fn spawn(args: &[&str], dir: &Path) -> (Hub, Duration) {
         .arg("--data-dir")
         .arg(dir)
         .env("RUST_LOG", "warn")
+        // All 500 event-stream clients come from this one address.
+        .env("HALLQ_MAX_CONNECTIONS_PER_CLIENT", "2048")
         // As the systemd unit runs it (deploy/systemd/hallq-hub.service).
         .env("MALLOC_ARENA_MAX", "1")
         .stdout(Stdio::null())

@@ -67,6 +67,9 @@ pub struct DemoArgs {
     /// Password for the demo accounts (default: a random one, printed).
     #[arg(long)]
     pub password: Option<String>,
+    /// Most connections open at once from one client address (as for serve).
+    #[arg(long, value_name = "N", env = "HALLQ_MAX_CONNECTIONS_PER_CLIENT")]
+    pub max_connections_per_client: Option<usize>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -412,7 +415,10 @@ fn random_password() -> String {
 pub async fn demo(args: DemoArgs, mut out: impl Write) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     file_modes::restrict_umask();
-    let serving = ServeOptions::for_file_limit(accept::raise_file_limit());
+    let mut serving = ServeOptions::for_file_limit(accept::raise_file_limit());
+    if let Some(n) = args.max_connections_per_client {
+        serving.max_connections_per_client = n.clamp(1, serving.max_connections);
+    }
     let data_dir = match args.data_dir {
         Some(d) => d,
         // Passwords and tokens land in it: a directory of its own (0700), not loose files in

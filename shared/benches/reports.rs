@@ -362,9 +362,9 @@ fn reports(c: &mut Criterion) {
     let mid = NaiveDate::from_ymd_opt(2025, 6, 18).unwrap();
     let periods = [
         ("day", Period::day(mid)),
-        ("week", Period::week(mid)),
-        ("month", Period::month(mid)),
-        ("year", Period::year(mid)),
+        ("week", Period::week(mid).unwrap()),
+        ("month", Period::month(mid).unwrap()),
+        ("year", Period::year(mid).unwrap()),
     ];
     for (name, p) in periods {
         let r = store.report(p, &config).unwrap();

@@ -473,24 +473,42 @@ pub struct ReportQuery {
     pub format: ReportFormat,
 }
 
-pub async fn report(
-    State(hub): State<AppState>,
-    caller: Caller,
-    Query(q): Query<ReportQuery>,
-) -> ApiResult<Response> {
-    caller.need(&[Role::Manager])?;
+/// The period a report query asks for (`today` when it gives no date). A date that is not one, or
+/// is outside [`Period::FIRST_DAY`]..=[`Period::LAST_DAY`], is a 400: near the calendar's limits
+/// a week or a month cannot be computed.
+pub fn report_period(q: &ReportQuery, today: NaiveDate) -> ApiResult<Period> {
     let day = match q.date.as_deref() {
-        None | Some("") => hub.now().day,
+        None | Some("") => today,
         Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
             ApiError::bad_input("bad_date", format!("{s:?} is not a date (YYYY-MM-DD)"))
                 .zh("日期格式不正确(例如2026-11-25)")
         })?,
     };
     let period = match q.period {
-        PeriodKind::Day => Period::day(day),
+        PeriodKind::Day => Period::in_range(day).then(|| Period::day(day)),
         PeriodKind::Week => Period::week(day),
         PeriodKind::Month => Period::month(day),
     };
+    period.ok_or_else(|| {
+        ApiError::bad_input(
+            "date_out_of_range",
+            format!(
+                "{day} is outside the dates reports cover ({} to {})",
+                Period::FIRST_DAY,
+                Period::LAST_DAY
+            ),
+        )
+        .zh("日期超出报表范围(1970-01-01至9999-12-31)")
+    })
+}
+
+pub async fn report(
+    State(hub): State<AppState>,
+    caller: Caller,
+    Query(q): Query<ReportQuery>,
+) -> ApiResult<Response> {
+    caller.need(&[Role::Manager])?;
+    let period = report_period(&q, hub.now().day)?;
     let config = current_config(&hub);
     let report: Report = hub.read(move |s| s.report(period, &config)).await?;
     match q.format {

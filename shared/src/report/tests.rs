@@ -40,19 +40,50 @@ fn periods_cover_day_week_month_and_year() {
     assert_eq!(Period::day(d).days(), 1);
     assert_eq!(
         Period::week(d),
-        Period::new(day(2026, 11, 29), day(2026, 11, 23))
+        Some(Period::new(day(2026, 11, 29), day(2026, 11, 23)))
     );
-    assert_eq!(Period::week(day(2026, 11, 23)).from, day(2026, 11, 23));
-    assert_eq!(Period::week(day(2026, 11, 29)).from, day(2026, 11, 23));
+    let week = |d| Period::week(d).unwrap();
+    let month = |d| Period::month(d).unwrap();
+    assert_eq!(week(day(2026, 11, 23)).from, day(2026, 11, 23));
+    assert_eq!(week(day(2026, 11, 29)).from, day(2026, 11, 23));
+    assert_eq!(month(d), Period::new(day(2026, 11, 1), day(2026, 11, 30)));
+    assert_eq!(month(day(2026, 12, 31)).to, day(2026, 12, 31));
+    assert_eq!(month(day(2028, 2, 10)).to, day(2028, 2, 29));
+    assert_eq!(Period::year(d).unwrap().days(), 365);
+    assert!(week(d).contains(day(2026, 11, 29)));
+    assert!(!week(d).contains(day(2026, 11, 30)));
+}
+
+#[test]
+fn periods_near_the_calendars_limits_are_refused_not_computed() {
+    // `-262143-01-01` is chrono's first day: its week began before it and the subtraction panicked.
+    for d in [
+        NaiveDate::MIN,
+        NaiveDate::MAX,
+        day(1969, 12, 31),
+        day(10000, 1, 1),
+    ] {
+        assert!(!Period::in_range(d), "{d}");
+        assert_eq!(Period::week(d), None, "{d}");
+        assert_eq!(Period::month(d), None, "{d}");
+        assert_eq!(Period::year(d), None, "{d}");
+    }
+    // 1970-01-01 was a Thursday: its week is cut to start on that day.
     assert_eq!(
-        Period::month(d),
-        Period::new(day(2026, 11, 1), day(2026, 11, 30))
+        Period::week(Period::FIRST_DAY).unwrap().from,
+        Period::FIRST_DAY
     );
-    assert_eq!(Period::month(day(2026, 12, 31)).to, day(2026, 12, 31));
-    assert_eq!(Period::month(day(2028, 2, 10)).to, day(2028, 2, 29));
-    assert_eq!(Period::year(d).days(), 365);
-    assert!(Period::week(d).contains(day(2026, 11, 29)));
-    assert!(!Period::week(d).contains(day(2026, 11, 30)));
+    assert_eq!(
+        Period::month(Period::FIRST_DAY).unwrap().from,
+        Period::FIRST_DAY
+    );
+    assert_eq!(Period::year(Period::LAST_DAY).unwrap().to, Period::LAST_DAY);
+    assert_eq!(
+        Period::month(Period::LAST_DAY).unwrap().to,
+        Period::LAST_DAY
+    );
+    // 9999-12-31 is a Friday: its week is cut to end on that day.
+    assert_eq!(Period::week(Period::LAST_DAY).unwrap().to, Period::LAST_DAY);
 }
 
 #[test]

@@ -475,14 +475,14 @@ fn a_scripted_day_gives_the_figures_worked_out_by_hand() {
     assert_eq!((next.totals.issued, next.callbacks.captured), (0, 0));
     assert_eq!(next.business_days, 0);
     // The week and the month hold the same day.
-    let week = store.report(Period::week(day), &config).unwrap();
+    let week = store.report(Period::week(day).unwrap(), &config).unwrap();
     assert_eq!(
         week.period.from,
         NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()
     );
     assert_eq!(week.totals, r.totals);
     assert_eq!(week.callbacks, r.callbacks);
-    let month = store.report(Period::month(day), &config).unwrap();
+    let month = store.report(Period::month(day).unwrap(), &config).unwrap();
     assert_eq!(month.by_clerk, r.by_clerk);
 
     // The JSON the manager page reads.
@@ -513,7 +513,7 @@ fn a_day_without_history_reports_zeros_and_nulls() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&db_path(dir.path())).unwrap();
     let r = store
-        .report(Period::month(d()), &HallConfig::demo())
+        .report(Period::month(d()).unwrap(), &HallConfig::demo())
         .unwrap();
     assert_eq!(r.totals.issued, 0);
     assert_eq!(r.totals.wait.mean_s, None);

@@ -113,7 +113,7 @@ impl Period {
     pub fn month(d: NaiveDate) -> Option<Period> {
         let from = d.with_day(1)?;
         let next = if d.month() == 12 {
-            NaiveDate::from_ymd_opt(d.year() + 1, 1, 1)
+            NaiveDate::from_ymd_opt(d.year().checked_add(1)?, 1, 1)
         } else {
             NaiveDate::from_ymd_opt(d.year(), d.month() + 1, 1)
         };

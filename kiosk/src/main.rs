@@ -108,9 +108,13 @@ enum DeviceCmd {
     Add {
         /// Device name, e.g. kiosk-door.
         name: String,
-        /// kiosk: issues tickets and reports its printer; display: the board.
+        /// kiosk: issues tickets and reports its printer; display: the board; tablet: the
+        /// customer rating tablet at one counter.
         #[arg(long, value_enum)]
         role: DeviceRole,
+        /// The counter a rating tablet stands at (tablets only).
+        #[arg(long, value_name = "N")]
+        counter: Option<u32>,
         #[command(flatten)]
         data: DataDirArg,
     },
@@ -141,9 +145,12 @@ fn main() -> anyhow::Result<()> {
         }
         Cmd::User(UserCmd::Disable { login, data }) => cli::user_disable(&login, &dir(&data), out),
         Cmd::User(UserCmd::List { data }) => cli::user_list(&dir(&data), out),
-        Cmd::Device(DeviceCmd::Add { name, role, data }) => {
-            cli::device_add(&name, role, &dir(&data), out).map(|_| ())
-        }
+        Cmd::Device(DeviceCmd::Add {
+            name,
+            role,
+            counter,
+            data,
+        }) => cli::device_add(&name, role, counter, &dir(&data), out).map(|_| ()),
         Cmd::Device(DeviceCmd::Revoke { name, data }) => {
             cli::device_revoke(&name, &dir(&data), out)
         }

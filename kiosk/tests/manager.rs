@@ -24,7 +24,7 @@ use common::who::{ALL, Who, token};
 const MANAGER: &[Who] = &[Manager];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_manager_route_admits_only_managers_and_ratings_are_public() {
+async fn every_manager_route_admits_only_managers_and_the_rating_prompt_is_public() {
     let f = Fixture::new().await;
     let config = serde_json::to_value(HallConfig::demo()).unwrap();
     let table: Vec<(&str, &str, Option<Value>, &[Who])> = vec![
@@ -64,13 +64,8 @@ async fn every_manager_route_admits_only_managers_and_ratings_are_public() {
             None,
             MANAGER,
         ),
+        // Ratings come from the counter's rating tablet only (suggestions_notes_ratings.rs).
         ("GET", "/api/v1/counters/1/rating-prompt", None, ALL),
-        (
-            "POST",
-            "/api/v1/ratings",
-            Some(json!({"counter": 1, "score": 5})),
-            ALL,
-        ),
     ];
     for (method, path, body, allowed) in &table {
         for who in ALL {
@@ -647,6 +642,7 @@ async fn serve_one(f: &Fixture) -> String {
 async fn a_finished_visit_is_rated_once_within_the_window() {
     let f = Fixture::new().await;
     f.open_counter(1).await;
+    let tablet = tablet_of_counter_1(&f).await;
     let (_, p) = f
         .call("GET", "/api/v1/counters/1/rating-prompt", None, None)
         .await;
@@ -655,7 +651,7 @@ async fn a_finished_visit_is_rated_once_within_the_window() {
         .call(
             "POST",
             "/api/v1/ratings",
-            None,
+            Some(&tablet),
             Some(json!({"counter": 1, "score": 5})),
         )
         .await;
@@ -690,8 +686,8 @@ async fn a_finished_visit_is_rated_once_within_the_window() {
         ),
         (
             json!({"counter": 99, "score": 5}),
-            StatusCode::NOT_FOUND,
-            "unknown_counter",
+            StatusCode::FORBIDDEN,
+            "other_counter",
         ),
         (
             json!({"counter": 1, "score": 5, "phone": "138"}),
@@ -699,7 +695,9 @@ async fn a_finished_visit_is_rated_once_within_the_window() {
             "bad_json",
         ),
     ] {
-        let (st, b) = f.call("POST", "/api/v1/ratings", None, Some(body)).await;
+        let (st, b) = f
+            .call("POST", "/api/v1/ratings", Some(&tablet), Some(body))
+            .await;
         assert_eq!(st, st_want, "{b}");
         assert_eq!(code(&b), code_want);
     }
@@ -709,7 +707,7 @@ async fn a_finished_visit_is_rated_once_within_the_window() {
         .call(
             "POST",
             "/api/v1/ratings",
-            None,
+            Some(&tablet),
             Some(json!({"counter": 1, "score": 4})),
         )
         .await;
@@ -719,7 +717,7 @@ async fn a_finished_visit_is_rated_once_within_the_window() {
         .call(
             "POST",
             "/api/v1/ratings",
-            None,
+            Some(&tablet),
             Some(json!({"counter": 1, "score": 1})),
         )
         .await;
@@ -751,7 +749,7 @@ async fn a_finished_visit_is_rated_once_within_the_window() {
         .call(
             "POST",
             "/api/v1/ratings",
-            None,
+            Some(&tablet),
             Some(json!({"counter": 1, "score": 5})),
         )
         .await;
@@ -763,6 +761,7 @@ async fn a_finished_visit_is_rated_once_within_the_window() {
 async fn a_counter_tablet_is_rate_limited() {
     let f = Fixture::new().await;
     f.open_counter(1).await;
+    let tablet = tablet_of_counter_1(&f).await;
     let mut statuses = Vec::new();
     for _ in 0..7 {
         serve_one(&f).await;
@@ -771,7 +770,7 @@ async fn a_counter_tablet_is_rate_limited() {
             .call(
                 "POST",
                 "/api/v1/ratings",
-                None,
+                Some(&tablet),
                 Some(json!({"counter": 1, "score": 5})),
             )
             .await;
@@ -784,7 +783,7 @@ async fn a_counter_tablet_is_rate_limited() {
         .call(
             "POST",
             "/api/v1/ratings",
-            None,
+            Some(&tablet),
             Some(json!({"counter": 1, "score": 5})),
         )
         .await;

@@ -59,6 +59,8 @@ pub enum Role {
     Manager,
     Kiosk,
     Display,
+    /// The rating tablet at one counter: it may only send that counter's customer ratings.
+    Tablet,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

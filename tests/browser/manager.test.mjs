@@ -1,7 +1,7 @@
 //! The manager's page and the counter tablet in a real browser against the real hub: publish a fee
 //! and see it on the board, refused changes explained, outage start and end, the report of the
-//! hand-worked sample day (figures and charts), CSV export, accounts and device tokens, one rating
-//! on the tablet. Leaves the hall as it found it for the other tests.
+//! hand-worked sample day (figures and charts), CSV export, accounts and device tokens, pairing a
+//! counter's rating tablet and one rating on it. Leaves the hall as it found it for the other tests.
 
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -183,10 +183,39 @@ test("accounts and device tokens are managed on the page", async () => {
   await until(async () => /已停用/.test(await page.locator('#accounts-table tr:has-text("zhou")').textContent()), "disabled");
 });
 
-test("the counter tablet asks for a rating after a finished visit, once", async () => {
+test("the counter tablet is paired once, then asks for a rating after a finished visit, once", async () => {
   const tablet = await browser.context.newPage();
   await tablet.goto(hub.url + "/rate/4");
-  await until(async () => /您好/.test(await tablet.locator("#welcome").textContent()), "the idle screen");
+  // Not paired: the tablet says how to pair and asks nothing.
+  await tablet.locator("#pair").waitFor({ timeout: 5000 });
+  assert.match(await tablet.locator("#pair-title").textContent(), /评价器配对/);
+  assert.equal(await tablet.locator("#idle").isHidden(), true);
+  await tablet.fill("#pair-token", "0".repeat(64));
+  await tablet.click("#pair-btn");
+  await until(async () => /令牌无效/.test(await tablet.locator("#pair-error").textContent()), "a wrong token refused");
+  await screenshot(tablet, "rate-pairing.png");
+
+  // The manager creates counter 4's tablet on the devices section and gets its pairing link.
+  await page.click("[data-tab=accounts]");
+  await page.fill("#dev-name", "tablet-c4");
+  await page.selectOption("#dev-role", "tablet");
+  await page.locator("#dev-counter").waitFor();
+  await page.selectOption("#dev-counter", "4");
+  await page.click("#device-form button[type=submit]");
+  await page.locator("#dev-pair-link a").waitFor();
+  const link = await page.locator("#dev-pair-link a").getAttribute("href");
+  const tabletToken = (await page.locator("#dev-token-value").textContent()).trim();
+  assert.equal(link, `${hub.url}/rate/4#pair=${tabletToken}`);
+  await until(async () => /评价器 · 4号窗口/.test(await page.locator('#devices-table tr:has-text("tablet-c4")').textContent()), "the tablet in the device list");
+  await screenshot(page, "manager-tablet-pairing.png");
+
+  // Pairing: the link's token is kept on the tablet and taken off the address bar.
+  await tablet.goto(link);
+  await until(async () => /您好/.test(await tablet.locator("#welcome").textContent()) && !(await tablet.locator("#idle").isHidden()), "the idle screen");
+  assert.equal(new URL(tablet.url()).hash, "", "the token is not left in the address bar");
+  assert.equal(await tablet.evaluate(() => localStorage.getItem("hallq.rate.token")), tabletToken);
+  await tablet.reload();
+  await until(async () => !(await tablet.locator("#idle").isHidden()), "still paired after a reload");
   assert.equal(await tablet.locator("#ask").isHidden(), true);
 
   // The visit, served by the manager at counter 4 through the API.
@@ -202,6 +231,12 @@ test("the counter tablet asks for a rating after a finished visit, once", async 
   await act("start");
   await act("finish");
 
+  // Nobody but the tablet may rate: not the clerk's PC (the manager served here), not a stranger.
+  const byStaff = await call("POST", "/api/v1/ratings", { token, body: { counter: 4, score: 1 } });
+  assert.deepEqual([byStaff.status, byStaff.body.error.code], [403, "not_a_tablet"]);
+  const byNobody = await call("POST", "/api/v1/ratings", { body: { counter: 4, score: 1 } });
+  assert.deepEqual([byNobody.status, byNobody.body.error.code], [401, "tablet_not_paired"]);
+
   await tablet.locator("#ask").waitFor({ timeout: 5000 });
   assert.equal(await tablet.locator("#ask-title").textContent(), "请为本次服务评价");
   const labels = await tablet.locator(".rt-btn .rt-label").allTextContents();
@@ -213,12 +248,18 @@ test("the counter tablet asks for a rating after a finished visit, once", async 
   assert.match(await tablet.locator("#thanks-title").textContent(), /感谢您的评价/);
   const prompt = await call("GET", "/api/v1/counters/4/rating-prompt");
   assert.equal(prompt.body.prompt, false, "rated once");
-  const again = await call("POST", "/api/v1/ratings", { body: { counter: 4, score: 1 } });
-  assert.equal(again.status, 409);
+  const again = await call("POST", "/api/v1/ratings", { token: tabletToken, body: { counter: 4, score: 1 } });
+  assert.deepEqual([again.status, again.body.error.code], [409, "already_rated"]);
 
   await tablet.click("#lang");
   await until(async () => /Thank you/.test(await tablet.locator("#thanks-title").textContent()) || /Hello/.test(await tablet.locator("#welcome").textContent()), "English");
   await tablet.click("#lang");
+
+  // Revoked: the tablet goes back to its pairing screen at the next rating.
+  await page.locator('#devices-table tr:has-text("tablet-c4") button').click();
+  await until(async () => (await call("GET", "/api/v1/me", { token: tabletToken })).status === 401, "the tablet token revoked");
+  await tablet.reload();
+  await tablet.locator("#pair").waitFor({ timeout: 5000 });
   await act("close");
   await tablet.close();
 });

@@ -243,6 +243,36 @@ test("a callback captured through the API is resolved on the callback list", asy
   await page.click('[data-filter="open"]');
 });
 
+test("a suggestion left with a number is called back and answered on the suggestion list", async () => {
+  const phone = "13612345678";
+  const left = await call("POST", "/api/v1/suggestions", { token: hub.kioskToken, body: { text: "等候时间太长；希望增加服务窗口", contact: phone } });
+  assert.equal(left.status, 201, JSON.stringify(left.body));
+  await page.goto(hub.url + "/staff/suggestions.html");
+  const card = page.locator(`[data-sg="${left.body.id}"]`);
+  await card.waitFor();
+  assert.equal(await card.locator(".cb-phone").textContent(), "136****5678", "the list shows the number masked");
+  assert.ok(!(await page.content()).includes(phone), "no full number on the list");
+  assert.match(await card.textContent(), /希望增加服务窗口/);
+  await card.locator('[data-act="answered"]').click();
+  await until(async () => /填写答复/.test(await page.locator(".flash").first().textContent()), "a reply is needed");
+  await card.locator('[data-act="show"]').click();
+  await until(async () => (await card.locator("a.cb-phone").count()) === 1, "the full number to call");
+  assert.equal(await card.locator("a.cb-phone").getAttribute("href"), `tel:${phone}`);
+  await screenshot(page, "suggestions.png");
+  await card.locator("textarea").fill("已回电：午间高峰加开一个缴费窗口");
+  await card.locator('[data-act="answered"]').click();
+  await until(async () => (await page.locator(`[data-sg="${left.body.id}"]`).count()) === 0, "the answered suggestion to leave the new list");
+  await page.click('[data-filter="answered"]');
+  const done = page.locator(`[data-sg="${left.body.id}"]`);
+  await done.waitFor();
+  assert.match(await done.textContent(), /午间高峰加开/);
+  assert.match(await done.textContent(), new RegExp(hub.clerk.login));
+  assert.equal(await done.locator(".cb-phone").textContent(), "136****5678", "masked again once handled");
+  const audit = await call("GET", "/api/v1/audit", { token: await managerToken() });
+  const actions = audit.body.map((a) => a.action);
+  for (const a of ["suggestions_viewed", "suggestion_contact_viewed", "suggestion_handled"]) assert.ok(actions.includes(a), a);
+});
+
 test("an outage shows on the console; when it ends, its callbacks are put in front of the staff", async () => {
   const manager = await managerToken();
   await page.goto(hub.url + "/staff/");

@@ -25,9 +25,8 @@ use super::auth::{self, Caller, Principal, SESSION_HOURS};
 use super::error::{ApiError, ApiResult};
 use super::extract::{Body, Path, Query};
 use super::state::{AppState, PrinterReport};
+use super::throttle::ClientAddr;
 
-/// Failed sign-ins allowed per login per minute before answering 429.
-const LOGIN_ATTEMPTS_PER_MINUTE: usize = 5;
 /// Longest suggestion text.
 const MAX_SUGGESTION_CHARS: usize = 500;
 /// A kiosk whose last report is older than this shows as `no_answer`.
@@ -42,6 +41,7 @@ pub async fn health() -> Json<serde_json::Value> {
 
 pub async fn login(
     State(hub): State<AppState>,
+    ClientAddr(client): ClientAddr,
     Body(req): Body<LoginRequest>,
 ) -> ApiResult<Json<LoginResponse>> {
     let login = req.login.trim().to_string();
@@ -51,23 +51,6 @@ pub async fn login(
         );
     }
     let now = (hub.clock)();
-    {
-        let mut fails = hub.login_failures.lock().unwrap_or_else(|p| p.into_inner());
-        if fails.len() > 1000 {
-            // Names typed at random must not grow this without bound.
-            fails.retain(|_, q| q.back().is_some_and(|t| now - t < 60_000));
-        }
-        let q = fails.entry(login.clone()).or_default();
-        q.retain(|t| now - t < 60_000);
-        if q.len() >= LOGIN_ATTEMPTS_PER_MINUTE {
-            return Err(ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "too_many_attempts",
-                "too many failed sign-ins: wait a minute",
-            )
-            .zh("登录失败次数过多,请一分钟后再试"));
-        }
-    }
     if let Some(c) = req.counter {
         let exists = hub
             .writer
@@ -84,6 +67,8 @@ pub async fn login(
             );
         }
     }
+    // Counted as a failure from here on unless the password turns out right (see `throttle`).
+    let attempt = hub.throttle.begin_sign_in(&login, client, now)?;
     let account = hub
         .read({
             let l = login.clone();
@@ -102,13 +87,8 @@ pub async fn login(
     })
     .await?;
     let Some(role) = ok.filter(|r| matches!(r, Role::Staff | Role::Manager)) else {
-        hub.login_failures
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .entry(login.clone())
-            .or_default()
-            .push_back(now);
-        tracing::info!(login = %login, "sign-in refused");
+        drop(attempt);
+        tracing::info!(?login, %client, "sign-in refused");
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "bad_credentials",
@@ -116,10 +96,7 @@ pub async fn login(
         )
         .zh("账号或密码错误"));
     };
-    hub.login_failures
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .remove(&login);
+    attempt.succeeded();
     let token = auth::new_token();
     let hash = auth::token_hash(&token);
     let expires = now + SESSION_HOURS * 3_600_000;
@@ -139,7 +116,7 @@ pub async fn login(
         expires_at: Some(expires),
         token_hash: hash,
     });
-    tracing::info!(login = %login, ?counter, "signed in");
+    tracing::info!(?login, ?counter, "signed in");
     Ok(Json(LoginResponse {
         token,
         role,
@@ -150,13 +127,15 @@ pub async fn login(
 
 pub async fn logout(State(hub): State<AppState>, caller: Caller) -> ApiResult<StatusCode> {
     let p = caller.staff()?.clone();
-    hub.auth.forget(&p.token_hash);
     let now = (hub.clock)();
+    let hash = p.token_hash.clone();
     hub.admin(move |s| {
         s.end_session(&p.token_hash)?;
         s.audit(now, &p.name, "logout", &json!({"counter": p.counter}))
     })
     .await?;
+    // After the commit, so that no look-up can cache the session again.
+    hub.auth.forget(&hash);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -668,12 +647,16 @@ pub async fn suggestion(
         .contact
         .map(|c| c.trim().to_string())
         .filter(|c| !c.is_empty());
-    if contact.as_ref().is_some_and(|c| c.chars().count() > 100) {
-        return Err(
-            ApiError::bad_input("too_long", "the contact is at most 100 characters")
-                .zh("联系方式过长"),
-        );
-    }
+    // The kiosk promises a call back on this number: it must be one that can be called.
+    let contact = match contact {
+        Some(c) => Some(
+            hallq_shared::hall::Phone::parse(&c)
+                .map_err(|e| ApiError::bad_input("bad_phone", e.to_string()).zh(e.zh()))?
+                .as_str()
+                .to_string(),
+        ),
+        None => None,
+    };
     let now = (hub.clock)();
     let id = hub
         .admin(move |s| s.add_suggestion(now, &text, contact.as_deref(), &p.name))
@@ -736,12 +719,18 @@ pub struct Alerts {
     pub last_outage: Option<EndedOutage>,
 }
 
+/// The last outage that ended and how many customers it left to call back. Counts and ids only:
+/// the numbers themselves are read on the callback list, where every look is audited.
 #[derive(Debug, Serialize)]
 pub struct EndedOutage {
     pub id: i64,
     pub ended_at: chrono::DateTime<chrono::Utc>,
-    /// Callbacks captured during it: the customers to call back now that business works again.
-    pub callbacks: Vec<CallbackView>,
+    /// Callbacks captured during it.
+    pub callbacks_total: u32,
+    /// Of those, the ones not resolved yet: the customers to call back now that business works.
+    pub callbacks_open: u32,
+    /// Their ids, so that the callback list can put them first.
+    pub callback_ids: Vec<i64>,
 }
 
 pub async fn alerts(State(hub): State<AppState>, caller: Caller) -> ApiResult<Json<Alerts>> {
@@ -784,7 +773,12 @@ pub async fn alerts(State(hub): State<AppState>, caller: Caller) -> ApiResult<Js
         last_outage: last.map(|(id, at, cbs)| EndedOutage {
             id,
             ended_at: to_rfc3339(at),
-            callbacks: cbs.iter().map(callback_view).collect(),
+            callbacks_total: cbs.len() as u32,
+            callbacks_open: cbs
+                .iter()
+                .filter(|c| c.status != CallbackStatus::Resolved)
+                .count() as u32,
+            callback_ids: cbs.iter().map(|c| c.id).collect(),
         }),
     }))
 }

@@ -23,16 +23,17 @@ use super::state::Hub;
 
 /// A clerk's session lasts one working day at most.
 pub const SESSION_HOURS: i64 = 12;
-/// How long a token found in the database is trusted before it is looked up again (a revoked
-/// device or a disabled account stops working within this time, even when changed from the CLI).
-const RECHECK: Duration = Duration::from_secs(30);
+/// How long a token found in the database is trusted before it is looked up again. Changes made
+/// through this hub (password reset, demotion, disabling, revoking) take effect at once; this is
+/// how long one made from the command line beside a running hub takes.
+pub const RECHECK: Duration = Duration::from_secs(10);
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Principal {
     /// Login or device name.
     pub name: String,
     pub role: Role,
-    /// The counter a clerk signed in at.
+    /// The counter a clerk signed in at, or the one a rating tablet is bound to.
     pub counter: Option<CounterId>,
     /// Session expiry; `None` for devices.
     pub expires_at: Option<Millis>,
@@ -73,6 +74,7 @@ pub fn role_str(r: Role) -> &'static str {
         Role::Manager => "manager",
         Role::Kiosk => "kiosk",
         Role::Display => "display",
+        Role::Tablet => "tablet",
     }
 }
 
@@ -82,6 +84,7 @@ pub fn parse_role(s: &str) -> Option<Role> {
         "manager" => Some(Role::Manager),
         "kiosk" => Some(Role::Kiosk),
         "display" => Some(Role::Display),
+        "tablet" => Some(Role::Tablet),
         _ => None,
     }
 }
@@ -157,9 +160,25 @@ pub fn burn_password_time(password: &str) {
 #[derive(Default, Debug)]
 pub struct AuthCache {
     map: Mutex<HashMap<String, (Principal, Instant)>>,
+    /// Moves on whenever an account or device is changed, so that a look-up that started before
+    /// the change cannot put what it read back into the cache after it.
+    generation: std::sync::atomic::AtomicU64,
 }
 
 impl AuthCache {
+    /// The generation to hand back to [`AuthCache::put_if_current`].
+    pub fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Cache `p` unless accounts or devices changed since `generation` was read.
+    pub fn put_if_current(&self, p: Principal, generation: u64) {
+        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        if self.generation() == generation {
+            Self::insert(&mut map, p);
+        }
+    }
+
     pub fn get(&self, hash: &str, now: Millis) -> Option<Principal> {
         let map = self.map.lock().unwrap_or_else(|p| p.into_inner());
         let (p, checked) = map.get(hash)?;
@@ -171,6 +190,10 @@ impl AuthCache {
 
     pub fn put(&self, p: Principal) {
         let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        Self::insert(&mut map, p);
+    }
+
+    fn insert(map: &mut HashMap<String, (Principal, Instant)>, p: Principal) {
         if map.len() > 10_000 {
             map.retain(|_, (_, at)| at.elapsed() <= RECHECK);
         }
@@ -178,17 +201,18 @@ impl AuthCache {
     }
 
     pub fn forget(&self, hash: &str) {
-        self.map
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(hash);
+        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        map.remove(hash);
     }
 
+    /// Forget every cached token of an account or device (call it after the change is committed).
     pub fn forget_login(&self, name: &str) {
-        self.map
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .retain(|_, (p, _)| p.name != name);
+        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        map.retain(|_, (p, _)| p.name != name);
     }
 }
 
@@ -250,6 +274,18 @@ impl FromRequestParts<Arc<Hub>> for Caller {
         if let Some(p) = hub.auth.get(&hash, now) {
             return Ok(Caller(Some(p)));
         }
+        // Made-up tokens must not cost a database read each: an address that keeps sending
+        // unknown ones is refused without one for the rest of the minute.
+        let client = super::throttle::client_of(parts);
+        if !hub.throttle.token_lookup_allowed(client, now) {
+            return Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_bad_tokens",
+                "too many unknown tokens from this address: wait a minute, then sign in again",
+            )
+            .zh("无效登录凭证过多,请一分钟后重新登录"));
+        }
+        let generation = hub.auth.generation();
         let found = hub
             .read({
                 let hash = hash.clone();
@@ -258,11 +294,14 @@ impl FromRequestParts<Arc<Hub>> for Caller {
                         return Ok(Some((login, role, counter, Some(expires))));
                     }
                     Ok(s.device_by_token(&hash)?
-                        .map(|(name, role)| (name, role, None, None)))
+                        .map(|(name, role, counter)| (name, role, counter, None)))
                 }
             })
             .await?;
-        let (name, role, counter, expires_at) = found.ok_or_else(invalid)?;
+        let Some((name, role, counter, expires_at)) = found else {
+            hub.throttle.bad_token(client, now);
+            return Err(invalid());
+        };
         let role = parse_role(&role).ok_or_else(invalid)?;
         let p = Principal {
             name,
@@ -271,7 +310,7 @@ impl FromRequestParts<Arc<Hub>> for Caller {
             expires_at,
             token_hash: hash,
         };
-        hub.auth.put(p.clone());
+        hub.auth.put_if_current(p.clone(), generation);
         Ok(Caller(Some(p)))
     }
 }
@@ -322,3 +361,12 @@ pub const MANAGER: &[Role] = &[Role::Manager];
 pub const KIOSK: &[Role] = &[Role::Kiosk];
 pub const ISSUERS: &[Role] = &[Role::Kiosk, Role::Staff, Role::Manager];
 pub const ANY_SIGNED: &[Role] = &[Role::Kiosk, Role::Display, Role::Staff, Role::Manager];
+/// Everyone with a token, the rating tablets included (they may only ask who they are and rate).
+pub const ANY_TOKEN: &[Role] = &[
+    Role::Kiosk,
+    Role::Display,
+    Role::Tablet,
+    Role::Staff,
+    Role::Manager,
+];
+pub const TABLET: &[Role] = &[Role::Tablet];

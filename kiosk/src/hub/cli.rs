@@ -15,7 +15,7 @@ use hallq_shared::engine::{Actor, Command};
 use hallq_shared::hall::time::system_millis;
 use hallq_shared::hall::{CounterState, Millis, Now};
 use hallq_shared::protocol::Role;
-use hallq_shared::store::{Store, db_path};
+use hallq_shared::store::{Store, backup, db_path};
 use rand::Rng;
 use serde_json::json;
 use tokio::net::TcpListener;
@@ -82,6 +82,8 @@ pub enum AccountRole {
 pub enum DeviceRole {
     Kiosk,
     Display,
+    /// The rating tablet at one counter (`--counter`).
+    Tablet,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -212,7 +214,12 @@ pub fn user_add(
         "account_added",
         &json!({"login": login, "role": auth::role_str(role)}),
     )?;
-    writeln!(out, "account {login} ({}) saved", auth::role_str(role))?;
+    writeln!(
+        out,
+        "account {login} ({}) saved; any session it had is ended (a running hub stops accepting it within {} s)",
+        auth::role_str(role),
+        auth::RECHECK.as_secs()
+    )?;
     Ok(())
 }
 
@@ -267,27 +274,46 @@ pub fn user_list(data_dir: &Path, mut out: impl Write) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `hallq-kiosk device add`: prints the new token once; only its hash is kept.
+/// `hallq-kiosk device add`: prints the new token once; only its hash is kept. A rating tablet is
+/// bound to the counter it stands at: its token rates that counter's visits and nothing else.
 pub fn device_add(
     name: &str,
     role: DeviceRole,
+    counter: Option<u32>,
     data_dir: &Path,
     mut out: impl Write,
 ) -> anyhow::Result<String> {
     check_name(name)?;
-    let store = Store::open(&db_path(data_dir))?;
     let role = match role {
         DeviceRole::Kiosk => Role::Kiosk,
         DeviceRole::Display => Role::Display,
+        DeviceRole::Tablet => Role::Tablet,
     };
+    match (role, counter) {
+        (Role::Tablet, None) => bail!("a rating tablet needs --counter N: the counter it stands at"),
+        (Role::Tablet, Some(_)) | (_, None) => {}
+        (_, Some(_)) => bail!("--counter is for a rating tablet only"),
+    }
+    let store = Store::open(&db_path(data_dir))?;
+    if let (Some(c), Some(config)) = (counter, store.saved_config()?)
+        && config.counter(c).is_none()
+    {
+        bail!("the hall has no counter {c}");
+    }
     let token = auth::new_token();
     let now = system_millis();
-    store.add_device(name, auth::role_str(role), &auth::token_hash(&token), now)?;
+    store.add_device_at(
+        name,
+        auth::role_str(role),
+        counter,
+        &auth::token_hash(&token),
+        now,
+    )?;
     store.audit(
         now,
         "cli",
         "device_added",
-        &json!({"device": name, "role": auth::role_str(role)}),
+        &json!({"device": name, "role": auth::role_str(role), "counter": counter}),
     )?;
     writeln!(out, "{token}")?;
     Ok(token)
@@ -310,10 +336,11 @@ pub fn device_revoke(name: &str, data_dir: &Path, mut out: impl Write) -> anyhow
 
 pub fn device_list(data_dir: &Path, mut out: impl Write) -> anyhow::Result<()> {
     let store = Store::open(&db_path(data_dir))?;
-    for (name, role, revoked) in store.devices()? {
+    for (name, role, counter, revoked) in store.device_list()? {
+        let counter = counter.map(|c| format!("\tcounter {c}")).unwrap_or_default();
         writeln!(
             out,
-            "{name}\t{role}{}",
+            "{name}\t{role}{counter}{}",
             if revoked { "\trevoked" } else { "" }
         )?;
     }
@@ -325,31 +352,44 @@ pub fn device_list(data_dir: &Path, mut out: impl Write) -> anyhow::Result<()> {
 pub struct Purged {
     pub callbacks: usize,
     pub history_rows: usize,
+    /// Handled suggestions (with the phone number left for the answer), and any older than the
+    /// history period.
+    pub suggestions: usize,
 }
 
-/// Delete resolved callbacks and history older than the hall's policy allows.
+/// Delete resolved callbacks, handled suggestions and history older than the hall's policy allows.
 pub fn purge(
     store: &Store,
     config: &HallConfig,
     now: Millis,
 ) -> Result<Purged, hallq_shared::store::StoreError> {
     let p = &config.policy;
-    let callbacks =
-        store.purge_resolved_callbacks(now - i64::from(p.callback_retention_days) * DAY_MS)?;
+    let contacts_before = now - i64::from(p.callback_retention_days) * DAY_MS;
+    let callbacks = store.purge_resolved_callbacks(contacts_before)?;
+    // A number left with a suggestion was promised the same use as a callback's: one answer, then
+    // deleted as long after handling as a resolved callback's.
+    let history_before = now - i64::from(p.history_retention_days) * DAY_MS;
+    let suggestions = store.purge_handled_suggestions(contacts_before)?
+        + store.purge_suggestions_left_before(history_before)?;
     let today = Now::in_zone(now, &config.time_zone()).day;
     let before = today - chrono::Duration::days(i64::from(p.history_retention_days));
     let history_rows = store.purge_history(before)?;
-    if callbacks + history_rows > 0 {
+    if callbacks + history_rows + suggestions > 0 {
         store.audit(
             now,
             "system",
             "retention",
-            &json!({"callbacks": callbacks, "history_rows": history_rows}),
+            &json!({
+                "callbacks": callbacks,
+                "history_rows": history_rows,
+                "suggestions": suggestions,
+            }),
         )?;
     }
     Ok(Purged {
         callbacks,
         history_rows,
+        suggestions,
     })
 }
 
@@ -357,12 +397,80 @@ pub fn purge(
 pub fn retention(data_dir: &Path, mut out: impl Write) -> anyhow::Result<Purged> {
     let store = Store::open(&db_path(data_dir))?;
     let config = store.saved_config()?.unwrap_or_else(HallConfig::demo);
-    let purged = purge(&store, &config, system_millis())?;
+    let now = system_millis();
+    let purged = purge(&store, &config, now)?;
+    if !store.truncate_log() {
+        writeln!(
+            out,
+            "the database's log could not be emptied now (busy): the next retention run tries again"
+        )?;
+    }
+    let kept = store.personal_data_kept(now)?;
+    drop(store);
+    let scrubbed = scrub_backups(data_dir, &kept)?;
     writeln!(
         out,
-        "deleted {} resolved callbacks and {} history rows",
-        purged.callbacks, purged.history_rows
+        "deleted {} resolved callbacks, {} handled suggestions and {} history rows; {} backups cleaned of them",
+        purged.callbacks, purged.suggestions, purged.history_rows, scrubbed
     )?;
+    Ok(purged)
+}
+
+/// Where backups live: the nightly ones, and those made before each update.
+pub fn backup_dirs(data_dir: &Path) -> [PathBuf; 2] {
+    let nightly = data_dir.join("backups");
+    [nightly.join("pre-update"), nightly]
+}
+
+/// Delete from every backup what retention has deleted from the live database (see
+/// `backup::scrub`); the number of backups that had something deleted.
+pub fn scrub_backups(data_dir: &Path, kept: &backup::Kept) -> anyhow::Result<usize> {
+    let mut n = 0;
+    for dir in backup_dirs(data_dir) {
+        for (file, rows) in backup::scrub_dir(&dir, kept)
+            .with_context(|| format!("cleaning the backups in {}", dir.display()))?
+        {
+            tracing::info!(backup = %file.display(), rows, "deleted personal data from a backup");
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
+/// Retention inside a running hub: the deletions on the writer thread, then the backups beside
+/// the database on a blocking thread (rewriting a backup must not hold up tickets).
+pub async fn run_retention(hub: &AppState) -> anyhow::Result<Purged> {
+    let now = (hub.clock)();
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    hub.writer.admin(
+        move |s, hall| {
+            let purged = purge(s, &hall.config, now)?;
+            if !s.truncate_log() {
+                tracing::warn!("the database's log could not be emptied after retention (busy)");
+            }
+            Ok::<_, hallq_shared::store::StoreError>((purged, s.personal_data_kept(now)?))
+        },
+        move |r| {
+            let _ = tx.send(r);
+        },
+    );
+    let (purged, kept) = rx
+        .await
+        .map_err(|_| anyhow::anyhow!("the hub is stopping"))?
+        .map_err(|e| anyhow::anyhow!("{e}"))??;
+    let data_dir = hub
+        .data_path()
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let scrubbed = tokio::task::spawn_blocking(move || scrub_backups(&data_dir, &kept)).await??;
+    tracing::info!(
+        callbacks = purged.callbacks,
+        suggestions = purged.suggestions,
+        history_rows = purged.history_rows,
+        backups_cleaned = scrubbed,
+        "retention done"
+    );
     Ok(purged)
 }
 
@@ -374,22 +482,8 @@ pub async fn retention_loop(hub: AppState) {
     );
     loop {
         every.tick().await;
-        let now = (hub.clock)();
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        hub.writer.admin(
-            move |s, hall| purge(s, &hall.config, now),
-            move |r| {
-                let _ = tx.send(r);
-            },
-        );
-        match rx.await {
-            Ok(Ok(Ok(p))) => tracing::info!(
-                callbacks = p.callbacks,
-                history_rows = p.history_rows,
-                "retention done"
-            ),
-            Ok(Ok(Err(e))) => tracing::error!(error = %e, "retention failed"),
-            _ => return,
+        if let Err(e) = run_retention(&hub).await {
+            tracing::error!(error = %format!("{e:#}"), "retention failed");
         }
     }
 }

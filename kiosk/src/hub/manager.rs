@@ -310,6 +310,8 @@ pub async fn disable_account(
 pub struct DeviceView {
     pub name: String,
     pub role: String,
+    /// The counter a rating tablet is bound to.
+    pub counter: Option<CounterId>,
     pub revoked: bool,
 }
 
@@ -318,12 +320,13 @@ pub async fn devices(
     caller: Caller,
 ) -> ApiResult<Json<Vec<DeviceView>>> {
     caller.need(&[Role::Manager])?;
-    let list = hub.read(|s| s.devices()).await?;
+    let list = hub.read(|s| s.device_list()).await?;
     Ok(Json(
         list.into_iter()
-            .map(|(name, role, revoked)| DeviceView {
+            .map(|(name, role, counter, revoked)| DeviceView {
                 name,
                 role,
+                counter,
                 revoked,
             })
             .collect(),
@@ -335,9 +338,13 @@ pub async fn devices(
 pub struct NewDevice {
     pub name: String,
     pub role: Role,
+    /// The counter a rating tablet stands at (tablets only).
+    #[serde(default)]
+    pub counter: Option<CounterId>,
 }
 
-/// A new device token, shown this once: only its hash is kept.
+/// A new device token, shown this once: only its hash is kept. A rating tablet is bound to one
+/// counter: its token rates that counter's visits and does nothing else.
 pub async fn add_device(
     State(hub): State<AppState>,
     caller: Caller,
@@ -346,12 +353,39 @@ pub async fn add_device(
     let p = caller.need(&[Role::Manager])?.clone();
     let name = req.name.trim().to_string();
     check_name(&name, "设备名称")?;
-    if !matches!(req.role, Role::Kiosk | Role::Display) {
-        return Err(
-            ApiError::bad_input("bad_role", "a device is a kiosk or a display")
-                .zh("设备类型只能是取号机或显示屏"),
-        );
+    if !matches!(req.role, Role::Kiosk | Role::Display | Role::Tablet) {
+        return Err(ApiError::bad_input(
+            "bad_role",
+            "a device is a kiosk, a display or a rating tablet",
+        )
+        .zh("设备类型只能是取号机、显示屏或评价器"));
     }
+    let counter = match (req.role, req.counter) {
+        (Role::Tablet, Some(c)) => {
+            if current_config(&hub).counter(c).is_none() {
+                return Err(
+                    ApiError::not_found("unknown_counter", format!("no counter {c}"))
+                        .zh("没有这个窗口"),
+                );
+            }
+            Some(c)
+        }
+        (Role::Tablet, None) => {
+            return Err(ApiError::bad_input(
+                "counter_required",
+                "a rating tablet is bound to one counter: give \"counter\"",
+            )
+            .zh("请选择评价器所在的窗口"));
+        }
+        (_, Some(_)) => {
+            return Err(ApiError::bad_input(
+                "bad_counter",
+                "only a rating tablet is bound to a counter",
+            )
+            .zh("只有评价器需要选择窗口"));
+        }
+        (_, None) => None,
+    };
     let role = auth::role_str(req.role);
     let token = auth::new_token();
     let hash = auth::token_hash(&token);
@@ -359,12 +393,12 @@ pub async fn add_device(
     {
         let name = name.clone();
         hub.admin(move |s| {
-            s.add_device(&name, role, &hash, now)?;
+            s.add_device_at(&name, role, counter, &hash, now)?;
             s.audit(
                 now,
                 &p.name,
                 "device_added",
-                &json!({"device": name, "role": role}),
+                &json!({"device": name, "role": role, "counter": counter}),
             )
         })
         .await?;
@@ -373,7 +407,7 @@ pub async fn add_device(
     hub.auth.forget_login(&name);
     Ok((
         StatusCode::CREATED,
-        Json(json!({"name": name, "role": role, "token": token})),
+        Json(json!({"name": name, "role": role, "counter": counter, "token": token})),
     )
         .into_response())
 }
@@ -607,6 +641,10 @@ pub struct RatingRequest {
     pub counter: CounterId,
     /// 5 非常满意 … 1 非常不满意.
     pub score: u8,
+    /// The visit the tablet asked about (the prompt's `finished_at`): a rating never lands on a
+    /// later visit that the customer did not see.
+    #[serde(default)]
+    pub finished_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Recent ratings per (hall database, counter): kept beside the hub, so that one process may run
@@ -635,11 +673,56 @@ fn rating_rate_limit(hub: &AppState, counter: CounterId) -> ApiResult<()> {
     Ok(())
 }
 
-/// Rate the counter's just-finished visit: anonymous, optional, one rating per ticket.
+/// Route guard of `POST /ratings`: only a rating tablet's token passes (before the body is read),
+/// and the refusal says how to pair one. The clerk being rated, whose PC sits beside the tablet,
+/// must not be able to rate the visit before the customer does.
+pub async fn tablet_only(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let role = req
+        .extensions()
+        .get::<Caller>()
+        .and_then(|c| c.0.as_ref())
+        .map(|p| p.role);
+    match role {
+        Some(Role::Tablet) => next.run(req).await,
+        None => ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "tablet_not_paired",
+            "ratings come from the counter's rating tablet: pair it with a tablet token from the manager page (devices)",
+        )
+        .zh("评价器尚未配对:请大厅经理在管理页面“设备”中为本窗口添加评价器")
+        .into_response(),
+        Some(_) => ApiError::new(
+            StatusCode::FORBIDDEN,
+            "not_a_tablet",
+            "only the counter's rating tablet may send a rating",
+        )
+        .zh("只有窗口的评价器可以提交评价")
+        .into_response(),
+    }
+}
+
+/// Rate the counter's just-finished visit: anonymous, optional, one rating per ticket, sent by
+/// the rating tablet bound to that counter.
 pub async fn rate(
     State(hub): State<AppState>,
+    caller: Caller,
     Body(req): Body<RatingRequest>,
 ) -> ApiResult<Response> {
+    let tablet = caller.need(&[Role::Tablet])?;
+    if tablet.counter != Some(req.counter) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "other_counter",
+            match tablet.counter {
+                Some(c) => format!("this tablet rates counter {c}, not {}", req.counter),
+                None => "this tablet is bound to no counter: issue it again".to_string(),
+            },
+        )
+        .zh("本评价器不属于这个窗口"));
+    }
     let score = Satisfaction::from_score(req.score).ok_or_else(|| {
         ApiError::bad_input(
             "bad_score",
@@ -648,9 +731,15 @@ pub async fn rate(
         .zh("评价等级应为1至5")
     })?;
     let counter = req.counter;
-    let Some((day, number, _)) = ratable_ticket(&hub, counter)? else {
+    let Some((day, number, finished)) = ratable_ticket(&hub, counter)? else {
         return Err(no_visit_to_rate());
     };
+    if req
+        .finished_at
+        .is_some_and(|f| f.timestamp_millis() != finished)
+    {
+        return Err(no_visit_to_rate());
+    }
     rating_rate_limit(&hub, counter)?;
     let now = (hub.clock)();
     let kept = hub

@@ -20,6 +20,8 @@ pub mod probe;
 pub mod sample_day;
 pub mod state;
 pub mod stream;
+pub mod suggestions;
+pub mod throttle;
 
 use std::future::Future;
 use std::time::Duration;
@@ -50,7 +52,7 @@ pub fn app(state: AppState) -> Router {
         .route("/health", get(api::health))
         .route("/login", post(api::login))
         .route("/logout", post(api::logout).route_layer(only!(STAFF)))
-        .route("/me", get(api::me).route_layer(only!(ANY_SIGNED)))
+        .route("/me", get(api::me).route_layer(only!(auth::ANY_TOKEN)))
         .route("/services", get(api::services))
         .route("/counters", get(api::counters))
         .route(
@@ -123,7 +125,17 @@ pub fn app(state: AppState) -> Router {
         )
         .route(
             "/suggestions",
-            post(api::suggestion).route_layer(only!(ANY_SIGNED)),
+            post(api::suggestion)
+                .route_layer(only!(ANY_SIGNED))
+                .merge(get(suggestions::list).route_layer(only!(STAFF))),
+        )
+        .route(
+            "/suggestions/{id}",
+            axum::routing::patch(suggestions::handle).route_layer(only!(STAFF)),
+        )
+        .route(
+            "/suggestions/{id}/contact",
+            get(suggestions::contact).route_layer(only!(STAFF)),
         )
         .route(
             "/kiosk/status",
@@ -160,7 +172,8 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// The manager's routes (accounts, devices, audit, reports) and the public rating routes.
+/// The manager's routes (accounts, devices, audit, reports), the public rating prompt and the
+/// rating tablets' ratings.
 fn manager_routes() -> Router<AppState> {
     use auth::MANAGER;
     Router::new()
@@ -190,7 +203,10 @@ fn manager_routes() -> Router<AppState> {
             "/outage/probe",
             get(probe::probe_status).route_layer(only!(MANAGER)),
         )
-        .route("/ratings", post(manager::rate))
+        .route(
+            "/ratings",
+            post(manager::rate).route_layer(axum::middleware::from_fn(manager::tablet_only)),
+        )
         .route("/counters/{id}/rating-prompt", get(manager::rating_prompt))
 }
 
@@ -211,6 +227,18 @@ pub async fn run(
 /// `run` with the connection caps, timeouts and TLS of `opts` (see `accept.rs`).
 pub async fn run_with(
     listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    opts: ServeOptions,
+) -> std::io::Result<()> {
+    run_on(listener, None, state, shutdown, opts).await
+}
+
+/// `run_with`, also serving plain HTTP on `plain` (beside a TLS `listener`, for the kiosk screen
+/// on the hub's own machine, which speaks no HTTPS).
+pub async fn run_on(
+    listener: TcpListener,
+    plain: Option<TcpListener>,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
     opts: ServeOptions,
@@ -237,7 +265,7 @@ pub async fn run_with(
         tls = opts.tls.is_some(),
         "serving"
     );
-    let result = accept::serve_connections(listener, app(state), opts, shutdown, move || {
+    let result = accept::serve_connections(listener, plain, app(state), opts, shutdown, move || {
         tracing::info!("shutting down: closing event streams, finishing requests");
         notify("STOPPING=1", sd_notify::stopping());
         hub.begin_shutdown();

@@ -94,6 +94,8 @@ export const M = {
   "role.manager": { zh: "经理", en: "Manager" },
   "role.kiosk": { zh: "取号机", en: "Kiosk" },
   "role.display": { zh: "显示屏", en: "Display" },
+  "role.tablet": { zh: "评价器", en: "Rating tablet" },
+  "nav.suggestions": { zh: "意见答复", en: "Suggestions" },
   "acc.title": { zh: "员工账号", en: "Staff accounts" },
   "acc.add": { zh: "新增或重设账号", en: "Add or reset an account" },
   "acc.login": { zh: "工号", en: "Login" },
@@ -118,6 +120,9 @@ export const M = {
   "dev.token_once": { zh: "设备 {name} 的令牌(只显示这一次,请立即填入设备配置):", en: "Token of {name} (shown only this once; put it in the device's settings now):" },
   "dev.confirm_revoke": { zh: "吊销设备 {name} 的令牌?该设备将立即无法连接。", en: "Revoke {name}'s token? The device stops working at once." },
   "dev.revoked_ok": { zh: "设备 {name} 已吊销", en: "Device {name} revoked" },
+  "dev.counter": { zh: "所在窗口", en: "At counter" },
+  "dev.counter_n": { zh: "{n}号窗口", en: "Counter {n}" },
+  "dev.pair_link": { zh: "在评价器上打开这个配对链接(只显示这一次;配对后令牌只保存在评价器上):", en: "Open this pairing link on the tablet (shown only this once; after pairing the token is kept only on the tablet):" },
 
   "out.title": { zh: "系统故障", en: "System outage" },
   "out.minutes": { zh: "预计恢复时长(分钟)", en: "Expected duration (minutes)" },

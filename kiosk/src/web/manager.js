@@ -58,6 +58,7 @@ function start() {
   });
   $("account-form").addEventListener("submit", addAccount);
   $("device-form").addEventListener("submit", addDevice);
+  $("dev-role").addEventListener("change", showDeviceCounter);
   $("outage-form").addEventListener("submit", startOutage);
   $("out-end").addEventListener("click", endOutage);
   $("report-form").addEventListener("submit", (e) => {
@@ -560,6 +561,7 @@ function editCounters(c) {
 // Accounts and devices
 
 async function loadAccounts() {
+  showDeviceCounter();
   try {
     const [{ data: accounts }, { data: devices }] = await Promise.all([
       api("GET", "/api/v1/accounts"), api("GET", "/api/v1/devices"),
@@ -573,7 +575,9 @@ async function loadAccounts() {
     $("devices-table").replaceChildren(
       h("thead", {}, h("tr", {}, h("th", {}, m("dev.name")), h("th", {}, m("dev.role")), h("th", {}, m("acc.state")), h("th", {}))),
       h("tbody", {}, devices.map((d) => h("tr", { class: d.revoked ? "mg-dim" : "" },
-        h("td", {}, d.name), h("td", {}, m(`role.${d.role}`)), h("td", {}, d.revoked ? m("dev.revoked") : m("acc.active")),
+        h("td", {}, d.name),
+        h("td", {}, m(`role.${d.role}`), d.counter ? ` · ${m("dev.counter_n", { n: d.counter })}` : ""),
+        h("td", {}, d.revoked ? m("dev.revoked") : m("acc.active")),
         h("td", {}, d.revoked ? "" : h("button", { type: "button", class: "btn mg-small", onclick: () => revokeDevice(d.name) }, m("dev.revoke")))))));
   } catch (err) {
     flash(err.message, "error");
@@ -610,14 +614,33 @@ async function disableAccount(login) {
   }
 }
 
+/** A rating tablet is bound to one counter: the counter list shows only for it. */
+function showDeviceCounter() {
+  const tablet = $("dev-role").value === "tablet";
+  $("dev-counter-label").hidden = !tablet;
+  const sel = $("dev-counter");
+  const counters = state.config?.counters ?? state.board?.counters ?? [];
+  const chosen = sel.value;
+  sel.replaceChildren(...counters.map((c) => h("option", { value: c.id }, m("dev.counter_n", { n: c.id }))));
+  if (chosen) sel.value = chosen;
+}
+
 async function addDevice(e) {
   e.preventDefault();
   const name = $("dev-name").value.trim();
+  const role = $("dev-role").value;
+  const body = { name, role };
+  if (role === "tablet") body.counter = Number($("dev-counter").value);
   try {
-    const { data } = await api("POST", "/api/v1/devices", { name, role: $("dev-role").value });
+    const { data } = await api("POST", "/api/v1/devices", body);
     $("dev-name").value = "";
     const box = $("dev-token");
     box.replaceChildren(h("div", {}, m("dev.token_once", { name: data.name })), h("code", { id: "dev-token-value" }, data.token));
+    if (data.role === "tablet") {
+      // The token travels after `#`, which browsers never send to a server; the tablet drops it from its address bar.
+      const link = `${location.origin}/rate/${data.counter}#pair=${data.token}`;
+      box.append(h("div", { class: "mg-pair" }, m("dev.pair_link")), h("code", { id: "dev-pair-link" }, h("a", { href: link, target: "_blank", rel: "noopener" }, link)));
+    }
     box.hidden = false;
     loadAccounts();
   } catch (err) {

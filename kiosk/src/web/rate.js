@@ -1,10 +1,16 @@
 //! The counter tablet (`/rate/{counter}`): idle until the clerk finishes a visit at this counter,
 //! then asks for one rating on the five-level scale, thanks the customer and returns to idle. It
-//! learns of a finished visit by asking the hub every second and a half; it sends only the counter
-//! and the score, nothing about the customer.
+//! learns of a finished visit by asking the hub every second and a half; it sends only the counter,
+//! the visit it asked about and the score, nothing about the customer.
+//!
+//! Only this counter's tablet may rate (so the clerk being rated cannot rate first from the PC):
+//! it is paired once with a tablet token the manager creates for the counter, by opening the
+//! pairing link (`/rate/3#pair=TOKEN`) or typing the token here. The token stays in this browser's
+//! local storage; the link's token is taken off the address bar at once.
 
 const counter = Number(location.pathname.split("/").filter(Boolean).pop());
 const LANG_KEY = "hallq.rate.lang";
+const TOKEN_KEY = "hallq.rate.token";
 /** Seconds the question stays up when nobody answers. */
 const ASK_TIMEOUT_S = 30;
 /** Seconds the thank-you stays up. */
@@ -28,18 +34,33 @@ const S = {
   thanks_sub: { zh: "祝您生活愉快,欢迎再次光临", en: "Have a nice day, and welcome back" },
   already: { zh: "本次服务已评价,谢谢!", en: "This visit has been rated, thank you!" },
   bad_counter: { zh: "窗口编号不正确", en: "Unknown counter" },
+  pair_title: { zh: "评价器配对", en: "Pair this rating tablet" },
+  pair_sub: {
+    zh: "请大厅经理在管理页面“账号与设备”中为本窗口添加评价器,然后打开配对链接,或在下面输入令牌。",
+    en: "The hall manager adds a rating tablet for this counter on the management page (accounts and devices), then opens its pairing link here or types its token below.",
+  },
+  pair_placeholder: { zh: "评价器令牌(64位)", en: "Tablet token (64 characters)" },
+  pair_btn: { zh: "配对", en: "Pair" },
+  pair_bad: { zh: "令牌无效或已被撤销,请向大厅经理索取新的令牌", en: "This token is unknown or revoked: ask the hall manager for a new one" },
+  pair_not_tablet: { zh: "这不是评价器令牌", en: "This is not a rating tablet's token" },
+  pair_other: { zh: "这个令牌属于{n}号窗口的评价器", en: "This token belongs to the tablet of counter {n}" },
+  pair_offline: { zh: "无法连接服务器,请稍后再试", en: "Cannot reach the hub: try again shortly" },
 };
 
 const $ = (id) => document.getElementById(id);
 let lang = localStorage.getItem(LANG_KEY) === "en" ? "en" : "zh";
 let hall = null;
-let screen = "idle";
+let screen = "pair";
+let paired = false;
+let polling = false;
 let current = null; // finished_at of the visit being asked about
 const done = new Set(); // visits answered or timed out
 let timer = null;
 let deadline = 0;
 
 const s = (k) => S[k][lang];
+const SCREENS = ["pair", "idle", "ask", "thanks"];
+const token = () => localStorage.getItem(TOKEN_KEY) ?? "";
 
 /** A face drawn for the level (no emoji font needed on the tablet): the mouth bends with the score. */
 function face(score) {
@@ -73,6 +94,10 @@ function render() {
   }
   $("welcome").textContent = Number.isInteger(counter) && counter > 0 ? s("welcome") : s("bad_counter");
   $("welcome-sub").textContent = s("welcome_sub");
+  $("pair-title").textContent = s("pair_title");
+  $("pair-sub").textContent = s("pair_sub");
+  $("pair-token").placeholder = s("pair_placeholder");
+  $("pair-btn").textContent = s("pair_btn");
   $("ask-title").textContent = s("ask");
   $("ask-sub").textContent = s("ask_sub");
   $("buttons").replaceChildren(...LEVELS.map((l) => {
@@ -90,13 +115,13 @@ function render() {
     b.addEventListener("click", () => rate(l.score));
     return b;
   }));
-  for (const id of ["idle", "ask", "thanks"]) $(id).hidden = id !== screen;
+  for (const id of SCREENS) $(id).hidden = id !== screen;
 }
 
 function show(next) {
   screen = next;
   clearTimeout(timer);
-  for (const id of ["idle", "ask", "thanks"]) $(id).hidden = id !== screen;
+  for (const id of SCREENS) $(id).hidden = id !== screen;
   if (next === "ask") {
     deadline = Date.now() + ASK_TIMEOUT_S * 1000;
     tick();
@@ -120,9 +145,14 @@ async function rate(score) {
   try {
     const res = await fetch("/api/v1/ratings", {
       method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ counter, score }),
+      headers: { "Content-Type": "application/json", Authorization: `Bearer ${token()}` },
+      body: JSON.stringify({ counter, score, finished_at: current }),
     });
+    if (res.status === 401 || res.status === 403) {
+      // Revoked or re-issued: the customer is thanked, the manager sees the pairing screen.
+      unpair(res.status === 401 ? s("pair_bad") : s("pair_not_tablet"));
+      return;
+    }
     $("thanks-title").textContent = res.status === 409 ? s("already") : s("thanks");
   } catch {
     $("thanks-title").textContent = s("thanks");
@@ -133,6 +163,10 @@ async function rate(score) {
 }
 
 async function poll() {
+  if (!paired) {
+    polling = false;
+    return;
+  }
   try {
     const res = await fetch(`/api/v1/counters/${counter}/rating-prompt`, { cache: "no-store" });
     if (res.ok) {
@@ -167,7 +201,75 @@ $("lang").addEventListener("click", () => {
   localStorage.setItem(LANG_KEY, lang);
   render();
 });
+/** Whether `tok` is a rating tablet's token for this counter: null if so, else why not. */
+async function checkToken(tok) {
+  let res;
+  try {
+    res = await fetch("/api/v1/me", { headers: { Authorization: `Bearer ${tok}` }, cache: "no-store" });
+  } catch {
+    return s("pair_offline");
+  }
+  if (res.status === 401) return s("pair_bad");
+  if (!res.ok) return s("pair_offline");
+  const me = await res.json();
+  if (me.role !== "tablet") return s("pair_not_tablet");
+  if (me.counter !== counter) return s("pair_other").replace("{n}", me.counter);
+  return null;
+}
+
+function unpair(why) {
+  paired = false;
+  localStorage.removeItem(TOKEN_KEY);
+  $("pair-error").textContent = why ?? "";
+  show("pair");
+}
+
+function startPolling() {
+  paired = true;
+  $("pair-error").textContent = "";
+  if (screen === "pair") show("idle");
+  if (!polling) {
+    polling = true;
+    poll();
+  }
+}
+
+async function pair(tok) {
+  tok = tok.trim();
+  if (!tok) return;
+  const why = await checkToken(tok);
+  if (why) {
+    // A hub that cannot be reached keeps the saved token: it is tried again shortly.
+    if (why === s("pair_offline") && tok === token()) {
+      $("pair-error").textContent = why;
+      setTimeout(() => pair(token()), 5000);
+      return;
+    }
+    unpair(why);
+    return;
+  }
+  localStorage.setItem(TOKEN_KEY, tok);
+  $("pair-token").value = "";
+  startPolling();
+}
+
+$("pair-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  pair($("pair-token").value);
+});
+
 render();
 loadHall();
 setInterval(loadHall, 5 * 60_000);
-if (Number.isInteger(counter) && counter > 0) poll();
+if (Number.isInteger(counter) && counter > 0) {
+  const link = new URLSearchParams(location.hash.replace(/^#/, "")).get("pair");
+  if (link) {
+    // The token must not stay in the address bar, the history or a bookmark.
+    history.replaceState(null, "", location.pathname + location.search);
+    pair(link);
+  } else if (token()) {
+    pair(token());
+  } else {
+    show("pair");
+  }
+}

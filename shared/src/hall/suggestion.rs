@@ -154,7 +154,14 @@ mod tests {
             handle(&s, SuggestionStatus::Answered, Some("  "), "clerk1", 20),
             Err(HandleError::ReplyRequired)
         );
-        let a = handle(&s, SuggestionStatus::Answered, Some(" 已回电 "), "clerk1", 20).unwrap();
+        let a = handle(
+            &s,
+            SuggestionStatus::Answered,
+            Some(" 已回电 "),
+            "clerk1",
+            20,
+        )
+        .unwrap();
         assert_eq!(a.status, SuggestionStatus::Answered);
         assert_eq!(a.reply.as_deref(), Some("已回电"));
         assert_eq!(

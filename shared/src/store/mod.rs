@@ -10,6 +10,7 @@ mod lock;
 mod reports;
 mod rows;
 pub mod schema;
+mod suggestions;
 pub mod writer;
 
 use std::path::{Path, PathBuf};
@@ -60,6 +61,9 @@ impl StoreError {
 /// A signed-in session: (login, role, counter, expires_at).
 pub type SessionRow = (String, String, Option<u32>, Millis);
 
+/// A device: (name, role, counter it is bound to, revoked).
+pub type DeviceRow = (String, String, Option<u32>, bool);
+
 /// A customer's suggestion: (id, at, text, contact, source).
 pub type SuggestionRow = (i64, Millis, String, Option<String>, String);
 
@@ -89,16 +93,57 @@ impl Store {
         }
         let mut conn = Connection::open(path).map_err(|e| StoreError::open(path, e))?;
         Self::check_readable(&conn, path)?;
+        Self::check_integrity(&conn, path)?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(|e| StoreError::open(path, e))?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         schema::migrate(&mut conn, path)?;
-        Ok(Store {
+        // Deleted rows are overwritten with zeros, not just unlinked: a phone number deleted by
+        // retention must not stay readable in free pages, in the log or in a later backup.
+        conn.pragma_update(None, "secure_delete", "ON")?;
+        let store = Store {
             conn,
             path: path.to_path_buf(),
-        })
+        };
+        store.clear_free_pages_once();
+        Ok(store)
+    }
+
+    /// Databases from before `secure_delete` may hold deleted personal data in free pages: rewrite
+    /// the file once, and remember that it was done. Another process holding the database (a hub
+    /// beside this command) makes it wait for a later start.
+    fn clear_free_pages_once(&self) {
+        const KEY: &str = "free_pages_cleared";
+        if !matches!(self.meta(KEY), Ok(None)) {
+            return;
+        }
+        let free: i64 = self
+            .conn
+            .query_row("PRAGMA freelist_count", [], |r| r.get(0))
+            .unwrap_or(0);
+        if (free == 0 || self.conn.execute_batch("VACUUM").is_ok()) && self.set_meta(KEY, "1").is_ok() {
+            self.truncate_log();
+        }
+    }
+
+    /// After personal data was deleted: copy the log into the database file and cut the log to
+    /// nothing, so that no older copy of a deleted page survives in it. Readers in the middle of
+    /// a query can hold it up for a moment; it is tried a few times, and the next deletion tries
+    /// again.
+    pub fn truncate_log(&self) -> bool {
+        for attempt in 0..20 {
+            let busy: i64 = self
+                .conn
+                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))
+                .unwrap_or(1);
+            if busy == 0 {
+                return true;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10 * (attempt + 1)));
+        }
+        false
     }
 
     /// Hand WAL checkpoints to a background thread with its own connection; this connection then
@@ -121,7 +166,10 @@ impl Store {
             .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
     }
 
-    /// A read-only connection for queries beside the writer (WAL lets readers run alongside).
+    /// A read-only connection for queries beside the writer (WAL lets readers run alongside). It
+    /// does not check the file's integrity again: the writer's [`Store::open`] did before anything
+    /// could read, and a check reads the whole file, which must not be a cost that any request can
+    /// make the hub pay.
     pub fn open_reader(path: &Path) -> Result<Store, StoreError> {
         let conn = Connection::open_with_flags(
             path,
@@ -152,6 +200,10 @@ impl Store {
             r.get::<_, i64>(0)
         })
         .map_err(|e| StoreError::open(path, e))?;
+        Ok(())
+    }
+
+    fn check_integrity(conn: &Connection, path: &Path) -> Result<(), StoreError> {
         let check: String = conn
             .query_row("PRAGMA quick_check(1)", [], |r| r.get(0))
             .map_err(|e| StoreError::open(path, e))?;
@@ -304,6 +356,22 @@ impl Store {
         )?)
     }
 
+    /// Which callbacks and suggestions (the personal data) this database still holds at `now`,
+    /// for deleting the others from backups ([`backup::scrub`]).
+    pub fn personal_data_kept(&self, now: Millis) -> Result<backup::Kept, StoreError> {
+        let pairs = |sql: &str| -> Result<Vec<(i64, i64)>, StoreError> {
+            let mut st = self.conn.prepare(sql)?;
+            let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        };
+        Ok(backup::Kept {
+            callbacks: pairs("SELECT id, captured_at FROM callbacks")?,
+            suggestions: pairs("SELECT id, at FROM suggestions")?,
+            // A row being committed while this is read may carry an instant a little earlier.
+            as_of: now - 60_000,
+        })
+    }
+
     /// Delete resolved callbacks (and so their phone numbers) resolved before `before`.
     pub fn purge_resolved_callbacks(&self, before: Millis) -> Result<usize, StoreError> {
         Ok(self.conn.execute(
@@ -325,6 +393,9 @@ impl Store {
     // -----------------------------------------------------------------------------------------
     // Accounts, devices, sessions (hashes are made by the caller; the store never sees a secret)
 
+    /// Add an account, or give an existing one a new password and role. Either way every session
+    /// of that login ends in the same transaction: a password reset locks out whoever knew the old
+    /// one, and a demoted manager keeps no manager session.
     pub fn add_account(
         &self,
         login: &str,
@@ -332,11 +403,14 @@ impl Store {
         password_hash: &str,
         at: Millis,
     ) -> Result<bool, StoreError> {
-        let n = self.conn.execute(
+        let tx = self.conn.unchecked_transaction()?;
+        let n = tx.execute(
             "INSERT INTO accounts (login, role, password_hash, created_at) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (login) DO UPDATE SET role = excluded.role, password_hash = excluded.password_hash, disabled = 0",
             params![login, role, password_hash, at],
         )?;
+        tx.execute("DELETE FROM sessions WHERE login = ?1", [login])?;
+        tx.commit()?;
         Ok(n > 0)
     }
 
@@ -377,35 +451,59 @@ impl Store {
         token_hash: &str,
         at: Millis,
     ) -> Result<(), StoreError> {
+        self.add_device_at(name, role, None, token_hash, at)
+    }
+
+    /// Add or re-issue a device; `counter` binds it to one counter (a rating tablet).
+    pub fn add_device_at(
+        &self,
+        name: &str,
+        role: &str,
+        counter: Option<u32>,
+        token_hash: &str,
+        at: Millis,
+    ) -> Result<(), StoreError> {
         self.conn.execute(
-            "INSERT INTO devices (name, role, token_hash, created_at) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (name) DO UPDATE SET role = excluded.role, token_hash = excluded.token_hash, revoked = 0",
-            params![name, role, token_hash, at],
+            "INSERT INTO devices (name, role, token_hash, created_at, counter) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (name) DO UPDATE SET role = excluded.role, token_hash = excluded.token_hash,
+             counter = excluded.counter, revoked = 0",
+            params![name, role, token_hash, at, counter],
         )?;
         Ok(())
     }
 
-    /// (name, role) of the device holding this token hash, unless revoked.
+    /// (name, role, counter) of the device holding this token hash, unless revoked.
     pub fn device_by_token(
         &self,
         token_hash: &str,
-    ) -> Result<Option<(String, String)>, StoreError> {
+    ) -> Result<Option<(String, String, Option<u32>)>, StoreError> {
         Ok(self
             .conn
             .query_row(
-                "SELECT name, role FROM devices WHERE token_hash = ?1 AND revoked = 0",
+                "SELECT name, role, counter FROM devices WHERE token_hash = ?1 AND revoked = 0",
                 [token_hash],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()?)
     }
 
     /// (name, role, revoked) of every device.
     pub fn devices(&self) -> Result<Vec<(String, String, bool)>, StoreError> {
+        Ok(self
+            .device_list()?
+            .into_iter()
+            .map(|(name, role, _, revoked)| (name, role, revoked))
+            .collect())
+    }
+
+    /// (name, role, counter, revoked) of every device.
+    pub fn device_list(&self) -> Result<Vec<DeviceRow>, StoreError> {
         let mut st = self
             .conn
-            .prepare("SELECT name, role, revoked FROM devices ORDER BY name")?;
-        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? != 0)))?;
+            .prepare("SELECT name, role, counter, revoked FROM devices ORDER BY name")?;
+        let rows = st.query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, i64>(3)? != 0))
+        })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -434,12 +532,16 @@ impl Store {
         Ok(())
     }
 
-    /// (login, role, counter, expires_at) of a session that has not expired at `now`.
+    /// (login, role, counter, expires_at) of a session that has not expired at `now`. The role is
+    /// the account's as it is now, and a disabled or deleted account has no session, so a change
+    /// made behind the session's back (another process, an older program) still takes effect.
     pub fn session(&self, token_hash: &str, now: Millis) -> Result<Option<SessionRow>, StoreError> {
         Ok(self
             .conn
             .query_row(
-                "SELECT login, role, counter, expires_at FROM sessions WHERE token_hash = ?1 AND expires_at > ?2",
+                "SELECT s.login, a.role, s.counter, s.expires_at FROM sessions s
+                 JOIN accounts a ON a.login = s.login AND a.disabled = 0
+                 WHERE s.token_hash = ?1 AND s.expires_at > ?2",
                 params![token_hash, now],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
             )

@@ -26,9 +26,8 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<(Suggestion, String)> {
 }
 
 fn with_status((mut s, status): (Suggestion, String)) -> Result<Suggestion, StoreError> {
-    s.status = SuggestionStatus::parse(&status).ok_or_else(|| {
-        StoreError::Corrupt(format!("suggestion {} has status {status:?}", s.id))
-    })?;
+    s.status = SuggestionStatus::parse(&status)
+        .ok_or_else(|| StoreError::Corrupt(format!("suggestion {} has status {status:?}", s.id)))?;
     Ok(s)
 }
 
@@ -45,7 +44,10 @@ impl Store {
              ORDER BY status != 'new', CASE WHEN status = 'new' THEN at ELSE -coalesce(handled_at, at) END, id
              LIMIT ?2"
         ))?;
-        let rows = st.query_map(params![status.map(SuggestionStatus::as_str), limit], from_row)?;
+        let rows = st.query_map(
+            params![status.map(SuggestionStatus::as_str), limit],
+            from_row,
+        )?;
         rows.map(|r| with_status(r?)).collect()
     }
 
@@ -66,13 +68,7 @@ impl Store {
         Ok(self.conn.execute(
             "UPDATE suggestions SET status = ?2, reply = ?3, handled_by = ?4, handled_at = ?5
              WHERE id = ?1 AND status = 'new'",
-            params![
-                s.id,
-                s.status.as_str(),
-                s.reply,
-                s.handled_by,
-                s.handled_at
-            ],
+            params![s.id, s.status.as_str(), s.reply, s.handled_by, s.handled_at],
         )? > 0)
     }
 

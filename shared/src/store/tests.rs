@@ -426,7 +426,7 @@ fn accounts_devices_and_sessions() {
     s.add_device("door", "kiosk", "th", 0).unwrap();
     assert_eq!(
         s.device_by_token("th").unwrap(),
-        Some(("door".into(), "kiosk".into()))
+        Some(("door".into(), "kiosk".into(), None))
     );
     s.revoke_device("door").unwrap();
     assert_eq!(s.device_by_token("th").unwrap(), None);
@@ -465,4 +465,128 @@ fn the_day_rolls_over_on_a_tick_and_is_remembered() {
         "kept in history"
     );
     let _ = Now::in_zone(0, &chrono_tz::Asia::Shanghai);
+}
+
+/// Capture a callback and resolve it with `note`, through the writer.
+fn callback_with_note(w: &HallWriter, note: &str) {
+    w.execute(
+        Command::CaptureCallback {
+            phone: "13800000001".into(),
+            consent: true,
+            ticket: None,
+            address: Some("光谷路88号".into()),
+            reason: None,
+        },
+        kiosk(),
+    )
+    .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    w.update_callback(
+        1,
+        Some(CallbackStatus::Resolved),
+        Some(note.into()),
+        true,
+        clerk(1),
+        move |r| tx.send(r).unwrap(),
+    );
+    rx.recv().unwrap().unwrap();
+}
+
+fn event_bodies(s: &Store) -> String {
+    let mut st = s.conn.prepare("SELECT body FROM events ORDER BY seq").unwrap();
+    st.query_map([], |r| r.get::<_, String>(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn a_callback_note_is_kept_in_the_callback_and_not_in_the_event_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(dir.path());
+    let (clock, _) = clock();
+    let mut w = open_writer(&path, clock);
+    callback_with_note(&w, "约好明早上门，备用电话13912345678");
+    w.shutdown();
+    let s = Store::open(&path).unwrap();
+    let bodies = event_bodies(&s);
+    assert!(!bodies.contains("13912345678"), "{bodies}");
+    assert!(bodies.contains(r#""note_added":true"#), "{bodies}");
+    let cb = s.callback(1).unwrap().unwrap();
+    assert_eq!(cb.notes[0].text, "约好明早上门，备用电话13912345678");
+    assert_eq!(s.purge_resolved_callbacks(i64::MAX).unwrap(), 1);
+    assert_eq!(s.callback(1).unwrap(), None);
+}
+
+#[test]
+fn migration_4_takes_old_notes_out_of_the_event_log_and_the_hall_rebuilds_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(dir.path());
+    let (clock, _) = clock();
+    let mut w = open_writer(&path, clock);
+    callback_with_note(&w, "客户住光谷路88号，备用电话13912345678");
+    w.execute(
+        Command::IssueTicket {
+            service: "pay".into(),
+            priority: false,
+        },
+        kiosk(),
+    )
+    .unwrap();
+    w.shutdown();
+    let (hall_before, callbacks_before) = {
+        let mut s = Store::open(&path).unwrap();
+        let hall = s.load_hall(&HallConfig::demo(), day()).unwrap();
+        (hall, s.callbacks(None, 10).unwrap())
+    };
+    {
+        // Back to what version 3 wrote: the note's text inside the event, no migration-4 columns.
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(
+            r#"
+            UPDATE events SET body = json_set(json_remove(body, '$.note_added'), '$.note',
+                   '客户住光谷路88号，备用电话13912345678')
+             WHERE type = 'callback_updated';
+            DROP INDEX suggestions_by_status;
+            ALTER TABLE suggestions DROP COLUMN status;
+            ALTER TABLE suggestions DROP COLUMN reply;
+            ALTER TABLE suggestions DROP COLUMN handled_by;
+            ALTER TABLE suggestions DROP COLUMN handled_at;
+            ALTER TABLE devices DROP COLUMN counter;
+            INSERT INTO suggestions (at, text, contact, source)
+                 VALUES (1, '等候时间太长', '13812345678', 'kiosk');
+            PRAGMA user_version = 3;
+            "#,
+        )
+        .unwrap();
+        let old = Store {
+            conn,
+            path: path.clone(),
+        };
+        assert!(event_bodies(&old).contains("13912345678"), "the old log holds the note");
+    }
+    let mut s = Store::open(&path).unwrap();
+    assert_eq!(s.schema_version().unwrap(), schema::current_version());
+    let bodies = event_bodies(&s);
+    assert!(!bodies.contains("13912345678"), "{bodies}");
+    assert!(!bodies.contains("光谷路"), "{bodies}");
+    assert!(bodies.contains(r#""note_added":true"#), "{bodies}");
+    let events = s.events_of_day(day()).unwrap();
+    assert!(events.iter().any(|e| matches!(
+        e.kind,
+        EventKind::CallbackUpdated {
+            note_added: true,
+            status: CallbackStatus::Resolved,
+            ..
+        }
+    )));
+    assert_eq!(s.callbacks(None, 10).unwrap(), callbacks_before);
+    let hall_after = s.load_hall(&HallConfig::demo(), day()).unwrap();
+    assert_eq!(hall_after, hall_before);
+    // A suggestion left before the migration is new: someone still has to answer it.
+    let list = s.suggestion_list(None, 10).unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0].status, crate::hall::SuggestionStatus::New);
+    assert_eq!(list[0].contact.as_deref(), Some("13812345678"));
 }

@@ -4,12 +4,15 @@
 pub mod admin_backup;
 pub mod gpio;
 pub mod hub;
+pub mod logs;
 pub mod memory;
 pub mod printer;
 
-/// Logs to standard error (the journal under systemd), level from `RUST_LOG`, `info` by default.
+/// Logs to standard error (the journal under systemd), level from `RUST_LOG`, `info` by default;
+/// every value escaped ([`logs`]), so nothing a client sends can start a log line.
 pub fn init_logs() {
     tracing_subscriber::fmt()
+        .fmt_fields(logs::fields())
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),

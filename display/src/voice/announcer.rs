@@ -336,7 +336,7 @@ impl Worker {
         let waited = now.signed_duration_since(received_at);
         if waited > chrono::Duration::from_std(self.config.max_age).unwrap_or(chrono::Duration::MAX)
         {
-            tracing::info!(number = %call.number, waited_s = waited.num_seconds(), "call dropped from the voice queue: too late to read");
+            tracing::info!(number = ?call.number, waited_s = waited.num_seconds(), "call dropped from the voice queue: too late to read");
             return Outcome::Stale;
         }
         if in_quiet_hours(settings, now.with_timezone(&self.config.time_zone).time()) {
@@ -357,11 +357,11 @@ impl Worker {
             Ok(s) => s,
             // Missing clips were reported once at start; an odd ticket number is news every time.
             Err(e @ super::VoiceError::MissingClip(_)) => {
-                tracing::debug!(number = %call.number, "call not spoken: {e}");
+                tracing::debug!(number = ?call.number, "call not spoken: {e}");
                 return Outcome::Unspeakable;
             }
             Err(e) => {
-                tracing::warn!(number = %call.number, "call not spoken: {e}");
+                tracing::warn!(number = ?call.number, "call not spoken: {e}");
                 return Outcome::Unspeakable;
             }
         };

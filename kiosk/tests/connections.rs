@@ -46,11 +46,16 @@ fn options(cap: usize, per_client: usize, header_timeout: Duration) -> ServeOpti
 }
 
 async fn start(f: &Fixture, opts: ServeOptions) -> Running {
+    start_also_plain(f, opts, None).await
+}
+
+async fn start_also_plain(f: &Fixture, opts: ServeOptions, plain: Option<TcpListener>) -> Running {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(hub::run_with(
+    let task = tokio::spawn(hub::run_on(
         listener,
+        plain,
         f.hub.clone(),
         async {
             let _ = rx.await;
@@ -234,6 +239,7 @@ async fn every_request_carries_the_client_address() {
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(hub::accept::serve_connections(
         listener,
+        None,
         app,
         options(8, 8, Duration::from_secs(5)),
         async {
@@ -306,7 +312,10 @@ async fn tls_serves_the_api_and_the_event_stream() {
     let (cert, key, der) = certificate(certs.path());
     let mut opts = options(64, 64, Duration::from_secs(5));
     opts.tls = Some(hub::accept::load_tls(&cert, &key).unwrap());
-    let hub = start(&f, opts).await;
+    // Beside it, plain HTTP for the kiosk screen on the hub's own machine.
+    let plain = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let plain_addr = plain.local_addr().unwrap();
+    let hub = start_also_plain(&f, opts, Some(plain)).await;
 
     let mut s = tls_connect(hub.addr, &der).await;
     s.write_all(get("/api/v1/health").as_bytes()).await.unwrap();
@@ -346,6 +355,8 @@ async fn tls_serves_the_api_and_the_event_stream() {
         plain.is_err() || plain.as_ref().is_ok_and(|(st, _)| *st != 200),
         "{plain:?}"
     );
+    let (st, body) = request(plain_addr, get("/api/v1/health")).await.unwrap();
+    assert_eq!(st, 200, "{body}");
     hub.stop(Duration::from_secs(10)).await;
 }
 

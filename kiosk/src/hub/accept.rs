@@ -259,9 +259,12 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Held<S> {
 }
 
 /// Accept and serve connections until `stop` completes; then stop accepting, run `on_stop`, give
-/// open connections `opts.drain` to finish their requests, and drop whatever is left.
+/// open connections `opts.drain` to finish their requests, and drop whatever is left. `listener`
+/// speaks TLS when `opts.tls` is set; `plain`, if any, always plain HTTP (for programs on the hub's
+/// own machine that speak no HTTPS); both share the caps.
 pub async fn serve_connections(
     listener: TcpListener,
+    plain: Option<TcpListener>,
     app: Router,
     opts: ServeOptions,
     stop: impl Future<Output = ()> + Send + 'static,
@@ -283,12 +286,13 @@ pub async fn serve_connections(
     let mut conns = JoinSet::new();
     tokio::pin!(stop);
     loop {
-        let accepted = tokio::select! {
+        let (accepted, tls) = tokio::select! {
             biased;
             _ = &mut stop => break,
             // Finished connection tasks are collected as they end, so the set stays small.
             Some(_) = conns.join_next(), if !conns.is_empty() => continue,
-            a = listener.accept() => a,
+            a = listener.accept() => (a, tls.clone()),
+            a = accept(plain.as_ref()), if plain.is_some() => (a, None),
         };
         let (stream, peer) = match accepted {
             Ok(a) => a,
@@ -312,7 +316,6 @@ pub async fn serve_connections(
             handshake_timeout: opts.header_read_timeout,
             stopping: stopping.clone(),
         };
-        let tls = tls.clone();
         conns.spawn(async move {
             let stream = Held {
                 io: stream,
@@ -333,6 +336,7 @@ pub async fn serve_connections(
         });
     }
     drop(listener);
+    drop(plain);
     on_stop();
     let _ = stopping_tx.send(true);
     let drained = tokio::time::timeout(opts.drain, async {
@@ -347,6 +351,13 @@ pub async fn serve_connections(
         conns.shutdown().await;
     }
     Ok(())
+}
+
+async fn accept(listener: Option<&TcpListener>) -> io::Result<(tokio::net::TcpStream, SocketAddr)> {
+    match listener {
+        Some(l) => l.accept().await,
+        None => std::future::pending().await,
+    }
 }
 
 /// What a connection task needs.

@@ -50,6 +50,10 @@ pub struct ServeArgs {
     /// The private key of --tls-cert (PEM).
     #[arg(long, value_name = "FILE", env = "HALLQ_TLS_KEY", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
+    /// With TLS, also serve plain HTTP here for programs on this machine that speak no HTTPS
+    /// (the kiosk screen), e.g. 127.0.0.1:8080.
+    #[arg(long, value_name = "ADDR:PORT", env = "HALLQ_PLAIN_LISTEN", requires = "tls_cert")]
+    pub plain_listen: Option<SocketAddr>,
     /// Most connections open at once from one client address (default: 256, or the whole cap
     /// where that is lower). Raise it for a load test run from one machine.
     #[arg(long, value_name = "N", env = "HALLQ_MAX_CONNECTIONS_PER_CLIENT")]
@@ -118,10 +122,23 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let listener = TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let plain = match args.plain_listen {
+        Some(at) => {
+            if !at.ip().is_loopback() {
+                tracing::warn!(%at, "plain HTTP on a network address: what crosses it is readable");
+            }
+            Some(
+                TcpListener::bind(at)
+                    .await
+                    .with_context(|| format!("cannot listen on {at}"))?,
+            )
+        }
+        None => None,
+    };
     let hub = tokio::task::spawn_blocking(move || open_private(opts))
         .await?
         .context("cannot start the hall hub")?;
-    serve_on(listener, hub, started, serving).await
+    serve_on(listener, plain, hub, started, serving).await
 }
 
 /// Files the hub makes are kept from other users (see `file_modes`), and the file limit is raised
@@ -150,6 +167,7 @@ fn open_private(opts: HubOptions) -> anyhow::Result<AppState> {
 
 async fn serve_on(
     listener: TcpListener,
+    plain: Option<TcpListener>,
     hub: AppState,
     started: std::time::Instant,
     serving: ServeOptions,
@@ -161,7 +179,10 @@ async fn serve_on(
         startup_ms = started.elapsed().as_secs_f64() * 1000.0,
         "hall hub listening"
     );
-    super::run_with(listener, hub.clone(), super::shutdown_signal(), serving).await?;
+    if let Some(p) = &plain {
+        tracing::info!(addr = %p.local_addr()?, "also plain HTTP");
+    }
+    super::run_on(listener, plain, hub.clone(), super::shutdown_signal(), serving).await?;
     stop_writer(hub).await;
     tracing::info!("hall hub stopped");
     Ok(())
@@ -615,5 +636,5 @@ pub async fn demo(args: DemoArgs, mut out: impl Write) -> anyhow::Result<()> {
         tokens_path.display()
     )?;
     out.flush()?;
-    serve_on(listener, hub, started, serving).await
+    serve_on(listener, None, hub, started, serving).await
 }

@@ -261,15 +261,21 @@ $("pair-form").addEventListener("submit", (e) => {
 render();
 loadHall();
 setInterval(loadHall, 5 * 60_000);
-if (Number.isInteger(counter) && counter > 0) {
+/** A pairing link (`#pair=TOKEN`): pair with its token. */
+function pairFromLink() {
   const link = new URLSearchParams(location.hash.replace(/^#/, "")).get("pair");
-  if (link) {
-    // The token must not stay in the address bar, the history or a bookmark.
-    history.replaceState(null, "", location.pathname + location.search);
-    pair(link);
-  } else if (token()) {
-    pair(token());
-  } else {
-    show("pair");
+  if (!link) return false;
+  // The token must not stay in the address bar, the history or a bookmark.
+  history.replaceState(null, "", location.pathname + location.search);
+  pair(link);
+  return true;
+}
+
+if (Number.isInteger(counter) && counter > 0) {
+  // The link may also be opened on a tablet already showing this page.
+  window.addEventListener("hashchange", pairFromLink);
+  if (!pairFromLink()) {
+    if (token()) pair(token());
+    else show("pair");
   }
 }

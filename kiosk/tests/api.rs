@@ -1020,7 +1020,11 @@ async fn suggestions_and_configuration_are_kept() {
     assert_eq!(st, StatusCode::CREATED, "{b}");
     let saved = f.hub.read(|s| s.suggestions(10)).await.unwrap();
     assert_eq!(saved[0].2, "希望增加周末营业时间");
-    assert_eq!(saved[0].3.as_deref(), Some("13812345678"), "kept as a number to call");
+    assert_eq!(
+        saved[0].3.as_deref(),
+        Some("13812345678"),
+        "kept as a number to call"
+    );
     assert_eq!(saved[0].4, "kiosk-1");
 
     let (_, mut config) = f

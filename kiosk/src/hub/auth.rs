@@ -277,7 +277,7 @@ impl FromRequestParts<Arc<Hub>> for Caller {
         // Made-up tokens must not cost a database read each: an address that keeps sending
         // unknown ones is refused without one for the rest of the minute.
         let client = super::throttle::client_of(parts);
-        if !hub.throttle.token_lookup_allowed(client, now) {
+        if !hub.throttle.begin_token_lookup(client, now) {
             return Err(ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "too_many_bad_tokens",
@@ -298,10 +298,8 @@ impl FromRequestParts<Arc<Hub>> for Caller {
                 }
             })
             .await?;
-        let Some((name, role, counter, expires_at)) = found else {
-            hub.throttle.bad_token(client, now);
-            return Err(invalid());
-        };
+        let (name, role, counter, expires_at) = found.ok_or_else(invalid)?;
+        hub.throttle.token_found(client, now);
         let role = parse_role(&role).ok_or_else(invalid)?;
         let p = Principal {
             name,

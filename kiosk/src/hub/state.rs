@@ -18,6 +18,7 @@ use tokio::sync::{broadcast, oneshot, watch};
 
 use super::auth::AuthCache;
 use super::error::{ApiError, ApiResult};
+use super::throttle::Throttle;
 
 /// One message of the event stream, serialised once for every client.
 #[derive(Debug)]
@@ -79,17 +80,25 @@ pub struct Hub {
     _writer_lock: WriterLock,
     pub db: PathBuf,
     readers: Mutex<Vec<Store>>,
+    /// One permit per read-only connection that may exist: requests beyond it wait for a
+    /// connection instead of opening more (each costs memory and a file descriptor).
+    reader_permits: tokio::sync::Semaphore,
+    readers_opened: std::sync::atomic::AtomicUsize,
     pub stream: broadcast::Sender<Arc<Frame>>,
     pub auth: AuthCache,
     pub clock: Clock,
     pub kiosk_issues: Mutex<HashMap<String, VecDeque<Millis>>>,
-    pub login_failures: Mutex<HashMap<String, VecDeque<Millis>>>,
+    /// Failed sign-ins, sign-ins in flight and unknown tokens, per client address.
+    pub throttle: Throttle,
     pub printers: Mutex<BTreeMap<String, PrinterReport>>,
     pub shutdown: watch::Sender<bool>,
     /// The last snapshot frame sent to a joining client: screens that join together (after a hub
     /// restart every one of them does) share one copy instead of one each.
     last_snapshot: Mutex<Option<(std::time::Instant, Arc<Frame>)>>,
 }
+
+/// Read-only connections beside the writer.
+pub const READERS: usize = 4;
 
 /// How long a snapshot frame may be handed out again while nothing has been committed: short,
 /// because the day phase and the clock in it move on without events.
@@ -123,11 +132,13 @@ impl Hub {
             _writer_lock: writer_lock,
             db,
             readers: Mutex::new(Vec::new()),
+            reader_permits: tokio::sync::Semaphore::new(READERS),
+            readers_opened: std::sync::atomic::AtomicUsize::new(0),
             stream,
             auth: AuthCache::default(),
             clock: opts.clock,
             kiosk_issues: Mutex::new(HashMap::new()),
-            login_failures: Mutex::new(HashMap::new()),
+            throttle: Throttle::default(),
             printers: Mutex::new(BTreeMap::new()),
             shutdown: watch::channel(false).0,
             last_snapshot: Mutex::new(None),
@@ -157,21 +168,38 @@ impl Hub {
         f: impl FnOnce(&Store) -> Result<R, StoreError> + Send + 'static,
     ) -> ApiResult<R> {
         let hub = self.clone();
-        tokio::task::spawn_blocking(move || {
-            let store = match hub.readers.lock().unwrap_or_else(|p| p.into_inner()).pop() {
+        let permit = self
+            .reader_permits
+            .acquire()
+            .await
+            .map_err(ApiError::unavailable)?;
+        let r = tokio::task::spawn_blocking(move || {
+            let pooled = hub.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
+            let store = match pooled {
                 Some(s) => s,
-                None => Store::open_reader(&hub.db)?,
+                None => {
+                    hub.readers_opened
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    Store::open_reader(&hub.db)?
+                }
             };
             let r = f(&store);
-            let mut pool = hub.readers.lock().unwrap_or_else(|p| p.into_inner());
-            if pool.len() < 4 {
-                pool.push(store);
-            }
+            hub.readers
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(store);
             r
         })
-        .await
-        .map_err(|e| ApiError::unavailable(format!("reader task failed: {e}")))?
-        .map_err(ApiError::from)
+        .await;
+        drop(permit);
+        r.map_err(|e| ApiError::unavailable(format!("reader task failed: {e}")))?
+            .map_err(ApiError::from)
+    }
+
+    /// How many read-only connections this hub has opened (at most [`READERS`] unless one failed).
+    pub fn readers_opened(&self) -> usize {
+        self.readers_opened
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Submit a command and wait until it is durable (or refused).

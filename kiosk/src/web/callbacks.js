@@ -137,7 +137,7 @@ async function loadAlerts() {
     const last = data?.last_outage;
     if (last) {
       if (state.outageId === null) state.outageId = last.id;
-      if (last.id === state.outageId) for (const c of last.callbacks ?? []) state.outageCallbackIds.add(c.id);
+      if (last.id === state.outageId) for (const id of last.callback_ids ?? []) state.outageCallbackIds.add(id);
     }
     state.outageActive = !!data?.outage;
   } catch {

@@ -658,7 +658,7 @@ function alertItems() {
     });
   }
   const ended = a.last_outage;
-  const waitingCallers = (ended?.callbacks ?? []).filter((c) => c.status !== "resolved").length;
+  const waitingCallers = ended?.callbacks_open ?? 0;
   if (ended && !outage && waitingCallers > 0) {
     items.push({
       cls: "al-outage-ended",

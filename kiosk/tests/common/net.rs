@@ -16,12 +16,16 @@ pub struct Http {
 
 impl Http {
     pub async fn connect(addr: SocketAddr) -> io::Result<Http> {
-        let s = TcpStream::connect(addr).await?;
-        s.set_nodelay(true)?;
-        Ok(Http {
+        Ok(Http::from_stream(TcpStream::connect(addr).await?, addr))
+    }
+
+    /// A client over a connection made by the caller (for example from a chosen local address).
+    pub fn from_stream(s: TcpStream, addr: SocketAddr) -> Http {
+        let _ = s.set_nodelay(true);
+        Http {
             stream: BufReader::new(s),
             host: addr.to_string(),
-        })
+        }
     }
 
     /// One request; returns the status and the body.

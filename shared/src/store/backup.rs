@@ -275,6 +275,115 @@ pub fn rotate(dir: &Path, keep_daily: usize, keep_weekly: usize) -> Result<Rotat
     Ok(rotation)
 }
 
+/// The personal data the live database still holds, as (id, time taken) pairs, read at `as_of`.
+/// A backup row of the same kind taken no later than `as_of` and not among them was deleted by
+/// retention since the backup was made. Pairs rather than ids, because a suggestion's id can be
+/// given again after the highest one is deleted; and rows taken after `as_of` (in a backup made
+/// since) are never touched.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Kept {
+    pub callbacks: Vec<(i64, i64)>,
+    pub suggestions: Vec<(i64, i64)>,
+    pub as_of: i64,
+}
+
+/// Deletes from the backup `path` what retention has deleted from the live database since (see
+/// [`Kept`]), with deleted content overwritten, and rewrites the file when it has free pages that
+/// may hold older deletions. Returns the rows deleted. A backup promised to customers as deleted
+/// 30 days after their callback was resolved must not keep their number for weeks longer.
+pub fn scrub(path: &Path, kept: &Kept) -> Result<usize, BackupError> {
+    let mut conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(sql(path))?;
+    conn.busy_timeout(Duration::from_secs(10))
+        .map_err(sql(path))?;
+    conn.pragma_update(None, "secure_delete", "ON")
+        .map_err(sql(path))?;
+    let tx = conn.transaction().map_err(sql(path))?;
+    tx.execute_batch(
+        "CREATE TEMP TABLE kept_callbacks (id INTEGER, at INTEGER, PRIMARY KEY (id, at));
+         CREATE TEMP TABLE kept_suggestions (id INTEGER, at INTEGER, PRIMARY KEY (id, at));",
+    )
+    .map_err(sql(path))?;
+    for (table, pairs) in [
+        ("kept_callbacks", &kept.callbacks),
+        ("kept_suggestions", &kept.suggestions),
+    ] {
+        let mut st = tx
+            .prepare(&format!(
+                "INSERT OR IGNORE INTO temp.{table} (id, at) VALUES (?1, ?2)"
+            ))
+            .map_err(sql(path))?;
+        for (id, at) in pairs {
+            st.execute([id, at]).map_err(sql(path))?;
+        }
+    }
+    let mut n = tx
+        .execute(
+            "DELETE FROM callbacks WHERE captured_at <= ?1
+                AND (id, captured_at) NOT IN (SELECT id, at FROM temp.kept_callbacks)",
+            [kept.as_of],
+        )
+        .map_err(sql(path))?;
+    n += tx
+        .execute(
+            "DELETE FROM suggestions WHERE at <= ?1
+                AND (id, at) NOT IN (SELECT id, at FROM temp.kept_suggestions)",
+            [kept.as_of],
+        )
+        .map_err(sql(path))?;
+    // Backups from before schema 4 still carry clerks' callback notes in the event log.
+    tx.execute(
+        "UPDATE events SET body = json_remove(body, '$.note')
+          WHERE type = 'callback_updated' AND json_type(body, '$.note') = 'text'",
+        [],
+    )
+    .map_err(sql(path))?;
+    tx.execute_batch("DROP TABLE temp.kept_callbacks; DROP TABLE temp.kept_suggestions;")
+        .map_err(sql(path))?;
+    tx.commit().map_err(sql(path))?;
+    let free: i64 = conn
+        .query_row("PRAGMA freelist_count", [], |r| r.get(0))
+        .map_err(sql(path))?;
+    if free > 0 {
+        conn.execute_batch("VACUUM").map_err(sql(path))?;
+    }
+    drop(conn);
+    File::open(path)
+        .and_then(|f| f.sync_all())
+        .map_err(io(path))?;
+    Ok(n)
+}
+
+/// [`scrub`] every backup (files named like one) in `dir`; a missing `dir` has none. Returns
+/// (backup, rows deleted) for each backup that had something deleted.
+pub fn scrub_dir(dir: &Path, kept: &Kept) -> Result<Vec<(PathBuf, usize)>, BackupError> {
+    let entries = match fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io(dir)(e)),
+    };
+    let mut done = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(io(dir))?;
+        let named_like_backup = entry
+            .file_name()
+            .to_str()
+            .and_then(parse_backup_file_name)
+            .is_some();
+        if named_like_backup && entry.file_type().map_err(io(&entry.path()))?.is_file() {
+            let path = entry.path();
+            let n = scrub(&path, kept)?;
+            if n > 0 {
+                done.push((path, n));
+            }
+        }
+    }
+    Ok(done)
+}
+
 /// What [`restore`] did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RestoreInfo {

@@ -311,7 +311,9 @@ pub fn device_add(
         DeviceRole::Tablet => Role::Tablet,
     };
     match (role, counter) {
-        (Role::Tablet, None) => bail!("a rating tablet needs --counter N: the counter it stands at"),
+        (Role::Tablet, None) => {
+            bail!("a rating tablet needs --counter N: the counter it stands at")
+        }
         (Role::Tablet, Some(_)) | (_, None) => {}
         (_, Some(_)) => bail!("--counter is for a rating tablet only"),
     }
@@ -358,7 +360,9 @@ pub fn device_revoke(name: &str, data_dir: &Path, mut out: impl Write) -> anyhow
 pub fn device_list(data_dir: &Path, mut out: impl Write) -> anyhow::Result<()> {
     let store = Store::open(&db_path(data_dir))?;
     for (name, role, counter, revoked) in store.device_list()? {
-        let counter = counter.map(|c| format!("\tcounter {c}")).unwrap_or_default();
+        let counter = counter
+            .map(|c| format!("\tcounter {c}"))
+            .unwrap_or_default();
         writeln!(
             out,
             "{name}\t{role}{counter}{}",
@@ -393,7 +397,9 @@ pub fn purge(
     let suggestions = store.purge_handled_suggestions(contacts_before)?
         + store.purge_suggestions_left_before(history_before)?;
     let today = Now::in_zone(now, &config.time_zone()).day;
-    let before = today - chrono::Duration::days(i64::from(p.history_retention_days));
+    let before = today
+        .checked_sub_days(chrono::Days::new(u64::from(p.history_retention_days)))
+        .unwrap_or(chrono::NaiveDate::MIN);
     let history_rows = store.purge_history(before)?;
     if callbacks + history_rows + suggestions > 0 {
         store.audit(

@@ -148,6 +148,12 @@ pub fn config_message_zh(m: &str) -> String {
         format!("{}号窗口办理的业务不存在", after("counter "))
     } else if m.starts_with("probe address") {
         "故障探测地址应为 tcp://主机:端口 或 http://主机:端口/路径".to_string()
+    } else if m.starts_with("probe ") && m.contains("at most") {
+        "故障探测的间隔最多86400秒、失败次数最多1000次、预计时长最多1440分钟".to_string()
+    } else if m.starts_with("thresholds ") {
+        format!("时间阈值{}最多为1440分钟(一天)", after("thresholds "))
+    } else if m.starts_with("policy ") {
+        "估算样本数最多1000,保留天数最多36500天".to_string()
     } else if m.starts_with("probe ") {
         "故障探测的间隔、失败次数和预计时长至少为1".to_string()
     } else if m.starts_with("voice volume") {
@@ -676,10 +682,7 @@ fn rating_rate_limit(hub: &AppState, counter: CounterId) -> ApiResult<()> {
 /// Route guard of `POST /ratings`: only a rating tablet's token passes (before the body is read),
 /// and the refusal says how to pair one. The clerk being rated, whose PC sits beside the tablet,
 /// must not be able to rate the visit before the customer does.
-pub async fn tablet_only(
-    req: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Response {
+pub async fn tablet_only(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let role = req
         .extensions()
         .get::<Caller>()

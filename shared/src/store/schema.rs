@@ -136,8 +136,10 @@ pub const MIGRATIONS: &[&str] = &[
     // 4: a suggestion left with a phone number is followed up like a callback (status, who, when,
     // the reply) and deleted a fixed time after it is handled; a rating tablet is bound to one
     // counter; a clerk's callback notes leave the event log (they stay in `callbacks.notes`, which
-    // is deleted with the callback), the event keeps only that a note was added.
+    // is deleted with the callback), the event keeps only that a note was added. Rewritten bodies
+    // leave their old bytes in the pages' free space unless deleted content is zeroed.
     r#"
+    PRAGMA secure_delete = ON;
     ALTER TABLE suggestions ADD COLUMN status TEXT NOT NULL DEFAULT 'new';
     ALTER TABLE suggestions ADD COLUMN reply TEXT;
     ALTER TABLE suggestions ADD COLUMN handled_by TEXT;

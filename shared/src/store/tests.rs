@@ -493,7 +493,10 @@ fn callback_with_note(w: &HallWriter, note: &str) {
 }
 
 fn event_bodies(s: &Store) -> String {
-    let mut st = s.conn.prepare("SELECT body FROM events ORDER BY seq").unwrap();
+    let mut st = s
+        .conn
+        .prepare("SELECT body FROM events ORDER BY seq")
+        .unwrap();
     st.query_map([], |r| r.get::<_, String>(0))
         .unwrap()
         .map(Result::unwrap)
@@ -564,7 +567,10 @@ fn migration_4_takes_old_notes_out_of_the_event_log_and_the_hall_rebuilds_the_sa
             conn,
             path: path.clone(),
         };
-        assert!(event_bodies(&old).contains("13912345678"), "the old log holds the note");
+        assert!(
+            event_bodies(&old).contains("13912345678"),
+            "the old log holds the note"
+        );
     }
     let mut s = Store::open(&path).unwrap();
     assert_eq!(s.schema_version().unwrap(), schema::current_version());
@@ -584,6 +590,27 @@ fn migration_4_takes_old_notes_out_of_the_event_log_and_the_hall_rebuilds_the_sa
     assert_eq!(s.callbacks(None, 10).unwrap(), callbacks_before);
     let hall_after = s.load_hall(&HallConfig::demo(), day()).unwrap();
     assert_eq!(hall_after, hall_before);
+    // Not even the bytes of the old event bodies are left in the file or its log.
+    let note_in_events = "客户住光谷路88号".as_bytes();
+    let in_file = |s: &Store| {
+        [s.path().to_path_buf(), s.path().with_extension("db-wal")]
+            .iter()
+            .filter_map(|p| std::fs::read(p).ok())
+            .any(|bytes| {
+                bytes
+                    .windows(note_in_events.len())
+                    .any(|w| w == note_in_events)
+            })
+    };
+    let callback_notes_kept = s.callback(1).unwrap().unwrap().notes;
+    assert_eq!(
+        callback_notes_kept.len(),
+        1,
+        "the note itself stays with the callback"
+    );
+    s.purge_resolved_callbacks(i64::MAX).unwrap();
+    s.truncate_log();
+    assert!(!in_file(&s), "the old note is still in the database file");
     // A suggestion left before the migration is new: someone still has to answer it.
     let list = s.suggestion_list(None, 10).unwrap();
     assert_eq!(list.len(), 1);

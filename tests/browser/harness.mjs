@@ -46,6 +46,10 @@ export async function launch() {
   });
   const errors = [];
   context.on("weberror", (e) => errors.push(String(e.error())));
+  // A script, style or connection the hub's Content-Security-Policy blocks is an error too.
+  context.on("console", (m) => {
+    if (m.type() === "error" && /Content Security Policy/i.test(m.text())) errors.push(m.text());
+  });
   return {
     context,
     foreign,

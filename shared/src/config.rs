@@ -188,6 +188,13 @@ mod opt_hhmm {
     }
 }
 
+/// Thresholds are minutes within a business day.
+pub const MAX_THRESHOLD_MIN: u32 = 24 * 60;
+/// Finished services an estimate looks back on.
+pub const MAX_ESTIMATE_WINDOW: u32 = 1000;
+/// Retention periods: a hundred years is "keep".
+pub const MAX_RETENTION_DAYS: u32 = 36_500;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot parse the hall configuration: {0}")]
@@ -272,6 +279,28 @@ impl HallConfig {
         if self.voice.volume > 100 {
             return Err("voice volume is 0–100".into());
         }
+        let t = &self.thresholds;
+        for (name, minutes) in [
+            ("long_wait_min", t.long_wait_min),
+            ("long_service_min", t.long_service_min),
+            ("long_outage_min", t.long_outage_min),
+            ("target_wait_min", t.target_wait_min),
+        ] {
+            if minutes > MAX_THRESHOLD_MIN {
+                return Err(format!(
+                    "thresholds {name} is at most {MAX_THRESHOLD_MIN} minutes (a day)"
+                ));
+            }
+        }
+        let p = &self.policy;
+        if p.estimate_window > MAX_ESTIMATE_WINDOW
+            || p.callback_retention_days > MAX_RETENTION_DAYS
+            || p.history_retention_days > MAX_RETENTION_DAYS
+        {
+            return Err(format!(
+                "policy estimate_window is at most {MAX_ESTIMATE_WINDOW}, retention at most {MAX_RETENTION_DAYS} days"
+            ));
+        }
         if let Some(p) = &self.probe {
             let ok = ["tcp://", "http://"]
                 .iter()
@@ -285,6 +314,13 @@ impl HallConfig {
             if p.every_s == 0 || p.failures == 0 || p.expected_minutes == 0 {
                 return Err(
                     "probe every_s, failures and expected_minutes must be at least 1".into(),
+                );
+            }
+            // An outage is announced for at most a day: the probe's own would be refused.
+            if p.every_s > 86_400 || p.failures > 1000 || p.expected_minutes > 24 * 60 {
+                return Err(
+                    "probe every_s is at most 86400, failures at most 1000, expected_minutes at most 1440"
+                        .into(),
                 );
             }
         }
@@ -574,6 +610,16 @@ mod tests {
         let mut c = HallConfig::demo();
         c.hall.time_zone = "Mars/Base".into();
         assert!(c.validate().unwrap_err().contains("time zone"));
+        // Values the engine computes with are bounded (a fuzzer found minutes × 60 overflowing).
+        let mut c = HallConfig::demo();
+        c.thresholds.long_service_min = u32::MAX;
+        assert!(c.validate().unwrap_err().contains("at most 1440 minutes"));
+        let mut c = HallConfig::demo();
+        c.policy.estimate_window = u32::MAX;
+        assert!(c.validate().unwrap_err().contains("estimate_window"));
+        let mut c = HallConfig::demo();
+        c.policy.history_retention_days = u32::MAX;
+        assert!(c.validate().unwrap_err().contains("retention"));
         let err = HallConfig::from_toml("[hall]\nname = 3").unwrap_err();
         assert!(err.to_string().contains("cannot parse"));
     }

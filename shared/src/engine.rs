@@ -946,7 +946,8 @@ impl Hall {
             .counters
             .get(&counter)
             .and_then(|r| r.last_service_secs));
-        let long_service = last.is_some_and(|s| s >= th.long_service_min * 60);
+        let long_service =
+            last.is_some_and(|s| u64::from(s) >= u64::from(th.long_service_min) * 60);
         let long_wait = now.at - t.issued_at >= i64::from(th.long_wait_min) * 60_000;
         long_service || long_wait
     }

@@ -31,7 +31,8 @@ impl Eq for ServiceTimes {}
 impl ServiceTimes {
     pub fn new(capacity: usize) -> Self {
         ServiceTimes {
-            window: VecDeque::with_capacity(capacity),
+            // The window grows as services finish: a configured size is not memory to take at once.
+            window: VecDeque::with_capacity(capacity.min(64)),
             capacity: capacity.max(1),
         }
     }

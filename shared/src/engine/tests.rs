@@ -1008,3 +1008,25 @@ fn places_before_counts_from_either_end_alike() {
     );
     assert_eq!(places_before(&BTreeSet::new(), &outside), 0);
 }
+
+#[test]
+fn a_long_service_threshold_beyond_any_service_does_not_overflow() {
+    // Found by the fuzzer: the apology rule multiplied the threshold's minutes by 60 in u32, which
+    // overflowed (a panic in a debug build, a wrong apology in release) for a stored configuration
+    // with a huge threshold. Validation now bounds it; the rule must hold without it.
+    let mut t = T::new();
+    t.hall.config.thresholds.long_service_min = u32::MAX;
+    t.hall.config.thresholds.long_wait_min = u32::MAX;
+    t.hall.config.policy.estimate_window = u32::MAX;
+    t.issue("pay");
+    t.issue("pay");
+    t.next(1).unwrap();
+    t.ok(Command::Start { counter: 1 }, clerk(1));
+    t.now = t.now.plus_ms(30 * MIN);
+    t.ok(Command::Finish { counter: 1 }, clerk(1));
+    let second = t.next(1).unwrap();
+    assert!(
+        !second.apology,
+        "a 30-minute service is not long against a huge threshold"
+    );
+}

@@ -1,1 +1,4 @@
-//! Helpers for the end-to-end tests in `tests/tests/`: start the real binaries on loopback ports.
+//! Helpers for the tests in `tests/tests/`, and the fuzzer of the hub's decoders and the hall
+//! configuration ([`fuzz`]; its command line is `fuzz/main.rs`, run as the `fuzz` example).
+
+pub mod fuzz;

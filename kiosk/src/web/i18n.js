@@ -11,6 +11,7 @@ export const STRINGS = {
 
   "nav.callbacks": { zh: "回访登记", en: "Callbacks" },
   "nav.manager": { zh: "大厅管理", en: "Hall management" },
+  "nav.suggestions": { zh: "意见答复", en: "Suggestions" },
   "nav.console": { zh: "叫号台", en: "Counter console" },
   "nav.signout": { zh: "退出登录", en: "Sign out" },
   "who": { zh: "{login} · 登录有效至 {until}", en: "{login} · signed in until {until}" },

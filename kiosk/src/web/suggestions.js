@@ -97,6 +97,7 @@ function showSignIn(message) {
   $("list").replaceChildren();
   $("suggestions").hidden = true;
   $("sign-out").hidden = true;
+  $("manager-link").hidden = true;
   $("who").textContent = "";
   $("signin").hidden = false;
   if (message) flash(message, "error");
@@ -125,6 +126,7 @@ async function start(sess) {
   $("signin").hidden = true;
   $("suggestions").hidden = false;
   $("sign-out").hidden = false;
+  $("manager-link").hidden = sess.role !== "manager";
   try {
     const board = (await api("GET", "/api/v1/board")).data;
     state.hallName = board?.notices?.hall_name ?? null;

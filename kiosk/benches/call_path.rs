@@ -1,0 +1,361 @@
+//! The speed of a call, against a reference: a lone clerk calls the next ticket on an otherwise
+//! idle hub with one board connected, and the bench measures the call request alone and the time
+//! from sending the call to the board receiving it.
+//!
+//! In the same run, alternating with the hub round by round so that a noisy machine hits both
+//! alike, it measures a minimal in-memory server of the same shape (axum, a bearer token checked,
+//! a call numbered under a mutex, one JSON frame broadcast to each WebSocket, nothing on disk),
+//! started as a second process of this same program. The hub keeps every call durable (synced to
+//! disk before the answer); the reference keeps nothing.
+//!
+//! It also measures floors that split the hub's time: `GET /health` (HTTP on loopback),
+//! `GET /me` with a token (authentication), and a refused call (the hand-off to the writer and
+//! back without a commit).
+//!
+//! `cargo bench -p hallq-kiosk --bench call_path` (the `release` build; `HALLQ_BIN` may name the
+//! `hub` profile's binary, as in `hub_load`). Every loop is bounded in count and time.
+
+#[path = "../tests/common/net.rs"]
+mod net;
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use net::{Http, login};
+use tokio_tungstenite::tungstenite::Message;
+
+const PASSWORD: &str = "bench-password";
+/// Calls per round, one every `GAP`.
+const CALLS: usize = 300;
+const GAP: Duration = Duration::from_millis(10);
+const ROUNDS: usize = 3;
+/// Set in the second process: serve the reference on this address until killed.
+const REFERENCE_ENV: &str = "HALLQ_CALL_PATH_REFERENCE";
+
+fn bin() -> String {
+    std::env::var("HALLQ_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_hallq-kiosk").to_string())
+}
+
+fn free_port() -> SocketAddr {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+}
+
+fn pct(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        for _ in 0..100 {
+            if self.child.try_wait().ok().flatten().is_some() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+    }
+}
+
+async fn wait_healthy(addr: SocketAddr) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Ok(mut h) = Http::connect(addr).await
+            && let Ok((200, _)) = h.request("GET", "/api/v1/health", None, None).await
+        {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{addr} did not answer within 10 s"
+        );
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+}
+
+async fn spawn_hub(dir: &Path) -> Server {
+    let addr = free_port();
+    let child = Command::new(bin())
+        .args(["demo", "--password", PASSWORD, "--listen"])
+        .arg(addr.to_string())
+        .arg("--data-dir")
+        .arg(dir)
+        .env("RUST_LOG", "warn")
+        .env("MALLOC_ARENA_MAX", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start hallq-kiosk");
+    wait_healthy(addr).await;
+    Server { child, addr }
+}
+
+async fn spawn_reference() -> Server {
+    let addr = free_port();
+    let child = Command::new(std::env::current_exe().unwrap())
+        .env(REFERENCE_ENV, addr.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the reference server");
+    wait_healthy(addr).await;
+    Server { child, addr }
+}
+
+/// The in-memory reference: the same routes a call uses, nothing durable.
+mod reference {
+    use std::net::SocketAddr;
+    use std::sync::{Arc, Mutex};
+
+    use axum::Router;
+    use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+    use axum::extract::{Path, State};
+    use axum::http::{HeaderMap, StatusCode};
+    use axum::response::{IntoResponse, Response};
+    use axum::routing::{get, post};
+    use tokio::sync::broadcast;
+
+    struct Hall {
+        next: Mutex<u64>,
+        board: broadcast::Sender<Arc<str>>,
+    }
+
+    pub async fn serve(addr: SocketAddr) {
+        let hall = Arc::new(Hall {
+            next: Mutex::new(0),
+            board: broadcast::channel(256).0,
+        });
+        let app = Router::new()
+            .route(
+                "/api/v1/health",
+                get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }),
+            )
+            .route("/api/v1/counters/{id}/next", post(call_next))
+            .route("/api/v1/events", get(events))
+            .with_state(hall);
+        let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
+        axum::serve(listener, app).await.unwrap();
+    }
+
+    async fn call_next(
+        State(hall): State<Arc<Hall>>,
+        Path(counter): Path<u32>,
+        headers: HeaderMap,
+    ) -> Response {
+        if !headers.contains_key("authorization") {
+            return StatusCode::UNAUTHORIZED.into_response();
+        }
+        let seq = {
+            let mut n = hall.next.lock().unwrap();
+            *n += 1;
+            *n
+        };
+        let number = format!("A{:03}", seq % 1000);
+        let frame = serde_json::json!({
+            "type": "update", "seq": seq, "prev_seq": seq - 1,
+            "events": [{"kind": "called", "number": number, "counter": counter}],
+        })
+        .to_string();
+        let _ = hall.board.send(frame.into());
+        axum::Json(serde_json::json!({"number": number, "counter": counter})).into_response()
+    }
+
+    async fn events(State(hall): State<Arc<Hall>>, ws: WebSocketUpgrade) -> Response {
+        let rx = hall.board.subscribe();
+        ws.on_upgrade(move |socket| forward(socket, rx))
+    }
+
+    async fn forward(mut socket: WebSocket, mut rx: broadcast::Receiver<Arc<str>>) {
+        while let Ok(frame) = rx.recv().await {
+            if socket
+                .send(Message::Text(frame.as_ref().into()))
+                .await
+                .is_err()
+            {
+                return;
+            }
+        }
+    }
+}
+
+/// Numbers called, as the board client sees them, with the instant each arrived.
+type Seen = tokio::sync::mpsc::UnboundedReceiver<(String, Instant)>;
+
+async fn board(addr: SocketAddr) -> Seen {
+    let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/api/v1/events"))
+        .await
+        .unwrap();
+    let (mut sink, mut stream) = ws.split();
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let _keep = &mut sink;
+        while let Ok(Some(Ok(m))) =
+            tokio::time::timeout(Duration::from_secs(300), stream.next()).await
+        {
+            if let Message::Text(t) = m {
+                let at = Instant::now();
+                let mut rest = t.as_str();
+                while let Some(i) = rest.find(r#""kind":"called""#) {
+                    rest = &rest[i..];
+                    let Some(n) = rest.find(r#""number":""#) else {
+                        break;
+                    };
+                    let num: String = rest[n + 10..].chars().take_while(|c| *c != '"').collect();
+                    let _ = tx.send((num, at));
+                    rest = &rest[n + 10..];
+                }
+            }
+        }
+    });
+    // The first frame (a snapshot on the hub) says the stream is live.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    rx
+}
+
+#[derive(Default)]
+struct Figures {
+    request: Vec<f64>,
+    to_board: Vec<f64>,
+    lost: usize,
+}
+
+impl Figures {
+    fn line(&mut self, name: &str) -> String {
+        self.request.sort_by(f64::total_cmp);
+        self.to_board.sort_by(f64::total_cmp);
+        format!(
+            "{name:<10} call request p50 {:.2} ms p99 {:.2} ms | call → board p50 {:.2} ms p99 {:.2} ms max {:.2} ms ({} calls, {} not seen)",
+            pct(&self.request, 0.5),
+            pct(&self.request, 0.99),
+            pct(&self.to_board, 0.5),
+            pct(&self.to_board, 0.99),
+            self.to_board.last().copied().unwrap_or(f64::NAN),
+            self.request.len(),
+            self.lost
+        )
+    }
+}
+
+/// `CALLS` calls on counter 1, one every `GAP`, with one board watching.
+async fn calls(addr: SocketAddr, token: &str, figures: &mut Figures) {
+    let mut seen = board(addr).await;
+    let mut h = Http::connect(addr).await.unwrap();
+    for _ in 0..CALLS {
+        let sent = Instant::now();
+        let (st, b) = h
+            .request("POST", "/api/v1/counters/1/next", Some(token), None)
+            .await
+            .unwrap();
+        let answered = Instant::now();
+        assert_eq!(st, 200, "{b}");
+        let number = serde_json::from_str::<serde_json::Value>(&b).unwrap()["number"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        figures
+            .request
+            .push(answered.duration_since(sent).as_secs_f64() * 1000.0);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            match tokio::time::timeout_at(deadline, seen.recv()).await {
+                Ok(Some((n, at))) if n == number => {
+                    figures
+                        .to_board
+                        .push(at.duration_since(sent).as_secs_f64() * 1000.0);
+                    break;
+                }
+                Ok(Some(_)) => {}
+                _ => {
+                    figures.lost += 1;
+                    break;
+                }
+            }
+        }
+        tokio::time::sleep(GAP).await;
+    }
+}
+
+/// Median of `n` requests on one keep-alive connection.
+async fn floor(addr: SocketAddr, method: &str, path: &str, token: Option<&str>) -> (f64, f64) {
+    let mut h = Http::connect(addr).await.unwrap();
+    let mut t = Vec::new();
+    for _ in 0..CALLS {
+        let sent = Instant::now();
+        h.request(method, path, token, None).await.unwrap();
+        t.push(sent.elapsed().as_secs_f64() * 1000.0);
+        tokio::time::sleep(GAP / 5).await;
+    }
+    t.sort_by(f64::total_cmp);
+    (pct(&t, 0.5), pct(&t, 0.99))
+}
+
+fn main() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    if let Ok(addr) = std::env::var(REFERENCE_ENV) {
+        rt.block_on(reference::serve(addr.parse().unwrap()));
+        return;
+    }
+    rt.block_on(bench());
+}
+
+async fn bench() {
+    let tmp = tempfile::tempdir().unwrap();
+    println!("call_path: hub binary {}", bin());
+    let hub = spawn_hub(&tmp.path().join("hub")).await;
+    let reference = spawn_reference().await;
+    let clerk = login(hub.addr, "manager", PASSWORD, None).await.unwrap();
+    // Enough waiting for every round's calls (counter 1 serves account, pay, consult).
+    {
+        let mut h = Http::connect(hub.addr).await.unwrap();
+        for i in 0..(CALLS * ROUNDS + 10) {
+            let service = ["pay", "account", "consult"][i % 3];
+            let (st, b) = h
+                .request(
+                    "POST",
+                    "/api/v1/tickets",
+                    Some(&clerk),
+                    Some(&format!(r#"{{"service":"{service}"}}"#)),
+                )
+                .await
+                .unwrap();
+            assert_eq!(st, 201, "{b}");
+        }
+    }
+    let mut hallq = Figures::default();
+    let mut memory = Figures::default();
+    for _ in 0..ROUNDS {
+        calls(hub.addr, &clerk, &mut hallq).await;
+        calls(reference.addr, "any", &mut memory).await;
+    }
+    println!("{}", hallq.line("hallq"));
+    println!("{}", memory.line("reference"));
+    let (h50, h99) = floor(hub.addr, "GET", "/api/v1/health", None).await;
+    let (m50, m99) = floor(hub.addr, "GET", "/api/v1/me", Some(&clerk)).await;
+    // Counter 9 does not exist: authenticated, parsed and refused before the writer.
+    let (r50, r99) = floor(hub.addr, "POST", "/api/v1/counters/9/next", Some(&clerk)).await;
+    // Counter 2 has nobody to recall: the writer decides and refuses, nothing is committed.
+    let (w50, w99) = floor(hub.addr, "POST", "/api/v1/counters/2/recall", Some(&clerk)).await;
+    println!(
+        "hub floors (p50/p99 ms): GET /health {h50:.3}/{h99:.3} | GET /me with a token {m50:.3}/{m99:.3} | \
+         call refused before the writer {r50:.3}/{r99:.3} | refused by the writer {w50:.3}/{w99:.3}"
+    );
+}

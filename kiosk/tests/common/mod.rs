@@ -26,6 +26,8 @@ pub struct Fixture {
     pub clock: Arc<AtomicI64>,
     pub kiosk: String,
     pub display: String,
+    /// The rating tablet of counter 1.
+    pub tablet: String,
     /// Clerk signed in at counter 1.
     pub clerk1: String,
     /// Clerk signed in at counter 2.
@@ -42,7 +44,8 @@ pub fn shanghai(h: u32, m: u32) -> i64 {
     tz.from_local_datetime(&local).unwrap().timestamp_millis()
 }
 
-pub fn add_accounts(dir: &std::path::Path) -> (String, String) {
+/// Accounts and devices of every role: (kiosk, display, counter 1's rating tablet) tokens.
+pub fn add_accounts(dir: &std::path::Path) -> (String, String, String) {
     let store = Store::open(&db_path(dir)).unwrap();
     let hash = auth::hash_password(PASSWORD).unwrap();
     for (login, role) in [
@@ -60,7 +63,11 @@ pub fn add_accounts(dir: &std::path::Path) -> (String, String) {
     store
         .add_device("display-1", "display", &auth::token_hash(&display), 0)
         .unwrap();
-    (kiosk, display)
+    let tablet = auth::new_token();
+    store
+        .add_device_at("tablet-1", "tablet", Some(1), &auth::token_hash(&tablet), 0)
+        .unwrap();
+    (kiosk, display, tablet)
 }
 
 impl Fixture {
@@ -70,7 +77,7 @@ impl Fixture {
 
     pub async fn with(config: HallConfig, stream_buffer: usize) -> Fixture {
         let dir = tempfile::tempdir().unwrap();
-        let (kiosk, display) = add_accounts(dir.path());
+        let (kiosk, display, tablet) = add_accounts(dir.path());
         let clock = Arc::new(AtomicI64::new(shanghai(10, 0)));
         let c = clock.clone();
         let mut opts = HubOptions::new(dir.path(), config);
@@ -85,6 +92,7 @@ impl Fixture {
             clock,
             kiosk,
             display,
+            tablet,
             clerk1: String::new(),
             clerk2: String::new(),
             manager: String::new(),

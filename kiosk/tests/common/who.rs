@@ -7,6 +7,8 @@ pub enum Who {
     Nobody,
     Kiosk,
     Display,
+    /// Counter 1's rating tablet.
+    Tablet,
     Clerk,
     Manager,
 }
@@ -15,6 +17,7 @@ pub const ALL: &[Who] = &[
     Who::Nobody,
     Who::Kiosk,
     Who::Display,
+    Who::Tablet,
     Who::Clerk,
     Who::Manager,
 ];
@@ -25,6 +28,7 @@ pub fn token(f: &Fixture, who: Who) -> Option<String> {
         Who::Nobody => None,
         Who::Kiosk => Some(f.kiosk.clone()),
         Who::Display => Some(f.display.clone()),
+        Who::Tablet => Some(f.tablet.clone()),
         Who::Clerk => Some(f.clerk1.clone()),
         Who::Manager => Some(f.manager.clone()),
     }

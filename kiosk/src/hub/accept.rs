@@ -296,10 +296,15 @@ pub async fn serve_connections(
         };
         let (stream, peer) = match accepted {
             Ok(a) => a,
-            Err(e) => {
+            Err(e) if out_of_resources(&e) => {
                 // Out of descriptors or memory for a moment: wait instead of spinning on it.
                 tracing::error!(error = %e, "accept error");
                 tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+            // A client that reset before it was accepted: nothing to wait for.
+            Err(e) => {
+                tracing::debug!(error = %e, "accept error");
                 continue;
             }
         };
@@ -351,6 +356,13 @@ pub async fn serve_connections(
         conns.shutdown().await;
     }
     Ok(())
+}
+
+fn out_of_resources(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
+    )
 }
 
 async fn accept(listener: Option<&TcpListener>) -> io::Result<(tokio::net::TcpStream, SocketAddr)> {

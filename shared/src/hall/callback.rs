@@ -67,6 +67,11 @@ impl Phone {
             }
             return Err(PhoneError::BadMobile);
         }
+        // `00` starts an international number, never a mainland area code: "00-86…" would be
+        // kept as a landline "0086-…" that the `0086` rule then reads as something else.
+        if digits.starts_with("00") {
+            return Err(PhoneError::BadLandline);
+        }
         if digits.starts_with('0') {
             let area = area_code_len(&digits);
             let local = digits.len().saturating_sub(area);
@@ -194,6 +199,26 @@ pub struct Callback {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_normalised_number_always_parses_to_itself() {
+        // Found by fuzzing: "00--863641 4569" was kept as the landline "0086-36414569", which
+        // then failed to parse (the `0086` prefix is stripped), so the stored record could not be
+        // read back.
+        assert_eq!(
+            Phone::parse("00--863641 \t4569\u{3000}"),
+            Err(PhoneError::BadLandline)
+        );
+        for ok in [
+            "13812345678",
+            "+86 138 1234 5678",
+            "027-87654321",
+            "0713-7012345",
+        ] {
+            let p = Phone::parse(ok).unwrap();
+            assert_eq!(Phone::parse(p.as_str()), Ok(p));
+        }
+    }
 
     #[test]
     fn mobiles_are_validated_and_masked() {

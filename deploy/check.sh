@@ -10,6 +10,13 @@ bash deploy/dev-setup.sh
 echo "== Rust tests"
 cargo test --workspace --locked
 
+echo "== Fuzzing the hub's decoders and the hall configuration (short run; long runs: BENCHMARKS.md)"
+# A new seed each day, printed, so that a failure can be replayed (`--seed S --index I`).
+FUZZ_SEED=${HALLQ_FUZZ_SEED:-$(date -u +%Y%m%d)}
+cargo run -p hallq-tests --example fuzz --locked -q -- --seed "$FUZZ_SEED" --inputs 100000 \
+  --target json --target query --target path --target text
+cargo run -p hallq-tests --example fuzz --locked -q -- --seed "$FUZZ_SEED" --inputs 10000 --target config
+
 echo "== The Pi screen's pixel blend (kms-blend): blend agreement and a call's partial repaints"
 cargo test -p hallq-display --features kms-blend --locked --lib --test repaint
 

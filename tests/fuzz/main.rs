@@ -3,11 +3,12 @@
 //!
 //! ```text
 //! cargo run --profile fuzz -p hallq-tests --example fuzz -- [--target NAME]... [--inputs N]
-//!     [--seed S] [--threads T] [--index I]
+//!     [--first F] [--seed S] [--threads T] [--index I]
 //! ```
 //!
 //! Without `--seed` a seed is drawn from the clock and printed; with `--index` only that input is
-//! run (and printed). Exits 1 if any input panicked.
+//! run (and printed); `--first` starts at input F, so that a long run can be split into ranges.
+//! Exits 1 if any input panicked.
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -17,6 +18,7 @@ use hallq_tests::fuzz::{self, State, TARGETS};
 struct Args {
     targets: Vec<String>,
     inputs: u64,
+    first: u64,
     seed: u64,
     threads: usize,
     index: Option<u64>,
@@ -26,6 +28,7 @@ fn parse() -> Result<Args, String> {
     let mut a = Args {
         targets: Vec::new(),
         inputs: 100_000,
+        first: 0,
         seed: std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_nanos() as u64)
@@ -44,6 +47,7 @@ fn parse() -> Result<Args, String> {
         match flag.as_str() {
             "--target" => a.targets.push(value()?),
             "--inputs" => a.inputs = num(value()?)?,
+            "--first" => a.first = num(value()?)?,
             "--seed" => a.seed = num(value()?)?,
             "--threads" => a.threads = num(value()?)? as usize,
             "--index" => a.index = Some(num(value()?)?),
@@ -110,8 +114,8 @@ fn main() -> ExitCode {
     }
 
     println!(
-        "fuzz: seed {} · {} inputs per target · {} threads",
-        args.seed, args.inputs, args.threads
+        "fuzz: seed {} · {} inputs per target from input {} · {} threads",
+        args.seed, args.inputs, args.first, args.threads
     );
     let mut failed = false;
     for t in targets {
@@ -122,7 +126,8 @@ fn main() -> ExitCode {
                 done as f64 / el.as_secs_f64().max(1e-9)
             );
         };
-        let out = fuzz::run(t, args.seed, args.inputs, args.threads, 8, &progress);
+        let range = args.first..args.first + args.inputs;
+        let out = fuzz::run(t, args.seed, range, args.threads, 8, &progress);
         println!(
             "{:8} {:>11} inputs in {:>7.1} s = {:>8.0}/s · {} panics",
             out.target,

@@ -242,7 +242,8 @@ pub const EXTRA_KEYS: &[&str] = &["", "x", "__proto__", "Login", "login ", "中"
 /// A string of a few edge pieces, sometimes very long.
 pub fn edge_string(rng: &mut Rng) -> String {
     match rng.below(20) {
-        0 => {
+        // Long strings: one time in sixty, over a kilobyte one time in two hundred.
+        0 if rng.chance(30) => {
             let unit = rng.pick(STRINGS).to_string();
             let n = [2, 33, 65, 257, 1025, 5000][rng.below(6)];
             unit.repeat(n.min(20_000 / unit.len().max(1)))
@@ -436,6 +437,26 @@ impl Tree {
         }
     }
 
+    fn node_ref<'a>(t: &'a Tree, n: &mut usize) -> Option<&'a Tree> {
+        if *n == 0 {
+            return Some(t);
+        }
+        *n -= 1;
+        let children: Box<dyn Iterator<Item = &Tree>> = match t {
+            Tree::Arr(a) => Box::new(a.iter()),
+            Tree::Obj(o) => Box::new(o.iter().map(|(_, v)| v)),
+            _ => return None,
+        };
+        for c in children {
+            let size = c.count();
+            if *n < size {
+                return Tree::node_ref(c, n);
+            }
+            *n -= size;
+        }
+        None
+    }
+
     /// The node number `n` in depth-first order (`n` < `self.count()`).
     fn node(&mut self, n: usize) -> &mut Tree {
         let mut left = n;
@@ -493,9 +514,8 @@ impl Tree {
                 None
             } else {
                 let d = rng.pick(donors);
-                let mut d = d.clone();
                 let k = rng.below(d.count());
-                Some(d.node(k).clone())
+                Tree::node_ref(d, &mut { k }).cloned()
             };
             let node = self.node(n);
             if let Some(d) = donor {

@@ -126,18 +126,20 @@ pub fn run_one(target: &Target, state: &mut State, input: &[u8]) -> Result<(), S
     })
 }
 
-/// Run `inputs` inputs of `target` from `seed` on `threads` threads. Stops early after
+/// Run the inputs numbered `indices` of `target` from `seed` on `threads` threads (a long run
+/// may be split into ranges: together they try the same inputs as one). Stops early after
 /// `max_failures` distinct panics (by message). `progress` is called about every 10 s.
 pub fn run(
     target: &'static Target,
     seed: u64,
-    inputs: u64,
+    indices: std::ops::Range<u64>,
     threads: usize,
     max_failures: usize,
     progress: &(dyn Fn(u64, Duration) + Sync),
 ) -> Outcome {
     quiet_panics();
-    let next = AtomicU64::new(0);
+    let (start, inputs) = (indices.start, indices.end);
+    let next = AtomicU64::new(start);
     let stop = AtomicBool::new(false);
     let failures: Mutex<Vec<Failure>> = Mutex::new(Vec::new());
     let counts: Mutex<Counts> = Mutex::new(Counts::new());
@@ -179,7 +181,10 @@ pub fn run(
                     }
                     if t == 0 && last_report.elapsed() > Duration::from_secs(10) {
                         last_report = Instant::now();
-                        progress(next.load(Ordering::Relaxed).min(inputs), started.elapsed());
+                        progress(
+                            next.load(Ordering::Relaxed).min(inputs) - start,
+                            started.elapsed(),
+                        );
                     }
                 }
                 let mut c = counts.lock().unwrap_or_else(|p| p.into_inner());
@@ -191,9 +196,9 @@ pub fn run(
     });
     let failures = failures.into_inner().unwrap_or_else(|p| p.into_inner());
     let done = if failures.is_empty() {
-        inputs
+        inputs - start
     } else {
-        next.load(Ordering::Relaxed).min(inputs)
+        next.load(Ordering::Relaxed).min(inputs) - start
     };
     Outcome {
         target: target.name,

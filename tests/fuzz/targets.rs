@@ -296,7 +296,7 @@ struct Corpus {
     raw: Vec<Vec<u8>>,
     trees: Vec<Tree>,
     dict: Vec<String>,
-    /// The first `heavy` seeds are large (the whole demo hall): taken one time in five, so that
+    /// The first `heavy` seeds are large (the whole demo hall): taken one time in ten, so that
     /// most inputs are small and the rate stays high.
     heavy: usize,
 }
@@ -328,7 +328,7 @@ impl Corpus {
     fn pick(&self, rng: &mut Rng, n: usize) -> usize {
         if self.heavy == 0 || self.heavy >= n {
             rng.below(n)
-        } else if rng.chance(20) {
+        } else if rng.chance(10) {
             rng.below(self.heavy)
         } else {
             self.heavy + rng.below(n - self.heavy)

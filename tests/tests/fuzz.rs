@@ -12,7 +12,7 @@ fn no_fuzz_target_panics_on_a_short_fixed_run() {
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get().min(2));
     let mut report = String::new();
     for t in TARGETS {
-        let out = fuzz::run(t, 20261125, INPUTS, threads, 4, &|_, _| {});
+        let out = fuzz::run(t, 20261125, 0..INPUTS, threads, 4, &|_, _| {});
         assert_eq!(out.inputs, INPUTS, "{}", t.name);
         for f in &out.failures {
             report.push_str(&format!("{f}\n"));

@@ -18,11 +18,11 @@ impl Rng {
             h = (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
         }
         let mut r = Rng(seed ^ h.rotate_left(17) ^ index.wrapping_mul(0x9e37_79b9_7f4a_7c15));
-        r.next();
+        r.next_u64();
         r
     }
 
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -32,12 +32,12 @@ impl Rng {
 
     /// `0..n` (`n` > 0).
     pub fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
+        (self.next_u64() % n.max(1) as u64) as usize
     }
 
     /// True `percent` times in a hundred.
     pub fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
+        self.next_u64() % 100 < percent
     }
 
     pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
@@ -256,7 +256,7 @@ pub fn edge_string(rng: &mut Rng) -> String {
             s
         }
         5 => (0..rng.below(12))
-            .map(|_| char::from_u32(rng.next() as u32 % 0x3_0000).unwrap_or('?'))
+            .map(|_| char::from_u32(rng.next_u64() as u32 % 0x3_0000).unwrap_or('?'))
             .collect(),
         _ => rng.pick(STRINGS).to_string(),
     }
@@ -265,9 +265,9 @@ pub fn edge_string(rng: &mut Rng) -> String {
 /// A number as text, edge or random.
 pub fn edge_number(rng: &mut Rng) -> String {
     match rng.below(6) {
-        0 => (rng.next() as i64).to_string(),
-        1 => (rng.next() % 2000).to_string(),
-        2 => format!("{}", f64::from_bits(rng.next()))
+        0 => (rng.next_u64() as i64).to_string(),
+        1 => (rng.next_u64() % 2000).to_string(),
+        2 => format!("{}", f64::from_bits(rng.next_u64()))
             .replace("NaN", "0")
             .replace("inf", "1e999"),
         _ => rng.pick(NUMBERS).to_string(),
@@ -301,7 +301,7 @@ pub fn havoc(rng: &mut Rng, data: &mut Vec<u8>, dict: &[String], other: &[u8]) {
             3 => {
                 let i = rng.below(len + 1);
                 let n = rng.below(8) + 1;
-                let bytes: Vec<u8> = (0..n).map(|_| rng.next() as u8).collect();
+                let bytes: Vec<u8> = (0..n).map(|_| rng.next_u64() as u8).collect();
                 data.splice(i..i, bytes);
             }
             4 | 5 if !dict.is_empty() => {
@@ -351,7 +351,7 @@ pub fn havoc(rng: &mut Rng, data: &mut Vec<u8>, dict: &[String], other: &[u8]) {
 pub fn noise(rng: &mut Rng, dict: &[String]) -> Vec<u8> {
     let n = rng.below(64);
     if rng.chance(50) {
-        (0..n).map(|_| rng.next() as u8).collect()
+        (0..n).map(|_| rng.next_u64() as u8).collect()
     } else {
         let mut v = Vec::new();
         for _ in 0..n / 4 + 1 {

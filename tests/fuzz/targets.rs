@@ -430,7 +430,7 @@ fn gen_json(rng: &mut Rng) -> Vec<u8> {
 /// leaving its refusal path untried.
 fn decode<T: DeserializeOwned>(state: &State, input: &[u8]) -> Option<T> {
     let direct = serde_json::from_slice::<T>(input).ok();
-    if direct.is_none() && (input.len() + std::any::type_name::<T>().len()) % 8 != 0 {
+    if direct.is_none() && !(input.len() + std::any::type_name::<T>().len()).is_multiple_of(8) {
         return None;
     }
     let req = Request::builder()

@@ -208,7 +208,8 @@ mod tests {
     fn contacts_are_masked_whatever_they_hold() {
         assert_eq!(mask_contact("13812345678"), "138****5678");
         assert_eq!(mask_contact("027-87654321"), "027-****4321");
-        assert_eq!(mask_contact("王先生 微信wx123"), "**********23");
+        // Eleven characters: all but the last two hidden, one star each.
+        assert_eq!(mask_contact("王先生 微信wx123"), "*********23");
         assert_eq!(mask_contact("abc"), "***");
     }
 }

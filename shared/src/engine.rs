@@ -1274,7 +1274,8 @@ impl Hall {
         expected_wait_secs(ahead, typical, self.capacity_for(service))
     }
 
-    fn waiting_count(&self, service: &str) -> u32 {
+    /// People waiting for `service` now.
+    pub fn waiting_count(&self, service: &str) -> u32 {
         self.waiting.get(service).map_or(0, |w| w.len() as u32)
     }
 

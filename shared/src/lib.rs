@@ -13,6 +13,7 @@ pub mod protocol;
 pub mod queue;
 pub mod report;
 pub mod screen_size;
+pub mod sim;
 #[cfg(feature = "notify")]
 pub mod sd_notify;
 #[cfg(feature = "store")]

@@ -1,0 +1,90 @@
+//! Simulated business days through the engine: how far the printed waits are from the waits that
+//! followed, for the hall's estimator and for the estimator that knows the true service time.
+//!
+//! `cargo run --release -p hallq-shared --example day_sim -- [--seeds N] [--hours] [--unseen]`
+
+use std::time::Instant;
+
+use hallq_shared::sim::{self, Comparison, DayResult, Scenario};
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let seeds: u64 = args
+        .iter()
+        .position(|a| a == "--seeds")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(8);
+    let hours = args.iter().any(|a| a == "--hours");
+    let mut scenarios = sim::scenario::scenarios();
+    if args.iter().any(|a| a == "--unseen") {
+        scenarios.extend(sim::scenario::unseen());
+    }
+    let started = Instant::now();
+    println!(
+        "{seeds} seeds per scenario; errors are actual − printed wait, in minutes; \
+         late = called more than 5 min after the printed wait"
+    );
+    println!(
+        "| day | tickets | RMSE hallq | RMSE known-μ | ratio | mean err hallq | mean err known-μ | late hallq | late known-μ |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|");
+    for s in &scenarios {
+        let days = sim::run_seeds(s, 1..=seeds);
+        row(s.name, &sim::pooled(&days));
+        if s.slowdown.is_some() {
+            recovery(s, &days);
+        }
+        if hours {
+            by_hour(&days);
+        }
+    }
+    eprintln!("{:.1} s", started.elapsed().as_secs_f64());
+}
+
+fn row(name: &str, c: &Comparison) {
+    println!(
+        "| {name} | {} | {:.2} | {:.2} | {:.2}× | {:+.2} | {:+.2} | {:.1} % | {:.1} % |",
+        c.hall.count,
+        c.hall.rmse_s / 60.0,
+        c.reference.rmse_s / 60.0,
+        c.rmse_ratio(),
+        c.hall.mean_s / 60.0,
+        c.reference.mean_s / 60.0,
+        c.hall.late_share * 100.0,
+        c.reference.late_share * 100.0,
+    );
+}
+
+fn recovery(s: &Scenario, days: &[DayResult]) {
+    let back = sim::recovery_minutes(days, 60.0);
+    let first = sim::after_slowdown(days, 0.0, 15.0);
+    let next = sim::after_slowdown(days, 15.0, 75.0);
+    println!(
+        "| ↳ {}: mean err of tickets issued 0–15 min after: {:+.2} (known-μ {:+.2}); 15–75 min after: {:+.2} ({:+.2}); within ±1 min from {} | | | | | | | | |",
+        s.name,
+        first.hall.mean_s / 60.0,
+        first.reference.mean_s / 60.0,
+        next.hall.mean_s / 60.0,
+        next.reference.mean_s / 60.0,
+        back.map_or("never".to_string(), |m| format!("+{m} min")),
+    );
+}
+
+fn by_hour(days: &[DayResult]) {
+    let mut hours: std::collections::BTreeMap<u32, Vec<sim::TicketRecord>> = Default::default();
+    for d in days {
+        for (h, _) in d.by_hour() {
+            let from = f64::from(h - sim::scenario::OPENING.0) * 3600.0;
+            hours.entry(h).or_default().extend(
+                d.tickets
+                    .iter()
+                    .filter(|t| t.issued_s >= from && t.issued_s < from + 3600.0)
+                    .cloned(),
+            );
+        }
+    }
+    for (h, tickets) in hours {
+        row(&format!("  {h:02}:00"), &Comparison::of(&tickets));
+    }
+}

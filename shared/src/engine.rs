@@ -1842,5 +1842,7 @@ pub fn update_callback(
     Ok(cb)
 }
 
+mod load;
+
 #[cfg(test)]
 mod tests;

@@ -14,6 +14,7 @@ pub mod queue;
 pub mod report;
 pub mod screen_size;
 pub mod sim;
+pub mod staffing;
 #[cfg(feature = "notify")]
 pub mod sd_notify;
 #[cfg(feature = "store")]

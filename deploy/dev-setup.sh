@@ -10,6 +10,8 @@ packages=(
   espeak-ng sox alsa-utils
   chromium
   shellcheck systemd dpkg-dev passwd xvfb imagemagick curl
+  # The throw-away Debian root the set-up life cycle runs in (deploy/in-scratch-root.sh).
+  mmdebstrap
   # The Pi's full-screen (KMS) backend, built into the packages that deploy/test.sh makes.
   libinput-dev libudev-dev libxkbcommon-dev
 )

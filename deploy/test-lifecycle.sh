@@ -6,9 +6,9 @@
 # unchanged (the database is kept) and once as if the update had moved the schema forward (the
 # pre-update backup is restored and the newer database kept beside it). Systemd need not run.
 #
-# It installs packages, creates the hallq user and writes /etc/hallq and /var/lib/hallq, then
-# purges all of it: meant for a throw-away machine (CI). deploy/test.sh runs it when CI=true or
-# HALLQ_TEST_LIFECYCLE=1.
+# It installs packages, creates the hallq user, sets the time zone and writes /etc/hallq and
+# /var/lib/hallq: it belongs on a throw-away system. deploy/test.sh runs it (when CI=true or
+# HALLQ_TEST_LIFECYCLE=1) inside a throw-away Debian root made by deploy/in-scratch-root.sh.
 #
 #   deploy/test-lifecycle.sh DIR_WITH_VERSION_A_DEBS DIR_WITH_VERSION_B_DEBS
 set -euo pipefail

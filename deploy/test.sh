@@ -14,9 +14,11 @@
 #      units (which also checks the ExecStart binaries are there), systemd-analyze security scores
 #      under a threshold; a second configure changes
 #      nothing; reinstall (upgrade path) works; purge removes the units and keeps the data.
-#   6. with CI=true (or HALLQ_TEST_LIFECYCLE=1): test-lifecycle.sh on this machine — setup, update,
-#      rollback with the real packages (it installs them here, then purges them).
-# Needs: shellcheck, systemd (systemd-analyze), dpkg-dev, passwd, cargo-deb (see build-deb.sh).
+#   6. with CI=true (or HALLQ_TEST_LIFECYCLE=1): test-lifecycle.sh — setup, update, rollback with
+#      the real packages — inside a throw-away Debian root (deploy/in-scratch-root.sh), so that
+#      installing them, adding the hallq user and setting the time zone leave this machine as it was.
+# Needs: shellcheck, systemd (systemd-analyze), dpkg-dev, passwd, cargo-deb (see build-deb.sh),
+# mmdebstrap (step 6).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -37,7 +39,7 @@ timed() {
 }
 
 step "1. shellcheck"
-scripts=("$here"/hallq-setup "$here"/hallq-update "$here"/hallq-rollback "$here"/build-deb.sh "$here"/test.sh "$here"/test-lifecycle.sh "$here"/test-arm64.sh)
+scripts=("$here"/hallq-setup "$here"/hallq-update "$here"/hallq-rollback "$here"/build-deb.sh "$here"/test.sh "$here"/test-lifecycle.sh "$here"/test-arm64.sh "$here"/in-scratch-root.sh)
 maint=("$here"/debian/hub/* "$here"/debian/board/*)
 check "shellcheck bash scripts" shellcheck "${scripts[@]}"
 check "shellcheck maintainer scripts (POSIX sh)" shellcheck -s sh "${maint[@]}"
@@ -163,20 +165,26 @@ check "units gone" test ! -e "$root/usr/lib/systemd/system/hallq-hub.service"
 check "no dangling enable links" bash -c "! ls '$root'/etc/systemd/system/*.wants/hallq-* 2>/dev/null"
 check "the hall's data kept on purge" grep -q "hall data" "$root/var/lib/hallq/hallq.db"
 
-step "6. setup, update and rollback on this machine"
+step "6. setup, update and rollback, in a throw-away root"
 if [ "${CI:-}" = true ] || [ "${HALLQ_TEST_LIFECYCLE:-0}" = 1 ]; then
     # A second, newer version of the same build: what an update installs.
     next="$out/next"
     version=$(dpkg-deb -f "$hub_deb" Version)
     if timed "$here/build-deb.sh" "${fast[@]}" --out "$next" --version "$version+next" >/dev/null; then
+        tz_before=$(readlink /etc/localtime 2>/dev/null || true)
         check "a hub's life: setup, update, rollback" \
-            timed "$here/test-lifecycle.sh" "$out" "$next"
+            timed "$here/in-scratch-root.sh" --copy "$out:/work/a" --copy "$next:/work/b" \
+            --copy "$here:/work/deploy" -- /work/deploy/test-lifecycle.sh /work/a /work/b
+        check "this machine's time zone unchanged" \
+            test "$(readlink /etc/localtime 2>/dev/null || true)" = "$tz_before"
+        check "no hallq user on this machine" bash -c '! id hallq >/dev/null 2>&1'
+        check "no hallq package on this machine" bash -c '! dpkg-query -W hallq-hub >/dev/null 2>&1'
     else
         fail "build-deb.sh --version $version+next"
     fi
 else
-    # It installs packages and creates the hallq user on this machine: only on a throw-away one.
-    echo "not run here: it installs hallq on this machine (CI=true or HALLQ_TEST_LIFECYCLE=1 runs it)"
+    # Building the throw-away root downloads a small Debian system once: only when asked.
+    echo "not run here (CI=true or HALLQ_TEST_LIFECYCLE=1 runs it, in a throw-away root)"
 fi
 
 echo

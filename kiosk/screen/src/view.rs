@@ -412,7 +412,7 @@ pub fn render(st: &State) -> StationView {
             delete: g(words::DELETE),
             suggestion_title: g(words::SUGGESTION_TITLE),
             suggestion_hint: g(words::SUGGESTION_HINT),
-            suggestion_phone: g(words::SUGGESTION_PHONE),
+            suggestion_phone: words::suggestion_phone(lang, retention),
         },
         hall_name: notices
             .map(|n| n.hall_name.get(lang).to_string())

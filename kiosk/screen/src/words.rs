@@ -54,10 +54,17 @@ pub const SUGGESTION_HINT: Said = s(
     "请点选您想说的（可选多条），谢谢您的宝贵意见",
     "Touch what you want to tell us (one or more). Thank you",
 );
-pub const SUGGESTION_PHONE: Said = s(
-    "需要答复请留电话（选填）",
-    "Phone for our answer (optional)",
-);
+/// The phone asked for with a suggestion: what it is for and when it is deleted, as for a callback.
+pub fn suggestion_phone(lang: Lang, retention_days: u32) -> String {
+    match lang {
+        Lang::Zh => {
+            format!("需要答复请留电话（选填）\n仅用于答复您，办结后 {retention_days} 天删除")
+        }
+        Lang::En => format!(
+            "Phone for our answer (optional)\nUsed only to answer you; deleted {retention_days} days after it is handled"
+        ),
+    }
+}
 pub const THANKS_SUGGESTION: Said = s(
     "谢谢您的意见！我们会认真改进。",
     "Thank you! We will act on your suggestion.",

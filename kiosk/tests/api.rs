@@ -98,6 +98,7 @@ async fn every_route_admits_exactly_its_roles() {
             &[Kiosk],
         ),
         ("GET", "/api/v1/alerts", None, STAFF),
+        ("GET", "/api/v1/staffing", None, STAFF),
         ("GET", "/api/v1/config", None, &[Manager]),
         ("PUT", "/api/v1/config", Some(config), &[Manager]),
     ];

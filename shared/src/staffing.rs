@@ -180,7 +180,8 @@ pub struct Advice {
     /// and with one more.
     pub share_within: f64,
     pub share_within_one_more: f64,
-    /// Fewest whole counters that would call 85 % within the target at the current rates.
+    /// Fewest whole counters for both: a new customer called within the target now (the people
+    /// already waiting included), and 85 % within it in the long run at the current rates.
     pub counters_needed: u32,
     pub load: ServiceLoad,
     /// One line for the console and the manager page; absent when the standing is `Ok` or
@@ -210,6 +211,21 @@ fn share_for_capacity(rates: Rates, capacity: f64, target_s: f64) -> f64 {
         ..rates
     };
     scaled.share_within(servers as u32, target_s)
+}
+
+/// See [`Advice::counters_needed`].
+fn counters_needed(load: &ServiceLoad, target_s: f64) -> u32 {
+    let mean = load.mean_service_s.max(1.0);
+    let waiting = f64::from(load.waiting);
+    // (k + 1)·mean / c ≤ T, for the line as it is now.
+    let for_the_line = if waiting < 0.5 {
+        0
+    } else {
+        ((waiting + 1.0) * mean / target_s.max(1.0))
+            .ceil()
+            .min(f64::from(MAX_COUNTERS)) as u32
+    };
+    for_the_line.max(load.rates().counters_needed(target_s))
 }
 
 fn minutes(secs: f64) -> u64 {
@@ -305,7 +321,7 @@ pub fn advise(name: &Text, load: &ServiceLoad, target_wait_min: u32) -> Advice {
         wait_soon_one_more_s: wait_soon_one_more,
         share_within,
         share_within_one_more,
-        counters_needed: rates.counters_needed(target_s),
+        counters_needed: counters_needed(load, target_s),
         load: load.clone(),
         message,
     }

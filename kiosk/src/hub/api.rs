@@ -717,6 +717,9 @@ pub struct Alerts {
     pub outage: Option<hallq_shared::protocol::OutageView>,
     pub callbacks_pending: u32,
     pub last_outage: Option<EndedOutage>,
+    /// Services whose new customers wait past the target, now or soon: the advice to open a
+    /// counter (all services' figures are on `GET /staffing`).
+    pub staffing: Vec<hallq_shared::staffing::Advice>,
 }
 
 /// The last outage that ended and how many customers it left to call back. Counts and ids only:
@@ -780,6 +783,7 @@ pub async fn alerts(State(hub): State<AppState>, caller: Caller) -> ApiResult<Js
                 .count() as u32,
             callback_ids: cbs.iter().map(|c| c.id).collect(),
         }),
+        staffing: super::staffing::needing_attention(super::staffing::advice(&hub)),
     }))
 }
 

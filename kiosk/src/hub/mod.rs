@@ -18,6 +18,7 @@ pub mod manager;
 pub mod pages;
 pub mod probe;
 pub mod sample_day;
+pub mod staffing;
 pub mod state;
 pub mod stream;
 pub mod suggestions;
@@ -142,6 +143,10 @@ pub fn app(state: AppState) -> Router {
             put(api::kiosk_status).route_layer(only!(KIOSK)),
         )
         .route("/alerts", get(api::alerts).route_layer(only!(STAFF)))
+        .route(
+            "/staffing",
+            get(staffing::staffing).route_layer(only!(STAFF)),
+        )
         .route(
             "/config",
             get(api::get_config)

@@ -638,7 +638,8 @@ function renderQueue() {
 
 /**
  * The hub's alerts (`GET /api/v1/alerts`): kiosk printers that need a person, services with a long
- * wait, an outage going on, pending callbacks, and the callbacks of the last outage that ended.
+ * wait, an outage going on, pending callbacks, the callbacks of the last outage that ended, and the
+ * staffing advice (a service whose new customers would wait past the target: with one more counter).
  * Between two fetches, the board (live over the stream) keeps the outage and long waits current.
  */
 function alertItems() {
@@ -669,6 +670,10 @@ function alertItems() {
   const longWaits = board ? (board.waiting ?? []).filter((w) => w.long_wait) : a.long_wait ?? [];
   for (const w of longWaits) {
     items.push({ cls: "al-wait", text: t("alert.long_wait", { service: tx(w.name), n: w.waiting, m: minutes(w.estimated_wait_s * 1000) }) });
+  }
+  // Staffing advice: only services whose new customers wait past the target, now or soon.
+  for (const s of a.staffing ?? []) {
+    if (s.message) items.push({ cls: s.standing === "over" ? "al-staffing al-over" : "al-staffing", text: tx(s.message) });
   }
   if (a.callbacks_pending > 0) {
     items.push({ cls: "al-callback", text: t("alert.callbacks", { n: a.callbacks_pending }), link: "callbacks.html" });

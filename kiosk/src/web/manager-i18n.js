@@ -154,6 +154,8 @@ export const M = {
   "wait.long": { zh: "⚠ 等候过长", en: "⚠ Long wait" },
   "wait.ok": { zh: "正常", en: "Normal" },
   "min": { zh: "{n} 分钟", en: "{n} min" },
+  "staff.title": { zh: "窗口建议(目标:85% 客户 {min} 分钟内叫号)", en: "Counters (target: 85 % called within {min} min)" },
+  "staff.need": { zh: "(按目前客流需 {n} 个窗口,现开 {open} 个)", en: "(at the current rate {n} counters needed, {open} open)" },
 
   "rep.period": { zh: "周期", en: "Period" },
   "rep.day": { zh: "日报", en: "Day" },

@@ -31,6 +31,8 @@ const state = {
   section: "hall",
   board: null,
   report: null,
+  /** `GET /api/v1/staffing`. */
+  staffing: null,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -141,6 +143,7 @@ function selectTab(tab) {
 function renderAll() {
   renderEditor();
   renderOutage();
+  renderStaffing();
   if (state.report) renderReport();
   if (state.tab === "accounts") loadAccounts();
   if (state.tab === "audit") loadAudit();
@@ -156,12 +159,42 @@ function localDate() {
 // The board (live): outage state and long waits
 
 async function refreshBoard() {
+  refreshStaffing();
   try {
     const { data } = await api("GET", "/api/v1/board");
     setBoard(data);
   } catch {
     // The event stream reconnects by itself; the next update refreshes.
   }
+}
+
+let staffingTimer = null;
+
+/**
+ * The staffing advice (`GET /api/v1/staffing`), fetched with every board update and once a minute:
+ * the arrival rate it looks at moves with the clock too.
+ */
+async function refreshStaffing() {
+  clearTimeout(staffingTimer);
+  staffingTimer = setTimeout(refreshStaffing, 60000);
+  try {
+    const { data } = await api("GET", "/api/v1/staffing");
+    state.staffing = data;
+    renderStaffing();
+  } catch {
+    // Shown again at the next refresh.
+  }
+}
+
+/** One line per service that passes the target or soon will; nothing when all is well. */
+function renderStaffing() {
+  const speaking = (state.staffing?.services ?? []).filter((a) => a.message);
+  $("staffing").hidden = speaking.length === 0;
+  $("staffing-title").textContent = m("staff.title", { min: state.staffing?.target_wait_min ?? 15 });
+  $("staffing-list").replaceChildren(...speaking.map((a) =>
+    h("li", { class: a.standing === "over" ? "mg-over" : "", "data-service": a.service },
+      text(a.message),
+      h("span", { class: "mg-need" }, m("staff.need", { n: a.counters_needed, open: a.load.counters_open })))));
 }
 
 function setBoard(board) {

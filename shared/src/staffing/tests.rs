@@ -141,6 +141,9 @@ fn above_the_target_it_gives_both_waits() {
         m.en,
         "Payments: a new ticket waits about 25 min; one more counter: about 13 min"
     );
+    // Two counters clear that line in time (5 × 5 min / 2 ≤ 15 min), though the arrivals alone
+    // (6 an hour) would need one.
+    assert_eq!(a.counters_needed, 2);
     // Just over and just under the target, from the same line length.
     let mut l = load(2, 0, 1);
     l.arrivals_60m = 0;

@@ -287,8 +287,12 @@ pub enum Fact {
         number: String,
         from_counter: CounterId,
     },
-    /// `counter_state_changed` to `open` (other states are not selected).
+    /// `counter_state_changed` to `open`.
     CounterOpened {
+        counter: CounterId,
+    },
+    /// `counter_state_changed` to `paused` or `closed`.
+    CounterLeft {
         counter: CounterId,
     },
     LongWaitBegan {
@@ -543,6 +547,9 @@ pub struct Report {
     pub open_times: OpenTimes,
     /// The rating scale, 非常满意 first, for legends.
     pub satisfaction_levels: Vec<Level>,
+    /// Hour by hour, counters open against counters needed for 85 % within the target.
+    #[serde(default)]
+    pub staffing_by_hour: Vec<StaffingHour>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -968,6 +975,7 @@ impl Report {
                 })
                 .collect(),
             load_by_service,
+            staffing_by_hour: staffing::by_hour(&period, config, &tickets, &input.events),
             incidents,
             callbacks,
             estimate,
@@ -1045,6 +1053,9 @@ impl Report {
             let key = format!("{} {}", o.day, o.counter);
             emit(&mut w, "counter_opening", &key, "", &to_value(o))?;
         }
+        for r in &self.staffing_by_hour {
+            emit(&mut w, "staffing_by_hour", &r.key, &r.label, &to_value(r))?;
+        }
         for l in &self.satisfaction_levels {
             let key = l.score.to_string();
             csv_line(&mut w, &["satisfaction_levels", &key, &l.zh, "en", &l.en])?;
@@ -1113,6 +1124,10 @@ fn csv_line(w: &mut impl Write, fields: &[&str]) -> std::io::Result<()> {
         .collect();
     write!(w, "{}\r\n", line.join(","))
 }
+
+mod staffing;
+
+pub use staffing::StaffingHour;
 
 #[cfg(test)]
 mod tests;

@@ -102,6 +102,7 @@ fn push_event(
         ("counter_state_changed", _, Some(counter)) if b.state == Some("open") => {
             Fact::CounterOpened { counter }
         }
+        ("counter_state_changed", _, Some(counter)) => Fact::CounterLeft { counter },
         ("long_wait_began", ..) if b.service.is_some() => Fact::LongWaitBegan {
             service: b.service.unwrap_or_default().to_string(),
         },

@@ -86,3 +86,55 @@ async fn the_advice_speaks_only_past_the_target() {
         "{a}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_report_counts_counters_open_hour_by_hour_from_the_store() {
+    let f = Fixture::new().await;
+    // 10:00 in the hall: counter 1 opens; counter 2 opens at 10:15 and pauses at 10:45.
+    f.open_counter(1).await;
+    for _ in 0..4 {
+        f.issue("pay").await;
+    }
+    // One service of 15 minutes at counter 1 gives the hour its mean service time.
+    for action in ["next", "start"] {
+        let (st, b) = f
+            .call(
+                "POST",
+                &format!("/api/v1/counters/1/{action}"),
+                Some(&f.manager),
+                None,
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK, "{action}: {b}");
+    }
+    f.advance_ms(15 * 60_000);
+    let (st, b) = f
+        .call("POST", "/api/v1/counters/1/finish", Some(&f.manager), None)
+        .await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    f.open_counter(2).await;
+    f.advance_ms(30 * 60_000);
+    let (st, b) = f
+        .call("POST", "/api/v1/counters/2/pause", Some(&f.manager), None)
+        .await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    f.advance_ms(30 * 60_000);
+    let (st, r) = f
+        .call("GET", "/api/v1/reports?period=day", Some(&f.manager), None)
+        .await;
+    assert_eq!(st, StatusCode::OK, "{r}");
+    let hours = r["staffing_by_hour"].as_array().unwrap();
+    assert_eq!(hours.len(), 1, "{r}");
+    assert_eq!(hours[0]["key"], "10");
+    assert_eq!(hours[0]["issued"], 4);
+    // Counter 1 all hour, counter 2 for half of it.
+    assert!(
+        (hours[0]["counters_open"].as_f64().unwrap() - 1.5).abs() < 1e-6,
+        "{r}"
+    );
+    assert_eq!(hours[0]["mean_service_s"], 900.0);
+    // 4 an hour of 15 minutes is a whole counter's work: one cannot keep up, two call 88 % within
+    // 15 minutes; one and a half open is short.
+    assert_eq!(hours[0]["counters_needed"], 2, "{r}");
+    assert_eq!(hours[0]["short"], true);
+}

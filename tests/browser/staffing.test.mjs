@@ -96,3 +96,29 @@ test("a line past the target is on the console and the manager page, with one mo
   await manager.locator("#manager").waitFor();
   await until(async () => (await manager.locator('#staffing-list li[data-service="complaint"]').count()) === 0, "the manager's line gone");
 });
+
+test("the report shows, hour by hour, the counters open against those needed", async () => {
+  const day = process.env.HALLQ_SAMPLE_DAY;
+  assert.ok(day, "run.sh writes the sample day and sets HALLQ_SAMPLE_DAY");
+  const page = await browser.context.newPage();
+  await page.goto(hub.url + "/staff/manager.html#reports");
+  await page.locator("#signin-form").waitFor();
+  await page.fill("#login", hub.manager.login);
+  await page.fill("#password", hub.manager.password);
+  await page.click("#signin-btn");
+  await page.locator("#manager").waitFor();
+  await page.click("[data-tab=reports]");
+  await page.selectOption("#rep-period", "day");
+  await page.fill("#rep-date", day);
+  await page.click("#report-form button[type=submit]");
+  const cell = (key, col) => page.locator(`#table-staffing tr[data-key="${key}"] td[data-col=${col}]`).textContent();
+  await until(async () => (await page.locator("#table-staffing tr[data-key]").count()) === 2, "one row per hour with tickets");
+  // Counters 1 and 2 opened before nine and stayed open: two counters in both hours.
+  assert.equal(await cell("09", "open"), "2.0");
+  assert.equal(await cell("10", "open"), "2.0");
+  assert.match(await cell("09", "needed"), /^\d+$/);
+  assert.equal(await cell("09", "state"), "足够");
+  if (await page.locator("#flash").isVisible()) await page.click("#flash .flash-close");
+  await page.locator("#table-staffing").scrollIntoViewIfNeeded();
+  await screenshot(page, "staffing-report.png");
+});

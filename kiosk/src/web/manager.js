@@ -772,6 +772,7 @@ function renderReport() {
     statsTable("by_service", r.by_service, r),
     statsTable("by_counter", r.by_counter, r),
     statsTable("by_clerk", r.by_clerk, r),
+    staffingTable(r),
     h("div", { class: "mg-facts" },
       h("div", { class: "card" }, h("h2", {}, m("rep.incidents")),
         fact("inc.long_waits", `${inc.long_waits} (${mins(inc.long_wait_total_s)} ${m("rep.min_unit")})`),
@@ -787,6 +788,30 @@ function renderReport() {
         r.satisfaction_levels.map((lv) => fact(null, sat.counts?.[String(lv.score)] ?? 0, lang() === "en" ? lv.en : lv.zh)),
         fact("sat.response", pct(sat.response_rate)))),
   );
+}
+
+/**
+ * Hour by hour: counters open against the fewest that would have called 85 % within the target
+ * (Erlang C on the hour's arrivals and mean service time); hours short of counters are marked.
+ */
+function staffingTable(r) {
+  const rows = r.staffing_by_hour ?? [];
+  const cols = [
+    ["arrivals", (x) => num(x.arrivals_per_hour, 1)],
+    ["service", (x) => mins(x.mean_service_s)],
+    ["open", (x) => num(x.counters_open, 1)],
+    ["needed", (x) => x.counters_needed ?? "—"],
+    ["state", (x) => (x.short ? m("rep.sf.short") : m("rep.sf.ok"))],
+  ];
+  return h("div", { class: "card mg-stats" },
+    h("h2", {}, m("rep.staffing", { n: r.target_wait_min })),
+    h("table", { class: "mg-table mg-num-table", id: "table-staffing" },
+      h("thead", {}, h("tr", {}, h("th", {}, m("rep.sf.hour")), cols.map(([k]) => h("th", { class: "num" }, m(`rep.sf.${k}`))))),
+      h("tbody", {}, rows.length
+        ? rows.map((x) => h("tr", { class: x.short ? "mg-long" : "", dataset: { key: x.key } }, h("th", {}, x.label),
+          cols.map(([k, f]) => h("td", { class: "num", dataset: { col: k } }, f(x)))))
+        : h("tr", {}, h("td", { colspan: cols.length + 1, class: "hint" }, m("rep.empty"))))),
+    h("p", { class: "hint" }, m("rep.sf.hint", { n: r.target_wait_min })));
 }
 
 function fact(key, value, labelText) {

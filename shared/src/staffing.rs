@@ -134,10 +134,18 @@ pub struct ServiceLoad {
 }
 
 impl ServiceLoad {
-    /// The arrival rate the advice uses, per hour: the faster of the last 30 and the last 60
-    /// minutes, so that a rush shows within half an hour and a lull is believed only after an hour.
+    /// The arrival rate the advice uses, per hour: the last hour's, or the last half hour's when
+    /// that is clearly faster (by more than two standard deviations of a Poisson count), so that a
+    /// rush shows within half an hour and a chance cluster of tickets does not open a counter.
     pub fn arrivals_per_hour(&self) -> f64 {
-        (f64::from(self.arrivals_30m) * 2.0).max(f64::from(self.arrivals_60m))
+        let hour = f64::from(self.arrivals_60m);
+        let half = f64::from(self.arrivals_30m);
+        let expected = hour / 2.0;
+        if half - expected > 2.0 * (expected + 1.0).sqrt() {
+            half * 2.0
+        } else {
+            hour
+        }
     }
 
     pub fn rates(&self) -> Rates {

@@ -6,7 +6,7 @@ use crate::staffing::{Advice, ServiceLoad, advise};
 
 /// Finished services the mean is taken over: the last hour or so of a busy service, few enough to
 /// follow a slowdown.
-const SERVICES_IN_MEAN: usize = 20;
+const SERVICES_IN_MEAN: usize = 30;
 
 impl Hall {
     /// Arrivals in the last 30 and 60 minutes, the line, the counters open for `service` and its

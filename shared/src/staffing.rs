@@ -32,7 +32,7 @@ pub const MAX_COUNTERS: u32 = 10_000;
 /// Erlang B: the share of arrivals finding all `servers` busy in a loss system with offered load
 /// `load` (erlangs).
 pub fn erlang_b(servers: u32, load: f64) -> f64 {
-    if !(load > 0.0) {
+    if load.is_nan() || load <= 0.0 {
         return if servers == 0 { 1.0 } else { 0.0 };
     }
     let mut b = 1.0;
@@ -46,7 +46,7 @@ pub fn erlang_b(servers: u32, load: f64) -> f64 {
 /// Erlang C: the probability that a new customer has to wait, with `servers` counters and offered
 /// load `load` (erlangs). 1 when the counters cannot keep up (`load ≥ servers`).
 pub fn erlang_c(servers: u32, load: f64) -> f64 {
-    if !(load > 0.0) {
+    if load.is_nan() || load <= 0.0 {
         return 0.0;
     }
     let s = f64::from(servers);

@@ -32,12 +32,23 @@ fn main() {
     for s in &scenarios {
         let days = sim::run_seeds(s, 1..=seeds);
         row(s.name, &sim::pooled(&days));
+        if args.iter().any(|a| a == "--means") {
+            let t: Vec<&sim::TicketRecord> = days.iter().flat_map(|d| &d.tickets).collect();
+            let ratio: Vec<f64> = t.iter().map(|t| t.mean_s / t.true_mean_s).collect();
+            let m = ratio.iter().sum::<f64>() / ratio.len() as f64;
+            let sd =
+                (ratio.iter().map(|r| (r - m) * (r - m)).sum::<f64>() / ratio.len() as f64).sqrt();
+            println!("|   mean service estimate / true: {m:.3} ± {sd:.3} | | | | | | | | |");
+        }
         if s.slowdown.is_some() {
             recovery(s, &days);
         }
         if hours {
             by_hour(&days);
         }
+    }
+    if args.iter().any(|a| a == "--spread") {
+        spread(&scenarios, seeds);
     }
     eprintln!("{:.1} s", started.elapsed().as_secs_f64());
 }
@@ -86,5 +97,43 @@ fn by_hour(days: &[DayResult]) {
     }
     for (h, tickets) in hours {
         row(&format!("  {h:02}:00"), &Comparison::of(&tickets));
+    }
+}
+
+/// How the actual wait spreads around the printed one, by people ahead: the figures the ranges
+/// on tickets and screens are chosen from.
+fn spread(scenarios: &[Scenario], seeds: u64) {
+    let mut by: std::collections::BTreeMap<u32, Vec<(f64, f64)>> = Default::default();
+    for s in scenarios {
+        for d in sim::run_seeds(s, 1..=seeds) {
+            for t in &d.tickets {
+                if let (Some(w), true) = (t.waited_s, t.printed_s >= 60.0) {
+                    let bucket = match t.ahead {
+                        0..=2 => 0,
+                        3..=5 => 3,
+                        6..=10 => 6,
+                        11..=20 => 11,
+                        _ => 21,
+                    };
+                    by.entry(bucket).or_default().push((t.printed_s, w));
+                }
+            }
+        }
+    }
+    println!("| ahead from | tickets | actual/printed p10 | p25 | p50 | p75 | p90 |");
+    println!("|---|---|---|---|---|---|---|");
+    for (b, v) in by {
+        let mut r: Vec<f64> = v.iter().map(|(p, w)| w / p).collect();
+        r.sort_by(f64::total_cmp);
+        let q = |p: f64| r[((r.len() - 1) as f64 * p) as usize];
+        println!(
+            "| {b} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} |",
+            r.len(),
+            q(0.1),
+            q(0.25),
+            q(0.5),
+            q(0.75),
+            q(0.9)
+        );
     }
 }

@@ -7,11 +7,11 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate, Timelike};
 use serde::{Deserialize, Serialize};
 
 use crate::config::HallConfig;
-use crate::estimate::{ServiceTimes, expected_wait_secs};
+use crate::estimate::{History, Running, ServiceTimes, replay};
 use crate::hall::callback::CallbackNote;
 use crate::hall::time::to_rfc3339;
 use crate::hall::{
@@ -309,7 +309,13 @@ pub struct Hall {
     /// a number is never issued twice even when the manager moves a prefix to another service.
     pub next_seq: HashMap<char, u32>,
     pub recent_calls: VecDeque<CallView>,
+    /// Each service's durations today and its seed from `history`.
     pub service_times: HashMap<ServiceId, ServiceTimes>,
+    /// Finished services of the days before, the seed of each day's estimates.
+    pub history: History,
+    /// The instant of the latest event: "now" for the estimates of views that are not given one
+    /// (services in progress count with their time so far).
+    pub clock: Millis,
     pub last_seq: u64,
     pub last_callback_id: i64,
 }
@@ -364,7 +370,7 @@ impl Hall {
             .iter()
             .map(|c| (c.id, CounterRuntime::default()))
             .collect();
-        Hall {
+        let mut hall = Hall {
             config,
             day,
             tickets: BTreeMap::new(),
@@ -376,9 +382,13 @@ impl Hall {
             next_seq: HashMap::new(),
             recent_calls: VecDeque::new(),
             service_times: HashMap::new(),
+            history: History::default(),
+            clock: 0,
             last_seq: 0,
             last_callback_id: 0,
-        }
+        };
+        hall.reseed();
+        hall
     }
 
     // -----------------------------------------------------------------------------------------
@@ -1026,9 +1036,12 @@ impl Hall {
 
     pub fn apply(&mut self, e: &Event) {
         self.last_seq = self.last_seq.max(e.seq);
+        self.clock = self.clock.max(e.at);
         match &e.kind {
             EventKind::DayStarted { day } => {
                 self.day = *day;
+                self.history.keep_before(*day);
+                self.reseed();
                 self.next_seq.clear();
                 self.recent_calls.clear();
                 self.long_wait.clear();
@@ -1036,7 +1049,14 @@ impl Hall {
                     *rt = CounterRuntime::default();
                 }
             }
-            EventKind::DayClosed { .. } => {
+            EventKind::DayClosed { day, .. } => {
+                let tz = self.config.time_zone();
+                for (service, times) in &self.service_times {
+                    for &(end, secs) in times.done() {
+                        let hour = Now::in_zone(end, &tz).time.hour();
+                        self.history.add(service, *day, hour, secs);
+                    }
+                }
                 // Expired tickets stay in the store's history; the live hall starts empty.
                 self.tickets.clear();
                 self.waiting.clear();
@@ -1097,11 +1117,10 @@ impl Hall {
                     rt.last_service_secs = Some(*service_secs);
                 }
                 if let Some(s) = service {
-                    let window = self.config.policy.estimate_window as usize;
                     self.service_times
                         .entry(s)
-                        .or_insert_with(|| ServiceTimes::new(window))
-                        .record(*service_secs);
+                        .or_default()
+                        .record(e.at, *service_secs);
                 }
             }
             EventKind::TicketNoShow { number, counter } => {
@@ -1170,6 +1189,20 @@ impl Hall {
                     self.counters.entry(id).or_default();
                 }
                 self.long_wait.retain(|s| self.config.service(s).is_some());
+                if self
+                    .config
+                    .services
+                    .iter()
+                    .any(|s| !self.service_times.contains_key(&s.id))
+                {
+                    let mut seeds = self.history.seeds(self.day.weekday());
+                    for s in &self.config.services {
+                        let seed = seeds.remove(&s.id).unwrap_or_default();
+                        self.service_times
+                            .entry(s.id.clone())
+                            .or_insert_with(|| ServiceTimes::new(seed));
+                    }
+                }
             }
         }
     }
@@ -1265,13 +1298,109 @@ impl Hall {
         }
     }
 
-    /// Expected wait for someone with `ahead` people before them in `service`.
+    /// Start the day's estimates from the history of this weekday: each service's seed, nothing
+    /// of the day yet.
+    pub fn reseed(&mut self) {
+        let mut seeds = self.history.seeds(self.day.weekday());
+        for s in &self.config.services {
+            seeds.entry(s.id.clone()).or_default();
+        }
+        for times in self.service_times.values_mut() {
+            times.clear_day();
+        }
+        for (service, seed) in seeds {
+            self.service_times
+                .entry(service)
+                .or_default()
+                .set_seed(seed);
+        }
+    }
+
+    /// Local hour of the clock, for the history's seed (none before the first event).
+    fn hour_now(&self) -> u32 {
+        if self.clock == 0 {
+            return u32::MAX;
+        }
+        Now::in_zone(self.clock, &self.config.time_zone())
+            .time
+            .hour()
+    }
+
+    /// Services of `service` at a counter now, with their time so far.
+    fn running(&self, service: &str) -> Vec<Running> {
+        self.counters
+            .values()
+            .filter_map(|rt| self.tickets.get(rt.current.as_ref()?))
+            .filter(|t| t.service == service)
+            .filter_map(|t| {
+                let began = t.started_at.or(t.called_at)?;
+                Some(Running {
+                    began,
+                    secs: (self.clock - began) as f64 / 1000.0,
+                })
+            })
+            .collect()
+    }
+
+    /// The estimator's mean service time of `service` now, in seconds: the day's services (those
+    /// in progress with their time so far), seeded from the same weekday and hour of the history.
+    pub fn mean_service_secs(&self, service: &str) -> f64 {
+        let running = self.running(service);
+        let hour = self.hour_now();
+        match self.service_times.get(service) {
+            Some(t) => t.mean_secs(hour, &running),
+            None => ServiceTimes::default().mean_secs(hour, &running),
+        }
+    }
+
+    /// Expected wait for someone with `ahead` people before them in `service` (a new customer
+    /// when `ahead` is everyone waiting): the line played forward with the open counters' call
+    /// order ([`replay`]). Before any counter serving it opens, the configured ones are assumed.
     pub fn wait_for(&self, service: &str, ahead: u32) -> u32 {
-        let typical = self.service_times.get(service).map_or(
-            crate::estimate::DEFAULT_SERVICE_SECS,
-            ServiceTimes::typical_secs,
-        );
-        expected_wait_secs(ahead, typical, self.capacity_for(service))
+        let services = &self.config.services;
+        let index = |id: &str| services.iter().position(|s| s.id == id);
+        let Some(target) = index(service) else {
+            return 0;
+        };
+        let desk = |c: &crate::hall::Counter, rt: Option<&CounterRuntime>| replay::Desk {
+            services: c.services.iter().filter_map(|s| index(s)).collect(),
+            busy_with: rt
+                .and_then(|r| r.current.as_ref())
+                .and_then(|n| self.tickets.get(n))
+                .and_then(|t| index(&t.service)),
+        };
+        let open: Vec<replay::Desk> = self
+            .config
+            .counters
+            .iter()
+            .filter_map(|c| {
+                let rt = self.counters.get(&c.id)?;
+                (rt.state == CounterState::Open).then(|| desk(c, Some(rt)))
+            })
+            .collect();
+        let lines: Vec<replay::Line> = services
+            .iter()
+            .map(|s| {
+                let w = self.waiting.get(&s.id);
+                let priority = w.map_or(0, |w| w.iter().filter(|p| p.priority()).count() as u32);
+                replay::Line {
+                    priority,
+                    normal: w.map_or(0, |w| w.len() as u32) - priority,
+                }
+            })
+            .collect();
+        let means: Vec<f64> = services
+            .iter()
+            .map(|s| self.mean_service_secs(&s.id))
+            .collect();
+        let secs = replay::wait_secs(&open, &lines, &means, target, ahead).or_else(|| {
+            let all: Vec<replay::Desk> =
+                self.config.counters.iter().map(|c| desk(c, None)).collect();
+            replay::wait_secs(&all, &lines, &means, target, ahead)
+        });
+        secs.unwrap_or_else(|| f64::from(ahead) * means[target])
+            .round()
+            .min(f64::from(u32::MAX)) as u32
     }
 
     /// People waiting for `service` now.

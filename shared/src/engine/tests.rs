@@ -595,24 +595,20 @@ fn estimates_use_recent_service_times_and_open_counters() {
     let est = t.hall.ticket_status("C004").unwrap();
     assert_eq!(est.ahead, 3);
     assert!(est.estimated_wait_s > 0);
-    // Record quick services of one minute.
-    for _ in 0..3 {
+    // Twenty quick services of one minute: clearly not the 5-minute default any more.
+    for _ in 0..20 {
+        t.issue("repair");
         t.next(3);
         t.advance(1);
         t.ok(Command::Finish { counter: 3 }, clerk(3));
     }
     assert_eq!(t.hall.service_times["repair"].typical_secs(), 60);
-    let fast = t.hall.ticket_status("C004").unwrap();
-    assert_eq!(fast.ahead, 0);
-    let n = t.issue("repair");
-    let issued = t.hall.ticket_status(&n).unwrap();
-    assert_eq!(issued.ahead, 1);
-    assert!(
-        issued.estimated_wait_s <= 120,
-        "one person ahead at one minute each: {issued:?}"
-    );
+    assert_eq!(t.hall.mean_service_secs("repair").round(), 60.0);
+    // Four waiting, counters 3 and 4 free: two are called at once, two a minute later, and a new
+    // customer after them.
+    assert_eq!(t.hall.waiting_count("repair"), 4);
+    assert_eq!(t.hall.wait_for("repair", 4), 120);
     // Closing one of the two repair counters makes the wait longer.
-    let before = t.hall.wait_for("repair", 4);
     t.ok(
         Command::SetCounter {
             counter: 4,
@@ -620,7 +616,82 @@ fn estimates_use_recent_service_times_and_open_counters() {
         },
         clerk(4),
     );
-    assert!(t.hall.wait_for("repair", 4) > before);
+    assert_eq!(t.hall.wait_for("repair", 4), 240);
+}
+
+#[test]
+fn nobody_ahead_still_waits_when_every_counter_is_busy() {
+    let mut t = T::new();
+    // Complaints are served by counters 4 (first choice) and 3 (third).
+    t.issue("complaint");
+    t.next(4);
+    assert_eq!(t.hall.wait_for("complaint", 0), 0, "counter 3 is free");
+    t.issue("repair");
+    t.next(3);
+    let w = t.hall.wait_for("complaint", 0);
+    assert!(
+        (100..=200).contains(&w),
+        "the first of two busy counters frees in about half a service: {w}"
+    );
+    let issued = t.issue("complaint");
+    assert_eq!(t.hall.ticket_status(&issued).unwrap().estimated_wait_s, w);
+}
+
+#[test]
+fn services_running_long_raise_the_mean_before_they_finish() {
+    let mut t = T::new();
+    for _ in 0..20 {
+        t.issue("complaint");
+        t.next(4);
+        t.advance(1);
+        t.ok(Command::Finish { counter: 4 }, clerk(4));
+    }
+    let before = t.hall.mean_service_secs("complaint");
+    assert_eq!(before.round(), 60.0);
+    // Both complaint counters start a service that goes on and on.
+    for c in [4, 3] {
+        t.issue("complaint");
+        t.next(c);
+        t.ok(Command::Start { counter: c }, clerk(c));
+    }
+    t.advance(30);
+    // Any event moves the hall's clock.
+    t.issue("pay");
+    let after = t.hall.mean_service_secs("complaint");
+    assert!(after > 300.0, "{before} → {after}");
+}
+
+#[test]
+fn a_new_day_starts_from_the_same_weekday_in_the_history() {
+    let mut t = T::new();
+    // A day of 10-minute payments, 09:00–13:00.
+    for _ in 0..24 {
+        t.issue("pay");
+        t.next(2);
+        t.ok(Command::Start { counter: 2 }, clerk(2));
+        t.advance(10);
+        t.ok(Command::Finish { counter: 2 }, clerk(2));
+    }
+    let today = t.hall.mean_service_secs("pay");
+    assert!(
+        (today - 600.0).abs() < 30.0,
+        "the default's weight fades: {today}"
+    );
+    // A week later at 09:00 nothing has finished yet, and the estimate is the history's.
+    t.now = Now::at_local(day() + chrono::Duration::days(7), t.now.time);
+    t.now = Now::at_local(t.now.day, chrono::NaiveTime::from_hms_opt(9, 0, 0).unwrap());
+    t.issue("pay");
+    assert!(t.hall.service_times["pay"].is_empty());
+    assert_eq!(t.hall.mean_service_secs("pay").round(), 600.0);
+    // The next day, another weekday: the service's whole history, still 10 minutes.
+    t.now = Now::at_local(t.now.day.succ_opt().unwrap(), t.now.time);
+    t.issue("pay");
+    assert_eq!(t.hall.mean_service_secs("pay").round(), 600.0);
+    // A service without history starts from the default.
+    assert_eq!(
+        t.hall.mean_service_secs("complaint").round(),
+        f64::from(crate::estimate::DEFAULT_SERVICE_SECS)
+    );
 }
 
 #[test]

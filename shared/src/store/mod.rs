@@ -15,13 +15,12 @@ pub mod writer;
 
 use std::path::{Path, PathBuf};
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, Timelike};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use crate::config::HallConfig;
 use crate::engine::{Event, EventKind, Executed, Hall};
-use crate::estimate::ServiceTimes;
-use crate::hall::{Callback, CallbackStatus, Millis, Outage};
+use crate::hall::{Callback, CallbackStatus, Millis, Now, Outage};
 
 pub use lock::WriterLock;
 pub use reports::RatingError;
@@ -123,7 +122,9 @@ impl Store {
             .conn
             .query_row("PRAGMA freelist_count", [], |r| r.get(0))
             .unwrap_or(0);
-        if (free == 0 || self.conn.execute_batch("VACUUM").is_ok()) && self.set_meta(KEY, "1").is_ok() {
+        if (free == 0 || self.conn.execute_batch("VACUUM").is_ok())
+            && self.set_meta(KEY, "1").is_ok()
+        {
             self.truncate_log();
         }
     }
@@ -295,13 +296,24 @@ impl Store {
             .into_iter()
             .filter(|s| hall.config.service(s).is_some())
             .collect();
-        let window = hall.config.policy.estimate_window as usize;
-        for (service, secs) in rows::recent_service_times(&self.conn, window)? {
+        // The estimates' seed: the days before from the tickets table, folded as the engine folds
+        // a closing day; then today's finished services, as the engine recorded them.
+        let tz = hall.config.time_zone();
+        let from = day - chrono::Duration::days(crate::estimate::mean::HISTORY_DAYS);
+        for (service, d, at, secs) in rows::finished_services(&self.conn, from, day)? {
+            let hour = Now::in_zone(at, &tz).time.hour();
+            hall.history.add(&service, d, hour, secs);
+        }
+        hall.reseed();
+        for (service, _, at, secs) in
+            rows::finished_services(&self.conn, day, day.succ_opt().unwrap_or(day))?
+        {
             hall.service_times
                 .entry(service)
-                .or_insert_with(|| ServiceTimes::new(window))
-                .record(secs);
+                .or_default()
+                .record(at, secs);
         }
+        hall.clock = rows::last_event_at(&self.conn)?;
         for e in rows::recent_call_events(&self.conn, day, crate::engine::RECENT_CALLS)? {
             hall.restore_call(&e);
         }

@@ -254,22 +254,38 @@ pub(super) fn long_wait(conn: &Connection) -> Result<Vec<String>, StoreError> {
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// Durations of the last `window` finished services of each service, oldest first.
-pub(super) fn recent_service_times(
+/// Finished services of the business days in `[from, to)`: (service, day, finished at, seconds),
+/// the seconds counted as the engine counts them when a ticket finishes.
+pub(super) fn finished_services(
     conn: &Connection,
-    window: usize,
-) -> Result<Vec<(String, u32)>, StoreError> {
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<(String, NaiveDate, i64, u32)>, StoreError> {
     let mut st = conn.prepare(
-        "SELECT service, secs FROM (
-            SELECT service, (finished_at - COALESCE(started_at, called_at)) / 1000 AS secs, finished_at,
-                   row_number() OVER (PARTITION BY service ORDER BY finished_at DESC) AS rn
-            FROM tickets WHERE state = 'finished' AND finished_at IS NOT NULL
-         ) WHERE rn <= ?1 ORDER BY finished_at",
+        "SELECT service, day, finished_at, (finished_at - COALESCE(started_at, called_at, finished_at)) / 1000
+         FROM tickets WHERE day >= ?1 AND day < ?2 AND state = 'finished' AND finished_at IS NOT NULL",
     )?;
-    let rows = st.query_map([window as i64], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?.max(0) as u32))
+    let rows = st.query_map([day_str(from), day_str(to)], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, i64>(2)?,
+            r.get::<_, i64>(3)?,
+        ))
     })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    let mut out = Vec::new();
+    for r in rows {
+        let (service, day, at, secs) = r?;
+        let day = NaiveDate::parse_from_str(&day, "%Y-%m-%d").map_err(corrupt)?;
+        out.push((service, day, at, secs.clamp(0, i64::from(u32::MAX)) as u32));
+    }
+    Ok(out)
+}
+
+/// The instant of the latest event, 0 when there is none.
+pub(super) fn last_event_at(conn: &Connection) -> Result<i64, StoreError> {
+    let at: Option<i64> = conn.query_row("SELECT max(at) FROM events", [], |r| r.get(0))?;
+    Ok(at.unwrap_or(0))
 }
 
 fn event_from_row(r: &Row<'_>) -> rusqlite::Result<(i64, i64, String, Option<CounterId>, String)> {

@@ -55,6 +55,11 @@ impl Hall {
 
     /// The staffing advice for every enabled service at `now`, in configuration order.
     pub fn staffing(&self, now: Now) -> Vec<Advice> {
+        // Until the first command of a new day rolls the hall over, what it holds is yesterday's:
+        // tickets left waiting overnight are no line to open a counter for.
+        if now.day != self.day {
+            return Vec::new();
+        }
         let target = self.config.thresholds.target_wait_min;
         self.config
             .services
@@ -88,5 +93,88 @@ impl Hall {
         done.truncate(SERVICES_IN_MEAN);
         let total: i64 = done.iter().map(|&(_, ms)| ms.max(0)).sum();
         (total as f64 / done.len() as f64 / 1000.0).max(1.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{NaiveDate, NaiveTime};
+
+    use super::*;
+    use crate::config::HallConfig;
+    use crate::engine::{Actor, Command};
+    use crate::protocol::Role;
+    use crate::staffing::Standing;
+
+    fn at(h: u32, m: u32) -> Now {
+        let d = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
+        Now::at_local(d, NaiveTime::from_hms_opt(h, m, 0).unwrap())
+    }
+
+    fn run(hall: &mut Hall, cmd: Command, who: &Actor, now: Now) {
+        hall.execute(&cmd, who, now).unwrap();
+    }
+
+    #[test]
+    fn the_load_is_read_off_the_hall() {
+        let mut hall = Hall::new(HallConfig::demo(), at(9, 0).day);
+        let kiosk = Actor::new("kiosk-1", Role::Kiosk, None);
+        let clerk = Actor::new("clerk2", Role::Staff, Some(2));
+        let issue = || Command::IssueTicket {
+            service: "pay".into(),
+            priority: false,
+        };
+        run(
+            &mut hall,
+            Command::SetCounter {
+                counter: 2,
+                state: CounterState::Open,
+            },
+            &clerk,
+            at(9, 0),
+        );
+        // Two tickets at 9:00, three at 9:40; one of the first served from 9:40 to 9:50.
+        for _ in 0..2 {
+            run(&mut hall, issue(), &kiosk, at(9, 0));
+        }
+        for _ in 0..3 {
+            run(&mut hall, issue(), &kiosk, at(9, 40));
+        }
+        run(
+            &mut hall,
+            Command::CallNext { counter: 2 },
+            &clerk,
+            at(9, 40),
+        );
+        run(&mut hall, Command::Start { counter: 2 }, &clerk, at(9, 40));
+        run(&mut hall, Command::Finish { counter: 2 }, &clerk, at(9, 50));
+        run(
+            &mut hall,
+            Command::CallNext { counter: 2 },
+            &clerk,
+            at(9, 50),
+        );
+        let l = hall.service_load("pay", at(9, 55));
+        assert_eq!((l.arrivals_30m, l.arrivals_60m), (3, 5));
+        assert_eq!((l.waiting, l.at_counters, l.counters_open), (3, 1, 1));
+        assert_eq!(l.capacity, 1.0);
+        assert_eq!(l.mean_service_s, 600.0);
+        // (3 + 1) × 10 min at one counter: past the target.
+        let a = hall.staffing(at(9, 55));
+        let pay = a.iter().find(|a| a.service == "pay").unwrap();
+        assert_eq!(pay.standing, Standing::Over);
+        assert_eq!(pay.wait_now_s, 2400.0);
+        // Services nobody waits for and no counter calls say nothing.
+        assert!(
+            a.iter()
+                .filter(|a| a.service != "pay")
+                .all(|a| a.message.is_none())
+        );
+        // The next morning, before anything rolls the hall over, yesterday's line is not advice.
+        let tomorrow = Now::at_local(
+            at(9, 0).day.succ_opt().unwrap(),
+            NaiveTime::from_hms_opt(8, 0, 0).unwrap(),
+        );
+        assert!(hall.staffing(tomorrow).is_empty());
     }
 }

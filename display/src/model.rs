@@ -33,6 +33,16 @@ pub fn wait_text(secs: u32) -> (String, String) {
     }
 }
 
+/// The range the hub sends ("约15–20分钟", "20分钟以上"), or the single figure from a hub that
+/// sends none.
+pub fn range_text(secs: u32, lo_s: u32, hi_s: Option<u32>) -> (String, String) {
+    if lo_s == 0 && hi_s.is_none() {
+        return wait_text(secs);
+    }
+    let r = hallq_shared::estimate::WaitRange { lo_s, hi_s };
+    (r.zh(), r.en())
+}
+
 /// Date, weekday and time of day as the hall reads them.
 pub fn clock_texts(now: DateTime<Utc>, tz: chrono_tz::Tz) -> (String, String, String) {
     let local = now.with_timezone(&tz);
@@ -88,6 +98,8 @@ pub fn pages_source(n: &Notices) -> Notices {
     for s in &mut n.services {
         s.waiting = 0;
         s.estimated_wait_s = 0;
+        s.estimated_wait_lo_s = 0;
+        s.estimated_wait_hi_s = None;
         s.long_wait = false;
     }
     n
@@ -299,7 +311,13 @@ pub fn waiting_counts(snap: &BoardSnapshot) -> Vec<WaitCount> {
             wait_text: if w.waiting == 0 {
                 "—".into()
             } else {
-                wait_text(w.estimated_wait_s).0.into()
+                range_text(
+                    w.estimated_wait_s,
+                    w.estimated_wait_lo_s,
+                    w.estimated_wait_hi_s,
+                )
+                .0
+                .into()
             },
         })
         .collect()
@@ -362,6 +380,13 @@ mod tests {
     #[test]
     fn waits_read_naturally() {
         assert_eq!(wait_text(0).0, "无需等候");
+        assert_eq!(range_text(900, 720, Some(1200)).0, "约12–20分钟");
+        assert_eq!(range_text(900, 900, None).1, "over 15 min");
+        assert_eq!(
+            range_text(900, 0, None).0,
+            "约15分钟",
+            "a hub without ranges"
+        );
         assert_eq!(wait_text(61).0, "约2分钟");
         assert_eq!(wait_text(15 * 60).0, "约15分钟");
         assert_eq!(wait_text(60 * 60).0, "约1小时");

@@ -129,7 +129,8 @@ pub struct Policy {
     pub callback_retention_days: u32,
     /// Days of ticket and event history kept for reports.
     pub history_retention_days: u32,
-    /// Finished services remembered per service for the wait estimate.
+    /// Kept for configurations that set it; the wait estimate no longer uses a fixed window (see
+    /// `estimate::mean`).
     pub estimate_window: u32,
 }
 

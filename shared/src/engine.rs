@@ -11,7 +11,7 @@ use chrono::{Datelike, NaiveDate, Timelike};
 use serde::{Deserialize, Serialize};
 
 use crate::config::HallConfig;
-use crate::estimate::{History, Running, ServiceTimes, replay};
+use crate::estimate::{History, Running, ServiceTimes, WaitRange, replay, wait_range};
 use crate::hall::callback::CallbackNote;
 use crate::hall::time::to_rfc3339;
 use crate::hall::{
@@ -1353,6 +1353,15 @@ impl Hall {
         }
     }
 
+    /// How a wait of `secs` for `service` with `ahead` people ahead is told to the customer.
+    pub fn wait_range_for(&self, service: &str, secs: u32, ahead: u32) -> WaitRange {
+        let samples = self
+            .service_times
+            .get(service)
+            .map_or(0, |t| t.samples(self.hour_now()));
+        wait_range(secs, ahead, samples)
+    }
+
     /// Expected wait for someone with `ahead` people before them in `service` (a new customer
     /// when `ahead` is everyone waiting): the line played forward with the open counters' call
     /// order ([`replay`]). Before any counter serving it opens, the configured ones are assumed.
@@ -1563,6 +1572,8 @@ impl Hall {
                     enabled: s.enabled,
                     waiting: w.waiting,
                     estimated_wait_s: w.estimated_wait_s,
+                    estimated_wait_lo_s: w.estimated_wait_lo_s,
+                    estimated_wait_hi_s: w.estimated_wait_hi_s,
                     long_wait: w.long_wait,
                 }
             })
@@ -1572,12 +1583,16 @@ impl Hall {
     /// How one service's line stands: what the board's waiting rows show.
     fn waiting_view(&self, s: &crate::hall::Service) -> WaitingView {
         let waiting = self.waiting_count(&s.id);
+        let secs = self.wait_for(&s.id, waiting);
+        let range = self.wait_range_for(&s.id, secs, waiting);
         WaitingView {
             service: s.id.clone(),
             prefix: s.prefix,
             name: s.name.clone(),
             waiting,
-            estimated_wait_s: self.wait_for(&s.id, waiting),
+            estimated_wait_s: secs,
+            estimated_wait_lo_s: range.lo_s,
+            estimated_wait_hi_s: range.hi_s,
             long_wait: self.long_wait.contains(&s.id),
         }
     }
@@ -1666,6 +1681,12 @@ impl Hall {
         } else {
             0
         };
+        let secs = if t.state == TicketState::Waiting {
+            self.wait_for(&t.service, ahead)
+        } else {
+            0
+        };
+        let range = self.wait_range_for(&t.service, secs, ahead);
         let service_name = self
             .config
             .service(&t.service)
@@ -1677,11 +1698,9 @@ impl Hall {
             service_name,
             state: t.state,
             ahead,
-            estimated_wait_s: if t.state == TicketState::Waiting {
-                self.wait_for(&t.service, ahead)
-            } else {
-                0
-            },
+            estimated_wait_s: secs,
+            estimated_wait_lo_s: range.lo_s,
+            estimated_wait_hi_s: range.hi_s,
             counter: t.counter.filter(|_| t.state.is_current()),
             counter_name: t
                 .counter
@@ -1773,18 +1792,24 @@ impl Hall {
                     _ => None,
                 });
                 match t {
-                    Some(t) => Reply::Issued(TicketIssued {
-                        number: t.number.clone(),
-                        service: t.service.clone(),
-                        service_name: self
-                            .config
-                            .service(&t.service)
-                            .map(|s| s.name.clone())
-                            .unwrap_or_default(),
-                        priority: t.priority,
-                        ahead: self.ahead_of(t),
-                        estimated_wait_s: t.estimated_wait_s,
-                        issued_at: to_rfc3339(t.issued_at),
+                    Some(t) => Reply::Issued({
+                        let ahead = self.ahead_of(t);
+                        let range = self.wait_range_for(&t.service, t.estimated_wait_s, ahead);
+                        TicketIssued {
+                            number: t.number.clone(),
+                            service: t.service.clone(),
+                            service_name: self
+                                .config
+                                .service(&t.service)
+                                .map(|s| s.name.clone())
+                                .unwrap_or_default(),
+                            priority: t.priority,
+                            ahead,
+                            estimated_wait_s: t.estimated_wait_s,
+                            estimated_wait_lo_s: range.lo_s,
+                            estimated_wait_hi_s: range.hi_s,
+                            issued_at: to_rfc3339(t.issued_at),
+                        }
                     }),
                     None => Reply::Done,
                 }

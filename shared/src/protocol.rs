@@ -134,6 +134,12 @@ pub struct TicketIssued {
     /// People waiting before this ticket for the same service.
     pub ahead: u32,
     pub estimated_wait_s: u32,
+    /// The range a customer is told ([`crate::estimate::wait_range`]): from, and up to (none when
+    /// no upper end can be promised). Seconds.
+    #[serde(default)]
+    pub estimated_wait_lo_s: u32,
+    #[serde(default)]
+    pub estimated_wait_hi_s: Option<u32>,
     pub issued_at: Timestamp,
 }
 
@@ -146,6 +152,12 @@ pub struct TicketStatus {
     pub state: TicketState,
     pub ahead: u32,
     pub estimated_wait_s: u32,
+    /// The range a customer is told ([`crate::estimate::wait_range`]): from, and up to (none when
+    /// no upper end can be promised). Seconds.
+    #[serde(default)]
+    pub estimated_wait_lo_s: u32,
+    #[serde(default)]
+    pub estimated_wait_hi_s: Option<u32>,
     pub counter: Option<CounterId>,
     pub counter_name: Option<Text>,
     pub issued_at: Timestamp,
@@ -183,6 +195,12 @@ pub struct ServiceView {
     pub enabled: bool,
     pub waiting: u32,
     pub estimated_wait_s: u32,
+    /// The range a customer is told ([`crate::estimate::wait_range`]): from, and up to (none when
+    /// no upper end can be promised). Seconds.
+    #[serde(default)]
+    pub estimated_wait_lo_s: u32,
+    #[serde(default)]
+    pub estimated_wait_hi_s: Option<u32>,
     pub long_wait: bool,
 }
 
@@ -218,6 +236,12 @@ pub struct WaitingView {
     pub name: Text,
     pub waiting: u32,
     pub estimated_wait_s: u32,
+    /// The range a customer is told ([`crate::estimate::wait_range`]): from, and up to (none when
+    /// no upper end can be promised). Seconds.
+    #[serde(default)]
+    pub estimated_wait_lo_s: u32,
+    #[serde(default)]
+    pub estimated_wait_hi_s: Option<u32>,
     pub long_wait: bool,
 }
 

@@ -21,7 +21,9 @@
 //! - **Median and 90th percentile**: linear interpolation between closest ranks on the sorted values,
 //!   the same as Excel's `MEDIAN` and `PERCENTILE.INC`: `h = (n − 1)·p`, value = `v[⌊h⌋] + (h − ⌊h⌋)·(v[⌊h⌋+1] − v[⌊h⌋])`.
 //! - **Estimate error** of a called ticket: actual waiting time − `estimated_wait_s` (positive: the
-//!   customer waited longer than the ticket promised). Mean signed and mean absolute error.
+//!   customer waited longer than the ticket promised). Mean signed and mean absolute error, RMSE,
+//!   and the share called more than 5 minutes after the printed wait: the definitions of
+//!   [`crate::estimate::ErrorStats`], which the day simulator measures with too.
 //! - **Callbacks**: captured in the period (`callback_captured` events); resolved = the first
 //!   `callback_updated` to `resolved` of such a callback, whenever it happened; resolve delay =
 //!   resolved − captured.
@@ -489,6 +491,12 @@ pub struct EstimateStats {
     /// Mean of (actual wait − estimated wait); positive: customers waited longer than promised.
     pub mean_error_s: Option<f64>,
     pub mean_abs_error_s: Option<f64>,
+    /// Root mean square of (actual − estimated).
+    #[serde(default)]
+    pub rmse_s: Option<f64>,
+    /// Share (0–1) called more than 5 minutes after the estimated wait.
+    #[serde(default)]
+    pub late_share: Option<f64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -858,20 +866,15 @@ impl Report {
             resolve_delay: Durations::of_ms(delays),
         };
 
+        let errors_s: Vec<f64> = estimate_errors.iter().map(|&e| e as f64 / 1000.0).collect();
+        let stats = crate::estimate::ErrorStats::of(&errors_s);
+        let some = |v: f64| (stats.count > 0).then_some(v);
         let estimate = EstimateStats {
-            count: estimate_errors.len() as u32,
-            mean_error_s: mean(
-                &estimate_errors
-                    .iter()
-                    .map(|&e| e as f64 / 1000.0)
-                    .collect::<Vec<_>>(),
-            ),
-            mean_abs_error_s: mean(
-                &estimate_errors
-                    .iter()
-                    .map(|&e| e.abs() as f64 / 1000.0)
-                    .collect::<Vec<_>>(),
-            ),
+            count: stats.count,
+            mean_error_s: some(stats.mean_s),
+            mean_abs_error_s: some(stats.mean_abs_s),
+            rmse_s: some(stats.rmse_s),
+            late_share: some(stats.late_share),
         };
 
         let opening_s = i64::from(config.hours.opening.num_seconds_from_midnight());

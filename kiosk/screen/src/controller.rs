@@ -448,7 +448,13 @@ impl Controller {
             service_name: t.service_name.get(lang).to_string(),
             priority: t.priority,
             ahead: t.ahead,
-            estimated_wait_min: view::minutes(t.estimated_wait_s),
+            estimated_wait_min: if t.estimated_wait_lo_s == 0 && t.estimated_wait_hi_s.is_none() {
+                view::minutes(t.estimated_wait_s)
+            } else {
+                t.estimated_wait_lo_s / 60
+            },
+            estimated_wait_hi_min: t.estimated_wait_hi_s.map(|h| h / 60),
+            estimated_wait_open: t.estimated_wait_lo_s > 0 && t.estimated_wait_hi_s.is_none(),
             issued_at: t
                 .issued_at
                 .with_timezone(&st.time_zone())

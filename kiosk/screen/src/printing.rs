@@ -191,6 +191,8 @@ mod tests {
             priority: false,
             ahead: 0,
             estimated_wait_min: 0,
+            estimated_wait_hi_min: None,
+            estimated_wait_open: false,
             issued_at: "2026-11-25 09:41".into(),
             documents: vec![],
             reminder: None,

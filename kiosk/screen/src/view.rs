@@ -238,6 +238,24 @@ pub struct StationView {
     pub phrases: Vec<(String, bool)>,
 }
 
+/// The wait as the customer is told it: the hub's range ("约15–20分钟", "20分钟以上"), or from a
+/// hub that sends none the single figure in minutes.
+pub fn wait_words(lang: Lang, secs: u32, lo_s: u32, hi_s: Option<u32>) -> String {
+    let range = if lo_s == 0 && hi_s.is_none() {
+        let m = minutes(secs) * 60;
+        hallq_shared::estimate::WaitRange {
+            lo_s: m,
+            hi_s: Some(m),
+        }
+    } else {
+        hallq_shared::estimate::WaitRange { lo_s, hi_s }
+    };
+    match lang {
+        Lang::Zh => range.zh(),
+        Lang::En => range.en(),
+    }
+}
+
 /// Minutes shown to a customer: rounded up, so "about 0 minutes" is never promised for a real wait.
 pub fn minutes(secs: u32) -> u32 {
     secs.div_ceil(60)
@@ -287,7 +305,16 @@ pub fn render(st: &State) -> StationView {
                     id: s.id.clone(),
                     letter: s.prefix.to_string(),
                     name: s.name.get(lang).to_string(),
-                    load: words::load(lang, s.waiting, minutes(s.estimated_wait_s)),
+                    load: words::load(
+                        lang,
+                        s.waiting,
+                        &wait_words(
+                            lang,
+                            s.estimated_wait_s,
+                            s.estimated_wait_lo_s,
+                            s.estimated_wait_hi_s,
+                        ),
+                    ),
                     long_wait: s.long_wait,
                 })
                 .collect()
@@ -346,7 +373,16 @@ pub fn render(st: &State) -> StationView {
                     .as_ref()
                     .map(|r| r.get(lang).to_string())
                     .unwrap_or_default(),
-                load: words::ahead(lang, s.waiting, minutes(s.estimated_wait_s)),
+                load: words::ahead(
+                    lang,
+                    s.waiting,
+                    &wait_words(
+                        lang,
+                        s.estimated_wait_s,
+                        s.estimated_wait_lo_s,
+                        s.estimated_wait_hi_s,
+                    ),
+                ),
             })
             .unwrap_or_default(),
         _ => Detail::default(),
@@ -373,7 +409,16 @@ pub fn render(st: &State) -> StationView {
             Issued {
                 number: t.number.clone(),
                 service: t.service_name.get(lang).to_string(),
-                load: words::ahead(lang, t.ahead, minutes(t.estimated_wait_s)),
+                load: words::ahead(
+                    lang,
+                    t.ahead,
+                    &wait_words(
+                        lang,
+                        t.estimated_wait_s,
+                        t.estimated_wait_lo_s,
+                        t.estimated_wait_hi_s,
+                    ),
+                ),
                 print_note: note,
                 print_state: state,
             }

@@ -116,21 +116,22 @@ pub const PHRASES: [Said; 7] = [
     s("厅内环境需要改善", "The hall needs tidying / more seats"),
 ];
 
-pub fn load(lang: Lang, waiting: u32, wait_min: u32) -> String {
+/// `wait` is the wait as told ([`crate::view::wait_words`]): "约15–20分钟", "about 15–20 min".
+pub fn load(lang: Lang, waiting: u32, wait: &str) -> String {
     match (lang, waiting) {
         (Lang::Zh, 0) => "无人等候，马上办理".into(),
         (Lang::En, 0) => "Nobody waiting".into(),
-        (Lang::Zh, n) => format!("等候 {n} 人 · 约 {wait_min} 分钟"),
-        (Lang::En, n) => format!("{n} waiting · ~{wait_min} min"),
+        (Lang::Zh, n) => format!("等候 {n} 人 · {wait}"),
+        (Lang::En, n) => format!("{n} waiting · {wait}"),
     }
 }
 
-pub fn ahead(lang: Lang, ahead: u32, wait_min: u32) -> String {
+pub fn ahead(lang: Lang, ahead: u32, wait: &str) -> String {
     match (lang, ahead) {
         (Lang::Zh, 0) => "您前面没有人，请留意叫号".into(),
         (Lang::En, 0) => "Nobody ahead of you: listen for your number".into(),
-        (Lang::Zh, n) => format!("您前面还有 {n} 人，预计等候约 {wait_min} 分钟"),
-        (Lang::En, n) => format!("{n} ahead of you, about {wait_min} min wait"),
+        (Lang::Zh, n) => format!("您前面还有 {n} 人，预计等候{wait}"),
+        (Lang::En, n) => format!("{n} ahead of you, wait {wait}"),
     }
 }
 

@@ -126,10 +126,20 @@ fn ticket_html(s: &TicketStatus) -> String {
             "<p class=counter>您是下一位,请留意叫号<br><span class=en>You are next: please listen for your number</span></p>",
         );
     } else if s.state == TicketState::Waiting {
-        let minutes = s.estimated_wait_s.div_ceil(60);
+        // The range the estimate's error calls for ("约15–20分钟", "20分钟以上").
+        let range = hallq_shared::estimate::WaitRange {
+            lo_s: s.estimated_wait_lo_s,
+            hi_s: s.estimated_wait_hi_s,
+        };
+        let (wait_zh, wait_en) = if range.lo_s == 0 && range.hi_s.is_none() {
+            let minutes = s.estimated_wait_s.div_ceil(60);
+            (format!("约{minutes}分钟"), format!("about {minutes} min"))
+        } else {
+            (range.zh(), range.en())
+        };
         body.push_str(&format!(
             "<table><tr><th>前面还有</th><td><b>{ahead}</b> 人<br><span class=en>{ahead} ahead of you</span></td></tr>\
-             <tr><th>预计等候</th><td>约 <b>{minutes}</b> 分钟<br><span class=en>about {minutes} min</span></td></tr></table>\
+             <tr><th>预计等候</th><td><b>{wait_zh}</b><br><span class=en>{wait_en}</span></td></tr></table>\
              <p class=note>请留意叫号,过号请到服务台咨询。<br><span class=en>Please listen for your number.</span></p>",
             ahead = s.ahead,
         ));

@@ -57,6 +57,9 @@ struct Labels {
     none_ahead: &'static str,
     wait_pre: &'static str,
     wait_post: &'static str,
+    /// Around the lower end when no upper end is promised.
+    wait_open_pre: &'static str,
+    wait_open_post: &'static str,
     issued: &'static str,
     documents: &'static str,
     reminder: &'static str,
@@ -76,6 +79,8 @@ const ZH: Labels = Labels {
     none_ahead: "前面没有人等候，请留意叫号",
     wait_pre: "预计等候约",
     wait_post: "分钟",
+    wait_open_pre: "预计等候",
+    wait_open_post: "分钟以上",
     issued: "取号时间",
     documents: "请备好以下材料：",
     reminder: "温馨提示：",
@@ -95,6 +100,8 @@ const EN: Labels = Labels {
     none_ahead: "No one ahead of you. Please listen for your number.",
     wait_pre: "Estimated wait: about",
     wait_post: "min",
+    wait_open_pre: "Estimated wait: over",
+    wait_open_post: "min",
     issued: "Issued",
     documents: "Please have ready:",
     reminder: "Please note: ",
@@ -115,6 +122,8 @@ const TEST: Labels = Labels {
     none_ahead: "此票只用于检查打印机 For checking the printer only",
     wait_pre: "",
     wait_post: "",
+    wait_open_pre: "",
+    wait_open_post: "",
     issued: "打印时间",
     documents: "请检查 Check:",
     reminder: "",
@@ -339,10 +348,16 @@ pub fn render_ticket_with(
             (reg, &post, m.label),
         ]);
         if t.estimated_wait_min > 0 {
+            let lo = t.estimated_wait_min;
+            let (pre, value, post) = match t.estimated_wait_hi_min {
+                _ if t.estimated_wait_open => (l.wait_open_pre, lo.to_string(), l.wait_open_post),
+                Some(hi) if hi > lo => (l.wait_pre, format!("{lo}–{hi}"), l.wait_post),
+                _ => (l.wait_pre, lo.to_string(), l.wait_post),
+            };
             p.runs(&[
-                (reg, &format!("{} ", l.wait_pre), m.label),
-                (bold, &t.estimated_wait_min.to_string(), m.value),
-                (reg, &format!(" {}", l.wait_post), m.label),
+                (reg, &format!("{pre} "), m.label),
+                (bold, &value, m.value),
+                (reg, &format!(" {post}"), m.label),
             ]);
         }
     }

@@ -34,7 +34,14 @@ pub struct TicketPrint {
     pub service_name: String,
     pub priority: bool,
     pub ahead: u32,
+    /// The wait in minutes, or the lower end of its range.
     pub estimated_wait_min: u32,
+    /// The upper end of the wait's range ("约15–20分钟"); none: one figure.
+    #[serde(default)]
+    pub estimated_wait_hi_min: Option<u32>,
+    /// No upper end can be promised: "15分钟以上".
+    #[serde(default)]
+    pub estimated_wait_open: bool,
     /// Local time, e.g. "2026-11-25 09:41".
     pub issued_at: String,
     pub documents: Vec<String>,
@@ -85,7 +92,9 @@ impl TicketPrint {
             service_name: "缴费 / 充值".into(),
             priority: false,
             ahead: 3,
-            estimated_wait_min: 12,
+            estimated_wait_min: 10,
+            estimated_wait_hi_min: Some(15),
+            estimated_wait_open: false,
             issued_at: "2026-11-25 09:41".into(),
             documents: vec![
                 "本人有效身份证件原件".into(),

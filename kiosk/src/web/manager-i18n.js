@@ -222,6 +222,8 @@ export const M = {
   "rep.est.count": { zh: "样本", en: "Tickets" },
   "rep.est.mean": { zh: "平均误差(实际−预计)", en: "Mean (actual − promised)" },
   "rep.est.abs": { zh: "平均绝对误差", en: "Mean absolute" },
+  "rep.est.rmse": { zh: "均方根误差", en: "RMSE" },
+  "rep.est.late": { zh: "晚于预计5分钟以上", en: "Called > 5 min after the estimate" },
   "rep.open_times": { zh: "窗口开启({opening} 开门)", en: "Counter openings (opening {opening})" },
   "rep.ot.days": { zh: "开启窗口·天", en: "Counter-days" },
   "rep.ot.in_place": { zh: "提前到岗", en: "Staff in place early" },

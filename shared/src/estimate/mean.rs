@@ -173,6 +173,16 @@ impl ServiceTimes {
         self.done.is_empty()
     }
 
+    /// How many service times the mean at `hour` rests on: the day's and the history's seed.
+    pub fn samples(&self, hour: u32) -> u32 {
+        let enough = |c: &(f64, u32)| c.1 >= SEED_MIN_COUNT;
+        let seed = match self.seed.by_hour.get(&hour).filter(|c| enough(c)) {
+            Some(c) => c.1,
+            None => self.seed.any_hour.filter(enough).map_or(0, |c| c.1),
+        };
+        self.done.len() as u32 + seed
+    }
+
     /// Forget the day's services (a new day starts from the seed).
     pub fn clear_day(&mut self) {
         self.done.clear();

@@ -4,8 +4,10 @@
 
 pub mod mean;
 pub mod replay;
+pub mod text;
 
 pub use mean::{History, Running, Seed, ServiceTimes};
+pub use text::{WaitRange, wait_range};
 
 /// Assumed service time until a service has history of its own.
 pub const DEFAULT_SERVICE_SECS: u32 = 300;

@@ -165,6 +165,10 @@ fn rows_without_events_fall_back_to_the_tickets_counter_and_outside_days_are_ign
     assert_eq!(r.estimate.count, 2);
     assert_eq!(r.estimate.mean_error_s, Some(60.0)); // (-180 + 300) / 2
     assert_eq!(r.estimate.mean_abs_error_s, Some(240.0));
+    // The simulator's definitions: RMSE, and late only past five minutes (300 s is not).
+    let rmse = r.estimate.rmse_s.unwrap();
+    assert!((rmse - 61_200f64.sqrt()).abs() < 1e-9, "{rmse}");
+    assert_eq!(r.estimate.late_share, Some(0.0));
     assert_eq!(r.totals.service_time.mean_s, Some(90.0));
     let hours: Vec<&str> = r.by_hour.iter().map(|h| h.key.as_str()).collect();
     assert_eq!(hours, ["08", "09"]);

@@ -239,3 +239,99 @@ async fn notices_changes_arrive_as_a_snapshot_and_shutdown_closes_streams() {
         .unwrap()
         .unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_made_while_others_are_in_flight_reach_a_board_in_order_and_survive_a_restart() {
+    use hallq_kiosk::hub::{Hub, HubOptions};
+    use hallq_shared::hall::TicketState;
+
+    let f = Fixture::new().await;
+    let (addr, stop, task) = serve(&f).await;
+    for c in 1..=4 {
+        f.open_counter(c).await;
+    }
+    for _ in 0..6 {
+        for s in ["pay", "repair", "complaint", "account", "stb", "consult"] {
+            f.issue(s).await;
+        }
+    }
+    let mut ws = connect(addr, "").await;
+    let mut board = first_snapshot(&mut ws).await;
+    // Four counters, each calling four times in a row: every call is submitted while the other
+    // counters' calls are queued or committing.
+    let answered = futures_util::future::join_all((1..=4).map(|c| {
+        let f = &f;
+        async move {
+            let mut numbers = Vec::new();
+            for _ in 0..4 {
+                let (st, b) = f
+                    .call(
+                        "POST",
+                        &format!("/api/v1/counters/{c}/next"),
+                        Some(&f.manager),
+                        None,
+                    )
+                    .await;
+                if st == 200 {
+                    numbers.push(format!("{}@{c}", b["number"].as_str().unwrap()));
+                } else {
+                    assert_eq!(st, 204, "{b}");
+                }
+            }
+            numbers
+        }
+    }))
+    .await;
+    let all: Vec<String> = answered.iter().flatten().cloned().collect();
+    assert!(
+        all.len() >= 8,
+        "the hall had tickets for most calls: {all:?}"
+    );
+    let last = f.hub.snapshot().seq;
+    let mut seen = Vec::new();
+    follow_to(&mut ws, &mut board, last, &mut seen).await;
+    // `follow_to` refuses an update that does not follow on from the last; each counter's calls
+    // reach the board in the order its clerk was answered.
+    for numbers in &answered {
+        let shown: Vec<&String> = seen.iter().filter(|k| numbers.contains(k)).collect();
+        assert_eq!(shown, numbers.iter().collect::<Vec<_>>(), "shown in order");
+    }
+    assert_eq!(seen.len(), all.len(), "every call shown once: {seen:?}");
+    drop(ws);
+    let _ = stop.send(());
+    task.await.unwrap().unwrap();
+
+    // Every acknowledged call is in the database: a hub reopened on it has each ticket called.
+    let Fixture {
+        hub,
+        app,
+        dir,
+        clock,
+        ..
+    } = f;
+    drop(app);
+    for _ in 0..500 {
+        if std::sync::Arc::strong_count(&hub) == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    drop(std::sync::Arc::into_inner(hub).expect("nothing else holds the hub"));
+    let mut opts = HubOptions::new(dir.path(), HallConfig::demo());
+    opts.clock = std::sync::Arc::new(move || clock.load(std::sync::atomic::Ordering::SeqCst));
+    let reopened = Hub::open(opts).unwrap();
+    let hall = reopened.writer.hall().read().unwrap();
+    for key in &all {
+        let number = key.split('@').next().unwrap();
+        let t = &hall.tickets[number];
+        assert_ne!(
+            t.state,
+            TicketState::Waiting,
+            "{key} was called before the restart"
+        );
+        assert_eq!(
+            t.counter.map(|c| format!("{number}@{c}")).as_deref(),
+            Some(key.as_str())
+        );
+    }
+}

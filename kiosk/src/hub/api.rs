@@ -315,9 +315,12 @@ async fn counter_command(
     let p = caller.staff()?;
     p.may_act_at(id)?;
     known_counter(hub, id)?;
-    let what = format!("{cmd:?}");
+    // The command's name only when the line is written: formatting it costs on every call.
+    let what = tracing::enabled!(tracing::Level::INFO).then(|| format!("{cmd:?}"));
     let ex = hub.exec(cmd, p.actor()).await?;
-    tracing::info!(by = %p.name, counter = id, action = %what.split([' ', '{']).next().unwrap_or(""), "counter action");
+    if let Some(what) = what {
+        tracing::info!(by = %p.name, counter = id, action = %what.split([' ', '{']).next().unwrap_or(""), "counter action");
+    }
     Ok(match ex.reply {
         Reply::Called(Some(t)) => Json(t).into_response(),
         Reply::Called(None) => StatusCode::NO_CONTENT.into_response(),

@@ -10,9 +10,12 @@
 //! Under steady load a background checkpoint never quite finishes: the writer commits while it
 //! copies, and SQLite only starts the log again from its beginning once every frame is copied.
 //! The log would grow until the writer's own safety net (10,000 pages) copied a second's worth of
-//! pages inside a commit. So each finished round is counted, and the writer, between two batches,
-//! copies the few frames committed during the round ([`Checkpointer::rounds`]): the log restarts
-//! and later commits overwrite blocks the file already has, which syncs faster than growing it.
+//! pages inside a commit. So each round that left frames behind is counted, and the writer, between
+//! two batches, copies the few frames committed during the round ([`Checkpointer::rounds`]): the
+//! log restarts and later commits overwrite blocks the file already has, which syncs faster than
+//! growing it. A round that copied the whole log is not counted: SQLite restarts that log at the
+//! next commit by itself, and the writer's own copy (which syncs the database file) would only
+//! delay a call that arrives meanwhile.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -56,10 +59,10 @@ impl Checkpointer {
                     };
                     // A failed checkpoint loses nothing (the log still holds every commit); the
                     // next round or the writer's safety net tries again.
-                    if conn
-                        .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
-                        .is_ok()
-                    {
+                    let left = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+                        Ok(r.get::<_, i64>(2)? < r.get::<_, i64>(1)?)
+                    });
+                    if left.unwrap_or(false) {
                         finished.fetch_add(1, Ordering::Release);
                     }
                     if last {
@@ -75,7 +78,7 @@ impl Checkpointer {
         })
     }
 
-    /// How many background rounds have finished: when it moves, the writer finishes the round.
+    /// How many background rounds have left frames behind: when it moves, the writer copies them.
     pub(super) fn rounds(&self) -> u64 {
         self.rounds.load(Ordering::Acquire)
     }

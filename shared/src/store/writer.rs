@@ -50,6 +50,8 @@ enum Job {
         cmd: Command,
         actor: Actor,
         reply: Reply<Executed>,
+        /// When it was handed to the writer (for [`timing`]).
+        queued: Instant,
     },
     CallbackUpdate {
         id: i64,
@@ -141,6 +143,7 @@ impl HallWriter {
             cmd,
             actor,
             reply: Box::new(reply),
+            queued: Instant::now(),
         });
     }
 
@@ -273,27 +276,40 @@ impl Worker {
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => break,
             }
-            let tick = Instant::now() >= next_tick;
+            let started = Instant::now();
+            let tick = started >= next_tick;
             if tick {
-                next_tick = Instant::now() + self.options.tick_every;
+                next_tick = started + self.options.tick_every;
             }
-            self.run_batch(jobs, tick);
+            let mut stamps = timing::Stamps::new(started);
+            self.run_batch(jobs, tick, &mut stamps);
+            stamps.write();
             if let Some(rounds) = self.checkpoints.as_ref().map(|c| c.rounds())
                 && rounds != self.rounds_finished
             {
                 self.rounds_finished = rounds;
+                let t = Instant::now();
                 self.store.finish_checkpoint();
+                timing::checkpoint(t.elapsed());
             }
         }
     }
 
-    fn run_batch(&mut self, jobs: Vec<Job>, tick: bool) {
+    fn run_batch(&mut self, jobs: Vec<Job>, tick: bool, stamps: &mut timing::Stamps) {
         let mut commands: Vec<(Command, Actor, Option<Reply<Executed>>)> =
             Vec::with_capacity(jobs.len() + 1);
         for job in jobs {
             match job {
                 Job::Admin(f) => f(&mut self.store, &self.working),
-                Job::Command { cmd, actor, reply } => commands.push((cmd, actor, Some(reply))),
+                Job::Command {
+                    cmd,
+                    actor,
+                    reply,
+                    queued,
+                } => {
+                    stamps.queued(queued);
+                    commands.push((cmd, actor, Some(reply)))
+                }
                 Job::CallbackUpdate {
                     id,
                     status,
@@ -330,7 +346,7 @@ impl Worker {
         }
         let prev_seq = self.working.last_seq;
         let mut accepted: Vec<(Executed, Option<Reply<Executed>>)> = Vec::new();
-        let result = self.record(commands, &mut accepted);
+        let result = self.record(commands, &mut accepted, stamps);
         if let Err(e) = result {
             // Nothing of this batch is durable: forget it and tell everyone.
             tracing_like_log(&format!("commit failed, batch discarded: {e}"));
@@ -356,6 +372,8 @@ impl Worker {
                 published.apply(e);
             }
         }
+        stamps.events = events.len();
+        stamps.mark(timing::Step::Apply);
         // Durable and visible to readers: tell the callers first, then build what screens need,
         // so that nobody's acknowledgement waits for the board view.
         for (ex, reply) in accepted {
@@ -363,6 +381,7 @@ impl Worker {
                 r(Ok(ex));
             }
         }
+        stamps.mark(timing::Step::Reply);
         if events.is_empty() {
             return;
         }
@@ -384,7 +403,9 @@ impl Worker {
                 events,
             }
         };
+        stamps.mark(timing::Step::View);
         (self.on_commit)(commit);
+        stamps.mark(timing::Step::Publish);
     }
 
     /// Decide every command on the working hall and write it into one transaction; commit once.
@@ -392,7 +413,9 @@ impl Worker {
         &mut self,
         commands: Vec<(Command, Actor, Option<Reply<Executed>>)>,
         accepted: &mut Vec<(Executed, Option<Reply<Executed>>)>,
+        stamps: &mut timing::Stamps,
     ) -> Result<(), StoreError> {
+        stamps.mark(timing::Step::Jobs);
         let batch = self.store.batch()?;
         let mut pending = commands.into_iter();
         for (cmd, actor, reply) in pending.by_ref() {
@@ -401,7 +424,9 @@ impl Worker {
                 self.last_at = at;
                 Now::in_zone(at, &self.working.config.time_zone())
             };
-            match self.working.execute(&cmd, &actor, now) {
+            let executed = self.working.execute(&cmd, &actor, now);
+            stamps.mark(timing::Step::Execute);
+            match executed {
                 Ok(ex) => {
                     if ex.events.is_empty() {
                         if let Some(r) = reply {
@@ -418,6 +443,7 @@ impl Worker {
                         }
                         return Err(e);
                     }
+                    stamps.mark(timing::Step::Sql);
                     accepted.push((ex, reply));
                 }
                 Err(refusal) => {
@@ -427,7 +453,120 @@ impl Worker {
                 }
             }
         }
-        batch.commit()
+        stamps.commands = accepted.len();
+        let committed = batch.commit();
+        stamps.mark(timing::Step::Commit);
+        committed
+    }
+}
+
+/// Where a batch's time goes, for the call path benchmark: with `HALLQ_WRITER_TIMING` naming a
+/// file, one line per batch that changed something (`key=µs` pairs). Unset, the writer only reads
+/// the clock a few times per batch and writes nothing.
+mod timing {
+    use std::io::Write;
+    use std::sync::{Mutex, OnceLock};
+    use std::time::{Duration, Instant};
+
+    #[derive(Clone, Copy)]
+    pub(super) enum Step {
+        /// Jobs unpacked, the transaction about to begin.
+        Jobs,
+        /// `Hall::execute` (summed over the batch).
+        Execute,
+        /// The rows written (summed).
+        Sql,
+        /// Commit and sync.
+        Commit,
+        /// Committed events applied to the hall readers see.
+        Apply,
+        /// Callers answered.
+        Reply,
+        /// The board's view and public events built.
+        View,
+        /// Serialised and handed to every socket's queue.
+        Publish,
+    }
+
+    const STEPS: usize = 8;
+    const NAMES: [&str; STEPS] = [
+        "jobs", "execute", "sql", "commit", "apply", "reply", "view", "publish",
+    ];
+
+    fn sink() -> Option<&'static Mutex<std::fs::File>> {
+        static SINK: OnceLock<Option<Mutex<std::fs::File>>> = OnceLock::new();
+        SINK.get_or_init(|| {
+            let path = std::env::var_os("HALLQ_WRITER_TIMING")?;
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .ok()
+                .map(Mutex::new)
+        })
+        .as_ref()
+    }
+
+    pub(super) struct Stamps {
+        started: Instant,
+        last: Instant,
+        /// The oldest command's time between `submit` and the batch taking it.
+        queued: Duration,
+        spent: [Duration; STEPS],
+        pub(super) commands: usize,
+        pub(super) events: usize,
+    }
+
+    impl Stamps {
+        pub(super) fn new(started: Instant) -> Stamps {
+            Stamps {
+                started,
+                last: started,
+                queued: Duration::ZERO,
+                spent: [Duration::ZERO; STEPS],
+                commands: 0,
+                events: 0,
+            }
+        }
+
+        pub(super) fn queued(&mut self, at: Instant) {
+            self.queued = self.queued.max(self.started.saturating_duration_since(at));
+        }
+
+        pub(super) fn mark(&mut self, step: Step) {
+            let now = Instant::now();
+            self.spent[step as usize] += now - self.last;
+            self.last = now;
+        }
+
+        pub(super) fn write(&self) {
+            if self.events == 0 {
+                return;
+            }
+            let Some(sink) = sink() else { return };
+            let mut line = format!(
+                "commands={} events={} queued={}",
+                self.commands,
+                self.events,
+                self.queued.as_micros()
+            );
+            for (name, d) in NAMES.iter().zip(self.spent) {
+                line.push_str(&format!(" {name}={}", d.as_micros()));
+            }
+            line.push('\n');
+            if let Ok(mut f) = sink.lock() {
+                let _ = f.write_all(line.as_bytes());
+            }
+        }
+    }
+
+    /// A checkpoint the writer finished between two batches.
+    pub(super) fn checkpoint(spent: Duration) {
+        if let Some(sink) = sink()
+            && let Ok(mut f) = sink.lock()
+        {
+            let _ = writeln!(f, "checkpoint={}", spent.as_micros());
+        }
     }
 }
 

@@ -68,6 +68,11 @@ impl Seed {
     }
 }
 
+/// Total seconds and count of some services.
+type Cell = (u64, u32);
+/// The same by local hour.
+type Cells = BTreeMap<u32, Cell>;
+
 /// Finished services of past days: total seconds and count per service, business day and local
 /// hour of the finish.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -97,7 +102,7 @@ impl History {
 
     /// Each service's seed for `weekday`: the same weekday by hour, and its whole history.
     pub fn seeds(&self, weekday: Weekday) -> BTreeMap<ServiceId, Seed> {
-        let mut sums: BTreeMap<&str, (BTreeMap<u32, (u64, u32)>, (u64, u32))> = BTreeMap::new();
+        let mut sums: BTreeMap<&str, (Cells, Cell)> = BTreeMap::new();
         for ((service, day, hour), (total, count)) in &self.cells {
             let s = sums.entry(service.as_str()).or_default();
             s.1.0 += total;

@@ -392,7 +392,7 @@ impl<'a> Day<'a> {
             printed_s: f64::from(t.estimated_wait_s),
             reference_s,
             waited_s: None,
-            mean_s: self.hall.mean_service_secs(&self.scenario.services[i].id),
+            mean_s: self.hall.mean_service_secs(self.scenario.services[i].id),
             true_mean_s: self.scenario.services[i].mean_s * self.slowdown_factor(at),
         });
     }

@@ -989,7 +989,10 @@ async fn alerts_show_printers_long_waits_outages_and_their_callbacks() {
     // Counts and ids only: a full number is read on the audited callback list, never here.
     assert_eq!(a["last_outage"]["callbacks_open"], 1, "{a}");
     assert_eq!(a["last_outage"]["callbacks_total"], 1);
-    assert_eq!(a["last_outage"]["callback_ids"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        a["last_outage"]["callback_ids"].as_array().unwrap().len(),
+        1
+    );
     assert!(a["last_outage"].get("callbacks").is_none());
     assert!(!a.to_string().contains("87654321"), "{a}");
 

@@ -47,7 +47,10 @@ fn a_login_name_with_a_line_break_stays_on_its_log_line() {
             }
         }
     });
-    let next = || rx.recv_timeout(Duration::from_secs(30)).expect("the hub stopped logging");
+    let next = || {
+        rx.recv_timeout(Duration::from_secs(30))
+            .expect("the hub stopped logging")
+    };
     let mut log = Vec::new();
     let addr: SocketAddr = loop {
         let line = next();

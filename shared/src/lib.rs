@@ -13,10 +13,10 @@ pub mod protocol;
 pub mod queue;
 pub mod report;
 pub mod screen_size;
-pub mod sim;
-pub mod staffing;
 #[cfg(feature = "notify")]
 pub mod sd_notify;
+pub mod sim;
+pub mod staffing;
 #[cfg(feature = "store")]
 pub mod store;
 

@@ -45,14 +45,29 @@ pub struct ServeArgs {
     #[arg(long, requires = "config")]
     pub apply_config: bool,
     /// Serve HTTPS with this certificate chain (PEM); needs --tls-key.
-    #[arg(long, value_name = "FILE", env = "HALLQ_TLS_CERT", requires = "tls_key")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "HALLQ_TLS_CERT",
+        requires = "tls_key"
+    )]
     pub tls_cert: Option<PathBuf>,
     /// The private key of --tls-cert (PEM).
-    #[arg(long, value_name = "FILE", env = "HALLQ_TLS_KEY", requires = "tls_cert")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "HALLQ_TLS_KEY",
+        requires = "tls_cert"
+    )]
     pub tls_key: Option<PathBuf>,
     /// With TLS, also serve plain HTTP here for programs on this machine that speak no HTTPS
     /// (the kiosk screen), e.g. 127.0.0.1:8080.
-    #[arg(long, value_name = "ADDR:PORT", env = "HALLQ_PLAIN_LISTEN", requires = "tls_cert")]
+    #[arg(
+        long,
+        value_name = "ADDR:PORT",
+        env = "HALLQ_PLAIN_LISTEN",
+        requires = "tls_cert"
+    )]
     pub plain_listen: Option<SocketAddr>,
     /// Most connections open at once from one client address (default: 256, or the whole cap
     /// where that is lower). Raise it for a load test run from one machine.
@@ -182,7 +197,14 @@ async fn serve_on(
     if let Some(p) = &plain {
         tracing::info!(addr = %p.local_addr()?, "also plain HTTP");
     }
-    super::run_on(listener, plain, hub.clone(), super::shutdown_signal(), serving).await?;
+    super::run_on(
+        listener,
+        plain,
+        hub.clone(),
+        super::shutdown_signal(),
+        serving,
+    )
+    .await?;
     stop_writer(hub).await;
     tracing::info!("hall hub stopped");
     Ok(())

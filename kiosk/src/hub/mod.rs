@@ -270,12 +270,13 @@ pub async fn run_on(
         tls = opts.tls.is_some(),
         "serving"
     );
-    let result = accept::serve_connections(listener, plain, app(state), opts, shutdown, move || {
-        tracing::info!("shutting down: closing event streams, finishing requests");
-        notify("STOPPING=1", sd_notify::stopping());
-        hub.begin_shutdown();
-    })
-    .await;
+    let result =
+        accept::serve_connections(listener, plain, app(state), opts, shutdown, move || {
+            tracing::info!("shutting down: closing event streams, finishing requests");
+            notify("STOPPING=1", sd_notify::stopping());
+            hub.begin_shutdown();
+        })
+        .await;
     retention.abort();
     probe.abort();
     if let Some(w) = watchdog {

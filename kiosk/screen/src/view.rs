@@ -256,6 +256,16 @@ pub fn wait_words(lang: Lang, secs: u32, lo_s: u32, hi_s: Option<u32>) -> String
     }
 }
 
+/// A new customer's wait for `service`, as the tile and the service's page say it.
+fn service_wait_words(lang: Lang, service: &ServiceView) -> String {
+    wait_words(
+        lang,
+        service.estimated_wait_s,
+        service.estimated_wait_lo_s,
+        service.estimated_wait_hi_s,
+    )
+}
+
 /// Minutes shown to a customer: rounded up, so "about 0 minutes" is never promised for a real wait.
 pub fn minutes(secs: u32) -> u32 {
     secs.div_ceil(60)
@@ -305,16 +315,7 @@ pub fn render(st: &State) -> StationView {
                     id: s.id.clone(),
                     letter: s.prefix.to_string(),
                     name: s.name.get(lang).to_string(),
-                    load: words::load(
-                        lang,
-                        s.waiting,
-                        &wait_words(
-                            lang,
-                            s.estimated_wait_s,
-                            s.estimated_wait_lo_s,
-                            s.estimated_wait_hi_s,
-                        ),
-                    ),
+                    load: words::load(lang, s.waiting, &service_wait_words(lang, s)),
                     long_wait: s.long_wait,
                 })
                 .collect()
@@ -373,16 +374,7 @@ pub fn render(st: &State) -> StationView {
                     .as_ref()
                     .map(|r| r.get(lang).to_string())
                     .unwrap_or_default(),
-                load: words::ahead(
-                    lang,
-                    s.waiting,
-                    &wait_words(
-                        lang,
-                        s.estimated_wait_s,
-                        s.estimated_wait_lo_s,
-                        s.estimated_wait_hi_s,
-                    ),
-                ),
+                load: words::ahead(lang, s.waiting, &service_wait_words(lang, s)),
             })
             .unwrap_or_default(),
         _ => Detail::default(),

@@ -3,15 +3,12 @@
 //! database keeps only their SHA-256.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
-use axum::http::header::AUTHORIZATION;
-use axum::http::request::Parts;
 use hallq_shared::engine::Actor;
 use hallq_shared::hall::{CounterId, Millis};
 use hallq_shared::protocol::Role;
@@ -19,7 +16,6 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 use super::error::ApiError;
-use super::state::Hub;
 
 /// A clerk's session lasts one working day at most.
 pub const SESSION_HOURS: i64 = 12;
@@ -241,97 +237,6 @@ impl Caller {
 
     pub fn staff(&self) -> Result<&Principal, ApiError> {
         self.need(&[Role::Staff, Role::Manager])
-    }
-}
-
-impl FromRequestParts<Arc<Hub>> for Caller {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        hub: &Arc<Hub>,
-    ) -> Result<Self, Self::Rejection> {
-        let Some(value) = parts.headers.get(AUTHORIZATION) else {
-            return Ok(Caller(None));
-        };
-        let invalid = || {
-            ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "invalid_token",
-                "the token is unknown, revoked or expired: sign in again",
-            )
-            .zh("登录已失效,请重新登录")
-        };
-        let token = value
-            .to_str()
-            .ok()
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .filter(|t| !t.is_empty() && t.len() <= 256)
-            .ok_or_else(invalid)?;
-        let hash = token_hash(token);
-        let now = (hub.clock)();
-        if let Some(p) = hub.auth.get(&hash, now) {
-            return Ok(Caller(Some(p)));
-        }
-        // Made-up tokens must not cost a database read each: an address that keeps sending
-        // unknown ones is refused without one for the rest of the minute.
-        let client = super::throttle::client_of(parts);
-        if !hub.throttle.begin_token_lookup(client, now) {
-            return Err(ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "too_many_bad_tokens",
-                "too many unknown tokens from this address: wait a minute, then sign in again",
-            )
-            .zh("无效登录凭证过多,请一分钟后重新登录"));
-        }
-        let generation = hub.auth.generation();
-        let found = hub
-            .read({
-                let hash = hash.clone();
-                move |s| {
-                    if let Some((login, role, counter, expires)) = s.session(&hash, now)? {
-                        return Ok(Some((login, role, counter, Some(expires))));
-                    }
-                    Ok(s.device_by_token(&hash)?
-                        .map(|(name, role, counter)| (name, role, counter, None)))
-                }
-            })
-            .await?;
-        let (name, role, counter, expires_at) = found.ok_or_else(invalid)?;
-        hub.throttle.token_found(client, now);
-        let role = parse_role(&role).ok_or_else(invalid)?;
-        let p = Principal {
-            name,
-            role,
-            counter,
-            expires_at,
-            token_hash: hash,
-        };
-        hub.auth.put_if_current(p.clone(), generation);
-        Ok(Caller(Some(p)))
-    }
-}
-
-/// Middleware: resolve the token once per request (refusing a bad one on every route) and leave
-/// the caller in the request for the handler.
-pub async fn authenticate(
-    axum::extract::State(hub): axum::extract::State<Arc<Hub>>,
-    req: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    use axum::response::IntoResponse;
-    if !req.headers().contains_key(AUTHORIZATION) {
-        return next.run(req).await;
-    }
-    let (mut parts, body) = req.into_parts();
-    match Caller::from_request_parts(&mut parts, &hub).await {
-        Ok(c) => {
-            parts.extensions.insert(c);
-            next.run(axum::extract::Request::from_parts(parts, body))
-                .await
-        }
-        Err(e) => e.into_response(),
     }
 }
 

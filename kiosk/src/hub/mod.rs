@@ -9,6 +9,7 @@
 pub mod accept;
 pub mod api;
 pub mod auth;
+pub mod caller;
 pub mod cli;
 pub mod edge;
 pub mod error;
@@ -169,7 +170,7 @@ pub fn app(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            auth::authenticate,
+            caller::authenticate,
         ))
         // Outermost: over-long heads are refused before anything else reads them, and every
         // answer, refusals included, gets the security headers.

@@ -673,7 +673,9 @@ function alertItems() {
   }
   // Staffing advice: only services whose new customers wait past the target, now or soon.
   for (const s of a.staffing ?? []) {
-    if (s.message) items.push({ cls: s.standing === "over" ? "al-staffing al-over" : "al-staffing", text: tx(s.message) });
+    if (s.message) {
+      items.push({ cls: s.standing === "over" ? "al-staffing al-over" : "al-staffing", text: tx(s.message), service: s.service });
+    }
   }
   if (a.callbacks_pending > 0) {
     items.push({ cls: "al-callback", text: t("alert.callbacks", { n: a.callbacks_pending }), link: "callbacks.html" });
@@ -690,8 +692,9 @@ function renderAlerts() {
   $("alerts-card").classList.toggle("has-alerts", items.length > 0);
   $("alerts").replaceChildren(
     ...(items.length
-      ? items.map(({ cls, text, link }) =>
-          h("li", { class: `alert ${cls}` }, h("span", {}, text), link ? h("a", { href: link }, t("alert.open_callbacks")) : null))
+      ? items.map(({ cls, text, link, service }) =>
+          h("li", { class: `alert ${cls}`, "data-service": service },
+            h("span", {}, text), link ? h("a", { href: link }, t("alert.open_callbacks")) : null))
       : [h("li", { class: "alert al-none" }, t("alerts.none"))]),
   );
 }

@@ -80,6 +80,18 @@ fn recovery(s: &Scenario, days: &[DayResult]) {
         next.reference.mean_s / 60.0,
         back.map_or("never".to_string(), |m| format!("+{m} min")),
     );
+    if std::env::args().any(|a| a == "--after") {
+        let mut line = String::from("|   mean err by 10 min after:");
+        for m in (-10..90).step_by(10) {
+            let c = sim::after_slowdown(days, f64::from(m), f64::from(m + 10));
+            line += &format!(
+                " {m:+}:{:+.1}/{:+.1}",
+                c.hall.mean_s / 60.0,
+                c.reference.mean_s / 60.0
+            );
+        }
+        println!("{line}");
+    }
 }
 
 fn by_hour(days: &[DayResult]) {

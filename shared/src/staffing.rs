@@ -190,6 +190,8 @@ pub struct Advice {
     pub share_within_one_more: f64,
     /// Fewest whole counters for both: a new customer called within the target now (the people
     /// already waiting included), and 85 % within it in the long run at the current rates.
+    /// Counted like `load.counters_open` (counters shared with other services count whole), so
+    /// the difference is the number of counters to open.
     pub counters_needed: u32,
     pub load: ServiceLoad,
     /// One line for the console and the manager page; absent when the standing is `Ok` or
@@ -221,19 +223,28 @@ fn share_for_capacity(rates: Rates, capacity: f64, target_s: f64) -> f64 {
     scaled.share_within(servers as u32, target_s)
 }
 
-/// See [`Advice::counters_needed`].
+/// See [`Advice::counters_needed`]. Counted like `counters_open`: where the open counters also
+/// call other services (their capacity for this one is less than their number), the counters
+/// still missing are added to those open, so that "needed 3, open 2" always means "one more".
 fn counters_needed(load: &ServiceLoad, target_s: f64) -> u32 {
     let mean = load.mean_service_s.max(1.0);
     let waiting = f64::from(load.waiting);
     // (k + 1)·mean / c ≤ T, for the line as it is now.
     let for_the_line = if waiting < 0.5 {
-        0
+        0.0
     } else {
-        ((waiting + 1.0) * mean / target_s.max(1.0))
-            .ceil()
-            .min(f64::from(MAX_COUNTERS)) as u32
+        (waiting + 1.0) * mean / target_s.max(1.0)
     };
-    for_the_line.max(load.rates().counters_needed(target_s))
+    let required = for_the_line.max(f64::from(load.rates().counters_needed(target_s)));
+    if required <= 0.0 {
+        return 0;
+    }
+    let open = f64::from(load.counters_open);
+    let capacity = load.capacity.clamp(0.0, open);
+    // A hair of slack so that a capacity computed as 1.9999 does not ask for a third counter.
+    (open - capacity + required - 1e-9)
+        .ceil()
+        .clamp(1.0, f64::from(MAX_COUNTERS)) as u32
 }
 
 fn minutes(secs: f64) -> u64 {

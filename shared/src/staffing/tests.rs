@@ -144,6 +144,13 @@ fn above_the_target_it_gives_both_waits() {
     // Two counters clear that line in time (5 × 5 min / 2 ≤ 15 min), though the arrivals alone
     // (6 an hour) would need one.
     assert_eq!(a.counters_needed, 2);
+    // The same line at a counter that also calls another service with people waiting (half its
+    // time for this one): still one more counter, counted beside the one open.
+    let mut shared = load(3, 3, 1);
+    shared.capacity = 0.5;
+    let a = advise(&pay(), &shared, 15);
+    assert_eq!(a.standing, Standing::Over);
+    assert_eq!((a.counters_needed, a.load.counters_open), (2, 1));
     // Just over and just under the target, from the same line length.
     let mut l = load(2, 0, 1);
     l.arrivals_60m = 0;

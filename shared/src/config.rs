@@ -132,6 +132,8 @@ pub struct Policy {
     /// Kept for configurations that set it; the wait estimate no longer uses a fixed window (see
     /// `estimate::mean`).
     pub estimate_window: u32,
+    /// Whether customers may take a ticket by scanning the code on the kiosk and the board.
+    pub phone_tickets: bool,
 }
 
 impl Default for Policy {
@@ -141,6 +143,7 @@ impl Default for Policy {
             callback_retention_days: 30,
             history_retention_days: 730,
             estimate_window: 20,
+            phone_tickets: true,
         }
     }
 }

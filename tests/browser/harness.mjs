@@ -22,8 +22,11 @@ function must(name) {
   return v;
 }
 
-/** A fresh headless Chromium at the hall PC's screen size. */
-export async function launch() {
+/**
+ * A fresh headless Chromium at the hall PC's screen size, or with `{ phone: true }` a phone's:
+ * 390×844, touch, a mobile browser's user agent (as WeChat's built-in browser reports one).
+ */
+export async function launch({ phone = false } = {}) {
   if (!fs.existsSync(CHROMIUM)) {
     throw new Error(`chromium not found at ${CHROMIUM} (apt-get install chromium)`);
   }
@@ -31,7 +34,15 @@ export async function launch() {
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    viewport: { width: 1366, height: 768 },
+    viewport: phone ? { width: 390, height: 844 } : { width: 1366, height: 768 },
+    ...(phone
+      ? {
+          isMobile: true,
+          hasTouch: true,
+          deviceScaleFactor: 2,
+          userAgent: "Mozilla/5.0 (Linux; Android 14; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/148.0 Mobile Safari/537.36 MicroMessenger/8.0.50",
+        }
+      : {}),
     locale: "zh-CN",
     args: [
       "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -17,6 +17,7 @@ pub mod extract;
 pub mod file_modes;
 pub mod manager;
 pub mod pages;
+pub mod phone;
 pub mod probe;
 pub mod sample_day;
 pub mod staffing;
@@ -156,6 +157,12 @@ pub fn app(state: AppState) -> Router {
         )
         .merge(manager_routes())
         .route("/events", get(stream::events))
+        .route(
+            "/phone/code",
+            get(phone::code).route_layer(only!(ANY_SIGNED)),
+        )
+        .route("/phone/{code}", get(phone::hall))
+        .route("/phone/{code}/tickets", post(phone::take_ticket))
         .method_not_allowed_fallback(edge::method_not_allowed)
         .fallback(api_not_found);
     Router::new()
@@ -165,6 +172,7 @@ pub fn app(state: AppState) -> Router {
         .route("/staff/", get(pages::staff_index))
         .route("/staff/{*path}", get(pages::staff_asset))
         .route("/t/{number}", get(pages::ticket_page))
+        .route("/p/{code}", get(pages::phone_page))
         .route("/rate/{counter}", get(manager::rate_page))
         .method_not_allowed_fallback(edge::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -1,5 +1,6 @@
 //! Pages served to browsers: the public ticket-status page a customer opens from the QR code on
-//! their ticket (`/t/{number}`), and the staff pages embedded from `src/web/` under `/staff/`.
+//! their ticket or after taking one by phone (`/t/{number}`, live with `phone.js`), the page a
+//! scanned code opens (`/p/{code}`), and the staff pages embedded from `src/web/` under `/staff/`.
 
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -21,6 +22,11 @@ pub async fn root() -> Redirect {
 
 pub async fn staff_index() -> Response {
     staff_file("staff.html")
+}
+
+/// `/p/{code}`: the page a scanned code opens (the page reads the code from its address).
+pub async fn phone_page() -> Response {
+    staff_file("phone.html")
 }
 
 pub async fn staff_asset(Path(path): Path<String>) -> Response {
@@ -152,8 +158,15 @@ fn ticket_html(s: &TicketStatus) -> String {
 }
 
 fn page(title: &str, body: &str, refresh: Option<u32>) -> String {
+    // A page that follows a ticket is kept live by `phone.js` over the event stream; without
+    // scripts it reloads itself.
     let refresh = refresh
-        .map(|s| format!("<meta http-equiv=refresh content={s}>"))
+        .map(|s| {
+            format!(
+                "<noscript><meta http-equiv=refresh content={s}></noscript>\
+                 <script type=module src=\"/staff/phone.js\"></script>"
+            )
+        })
         .unwrap_or_default();
     format!(
         "<!doctype html><html lang=zh-CN><head><meta charset=utf-8>\

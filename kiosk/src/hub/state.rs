@@ -35,6 +35,8 @@ pub enum HubError {
     Store(#[from] StoreError),
     #[error("{0}")]
     Writer(#[from] WriterError),
+    #[error("the phone code key: {0}")]
+    PhoneKey(#[from] std::io::Error),
 }
 
 /// How a hub is started; tests inject the clock and shorter ticks.
@@ -91,6 +93,8 @@ pub struct Hub {
     /// Failed sign-ins, sign-ins in flight and unknown tokens, per client address.
     pub throttle: Throttle,
     pub printers: Mutex<BTreeMap<String, PrinterReport>>,
+    /// Tickets taken by phone: the key behind the codes, one waiting ticket per phone.
+    pub phone: super::phone::PhoneDesk,
     pub shutdown: watch::Sender<bool>,
     /// The last snapshot frame sent to a joining client: screens that join together (after a hub
     /// restart every one of them does) share one copy instead of one each.
@@ -119,6 +123,7 @@ impl Hub {
     pub fn open(opts: HubOptions) -> Result<AppState, HubError> {
         let db = db_path(&opts.data_dir);
         let writer_lock = WriterLock::acquire(&db)?;
+        let phone = super::phone::PhoneDesk::open(&opts.data_dir)?;
         let mut store = Store::open(&db)?;
         let today = Now::in_zone((opts.clock)(), &opts.config.time_zone()).day;
         let hall = store.load_hall(&opts.config, today)?;
@@ -140,6 +145,7 @@ impl Hub {
             kiosk_issues: Mutex::new(HashMap::new()),
             throttle: Throttle::default(),
             printers: Mutex::new(BTreeMap::new()),
+            phone,
             shutdown: watch::channel(false).0,
             last_snapshot: Mutex::new(None),
         });

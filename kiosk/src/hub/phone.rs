@@ -1,0 +1,333 @@
+//! Taking a ticket by phone (扫码取号): the kiosk and the board show a code that changes every
+//! minute; scanning it opens `/p/{code}`, where the customer picks a service and gets a ticket in
+//! the same line as paper tickets, then follows it on `/t/{number}`.
+//!
+//! The code is a keyed hash of the minute, so that a photo of it stops working a minute or two
+//! later and nobody queues from home. Nothing personal is asked: a phone is known only by a random
+//! id its page keeps, which holds one waiting ticket at a time.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::IpAddr;
+use std::path::Path;
+use std::sync::Mutex;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use hallq_shared::engine::{Actor, Command, Reply};
+use hallq_shared::hall::{Millis, TicketState};
+use hallq_shared::protocol::{BoardSnapshot, Role};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::auth::Caller;
+use super::error::{ApiError, ApiResult};
+use super::extract::{Body, Path as UrlPath};
+use super::state::AppState;
+use super::throttle::ClientAddr;
+
+/// A code is shown for one minute and accepted for one more: a customer who scanned it just
+/// before it changed still gets their ticket.
+pub const CODE_MINUTES_ACCEPTED: i64 = 2;
+/// Phone tickets one client address may take in ten minutes (a family on one phone, a few
+/// phones behind one address).
+pub const TICKETS_PER_ADDRESS: usize = 6;
+const ADDRESS_WINDOW_MS: Millis = 10 * 60_000;
+const CODE_LEN: usize = 8;
+/// Letters and digits that cannot be mistaken for each other when read aloud or typed.
+const ALPHABET: &[u8; 32] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+
+/// The phone desk's state: the key behind the codes, and who holds which ticket.
+#[derive(Debug)]
+pub struct PhoneDesk {
+    key: [u8; 32],
+    /// The ticket each phone took today, by the hash of the phone's id.
+    tickets: Mutex<HashMap<[u8; 32], String>>,
+    /// When each client address took its recent phone tickets.
+    by_address: Mutex<HashMap<IpAddr, VecDeque<Millis>>>,
+}
+
+impl PhoneDesk {
+    /// The key kept in `data_dir/phone-code.key` (made on first start, readable by the hub only),
+    /// so that a code on a screen stays valid across a hub restart.
+    pub fn open(data_dir: &Path) -> std::io::Result<PhoneDesk> {
+        let path = data_dir.join("phone-code.key");
+        let key = match std::fs::read(&path) {
+            Ok(bytes) if bytes.len() == 32 => {
+                let mut k = [0u8; 32];
+                k.copy_from_slice(&bytes);
+                k
+            }
+            _ => {
+                let mut k = [0u8; 32];
+                rand::rng().fill_bytes(&mut k);
+                write_private(&path, &k)?;
+                k
+            }
+        };
+        Ok(PhoneDesk::with_key(key))
+    }
+
+    pub fn with_key(key: [u8; 32]) -> PhoneDesk {
+        PhoneDesk {
+            key,
+            tickets: Mutex::new(HashMap::new()),
+            by_address: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The code of the minute that holds `now`.
+    pub fn code_at(&self, now: Millis) -> String {
+        self.code_of_minute(now.div_euclid(60_000))
+    }
+
+    fn code_of_minute(&self, minute: i64) -> String {
+        let mut h = Sha256::new();
+        h.update(self.key);
+        h.update(b"phone-code");
+        h.update(minute.to_le_bytes());
+        let digest = h.finalize();
+        digest
+            .iter()
+            .take(CODE_LEN)
+            .map(|b| char::from(ALPHABET[usize::from(b & 31)]))
+            .collect()
+    }
+
+    /// Whether `code` was shown within the last [`CODE_MINUTES_ACCEPTED`] minutes.
+    pub fn accepts(&self, code: &str, now: Millis) -> bool {
+        let code = code.trim().to_ascii_uppercase();
+        if code.len() != CODE_LEN {
+            return false;
+        }
+        let minute = now.div_euclid(60_000);
+        (0..CODE_MINUTES_ACCEPTED).any(|back| {
+            let expected = self.code_of_minute(minute - back);
+            // Same length; compare every byte so the time does not tell how much matched.
+            expected
+                .bytes()
+                .zip(code.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
+        })
+    }
+
+    fn phone_key(&self, phone: &str) -> [u8; 32] {
+        let mut h = Sha256::new();
+        h.update(self.key);
+        h.update(b"phone-id");
+        h.update(phone.as_bytes());
+        h.finalize().into()
+    }
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}
+
+/// `GET /api/v1/phone/code`: the code a kiosk or board shows now.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct CodeNow {
+    /// False when the hall has switched taking tickets by phone off: show no code.
+    pub enabled: bool,
+    pub code: String,
+    /// The page the code opens, relative to the hub (`/p/{code}`).
+    pub path: String,
+    /// When the next code starts (ms since the epoch); screens fetch again then.
+    pub next_at_ms: Millis,
+}
+
+pub async fn code(State(hub): State<AppState>, caller: Caller) -> ApiResult<Json<CodeNow>> {
+    caller.need(&[Role::Kiosk, Role::Display, Role::Staff, Role::Manager])?;
+    let now = (hub.clock)();
+    let code = hub.phone.code_at(now);
+    Ok(Json(CodeNow {
+        enabled: phone_tickets_on(&hub),
+        path: format!("/p/{code}"),
+        code,
+        next_at_ms: (now.div_euclid(60_000) + 1) * 60_000,
+    }))
+}
+
+fn phone_tickets_on(hub: &AppState) -> bool {
+    hub.writer
+        .hall()
+        .read()
+        .unwrap_or_else(|p| p.into_inner())
+        .config
+        .policy
+        .phone_tickets
+}
+
+fn check_code(hub: &AppState, code: &str) -> ApiResult<()> {
+    if !phone_tickets_on(hub) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "phone_tickets_off",
+            "this hall does not give tickets by phone: please take one at the kiosk",
+        )
+        .zh("本厅暂不支持手机取号,请到取号机取号"));
+    }
+    if !hub.phone.accepts(code, (hub.clock)()) {
+        return Err(ApiError::new(
+            StatusCode::GONE,
+            "code_expired",
+            "this code has expired: please scan the code in the hall again",
+        )
+        .zh("二维码已过期,请重新扫描大厅内的二维码"));
+    }
+    Ok(())
+}
+
+/// `GET /api/v1/phone/{code}`: what the phone page shows before a ticket is taken — the hall's
+/// public board (services, waits, what to bring, fees, an outage, the day's hours).
+pub async fn hall(
+    State(hub): State<AppState>,
+    UrlPath(code): UrlPath<String>,
+) -> ApiResult<Json<BoardSnapshot>> {
+    check_code(&hub, &code)?;
+    Ok(Json(hub.snapshot()))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PhoneTicketRequest {
+    pub service: String,
+    /// The random id the phone's page keeps (16–64 letters, digits, `-` or `_`).
+    pub phone: String,
+}
+
+/// `POST /api/v1/phone/{code}/tickets`: a ticket in the same line as the kiosk's.
+pub async fn take_ticket(
+    State(hub): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    UrlPath(code): UrlPath<String>,
+    Body(req): Body<PhoneTicketRequest>,
+) -> ApiResult<Response> {
+    check_code(&hub, &code)?;
+    let phone = req.phone.trim();
+    if !(16..=64).contains(&phone.len())
+        || !phone
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_phone_id",
+            "phone must be 16–64 letters, digits, '-' or '_' (the page makes one)",
+        )
+        .zh("页面出错,请刷新后重试"));
+    }
+    let who = hub.phone.phone_key(phone);
+    // One waiting ticket per phone: the one it holds, if still in line, is the answer.
+    let held = hub
+        .phone
+        .tickets
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(&who)
+        .cloned();
+    if let Some(number) = held {
+        let state = hub
+            .writer
+            .hall()
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .ticket_status(&number)
+            .map(|s| s.state);
+        if matches!(state, Some(TicketState::Waiting | TicketState::Called)) {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "phone_has_ticket",
+                format!("this phone already holds ticket {number}: one at a time"),
+            )
+            .zh(format!("您已取号 {number},请办理完毕后再取")));
+        }
+    }
+    let now = (hub.clock)();
+    {
+        let mut all = hub
+            .phone
+            .by_address
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if all.len() > 10_000 {
+            all.retain(|_, q| q.back().is_some_and(|t| now - t < ADDRESS_WINDOW_MS));
+        }
+        let q = all.entry(client).or_default();
+        while q.front().is_some_and(|t| now - t >= ADDRESS_WINDOW_MS) {
+            q.pop_front();
+        }
+        if q.len() >= TICKETS_PER_ADDRESS {
+            return Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "too many tickets from this address: please take one at the kiosk",
+            )
+            .zh("取号过于频繁,请到取号机取号"));
+        }
+        q.push_back(now);
+    }
+    let ex = hub
+        .exec(
+            Command::IssueTicket {
+                service: req.service,
+                priority: false,
+            },
+            Actor::new("phone", Role::Kiosk, None),
+        )
+        .await?;
+    match ex.reply {
+        Reply::Issued(t) => {
+            hub.phone
+                .tickets
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(who, t.number.clone());
+            tracing::debug!(number = %t.number, "ticket taken by phone");
+            Ok((StatusCode::CREATED, Json(t)).into_response())
+        }
+        other => Err(ApiError::unavailable(format!("unexpected reply {other:?}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_code_is_accepted_in_its_minute_and_the_next_only() {
+        let desk = PhoneDesk::with_key([7; 32]);
+        let t = 1_800_000_000_000; // a whole minute
+        let code = desk.code_at(t + 5_000);
+        assert_eq!(code.len(), CODE_LEN);
+        assert!(desk.accepts(&code, t + 59_999));
+        assert!(desk.accepts(&code.to_lowercase(), t + 60_000 + 59_999));
+        assert!(!desk.accepts(&code, t + 120_000));
+        assert!(!desk.accepts(&code, t - 1));
+        assert_ne!(desk.code_at(t), desk.code_at(t + 60_000));
+        assert!(!desk.accepts("", t));
+        assert!(!desk.accepts("AAAAAAAAA", t));
+    }
+
+    #[test]
+    fn another_key_gives_other_codes() {
+        let t = 1_800_000_000_000;
+        let a = PhoneDesk::with_key([1; 32]);
+        let b = PhoneDesk::with_key([2; 32]);
+        assert_ne!(a.code_at(t), b.code_at(t));
+        assert!(!b.accepts(&a.code_at(t), t));
+    }
+}

@@ -223,3 +223,93 @@ async fn the_codes_survive_a_restart_and_a_hall_may_switch_them_off() {
         .await;
     assert_eq!((st, code(&b)), (StatusCode::FORBIDDEN, "phone_tickets_off"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_an_outage_the_phone_leaves_a_number_with_consent_and_sees_it_masked() {
+    let f = Fixture::new().await;
+    let c = current_code(&f).await;
+    let url = format!("/api/v1/phone/{c}/callbacks");
+    let (st, b) = f
+        .call(
+            "POST",
+            &url,
+            None,
+            Some(json!({"phone": "13812345678", "consent": true})),
+        )
+        .await;
+    assert_eq!((st, code(&b)), (StatusCode::CONFLICT, "no_callback_offer"));
+
+    let (st, b) = f
+        .call(
+            "POST",
+            "/api/v1/outage",
+            Some(&f.manager),
+            Some(json!({"expected_minutes": 60})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{b}");
+    let (st, b) = f
+        .call(
+            "POST",
+            &url,
+            None,
+            Some(json!({"phone": "13812345678", "consent": false})),
+        )
+        .await;
+    assert_eq!((st, code(&b)), (StatusCode::BAD_REQUEST, "no_consent"));
+    let (st, b) = f
+        .call(
+            "POST",
+            &url,
+            None,
+            Some(json!({"phone": "12345", "consent": true})),
+        )
+        .await;
+    assert_eq!((st, code(&b)), (StatusCode::BAD_REQUEST, "bad_phone"));
+    let (st, b) = f
+        .call(
+            "POST",
+            &url,
+            None,
+            Some(json!({"phone": "138 1234 5678", "consent": true, "ticket": "Z999"})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{b}");
+    let masked = b["phone_masked"].as_str().unwrap();
+    assert!(
+        !masked.contains("12345678") && masked.starts_with("138"),
+        "{masked}"
+    );
+    assert_eq!(
+        b.as_object().unwrap().len(),
+        2,
+        "id and the masked number only: {b}"
+    );
+
+    // Staff see it on the audited list, as one of this outage's callbacks.
+    let (st, list) = f
+        .call("GET", "/api/v1/callbacks", Some(&f.clerk1), None)
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    let cb = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["id"] == b["id"])
+        .unwrap();
+    assert_eq!(cb["phone"], "13812345678");
+    assert!(cb["outage_id"].as_i64().is_some(), "{cb}");
+    assert_eq!(cb["captured_by"], "phone");
+
+    // An expired code is refused here too.
+    f.advance_ms(180_000);
+    let (st, b) = f
+        .call(
+            "POST",
+            &url,
+            None,
+            Some(json!({"phone": "13812345678", "consent": true})),
+        )
+        .await;
+    assert_eq!((st, code(&b)), (StatusCode::GONE, "code_expired"));
+}

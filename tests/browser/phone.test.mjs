@@ -138,7 +138,19 @@ test("an expired code is refused with a clear message, and an outage is said", a
   await page.goto(hub.url + (await codeNow()).path);
   await page.locator("#outage").waitFor();
   assert.match(await page.locator("#outage").textContent(), /业务系统故障/);
+  // The callback offer: consent first, then the number comes back masked.
+  await page.locator("#callback-phone").fill("13912345678");
+  await page.locator("#callback-send").tap();
+  await page.locator("#callback-error").waitFor();
+  assert.match(await page.locator("#callback-error").textContent(), /同意/);
+  await page.locator("#callback-consent").check();
   await screenshot(page, "phone-outage.png");
+  await page.locator("#callback-send").tap();
+  await page.locator("#callback-done").waitFor();
+  const done = await page.locator("#callback-done").textContent();
+  assert.match(done, /已登记 139\*+5678/);
+  assert.doesNotMatch(done, /13912345678/);
+  await screenshot(page, "phone-callback-done.png");
   await call("DELETE", "/api/v1/outage", { token });
   await page.close();
 });

@@ -163,6 +163,7 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/phone/{code}", get(phone::hall))
         .route("/phone/{code}/tickets", post(phone::take_ticket))
+        .route("/phone/{code}/callbacks", post(phone::leave_callback))
         .method_not_allowed_fallback(edge::method_not_allowed)
         .fallback(api_not_found);
     Router::new()

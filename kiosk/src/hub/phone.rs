@@ -47,6 +47,8 @@ pub struct PhoneDesk {
     tickets: Mutex<HashMap<[u8; 32], String>>,
     /// When each client address took its recent phone tickets.
     by_address: Mutex<HashMap<IpAddr, VecDeque<Millis>>>,
+    /// When each client address left its recent callback numbers.
+    callbacks_by_address: Mutex<HashMap<IpAddr, VecDeque<Millis>>>,
 }
 
 impl PhoneDesk {
@@ -75,6 +77,7 @@ impl PhoneDesk {
             key,
             tickets: Mutex::new(HashMap::new()),
             by_address: Mutex::new(HashMap::new()),
+            callbacks_by_address: Mutex::new(HashMap::new()),
         }
     }
 
@@ -298,6 +301,92 @@ pub async fn take_ticket(
                 .insert(who, t.number.clone());
             tracing::debug!(number = %t.number, "ticket taken by phone");
             Ok((StatusCode::CREATED, Json(t)).into_response())
+        }
+        other => Err(ApiError::unavailable(format!("unexpected reply {other:?}"))),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PhoneCallbackRequest {
+    pub phone: String,
+    /// Must be `true`: the customer ticked the same consent box as on the kiosk.
+    pub consent: bool,
+    /// The ticket the phone holds, if any, so that staff see whom they call back.
+    #[serde(default)]
+    pub ticket: Option<String>,
+}
+
+/// Callback numbers one client address may leave in ten minutes.
+pub const CALLBACKS_PER_ADDRESS: usize = 3;
+
+/// `POST /api/v1/phone/{code}/callbacks`: during an outage or a long wait (when the board offers
+/// it), the phone page takes a number to call back, with the kiosk's consent and validation rules.
+/// The answer carries only the masked number.
+pub async fn leave_callback(
+    State(hub): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    UrlPath(code): UrlPath<String>,
+    Body(req): Body<PhoneCallbackRequest>,
+) -> ApiResult<Response> {
+    check_code(&hub, &code)?;
+    if !hub.snapshot().live.callback_capture {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "no_callback_offer",
+            "callbacks are taken during an outage or a long wait only",
+        )
+        .zh("目前无需登记回访电话"));
+    }
+    // A number the phone kept from another day is no reason to refuse the callback: drop it.
+    let ticket = req.ticket.filter(|t| {
+        hub.writer
+            .hall()
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .ticket_status(t.trim())
+            .is_some()
+    });
+    let now = (hub.clock)();
+    {
+        let mut all = hub
+            .phone
+            .callbacks_by_address
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if all.len() > 10_000 {
+            all.retain(|_, q| q.back().is_some_and(|t| now - t < ADDRESS_WINDOW_MS));
+        }
+        let q = all.entry(client).or_default();
+        while q.front().is_some_and(|t| now - t >= ADDRESS_WINDOW_MS) {
+            q.pop_front();
+        }
+        if q.len() >= CALLBACKS_PER_ADDRESS {
+            return Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "too many callback numbers from this address",
+            )
+            .zh("登记过于频繁,请稍候再试"));
+        }
+        q.push_back(now);
+    }
+    let ex = hub
+        .exec(
+            Command::CaptureCallback {
+                phone: req.phone,
+                consent: req.consent,
+                ticket,
+                address: None,
+                reason: None,
+            },
+            Actor::new("phone", Role::Kiosk, None),
+        )
+        .await?;
+    match ex.reply {
+        Reply::CallbackCaptured(c) => {
+            tracing::info!(id = c.id, by = "phone", "callback number taken");
+            Ok((StatusCode::CREATED, Json(c)).into_response())
         }
         other => Err(ApiError::unavailable(format!("unexpected reply {other:?}"))),
     }

@@ -114,6 +114,7 @@ async function takePage(code) {
       parts.push(el("p", { class: "notice", id: "outage" }, tx(live.outage.message) ||
         say("业务系统暂时故障,给您带来不便,深表歉意。部分业务可能无法办理。", "The business system is down; we apologise. Some services may not be possible now.")));
     }
+    if (live.callback_capture) parts.push(callbackForm());
     if (live.day.phase !== "open") {
       parts.push(el("p", { class: "notice", id: "closed" },
         say(`现在不能取号。取号时间 ${live.day.opening}–${live.day.last_ticket}。`, `No tickets now. Tickets ${live.day.opening}–${live.day.last_ticket}.`)));
@@ -145,6 +146,43 @@ async function takePage(code) {
       parts.push(el("button", { class: "secondary", type: "button", onclick: () => { chosen = null; render(); } }, say("返回", "Back")));
     }
     main.replaceChildren(...parts);
+  };
+  // During an outage or a long wait: a number to call back, with the kiosk's consent wording.
+  let callback = { done: null, error: null, consent: false, phone: "" };
+  const callbackForm = () => {
+    if (callback.done) {
+      return el("p", { class: "notice", id: "callback-done" },
+        say(`已登记 ${callback.done},业务恢复后我们会给您回电。`, `Saved: ${callback.done}. We will call you back when service resumes.`));
+    }
+    const days = board.notices.callback_retention_days;
+    const input = el("input", { id: "callback-phone", type: "tel", inputmode: "tel", autocomplete: "tel", maxlength: 20,
+      placeholder: say("手机号码", "Mobile number"), class: "phone-input",
+      oninput: (e) => { callback.phone = e.target.value; } });
+    // The page is drawn anew after every answer: keep what was typed.
+    input.value = callback.phone ?? "";
+    const consent = el("input", { id: "callback-consent", type: "checkbox", checked: callback.consent,
+      onchange: (e) => {
+        callback.consent = e.target.checked;
+        document.getElementById("callback-error")?.remove();
+      } });
+    const send = async () => {
+      try {
+        const r = await api("POST", `/api/v1/phone/${encodeURIComponent(code)}/callbacks`, {
+          phone: callback.phone, consent: callback.consent, ticket: localStorage.getItem(STORE_TICKET) ?? undefined,
+        });
+        callback = { ...callback, done: r.phone_masked, error: null };
+      } catch (e) {
+        callback.error = e.message;
+      }
+      render();
+    };
+    return el("div", { class: "callback", id: "callback" },
+      el("p", {}, say("不想久等?留下手机号码,业务恢复后我们给您回电。", "Rather not wait? Leave your number and we will call you back.")),
+      input,
+      el("label", { class: "consent" }, consent,
+        say(` 我同意营业厅用这个号码给我回电(号码只用于回电,办结后 ${days} 天内删除)`, ` I agree to be called back on this number (used for that only, deleted within ${days} days of the call)`)),
+      callback.error ? el("p", { class: "error", id: "callback-error" }, callback.error) : null,
+      el("button", { class: "secondary", id: "callback-send", type: "button", onclick: send }, say("登记回电", "Call me back")));
   };
   const take = async () => {
     const button = document.getElementById("take");

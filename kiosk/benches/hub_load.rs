@@ -5,7 +5,10 @@
 //! 2. with 500 WebSocket clients connected, the delay from a call's HTTP response to each client
 //!    receiving the `called` event, p50/p99/max;
 //! 3. start-up time (process start to the first successful `/health`) and resident memory (VmRSS)
-//!    idle and with 500 clients.
+//!    idle and with 500 clients;
+//! 4. on a fresh hub, 300 phones following their tickets as `/t/{number}` does (the event stream,
+//!    and a `GET /api/v1/tickets/{number}` on every update): the delay from a call's HTTP response
+//!    to each phone holding its ticket's new status, and the hub's memory with them.
 //!
 //! `cargo bench -p hallq-kiosk --bench hub_load` measures the `release` build. The hub's package is
 //! built with the smaller `hub` profile (Cargo.toml); to measure that binary, as `BENCHMARKS.md`
@@ -35,6 +38,8 @@ const CLIENTS: usize = 16;
 const ISSUES_PER_CLIENT: usize = 250;
 const WS_CLIENTS: usize = 500;
 const CALLS: usize = 40;
+const PHONES: usize = 300;
+const PHONE_CALLS: usize = 30;
 
 fn free_port() -> SocketAddr {
     TcpListener::bind("127.0.0.1:0")
@@ -297,5 +302,126 @@ async fn bench() {
         delays.last().copied().unwrap_or(0.0)
     );
     println!("RSS after the run: {} kB", rss_kb(pid));
+    drop(hub);
+    phones(&tmp.path().join("phones")).await;
+}
+
+/// Step (4): `PHONES` phones follow their own tickets; the clerk calls `PHONE_CALLS` of them.
+async fn phones(data: &Path) {
+    let (hub, _) = spawn(&["demo", "--password", PASSWORD], data).await;
+    let addr = hub.addr;
+    let pid = hub.child.id();
+    let token = login(addr, "manager", PASSWORD, None).await.unwrap();
+    let mut h = Http::connect(addr).await.unwrap();
+    // Empty the demo's line at counter 1 first, so that every call below is one of ours.
+    while let Ok((200, _)) = h
+        .request("POST", "/api/v1/counters/1/next", Some(&token), None)
+        .await
+    {}
+    let mut numbers = Vec::new();
+    for _ in 0..PHONES + PHONE_CALLS {
+        let (st, b) = h
+            .request(
+                "POST",
+                "/api/v1/tickets",
+                Some(&token),
+                Some(r#"{"service":"pay"}"#),
+            )
+            .await
+            .unwrap();
+        assert_eq!(st, 201, "{b}");
+        numbers.push(
+            serde_json::from_str::<serde_json::Value>(&b).unwrap()["number"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    let before = rss_kb(pid);
+    // Each phone: its own event stream and keep-alive connection; after every update it reads
+    // its ticket and reports (the call it has seen, when its read came back).
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(String, Instant)>();
+    let mut ready = Vec::new();
+    for number in numbers.iter().skip(PHONE_CALLS).take(PHONES).cloned() {
+        let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/api/v1/events"))
+            .await
+            .unwrap();
+        let (mut sink, mut stream) = ws.split();
+        let mut http = Http::connect(addr).await.unwrap();
+        let tx = tx.clone();
+        let (rtx, rrx) = tokio::sync::oneshot::channel::<()>();
+        ready.push(rrx);
+        tokio::spawn(async move {
+            let mut rtx = Some(rtx);
+            let _keep = &mut sink;
+            let path = format!("/api/v1/tickets/{number}");
+            while let Ok(Some(Ok(m))) =
+                tokio::time::timeout(Duration::from_secs(120), stream.next()).await
+            {
+                let Message::Text(t) = m else { continue };
+                if let Some(r) = rtx.take() {
+                    let _ = r.send(());
+                    continue;
+                }
+                let called = t.find(r#""kind":"called""#).and_then(|i| {
+                    let rest = &t[i..];
+                    rest.find(r#""number":""#).map(|n| {
+                        rest[n + 10..]
+                            .chars()
+                            .take_while(|c| *c != '"')
+                            .collect::<String>()
+                    })
+                });
+                let Ok((200, _)) = http.request("GET", &path, None, None).await else {
+                    break;
+                };
+                if let Some(c) = called {
+                    let _ = tx.send((c, Instant::now()));
+                }
+            }
+        });
+    }
+    for r in ready {
+        let _ = r.await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let with = rss_kb(pid);
+    let mut delays = Vec::new();
+    let mut missing = 0usize;
+    for _ in 0..PHONE_CALLS {
+        let (st, b) = h
+            .request("POST", "/api/v1/counters/1/next", Some(&token), None)
+            .await
+            .unwrap();
+        let responded = Instant::now();
+        assert_eq!(st, 200, "{b}");
+        let number = serde_json::from_str::<serde_json::Value>(&b).unwrap()["number"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let mut got = 0;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while got < PHONES {
+            match tokio::time::timeout_at(deadline, rx.recv()).await {
+                Ok(Some((n, at))) if n == number => {
+                    got += 1;
+                    delays.push(at.saturating_duration_since(responded).as_secs_f64() * 1000.0);
+                }
+                Ok(Some(_)) => {}
+                _ => break,
+            }
+        }
+        missing += PHONES - got;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    delays.sort_by(f64::total_cmp);
+    println!(
+        "(4) {PHONE_CALLS} calls × {PHONES} phones = {} status reads after the update ({missing} missing): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms after the call's HTTP response",
+        delays.len(),
+        pct(&delays, 0.5),
+        pct(&delays, 0.99),
+        delays.last().copied().unwrap_or(0.0)
+    );
+    println!("RSS before the phones: {before} kB; with {PHONES} phones following: {with} kB");
     drop(hub);
 }

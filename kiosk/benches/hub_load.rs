@@ -342,7 +342,7 @@ async fn phones(data: &Path) {
     // its ticket and reports (the call it has seen, when its read came back).
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(String, Instant)>();
     let mut ready = Vec::new();
-    for number in numbers.iter().skip(PHONE_CALLS).take(PHONES).cloned() {
+    for number in numbers.into_iter().skip(PHONE_CALLS).take(PHONES) {
         let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/api/v1/events"))
             .await
             .unwrap();

@@ -313,3 +313,40 @@ async fn in_an_outage_the_phone_leaves_a_number_with_consent_and_sees_it_masked(
         .await;
     assert_eq!((st, code(&b)), (StatusCode::GONE, "code_expired"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn yesterdays_ticket_does_not_hold_a_phone_today() {
+    let f = Fixture::new().await;
+    let c = current_code(&f).await;
+    let (st, t) = f
+        .call(
+            "POST",
+            &format!("/api/v1/phone/{c}/tickets"),
+            None,
+            Some(json!({"service": "pay", "phone": PHONE_A})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{t}");
+    // The next morning numbers start again: someone else's paper ticket has the same number.
+    f.advance_ms(24 * 3600 * 1000);
+    let (st, paper) = f
+        .call(
+            "POST",
+            "/api/v1/tickets",
+            Some(&f.kiosk),
+            Some(json!({"service": "pay"})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{paper}");
+    assert_eq!(paper["number"], t["number"]);
+    let c = current_code(&f).await;
+    let (st, b) = f
+        .call(
+            "POST",
+            &format!("/api/v1/phone/{c}/tickets"),
+            None,
+            Some(json!({"service": "pay", "phone": PHONE_A})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{b}");
+}

@@ -15,6 +15,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use chrono::NaiveDate;
 use hallq_shared::engine::{Actor, Command, Reply};
 use hallq_shared::hall::{Millis, TicketState};
 use hallq_shared::protocol::{BoardSnapshot, Role};
@@ -43,12 +44,36 @@ const ALPHABET: &[u8; 32] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
 #[derive(Debug)]
 pub struct PhoneDesk {
     key: [u8; 32],
-    /// The ticket each phone took today, by the hash of the phone's id.
-    tickets: Mutex<HashMap<[u8; 32], String>>,
-    /// When each client address took its recent phone tickets.
-    by_address: Mutex<HashMap<IpAddr, VecDeque<Millis>>>,
-    /// When each client address left its recent callback numbers.
-    callbacks_by_address: Mutex<HashMap<IpAddr, VecDeque<Millis>>>,
+    /// The last ticket each phone took and its business day (numbers start again each day), by
+    /// the hash of the phone's id.
+    tickets: Mutex<HashMap<[u8; 32], (NaiveDate, String)>>,
+    /// Recent phone tickets per client address.
+    ticket_times: PerAddress,
+    /// Recent callback numbers per client address.
+    callback_times: PerAddress,
+}
+
+/// When each client address last did something, over the last [`ADDRESS_WINDOW_MS`].
+#[derive(Debug, Default)]
+struct PerAddress(Mutex<HashMap<IpAddr, VecDeque<Millis>>>);
+
+impl PerAddress {
+    /// Count one more for `client` at `now` unless it already has `limit` in the window.
+    fn admit(&self, client: IpAddr, now: Millis, limit: usize) -> bool {
+        let mut all = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if all.len() > 10_000 {
+            all.retain(|_, q| q.back().is_some_and(|t| now - t < ADDRESS_WINDOW_MS));
+        }
+        let q = all.entry(client).or_default();
+        while q.front().is_some_and(|t| now - t >= ADDRESS_WINDOW_MS) {
+            q.pop_front();
+        }
+        if q.len() >= limit {
+            return false;
+        }
+        q.push_back(now);
+        true
+    }
 }
 
 impl PhoneDesk {
@@ -76,8 +101,8 @@ impl PhoneDesk {
         PhoneDesk {
             key,
             tickets: Mutex::new(HashMap::new()),
-            by_address: Mutex::new(HashMap::new()),
-            callbacks_by_address: Mutex::new(HashMap::new()),
+            ticket_times: PerAddress::default(),
+            callback_times: PerAddress::default(),
         }
     }
 
@@ -234,14 +259,16 @@ pub async fn take_ticket(
         .zh("页面出错,请刷新后重试"));
     }
     let who = hub.phone.phone_key(phone);
-    // One waiting ticket per phone: the one it holds, if still in line, is the answer.
+    let today = hub.now().day;
+    // One waiting ticket per phone: the one it holds today, if still in line, is the answer.
     let held = hub
         .phone
         .tickets
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .get(&who)
-        .cloned();
+        .filter(|(day, _)| *day == today)
+        .map(|(_, number)| number.clone());
     if let Some(number) = held {
         let state = hub
             .writer
@@ -259,29 +286,17 @@ pub async fn take_ticket(
             .zh(format!("您已取号 {number},请办理完毕后再取")));
         }
     }
-    let now = (hub.clock)();
+    if !hub
+        .phone
+        .ticket_times
+        .admit(client, (hub.clock)(), TICKETS_PER_ADDRESS)
     {
-        let mut all = hub
-            .phone
-            .by_address
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        if all.len() > 10_000 {
-            all.retain(|_, q| q.back().is_some_and(|t| now - t < ADDRESS_WINDOW_MS));
-        }
-        let q = all.entry(client).or_default();
-        while q.front().is_some_and(|t| now - t >= ADDRESS_WINDOW_MS) {
-            q.pop_front();
-        }
-        if q.len() >= TICKETS_PER_ADDRESS {
-            return Err(ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
-                "too many tickets from this address: please take one at the kiosk",
-            )
-            .zh("取号过于频繁,请到取号机取号"));
-        }
-        q.push_back(now);
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many tickets from this address: please take one at the kiosk",
+        )
+        .zh("取号过于频繁,请到取号机取号"));
     }
     let ex = hub
         .exec(
@@ -294,11 +309,12 @@ pub async fn take_ticket(
         .await?;
     match ex.reply {
         Reply::Issued(t) => {
-            hub.phone
-                .tickets
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .insert(who, t.number.clone());
+            let mut held = hub.phone.tickets.lock().unwrap_or_else(|p| p.into_inner());
+            // Yesterday's phones need no remembering.
+            if held.len() > 10_000 {
+                held.retain(|_, (day, _)| *day == today);
+            }
+            held.insert(who, (today, t.number.clone()));
             tracing::debug!(number = %t.number, "ticket taken by phone");
             Ok((StatusCode::CREATED, Json(t)).into_response())
         }
@@ -347,29 +363,17 @@ pub async fn leave_callback(
             .ticket_status(t.trim())
             .is_some()
     });
-    let now = (hub.clock)();
+    if !hub
+        .phone
+        .callback_times
+        .admit(client, (hub.clock)(), CALLBACKS_PER_ADDRESS)
     {
-        let mut all = hub
-            .phone
-            .callbacks_by_address
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        if all.len() > 10_000 {
-            all.retain(|_, q| q.back().is_some_and(|t| now - t < ADDRESS_WINDOW_MS));
-        }
-        let q = all.entry(client).or_default();
-        while q.front().is_some_and(|t| now - t >= ADDRESS_WINDOW_MS) {
-            q.pop_front();
-        }
-        if q.len() >= CALLBACKS_PER_ADDRESS {
-            return Err(ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
-                "too many callback numbers from this address",
-            )
-            .zh("登记过于频繁,请稍候再试"));
-        }
-        q.push_back(now);
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many callback numbers from this address",
+        )
+        .zh("登记过于频繁,请稍候再试"));
     }
     let ex = hub
         .exec(

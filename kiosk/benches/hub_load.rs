@@ -265,35 +265,16 @@ async fn bench() {
         rss_kb(pid)
     );
     let mut h = Http::connect(addr).await.unwrap();
-    let mut delays = Vec::new();
-    let mut missing = 0usize;
-    for _ in 0..CALLS {
-        let (st, b) = h
-            .request("POST", "/api/v1/counters/1/next", Some(&token), None)
-            .await
-            .unwrap();
-        let responded = Instant::now();
-        assert_eq!(st, 200, "{b}");
-        let number = serde_json::from_str::<serde_json::Value>(&b).unwrap()["number"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        let mut got = 0;
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-        while got < WS_CLIENTS {
-            match tokio::time::timeout_at(deadline, rx.recv()).await {
-                Ok(Some((n, at))) if n == number => {
-                    got += 1;
-                    delays.push(at.saturating_duration_since(responded).as_secs_f64() * 1000.0);
-                }
-                Ok(Some(_)) => {}
-                _ => break,
-            }
-        }
-        missing += WS_CLIENTS - got;
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    delays.sort_by(f64::total_cmp);
+    let (delays, missing) = calls_heard(
+        &mut h,
+        &token,
+        &mut rx,
+        CALLS,
+        WS_CLIENTS,
+        Duration::from_secs(5),
+        Duration::from_millis(20),
+    )
+    .await;
     println!(
         "(2) {CALLS} calls × {WS_CLIENTS} clients = {} deliveries ({missing} missing): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms after the HTTP response",
         delays.len(),
@@ -386,35 +367,16 @@ async fn phones(data: &Path) {
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
     let with = rss_kb(pid);
-    let mut delays = Vec::new();
-    let mut missing = 0usize;
-    for _ in 0..PHONE_CALLS {
-        let (st, b) = h
-            .request("POST", "/api/v1/counters/1/next", Some(&token), None)
-            .await
-            .unwrap();
-        let responded = Instant::now();
-        assert_eq!(st, 200, "{b}");
-        let number = serde_json::from_str::<serde_json::Value>(&b).unwrap()["number"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        let mut got = 0;
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-        while got < PHONES {
-            match tokio::time::timeout_at(deadline, rx.recv()).await {
-                Ok(Some((n, at))) if n == number => {
-                    got += 1;
-                    delays.push(at.saturating_duration_since(responded).as_secs_f64() * 1000.0);
-                }
-                Ok(Some(_)) => {}
-                _ => break,
-            }
-        }
-        missing += PHONES - got;
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    delays.sort_by(f64::total_cmp);
+    let (delays, missing) = calls_heard(
+        &mut h,
+        &token,
+        &mut rx,
+        PHONE_CALLS,
+        PHONES,
+        Duration::from_secs(10),
+        Duration::from_millis(50),
+    )
+    .await;
     println!(
         "(4) {PHONE_CALLS} calls × {PHONES} phones = {} status reads after the update ({missing} missing): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms after the call's HTTP response",
         delays.len(),
@@ -424,4 +386,48 @@ async fn phones(data: &Path) {
     );
     println!("RSS before the phones: {before} kB; with {PHONES} phones following: {with} kB");
     drop(hub);
+}
+
+/// Call the next ticket at counter 1 `calls` times, `pause` apart; after each, wait up to `wait`
+/// for `clients` reports of that number on `rx`. The delays from each call's HTTP response (ms,
+/// sorted) and how many reports never came.
+async fn calls_heard(
+    h: &mut Http,
+    token: &str,
+    rx: &mut tokio::sync::mpsc::UnboundedReceiver<(String, Instant)>,
+    calls: usize,
+    clients: usize,
+    wait: Duration,
+    pause: Duration,
+) -> (Vec<f64>, usize) {
+    let mut delays = Vec::new();
+    let mut missing = 0usize;
+    for _ in 0..calls {
+        let (st, b) = h
+            .request("POST", "/api/v1/counters/1/next", Some(token), None)
+            .await
+            .unwrap();
+        let responded = Instant::now();
+        assert_eq!(st, 200, "{b}");
+        let number = serde_json::from_str::<serde_json::Value>(&b).unwrap()["number"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let mut got = 0;
+        let deadline = tokio::time::Instant::now() + wait;
+        while got < clients {
+            match tokio::time::timeout_at(deadline, rx.recv()).await {
+                Ok(Some((n, at))) if n == number => {
+                    got += 1;
+                    delays.push(at.saturating_duration_since(responded).as_secs_f64() * 1000.0);
+                }
+                Ok(Some(_)) => {}
+                _ => break,
+            }
+        }
+        missing += clients - got;
+        tokio::time::sleep(pause).await;
+    }
+    delays.sort_by(f64::total_cmp);
+    (delays, missing)
 }

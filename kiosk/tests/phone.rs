@@ -21,6 +21,17 @@ async fn current_code(f: &Fixture) -> String {
     c
 }
 
+/// A phone asks for a ticket with code `c`.
+async fn take(f: &Fixture, c: &str, service: &str, phone: &str) -> (StatusCode, serde_json::Value) {
+    f.call(
+        "POST",
+        &format!("/api/v1/phone/{c}/tickets"),
+        None,
+        Some(json!({"service": service, "phone": phone})),
+    )
+    .await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_scanned_code_gives_a_ticket_in_the_same_line() {
     let f = Fixture::new().await;
@@ -47,14 +58,7 @@ async fn a_scanned_code_gives_a_ticket_in_the_same_line() {
     assert_eq!(pay["waiting"], 1);
 
     // A ticket behind the paper one.
-    let (st, t) = f
-        .call(
-            "POST",
-            &format!("/api/v1/phone/{c}/tickets"),
-            None,
-            Some(json!({"service": "pay", "phone": PHONE_A})),
-        )
-        .await;
+    let (st, t) = take(&f, &c, "pay", PHONE_A).await;
     assert_eq!(st, StatusCode::CREATED, "{t}");
     assert_eq!(t["ahead"], 1);
     let mine = t["number"].as_str().unwrap().to_string();
@@ -68,24 +72,10 @@ async fn a_scanned_code_gives_a_ticket_in_the_same_line() {
     );
 
     // One waiting ticket per phone; another phone may take its own.
-    let (st, b) = f
-        .call(
-            "POST",
-            &format!("/api/v1/phone/{c}/tickets"),
-            None,
-            Some(json!({"service": "account", "phone": PHONE_A})),
-        )
-        .await;
+    let (st, b) = take(&f, &c, "account", PHONE_A).await;
     assert_eq!((st, code(&b)), (StatusCode::CONFLICT, "phone_has_ticket"));
     assert!(b["error"]["message"].as_str().unwrap().contains(&mine));
-    let (st, _) = f
-        .call(
-            "POST",
-            &format!("/api/v1/phone/{c}/tickets"),
-            None,
-            Some(json!({"service": "pay", "phone": PHONE_B})),
-        )
-        .await;
+    let (st, _) = take(&f, &c, "pay", PHONE_B).await;
     assert_eq!(st, StatusCode::CREATED);
 
     // Once the phone's ticket is served, it may take another.
@@ -102,14 +92,7 @@ async fn a_scanned_code_gives_a_ticket_in_the_same_line() {
         .call("GET", &format!("/api/v1/tickets/{mine}"), None, None)
         .await;
     assert_eq!(s["state"], "finished", "{s}");
-    let (st, b) = f
-        .call(
-            "POST",
-            &format!("/api/v1/phone/{c}/tickets"),
-            None,
-            Some(json!({"service": "account", "phone": PHONE_A})),
-        )
-        .await;
+    let (st, b) = take(&f, &c, "account", PHONE_A).await;
     assert_eq!(st, StatusCode::CREATED, "{b}");
 }
 
@@ -126,14 +109,7 @@ async fn a_code_expires_and_bad_requests_are_refused_clearly() {
     assert_ne!(current_code(&f).await, c, "the code changes every minute");
     // …not two minutes on: a photo of the code does not let people queue from home.
     f.advance_ms(60_000);
-    let (st, b) = f
-        .call(
-            "POST",
-            &format!("/api/v1/phone/{c}/tickets"),
-            None,
-            Some(json!({"service": "pay", "phone": PHONE_A})),
-        )
-        .await;
+    let (st, b) = take(&f, &c, "pay", PHONE_A).await;
     assert_eq!((st, code(&b)), (StatusCode::GONE, "code_expired"));
     assert_eq!(
         b["error"]["message_zh"],
@@ -213,14 +189,7 @@ async fn the_codes_survive_a_restart_and_a_hall_may_switch_them_off() {
         .call("GET", "/api/v1/phone/code", Some(&f.kiosk), None)
         .await;
     assert_eq!(b["enabled"], false);
-    let (st, b) = f
-        .call(
-            "POST",
-            &format!("/api/v1/phone/{c}/tickets"),
-            None,
-            Some(json!({"service": "pay", "phone": PHONE_A})),
-        )
-        .await;
+    let (st, b) = take(&f, &c, "pay", PHONE_A).await;
     assert_eq!((st, code(&b)), (StatusCode::FORBIDDEN, "phone_tickets_off"));
 }
 
@@ -318,14 +287,7 @@ async fn in_an_outage_the_phone_leaves_a_number_with_consent_and_sees_it_masked(
 async fn yesterdays_ticket_does_not_hold_a_phone_today() {
     let f = Fixture::new().await;
     let c = current_code(&f).await;
-    let (st, t) = f
-        .call(
-            "POST",
-            &format!("/api/v1/phone/{c}/tickets"),
-            None,
-            Some(json!({"service": "pay", "phone": PHONE_A})),
-        )
-        .await;
+    let (st, t) = take(&f, &c, "pay", PHONE_A).await;
     assert_eq!(st, StatusCode::CREATED, "{t}");
     // The next morning numbers start again: someone else's paper ticket has the same number.
     f.advance_ms(24 * 3600 * 1000);
@@ -340,13 +302,6 @@ async fn yesterdays_ticket_does_not_hold_a_phone_today() {
     assert_eq!(st, StatusCode::CREATED, "{paper}");
     assert_eq!(paper["number"], t["number"]);
     let c = current_code(&f).await;
-    let (st, b) = f
-        .call(
-            "POST",
-            &format!("/api/v1/phone/{c}/tickets"),
-            None,
-            Some(json!({"service": "pay", "phone": PHONE_A})),
-        )
-        .await;
+    let (st, b) = take(&f, &c, "pay", PHONE_A).await;
     assert_eq!(st, StatusCode::CREATED, "{b}");
 }

@@ -9,7 +9,8 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use chrono::Utc;
 use hallq_shared::hall::CounterId;
-use hallq_shared::protocol::BoardSnapshot;
+use hallq_shared::protocol::{BoardSnapshot, PhoneCode};
+use hallq_shared::qr::{PhoneCodeFeed, QrPixels};
 use hallq_shared::sd_notify;
 use slint::{Timer, TimerMode};
 
@@ -34,6 +35,24 @@ pub struct Options {
     pub counter: Option<CounterId>,
     pub size: (u32, u32),
     pub fullscreen: bool,
+    /// The hub as customers' phones reach it, for the phone code (`--public-url`); the hub's own
+    /// address when not given.
+    pub public_url: Option<String>,
+}
+
+impl Options {
+    fn public_base(&self) -> Option<String> {
+        self.public_url.clone().or_else(|| {
+            self.hub
+                .as_ref()
+                .map(|h| format!("http://{}", h.authority()))
+        })
+    }
+}
+
+/// The phone code of the hub now, as a signed screen may ask for it.
+fn fetch_phone_code(hub: &HubUrl, token: Option<&str>) -> Result<PhoneCode, String> {
+    http::get_json(hub, PhoneCode::PATH, token).map_err(|e| e.to_string())
 }
 
 thread_local! {
@@ -105,6 +124,23 @@ pub fn run(opts: Options, mut on_link: Option<OnLink>) -> Result<()> {
         });
     }
 
+    // The hall board shows the phone code; a counter's screen has no room for it and no need.
+    let phone_code = match (opts.counter, opts.public_base()) {
+        (None, Some(base)) => {
+            let (hub, token) = (hub.clone(), opts.token.clone());
+            Some(PhoneCodeFeed::spawn(
+                base,
+                move || fetch_phone_code(&hub, token.as_deref()),
+                |qr| {
+                    let _ = slint::invoke_from_event_loop(move || {
+                        on_screen(|s| s.set_phone_qr(qr.as_ref().map(|q| &q.pixels)))
+                    });
+                },
+            ))
+        }
+        _ => None,
+    };
+
     let link = Link::spawn(LinkConfig::new(hub, opts.token.clone()), move |event| {
         if let LinkEvent::Snapshot(board) = &event {
             fonts::warn_missing(&font, board);
@@ -119,6 +155,9 @@ pub fn run(opts: Options, mut on_link: Option<OnLink>) -> Result<()> {
     tell_systemd("STOPPING=1", sd_notify::stopping());
     watchdog.stop();
     link.stop();
+    if let Some(feed) = phone_code {
+        feed.stop();
+    }
     SCREEN.with(|s| s.borrow_mut().take());
     result.context("the display's event loop failed")
 }
@@ -168,6 +207,9 @@ pub fn screenshot(opts: &Options, source: &Source, png: &Path) -> Result<()> {
             .unwrap_or_else(Utc::now),
     };
     screen.set_clock(clock);
+    if opts.counter.is_none() {
+        screen.set_phone_qr(still_phone_qr(opts, source).as_ref());
+    }
     if let Source::Demo {
         connected: false, ..
     } = source
@@ -181,3 +223,26 @@ pub fn screenshot(opts: &Options, source: &Source, png: &Path) -> Result<()> {
     headless.write_png(std::io::BufWriter::new(file))?;
     Ok(())
 }
+
+/// The phone code in a still frame: the hub's now, or for a demo a code like a hall's.
+fn still_phone_qr(opts: &Options, source: &Source) -> Option<QrPixels> {
+    let url = match (source, &opts.hub) {
+        (Source::Hub, Some(hub)) => match fetch_phone_code(hub, opts.token.as_deref()) {
+            Ok(code) if code.enabled => code.url(&opts.public_base()?),
+            Ok(_) => return None,
+            Err(e) => {
+                tracing::warn!("no phone code in the picture: {e}");
+                return None;
+            }
+        },
+        (Source::Demo { .. }, _) => {
+            let base = opts.public_url.as_deref().unwrap_or(DEMO_PUBLIC_URL);
+            format!("{}/p/K7QD4WMX", base.trim_end_matches('/'))
+        }
+        (Source::Hub, None) => return None,
+    };
+    QrPixels::encode(&url).ok()
+}
+
+/// Where the demo's phone code points: a hall hub's usual address.
+const DEMO_PUBLIC_URL: &str = "http://192.168.1.20:8080";

@@ -26,6 +26,11 @@ struct Cli {
     /// This display's device token (needed to take callback numbers).
     #[arg(long, env = "HALLQ_TOKEN", value_name = "T", hide_env_values = true)]
     token: Option<String>,
+    /// The hub as customers' phones reach it, for the board's phone code (扫码取号), e.g.
+    /// http://192.168.1.20:8080. Defaults to --hub; set it where the board reaches the hub by an
+    /// address phones cannot open (127.0.0.1 on the hub's own Pi).
+    #[arg(long, env = "HALLQ_PUBLIC_URL", value_name = "URL")]
+    public_url: Option<String>,
     /// Show the screen above counter ID instead of the hall's board.
     #[arg(long, value_name = "ID")]
     counter: Option<u32>,
@@ -76,6 +81,7 @@ fn main() -> Result<()> {
         counter: cli.counter,
         size: cli.size.unwrap_or(default_size),
         fullscreen: cli.fullscreen,
+        public_url: cli.public_url.clone(),
     };
     if let Some(png) = &cli.screenshot {
         let source = match cli.demo.as_deref() {

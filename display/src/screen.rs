@@ -12,7 +12,11 @@ use hallq_shared::hall::CounterId;
 use hallq_shared::protocol::{
     BoardSnapshot, CallbackCaptured, CaptureCallbackRequest, ErrorBody, Notices,
 };
-use slint::{ComponentHandle, Model, ModelRc, Timer, TimerMode, VecModel};
+use hallq_shared::qr::QrPixels;
+use slint::{
+    ComponentHandle, Image, Model, ModelRc, Rgb8Pixel, SharedPixelBuffer, Timer, TimerMode,
+    VecModel,
+};
 
 use crate::form::{CallbackForm, FormState};
 use crate::http::{self, HubUrl};
@@ -247,6 +251,21 @@ impl Screen {
     /// Still frames: no blinking, no marquee, no page turns.
     pub fn set_animate(&self, on: bool) {
         global!(&self.state.borrow().kind, g => g.set_animate(on));
+    }
+
+    /// The phone code to show (扫码取号), or none: phone tickets off, or the hub not answering.
+    pub fn set_phone_qr(&self, qr: Option<&QrPixels>) {
+        global!(&self.state.borrow().kind, g => {
+            match qr {
+                Some(q) => {
+                    let side = q.side as u32;
+                    let buffer = SharedPixelBuffer::<Rgb8Pixel>::clone_from_slice(&q.rgb8(), side, side);
+                    g.set_phone_qr(Image::from_rgb8(buffer));
+                    g.set_has_phone_qr(true);
+                }
+                None => g.set_has_phone_qr(false),
+            }
+        });
     }
 
     pub fn set_submit(&self, submit: Submit) {

@@ -14,6 +14,8 @@ use hallq_display::screen::{Kind, Screen};
 use hallq_display::ui;
 use hallq_kiosk::hub::{self, AppState, Hub, HubOptions, auth};
 use hallq_shared::config::HallConfig;
+use hallq_shared::protocol::PhoneCode;
+use hallq_shared::qr::PhoneCodeFeed;
 use hallq_shared::store::{Store, db_path};
 use serde_json::json;
 use slint::ComponentHandle;
@@ -275,5 +277,74 @@ fn the_board_follows_the_real_hub_through_a_restart() {
     );
 
     link.stop();
+    stop_hub(&rt, running);
+}
+
+/// The has-phone-qr flag of a board.
+fn shows_phone_code(screen: &Screen) -> bool {
+    let kind = screen.kind();
+    let Kind::Board(w) = &*kind else {
+        panic!("a board was made")
+    };
+    w.global::<ui::Board>().get_has_phone_qr()
+}
+
+#[test]
+fn the_board_shows_the_hubs_phone_code_and_a_phone_can_use_it() {
+    i_slint_backend_testing::init_no_event_loop();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let display_token = accounts(dir.path());
+    let running = start_hub(&rt, dir.path(), "127.0.0.1:0".parse().unwrap());
+    let hub = HubUrl::parse(&format!("http://{}", running.addr)).unwrap();
+
+    // Only a signed screen learns the code: read from anywhere, it would let people queue from home.
+    let anonymous: Result<PhoneCode, _> = http::get_json(&hub, PhoneCode::PATH, None);
+    assert!(
+        matches!(anonymous, Err(http::HttpError::Status { status: 401, .. })),
+        "{anonymous:?}"
+    );
+
+    let (tx, rx) = mpsc::channel();
+    let fetch_hub = hub.clone();
+    let feed = PhoneCodeFeed::spawn(
+        "http://192.168.1.20:8080".into(),
+        move || {
+            http::get_json(&fetch_hub, PhoneCode::PATH, Some(&display_token))
+                .map_err(|e| e.to_string())
+        },
+        move |qr| {
+            let _ = tx.send(qr);
+        },
+    );
+    let qr = rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the feed reports within 10 s")
+        .expect("the demo hall takes tickets by phone: a code is shown");
+    let code = qr
+        .url
+        .strip_prefix("http://192.168.1.20:8080/p/")
+        .expect("the code opens the phone page at the public address")
+        .to_string();
+    let screen = Screen::board(1920, 1080).unwrap();
+    assert!(!shows_phone_code(&screen));
+    screen.set_phone_qr(Some(&qr.pixels));
+    assert!(shows_phone_code(&screen));
+    screen.set_phone_qr(None);
+    assert!(!shows_phone_code(&screen));
+
+    // The code on the board is one the hub accepts from a phone.
+    let page: serde_json::Value =
+        http::get_json(&hub, &format!("/api/v1/phone/{code}"), None).unwrap();
+    assert!(page.is_object(), "{page}");
+    let made_up: Result<serde_json::Value, _> =
+        http::get_json(&hub, "/api/v1/phone/AAAAAAAA", None);
+    assert!(made_up.is_err());
+
+    feed.stop();
     stop_hub(&rt, running);
 }

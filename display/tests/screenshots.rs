@@ -6,6 +6,7 @@ use hallq_display::demo::Scenario;
 use hallq_display::fonts;
 use hallq_display::headless::Headless;
 use hallq_display::screen::Screen;
+use hallq_shared::qr::QrPixels;
 use slint::Rgb8Pixel;
 
 struct Shot {
@@ -51,6 +52,19 @@ fn count(h: &Headless, hex: u32, x0: f32, y0: f32, x1: f32, y1: f32) -> usize {
     n
 }
 
+/// Pixels exactly of colour `hex` in the box given as fractions of the frame.
+fn count_exact(h: &Headless, hex: u32, x0: f32, y0: f32, x1: f32, y1: f32) -> usize {
+    let (w, ht) = h.size();
+    let xs = (x0 * w as f32) as u32..(x1.min(1.0) * w as f32) as u32;
+    let ys = (y0 * ht as f32) as u32..(y1 * ht as f32) as u32;
+    ys.flat_map(|y| xs.clone().map(move |x| (x, y)))
+        .filter(|&(x, y)| {
+            let p = h.pixel(x, y);
+            (p.r as u32) << 16 | (p.g as u32) << 8 | p.b as u32 == hex
+        })
+        .count()
+}
+
 const NUMBER: u32 = 0xffd23f;
 const COUNTER: u32 = 0x5fd4ff;
 const TEXT: u32 = 0xf3f6fb;
@@ -70,6 +84,7 @@ fn every_mode_renders_readably() {
     let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("screens");
     std::fs::create_dir_all(&out).unwrap();
     let mut headless = Headless::install(1920, 1080).unwrap();
+    let phone_qr = QrPixels::encode("http://192.168.1.20:8080/p/K7QD4WMX").unwrap();
     let shots = [
         shot("normal", Scenario::Normal, (1920, 1080)),
         shot("long-wait", Scenario::LongWait, (1920, 1080)),
@@ -102,6 +117,7 @@ fn every_mode_renders_readably() {
         screen.set_animate(false);
         let snap = s.scenario.snapshot();
         screen.show(&snap);
+        screen.set_phone_qr(Some(&phone_qr));
         if !s.connected {
             screen.lost();
         }
@@ -178,6 +194,15 @@ fn every_mode_renders_readably() {
             }
         }
         if s.counter.is_none() {
+            // The phone code: pure black and white modules beside the recent calls, while tickets
+            // can be taken and the hub is in reach.
+            let (x0, y0) = if portrait { (0.7, 0.3) } else { (0.3, 0.55) };
+            let black = count_exact(&headless, 0x000000, x0, y0, 0.6_f32.max(x0 + 0.3), 0.95);
+            if s.name == "tickets-ended" || !s.connected {
+                assert_eq!(black, 0, "{}: no phone code", s.name);
+            } else {
+                assert!(black > 3000, "{}: phone code {black} black pixels", s.name);
+            }
             // The hall's name, Chinese only, top left of the header.
             let ink = count(
                 &headless,

@@ -3,13 +3,15 @@
 //! Everything here is pure: values in, values out, time passed in. The optional `store` feature adds
 //! the one module that speaks SQL (rusqlite), with the single writer that makes every acknowledged
 //! command durable before it is acknowledged; the optional `notify` feature adds systemd's readiness and
-//! watchdog notifications for the long-running programs.
+//! watchdog notifications for the long-running programs; `qr` draws QR codes for the screens.
 
 pub mod config;
 pub mod engine;
 pub mod estimate;
 pub mod hall;
 pub mod protocol;
+#[cfg(feature = "qr")]
+pub mod qr;
 pub mod queue;
 pub mod report;
 pub mod screen_size;

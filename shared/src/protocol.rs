@@ -405,6 +405,38 @@ pub struct CallbackCaptured {
     pub phone_masked: String,
 }
 
+/// `GET /api/v1/phone/code`: the code for taking a ticket by phone that a kiosk or board shows now.
+/// Signed screens only: a code read from a public page would let people queue from home.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhoneCode {
+    /// False when the hall has switched taking tickets by phone off: show no code.
+    pub enabled: bool,
+    pub code: String,
+    /// The page the code opens, relative to the hub (`/p/{code}`).
+    pub path: String,
+    /// When the next code starts (ms since the epoch); screens fetch again then.
+    pub next_at_ms: i64,
+}
+
+impl PhoneCode {
+    /// The hub's path of phone codes.
+    pub const PATH: &'static str = "/api/v1/phone/code";
+
+    /// How long a screen waits before asking again, from its own clock: until the next code
+    /// starts (a second late, so that the hub has turned the minute), within [5 s, 60 s] so that
+    /// a screen whose clock is off still follows the minute closely enough — a code is accepted
+    /// for a minute after the next one appears.
+    pub fn refetch_after(&self, now_ms: i64) -> std::time::Duration {
+        let ms = (self.next_at_ms + 1_000 - now_ms).clamp(5_000, 60_000);
+        std::time::Duration::from_millis(ms as u64)
+    }
+
+    /// The address a phone opens: `public_base` (how phones reach the hub) and the code's path.
+    pub fn url(&self, public_base: &str) -> String {
+        format!("{}{}", public_base.trim_end_matches('/'), self.path)
+    }
+}
+
 impl BoardSnapshot {
     /// Apply one stream message. Returns `false` when the client missed something and must resync.
     pub fn apply(&mut self, msg: StreamMessage) -> bool {

@@ -18,9 +18,9 @@ use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use hallq_shared::engine::{Actor, Command, Reply};
 use hallq_shared::hall::{Millis, TicketState};
-use hallq_shared::protocol::{BoardSnapshot, Role};
+use hallq_shared::protocol::{BoardSnapshot, PhoneCode, Role};
 use rand::RngCore;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::auth::Caller;
@@ -166,22 +166,11 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 /// `GET /api/v1/phone/code`: the code a kiosk or board shows now.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct CodeNow {
-    /// False when the hall has switched taking tickets by phone off: show no code.
-    pub enabled: bool,
-    pub code: String,
-    /// The page the code opens, relative to the hub (`/p/{code}`).
-    pub path: String,
-    /// When the next code starts (ms since the epoch); screens fetch again then.
-    pub next_at_ms: Millis,
-}
-
-pub async fn code(State(hub): State<AppState>, caller: Caller) -> ApiResult<Json<CodeNow>> {
+pub async fn code(State(hub): State<AppState>, caller: Caller) -> ApiResult<Json<PhoneCode>> {
     caller.need(&[Role::Kiosk, Role::Display, Role::Staff, Role::Manager])?;
     let now = (hub.clock)();
     let code = hub.phone.code_at(now);
-    Ok(Json(CodeNow {
+    Ok(Json(PhoneCode {
         enabled: phone_tickets_on(&hub),
         path: format!("/p/{code}"),
         code,

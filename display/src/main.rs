@@ -81,7 +81,8 @@ fn main() -> Result<()> {
         counter: cli.counter,
         size: cli.size.unwrap_or(default_size),
         fullscreen: cli.fullscreen,
-        public_url: cli.public_url.clone(),
+        // An empty HALLQ_PUBLIC_URL in board.env means "not set".
+        public_url: cli.public_url.clone().filter(|u| !u.trim().is_empty()),
     };
     if let Some(png) = &cli.screenshot {
         let source = match cli.demo.as_deref() {

@@ -157,6 +157,36 @@ async fn a_code_expires_and_bad_requests_are_refused_clearly() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_phone_still_holds_its_ticket_after_a_hub_restart() {
+    let f = Fixture::new().await;
+    let c = current_code(&f).await;
+    let (st, t) = take(&f, &c, "pay", PHONE_A).await;
+    assert_eq!(st, StatusCode::CREATED, "{t}");
+    let mine = t["number"].as_str().unwrap().to_string();
+
+    let f = f.restart().await;
+    let (st, b) = take(&f, &c, "account", PHONE_A).await;
+    assert_eq!((st, code(&b)), (StatusCode::CONFLICT, "phone_has_ticket"));
+    assert!(b["error"]["message"].as_str().unwrap().contains(&mine));
+    let (st, _) = take(&f, &c, "pay", PHONE_B).await;
+    assert_eq!(st, StatusCode::CREATED);
+
+    // Served, the phone may take the next one.
+    f.open_counter(1).await;
+    let (st, b) = f
+        .call("POST", "/api/v1/counters/1/next", Some(&f.clerk1), None)
+        .await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    assert_eq!(b["number"], mine.as_str());
+    let (st, b) = f
+        .call("POST", "/api/v1/counters/1/finish", Some(&f.clerk1), None)
+        .await;
+    assert!(st.is_success(), "{b}");
+    let (st, b) = take(&f, &c, "account", PHONE_A).await;
+    assert_eq!(st, StatusCode::CREATED, "{b}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_codes_survive_a_restart_and_a_hall_may_switch_them_off() {
     let mut config = hallq_shared::config::HallConfig::demo();
     let f = Fixture::with(config.clone(), 256).await;

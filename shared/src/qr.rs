@@ -59,6 +59,23 @@ pub struct PhoneQr {
     pub pixels: QrPixels,
 }
 
+impl PhoneQr {
+    /// What a screen shows for `code`: nothing when the hall has phone tickets off.
+    pub fn for_code(code: &PhoneCode, public_base: &str) -> Option<PhoneQr> {
+        if !code.enabled {
+            return None;
+        }
+        let url = code.url(public_base);
+        match QrPixels::encode(&url) {
+            Ok(pixels) => Some(PhoneQr { url, pixels }),
+            Err(e) => {
+                tracing::warn!("{e}");
+                None
+            }
+        }
+    }
+}
+
 /// After this many failed fetches in a row the screen stops showing its code: the code it has
 /// may have expired, and a code that is refused at the phone is worse than none.
 const FAILURES_BEFORE_HIDING: u32 = 3;
@@ -99,14 +116,22 @@ impl PhoneCodeFeed {
         let thread = std::thread::Builder::new()
             .name("phone-code".into())
             .spawn(move || {
-                let mut shown: Option<String> = None;
+                let mut shown: Option<PhoneQr> = None;
                 let mut failures = 0;
                 while !flag.load(Ordering::SeqCst) {
                     let (next, wait) = match fetch() {
                         Ok(code) => {
                             failures = 0;
                             let wait = (pace.next)(&code);
-                            (code.enabled.then(|| code.url(&public_base)), wait)
+                            let same = shown
+                                .as_ref()
+                                .is_some_and(|q| q.url == code.url(&public_base));
+                            let next = if same && code.enabled {
+                                shown.clone()
+                            } else {
+                                PhoneQr::for_code(&code, &public_base)
+                            };
+                            (next, wait)
                         }
                         Err(reason) => {
                             failures += 1;
@@ -118,18 +143,8 @@ impl PhoneCodeFeed {
                         }
                     };
                     if next != shown {
-                        let qr = next.as_ref().and_then(|url| match QrPixels::encode(url) {
-                            Ok(pixels) => Some(PhoneQr {
-                                url: url.clone(),
-                                pixels,
-                            }),
-                            Err(e) => {
-                                tracing::warn!("{e}");
-                                None
-                            }
-                        });
-                        shown = qr.as_ref().map(|q| q.url.clone());
-                        show(qr);
+                        shown = next.clone();
+                        show(next);
                     }
                     let until = Instant::now() + wait;
                     while Instant::now() < until && !flag.load(Ordering::SeqCst) {

@@ -22,7 +22,8 @@ pub struct KioskArgs {
     #[arg(long, default_value = "http://127.0.0.1:8080", env = "HALLQ_HUB")]
     pub hub: String,
     /// The hub's address as a customer's phone reaches it, printed in the ticket's QR code as
-    /// `URL/t/NUMBER` (e.g. http://192.168.1.10:8080). Defaults to --hub, which on the Pi is
+    /// `URL/t/NUMBER` and shown in the start screen's phone code as `URL/p/CODE`
+    /// (e.g. http://192.168.1.10:8080). Defaults to --hub, which on the Pi is
     /// usually 127.0.0.1: a phone cannot open that, so set this on every real kiosk.
     #[arg(long, env = "HALLQ_PUBLIC_URL", value_name = "URL")]
     pub public_url: Option<String>,
@@ -126,7 +127,11 @@ pub fn run(args: KioskArgs) -> Result<()> {
             Timeouts::default(),
             Box::new(move |v| *keep.lock().unwrap() = Some(v)),
         );
+        if let Some(url) = &args.public_url {
+            controller.set_public_url(url);
+        }
         controller.refresh();
+        controller.fetch_phone_code();
         controller.tick(Instant::now(), chrono::Utc::now());
         if let Some(v) = latest.lock().unwrap().take() {
             ui::apply(&screen.ui, &v);
@@ -174,6 +179,7 @@ pub fn run(args: KioskArgs) -> Result<()> {
         controller.watch_buttons(Box::new(keys), None);
     }
     controller.start_polling();
+    controller.start_phone_code();
     // The watchdog ping comes from the UI thread's own timer: a frozen screen stops it and
     // systemd restarts the kiosk.
     let watchdog_every = hallq_shared::sd_notify::watchdog_interval();

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use hallq_shared::hall::{Lang, Phone};
 use hallq_shared::protocol::{BoardMode, BoardSnapshot, CaptureCallbackRequest, TicketIssued};
+use hallq_shared::qr::{PhoneCodeFeed, PhoneQr};
 
 use super::hub::{HubClient, HubError};
 use super::printing::PrinterDesk;
@@ -74,6 +75,8 @@ struct Inner {
     light: Mutex<Option<(Box<dyn StatusLight>, LightPattern)>>,
     /// Where the ticket's QR code points: an address a customer's phone can open.
     public_url: Mutex<Option<String>>,
+    /// The thread keeping the phone code current, once started.
+    phone_code: Mutex<Option<PhoneCodeFeed>>,
 }
 
 impl Controller {
@@ -96,6 +99,7 @@ impl Controller {
                 last_reported: Mutex::new(None),
                 light: Mutex::new(None),
                 public_url: Mutex::new(None),
+                phone_code: Mutex::new(None),
             }),
         };
         c.show(&c.lock());
@@ -173,8 +177,62 @@ impl Controller {
             .expect("spawn hub poll thread");
     }
 
+    /// Keeps the start screen's phone code (扫码取号) current: asked of the hub each minute.
+    pub fn start_phone_code(&self) {
+        let hub = self.inner.hub.clone();
+        let weak = Arc::downgrade(&self.inner);
+        let feed = PhoneCodeFeed::spawn(
+            self.public_base(),
+            move || hub.phone_code().map_err(|e| e.to_string()),
+            move |qr| {
+                if let Some(inner) = weak.upgrade() {
+                    Controller { inner }.phone_code(qr);
+                }
+            },
+        );
+        *self.inner.phone_code.lock().unwrap() = Some(feed);
+    }
+
+    /// Asks the hub for the phone code once (a still picture of the start screen).
+    pub fn fetch_phone_code(&self) {
+        let qr = match self.inner.hub.phone_code() {
+            Ok(code) => PhoneQr::for_code(&code, &self.public_base()),
+            Err(_) => None,
+        };
+        self.phone_code(qr);
+    }
+
+    /// The phone code to show, or none (phone tickets off, the hub not answering).
+    pub fn phone_code(&self, qr: Option<PhoneQr>) {
+        let mut st = self.lock();
+        if st.phone_qr != qr {
+            st.phone_qr = qr;
+            if !st.phone_code_offered() && st.screen == Screen::PhoneCode {
+                st.screen = Screen::Start;
+            }
+            self.show(&st);
+        }
+    }
+
+    /// The start screen's 扫码取号 button: the phone code, large.
+    pub fn open_phone_code(&self) {
+        self.touched();
+        let mut st = self.lock();
+        if !st.phone_code_offered() {
+            return;
+        }
+        st.clear_customer();
+        st.screen = Screen::PhoneCode;
+        self.show(&st);
+    }
+
     pub fn stop(&self) {
         self.inner.stop.store(true, Ordering::Relaxed);
+        // Out of the mutex before joining, so that nothing waits on it while the thread ends.
+        let feed = self.inner.phone_code.lock().unwrap().take();
+        if let Some(feed) = feed {
+            feed.stop();
+        }
     }
 
     /// Ask the printer how it is and tell the hub when that changed (staff see the alert).
@@ -271,7 +329,11 @@ impl Controller {
     }
 
     /// The address printed in the QR code instead of the hub's (see `--public-url`).
+    /// An empty one (an unset `HALLQ_PUBLIC_URL=` line) leaves the hub's address in place.
     pub fn set_public_url(&self, url: &str) {
+        if url.trim().is_empty() {
+            return;
+        }
         *self.inner.public_url.lock().unwrap() = Some(url.trim_end_matches('/').to_string());
     }
 
@@ -691,7 +753,7 @@ impl Controller {
         let t = &self.inner.timeouts;
         let limit = match st.screen {
             Screen::Start => None,
-            Screen::Detail(_) => Some(t.detail),
+            Screen::Detail(_) | Screen::PhoneCode => Some(t.detail),
             Screen::Issued => Some(t.issued),
             Screen::Callback | Screen::Suggestion => Some(t.form),
             Screen::CallbackDone | Screen::SuggestionDone => Some(t.done),

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use hallq_shared::protocol::{
     BoardSnapshot, CallbackCaptured, CaptureCallbackRequest, ErrorBody, IssueTicketRequest,
-    TicketIssued,
+    PhoneCode, TicketIssued,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -82,6 +82,16 @@ impl HubClient {
         let resp = self
             .agent
             .get(format!("{}/api/v1/board", self.base))
+            .header("Authorization", &self.bearer())
+            .call();
+        read(resp, 200)
+    }
+
+    /// The phone code to show now ([`PhoneCode::PATH`]).
+    pub fn phone_code(&self) -> Result<PhoneCode, HubError> {
+        let resp = self
+            .agent
+            .get(format!("{}{}", self.base, PhoneCode::PATH))
             .header("Authorization", &self.bearer())
             .call();
         read(resp, 200)

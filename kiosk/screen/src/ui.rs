@@ -3,7 +3,9 @@
 
 use std::rc::Rc;
 
-use slint::{ComponentHandle, Model, ModelRc, SharedString, VecModel};
+use slint::{
+    ComponentHandle, Image, Model, ModelRc, Rgb8Pixel, SharedPixelBuffer, SharedString, VecModel,
+};
 
 use super::controller::{Controller, Sink};
 use super::view::StationView;
@@ -54,7 +56,22 @@ pub fn apply(ui: &KioskWindow, v: &StationView) {
         suggestion_title: ss(&l.suggestion_title),
         suggestion_hint: ss(&l.suggestion_hint),
         suggestion_phone: ss(&l.suggestion_phone),
+        scan_button: ss(&l.scan_button),
+        scan_title: ss(&l.scan_title),
+        scan_hint: ss(&l.scan_hint),
     });
+    // The code's picture is only rebuilt when the code changes (once a minute).
+    match &v.phone_qr {
+        Some(qr) if g.get_phone_qr_url() != qr.url.as_str() => {
+            let side = qr.pixels.side as u32;
+            let buffer =
+                SharedPixelBuffer::<Rgb8Pixel>::clone_from_slice(&qr.pixels.rgb8(), side, side);
+            g.set_phone_qr(Image::from_rgb8(buffer));
+            g.set_phone_qr_url(ss(&qr.url));
+        }
+        _ => {}
+    }
+    g.set_has_phone_qr(v.phone_qr.is_some());
     g.set_hall_name(ss(&v.hall_name));
     g.set_clock(ss(&v.clock));
     // Only replaced when the tiles really changed (see the detail below).
@@ -175,6 +192,8 @@ pub fn connect(ui: &KioskWindow, controller: &Controller) {
     g.on_toggle_phrase(move |i| c.toggle_phrase(usize::try_from(i).unwrap_or(usize::MAX)));
     let c = controller.clone();
     g.on_submit_suggestion(move || c.submit_suggestion());
+    let c = controller.clone();
+    g.on_open_phone_code(move || c.open_phone_code());
 }
 
 /// A sink that applies each screen on the UI thread of `ui`'s event loop.

@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 use hallq_shared::hall::{DayPhase, Lang, OutageKind, Phone};
 use hallq_shared::protocol::{BoardMode, BoardSnapshot, ServiceView, TicketIssued};
+use hallq_shared::qr::PhoneQr;
 
 use super::words::{self, Said};
 
@@ -18,6 +19,8 @@ pub enum Screen {
     CallbackDone,
     Suggestion,
     SuggestionDone,
+    /// The phone code, large (扫码取号).
+    PhoneCode,
 }
 
 impl Screen {
@@ -31,6 +34,7 @@ impl Screen {
             Screen::CallbackDone => "callback-done",
             Screen::Suggestion => "suggestion",
             Screen::SuggestionDone => "suggestion-done",
+            Screen::PhoneCode => "phone-code",
         }
     }
 }
@@ -65,6 +69,8 @@ pub struct State {
     pub done_text: String,
     pub phrases: Vec<bool>,
     pub clock: String,
+    /// The phone code of the minute (扫码取号), while the hall offers tickets by phone.
+    pub phone_qr: Option<PhoneQr>,
 }
 
 /// A message to the customer, kept in both languages so that the language switch applies to it.
@@ -108,6 +114,7 @@ impl Default for State {
             done_text: String::new(),
             phrases: vec![false; words::PHRASES.len()],
             clock: String::new(),
+            phone_qr: None,
         }
     }
 }
@@ -120,6 +127,11 @@ impl State {
             .services
             .iter()
             .find(|s| s.id == id)
+    }
+
+    /// Whether the phone code is offered now: known, the hub answering, tickets still taken.
+    pub fn phone_code_offered(&self) -> bool {
+        self.phone_qr.is_some() && self.hub_ok && self.board.is_some() && !self.tickets_ended()
     }
 
     pub fn tickets_ended(&self) -> bool {
@@ -212,6 +224,9 @@ pub struct Labels {
     pub suggestion_title: String,
     pub suggestion_hint: String,
     pub suggestion_phone: String,
+    pub scan_button: String,
+    pub scan_title: String,
+    pub scan_hint: String,
 }
 
 /// One whole screen's worth of values.
@@ -236,6 +251,9 @@ pub struct StationView {
     pub consent: bool,
     pub done_text: String,
     pub phrases: Vec<(String, bool)>,
+    /// The phone code (the start screen's button and its own screen): only while the hub answers
+    /// and tickets can be taken (a code that leads to a refusal is worse than none).
+    pub phone_qr: Option<PhoneQr>,
 }
 
 /// The wait as the customer is told it: the hub's range ("约15–20分钟", "20分钟以上"), or from a
@@ -450,6 +468,9 @@ pub fn render(st: &State) -> StationView {
             suggestion_title: g(words::SUGGESTION_TITLE),
             suggestion_hint: g(words::SUGGESTION_HINT),
             suggestion_phone: words::suggestion_phone(lang, retention),
+            scan_button: g(words::SCAN_BUTTON),
+            scan_title: g(words::SCAN_TITLE),
+            scan_hint: g(words::SCAN_HINT),
         },
         hall_name: notices
             .map(|n| n.hall_name.get(lang).to_string())
@@ -478,6 +499,7 @@ pub fn render(st: &State) -> StationView {
             .zip(&st.phrases)
             .map(|(p, t)| (p.get(lang).to_string(), *t))
             .collect(),
+        phone_qr: st.phone_qr.clone().filter(|_| st.phone_code_offered()),
     }
 }
 

@@ -43,6 +43,12 @@ pub const CHOOSE_SERVICE: Said = s(
     "Welcome! Please touch the service you need",
 );
 pub const SUGGESTION: Said = s("意见建议", "Suggestions");
+pub const SCAN_BUTTON: Said = s("扫码取号", "Ticket by phone");
+pub const SCAN_TITLE: Said = s("用手机扫码取号", "Take a number with your phone");
+pub const SCAN_HINT: Said = s(
+    "用微信或手机相机扫描左边的二维码，选择业务即可取号。\n排到几号、还要等多久，手机上随时看；快到您时手机会提醒。\n二维码每分钟更换，请在大厅内扫描。",
+    "Scan the code on the left with WeChat or your phone's camera and choose a service.\nYour phone shows your place in the line and tells you when your turn is near.\nThe code changes every minute: scan it here in the hall.",
+);
 pub const CALLBACK: Said = s("留下电话，我们回电", "Leave a phone number for a callback");
 pub const ENDED_TITLE: Said = s("今天的取号已结束", "Today's tickets have ended");
 pub const PHONE_LABEL: Said = s("请输入您的电话号码", "Please enter your phone number");

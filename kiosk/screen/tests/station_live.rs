@@ -215,3 +215,38 @@ fn the_qr_code_points_at_the_public_address() {
         format!("http://192.168.1.10:8080/t/{b}")
     );
 }
+
+#[test]
+fn the_start_screen_shows_the_hubs_phone_code_at_the_public_address() {
+    let hub = LiveHub::start();
+    let k = Kiosk::new(&hub, None);
+    assert_eq!(k.last().phone_qr, None, "nothing before the hub is asked");
+    k.c.set_public_url("http://192.168.1.10:8080/");
+    k.c.fetch_phone_code();
+    let qr = k
+        .last()
+        .phone_qr
+        .expect("the demo hall takes tickets by phone");
+    let code = qr
+        .url
+        .strip_prefix("http://192.168.1.10:8080/p/")
+        .expect("the phone page at the public address")
+        .to_string();
+    // The code shown is one the hub accepts from a phone.
+    let (st, body) =
+        hub.rt.block_on(
+            hub.f
+                .call("GET", &format!("/api/v1/phone/{code}"), None, None),
+        );
+    assert_eq!(st, StatusCode::OK, "{body}");
+
+    // Through the feed thread as the running kiosk does: the same code, once.
+    k.c.start_phone_code();
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(k.last().phone_qr.map(|q| q.url), Some(qr.url));
+    k.c.stop();
+
+    // With the hub out of reach the code goes: a phone could not reach the hub either.
+    k.c.hub_lost();
+    assert_eq!(k.last().phone_qr, None);
+}

@@ -16,6 +16,8 @@ use hallq_kiosk_screen::{
     Controller, HubClient, PrinterDesk, PrinterHealth, StationView, Timeouts, fonts, ui,
 };
 use hallq_shared::engine::Command;
+use hallq_shared::protocol::PhoneCode;
+use hallq_shared::qr::PhoneQr;
 use i_slint_backend_testing::ElementHandle;
 use support::{FakeHub, TOKEN, busy_morning};
 
@@ -86,9 +88,19 @@ fn every_kiosk_screen_renders_at_both_sizes() {
     let hub = FakeHub::start(hall, now);
     let printer = MemoryPrinter::default();
     let k = Kiosk::new(&hub, Some(&printer));
+    let code = PhoneCode {
+        enabled: true,
+        code: "K7QD4WMX".into(),
+        path: "/p/K7QD4WMX".into(),
+        next_at_ms: 0,
+    };
+    k.c.phone_code(PhoneQr::for_code(&code, "http://192.168.1.20:8080"));
 
     let mut shots: Vec<(&str, StationView)> = Vec::new();
     shots.push(("start", k.view()));
+    k.c.open_phone_code();
+    shots.push(("phone-code", k.view()));
+    k.c.back();
     k.c.choose_service("account");
     shots.push(("service-detail", k.view()));
     k.c.take_ticket_here();
@@ -157,6 +169,29 @@ fn every_kiosk_screen_renders_at_both_sizes() {
     // Chinese really shows: the start screen without its service names differs where they were.
     screen.resize(1024, 600);
     let start = &shots[0].1;
+    assert!(
+        start.phone_qr.is_some(),
+        "the start screen offers the phone code"
+    );
+    assert!(
+        shots
+            .iter()
+            .any(|(n, v)| *n == "tickets-ended" && v.phone_qr.is_none()),
+        "no phone code once tickets have ended"
+    );
+    let phone = &shots.iter().find(|(n, _)| *n == "phone-code").unwrap().1;
+    assert_eq!(phone.screen, "phone-code");
+    ui::apply(&screen.ui, phone);
+    let black = |f: &Frame| {
+        f.pixels
+            .iter()
+            .filter(|p| (p.r, p.g, p.b) == (0, 0, 0))
+            .count()
+    };
+    assert!(
+        black(&screen.frame()) > 20_000,
+        "the phone code is drawn large"
+    );
     ui::apply(&screen.ui, start);
     let with_names = screen.frame();
     let mut nameless = start.clone();

@@ -106,6 +106,16 @@ impl PhoneDesk {
         }
     }
 
+    /// The tickets phones held on `day` before a restart (from the store).
+    pub fn remember(&self, day: NaiveDate, held: Vec<(Vec<u8>, String)>) {
+        let mut tickets = self.tickets.lock().unwrap_or_else(|p| p.into_inner());
+        for (key, number) in held {
+            if let Ok(key) = <[u8; 32]>::try_from(key.as_slice()) {
+                tickets.insert(key, (day, number));
+            }
+        }
+    }
+
     /// The code of the minute that holds `now`.
     pub fn code_at(&self, now: Millis) -> String {
         self.code_of_minute(now.div_euclid(60_000))
@@ -298,12 +308,23 @@ pub async fn take_ticket(
         .await?;
     match ex.reply {
         Reply::Issued(t) => {
-            let mut held = hub.phone.tickets.lock().unwrap_or_else(|p| p.into_inner());
-            // Yesterday's phones need no remembering.
-            if held.len() > 10_000 {
-                held.retain(|_, (day, _)| *day == today);
+            {
+                let mut held = hub.phone.tickets.lock().unwrap_or_else(|p| p.into_inner());
+                // Yesterday's phones need no remembering.
+                if held.len() > 10_000 {
+                    held.retain(|_, (day, _)| *day == today);
+                }
+                held.insert(who, (today, t.number.clone()));
             }
-            held.insert(who, (today, t.number.clone()));
+            // Kept across a restart too. The ticket itself is already durable: if this write
+            // fails the customer still has it, and only the one-per-phone rule is weaker.
+            let number = t.number.clone();
+            if let Err(e) = hub
+                .admin(move |s| s.hold_phone_ticket(&who, today, &number))
+                .await
+            {
+                tracing::warn!(number = %t.number, "phone's ticket not saved: {e:?}");
+            }
             tracing::debug!(number = %t.number, "ticket taken by phone");
             Ok((StatusCode::CREATED, Json(t)).into_response())
         }

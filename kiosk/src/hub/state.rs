@@ -127,6 +127,7 @@ impl Hub {
         let mut store = Store::open(&db)?;
         let today = Now::in_zone((opts.clock)(), &opts.config.time_zone()).day;
         let hall = store.load_hall(&opts.config, today)?;
+        phone.remember(today, store.phone_tickets(today)?);
         let (stream, _) = broadcast::channel(opts.stream_buffer.max(1));
         let tx = stream.clone();
         let writer = HallWriter::start(store, hall, opts.clock.clone(), opts.writer, move |c| {

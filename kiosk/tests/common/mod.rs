@@ -103,6 +103,59 @@ impl Fixture {
         f
     }
 
+    /// Stops this hub and opens a new one on the same data directory and clock, as after a
+    /// restart: accounts, device tokens and sessions carry over (they are in the database).
+    pub async fn restart(self) -> Fixture {
+        let Fixture {
+            hub,
+            app,
+            dir,
+            clock,
+            kiosk,
+            display,
+            tablet,
+            clerk1,
+            clerk2,
+            manager,
+        } = self;
+        drop(app);
+        let mut hub = Some(hub);
+        // The router's clones go with it; wait (bounded) for the last other holder.
+        for _ in 0..200 {
+            match Arc::try_unwrap(hub.take().unwrap()) {
+                Ok(h) => {
+                    tokio::task::spawn_blocking(move || drop(h)).await.unwrap();
+                    break;
+                }
+                Err(h) => {
+                    hub = Some(h);
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                }
+            }
+        }
+        assert!(
+            hub.is_none(),
+            "the hub is still held 4 s after its router went"
+        );
+        let c = clock.clone();
+        let mut opts = HubOptions::new(dir.path(), HallConfig::demo());
+        opts.clock = Arc::new(move || c.load(Ordering::SeqCst));
+        let hub = Hub::open(opts).unwrap();
+        let app = hub::app(hub.clone());
+        Fixture {
+            hub,
+            app,
+            dir,
+            clock,
+            kiosk,
+            display,
+            tablet,
+            clerk1,
+            clerk2,
+            manager,
+        }
+    }
+
     pub async fn login(&self, login: &str, counter: Option<u32>) -> String {
         let (st, body) = self
             .call(

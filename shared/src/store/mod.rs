@@ -617,6 +617,34 @@ impl Store {
         Ok(self.conn.last_insert_rowid())
     }
 
+    /// Remembers that the phone `phone_key` holds ticket `number` on `day`, and forgets the days
+    /// before it (numbers start again each day, so older rows mean nothing).
+    pub fn hold_phone_ticket(
+        &self,
+        phone_key: &[u8],
+        day: NaiveDate,
+        number: &str,
+    ) -> Result<(), StoreError> {
+        let day = day.to_string();
+        self.conn
+            .execute("DELETE FROM phone_tickets WHERE day < ?1", params![day])?;
+        self.conn.execute(
+            "INSERT INTO phone_tickets (phone_key, day, number) VALUES (?1, ?2, ?3)
+             ON CONFLICT (phone_key) DO UPDATE SET day = excluded.day, number = excluded.number",
+            params![phone_key, day, number],
+        )?;
+        Ok(())
+    }
+
+    /// The tickets phones hold on `day`: (phone key, number).
+    pub fn phone_tickets(&self, day: NaiveDate) -> Result<Vec<(Vec<u8>, String)>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare("SELECT phone_key, number FROM phone_tickets WHERE day = ?1")?;
+        let rows = st.query_map([day.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// Newest first: (id, at, text, contact, source).
     pub fn suggestions(&self, limit: u32) -> Result<Vec<SuggestionRow>, StoreError> {
         let mut st = self.conn.prepare(

@@ -151,6 +151,16 @@ pub const MIGRATIONS: &[&str] = &[
                            json(CASE WHEN json_type(body, '$.note') = 'text' THEN 'true' ELSE 'false' END))
      WHERE type = 'callback_updated' AND json_type(body, '$.note') IS NOT NULL;
     "#,
+    // 5: the ticket each phone holds today (a keyed hash of the id its page made, never anything
+    // personal), so that a hub restart does not let a phone take a second ticket while its first
+    // waits. Rows of past days are deleted as new ones come.
+    r#"
+    CREATE TABLE phone_tickets (
+        phone_key BLOB PRIMARY KEY,
+        day TEXT NOT NULL,
+        number TEXT NOT NULL
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this program writes.

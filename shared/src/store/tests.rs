@@ -93,6 +93,35 @@ fn an_older_database_is_migrated_forward_with_its_data() {
 }
 
 #[test]
+fn a_phones_ticket_is_kept_for_its_day_and_older_days_are_forgotten() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Store::open(&db_path(dir.path())).unwrap();
+    let d1 = NaiveDate::from_ymd_opt(2026, 12, 3).unwrap();
+    let d2 = d1.succ_opt().unwrap();
+    s.hold_phone_ticket(&[1; 32], d1, "B004").unwrap();
+    s.hold_phone_ticket(&[2; 32], d1, "A001").unwrap();
+    s.hold_phone_ticket(&[2; 32], d1, "A009").unwrap();
+    assert_eq!(
+        {
+            let mut v = s.phone_tickets(d1).unwrap();
+            v.sort();
+            v
+        },
+        vec![(vec![1; 32], "B004".into()), (vec![2; 32], "A009".into())]
+    );
+    s.hold_phone_ticket(&[3; 32], d2, "C001").unwrap();
+    assert_eq!(
+        s.phone_tickets(d2).unwrap(),
+        vec![(vec![3; 32], "C001".into())]
+    );
+    let left: i64 = s
+        .connection()
+        .query_row("SELECT count(*) FROM phone_tickets", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(left, 1, "yesterday's rows are gone");
+}
+
+#[test]
 fn a_newer_database_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = db_path(dir.path());

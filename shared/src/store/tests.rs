@@ -573,7 +573,8 @@ fn migration_4_takes_old_notes_out_of_the_event_log_and_the_hall_rebuilds_the_sa
         (hall, s.callbacks(None, 10).unwrap())
     };
     {
-        // Back to what version 3 wrote: the note's text inside the event, no migration-4 columns.
+        // Back to what version 3 wrote: the note's text inside the event, no migration-4 columns
+        // (and none of the later migrations' tables).
         let conn = Connection::open(&path).unwrap();
         conn.execute_batch(
             r#"
@@ -586,6 +587,7 @@ fn migration_4_takes_old_notes_out_of_the_event_log_and_the_hall_rebuilds_the_sa
             ALTER TABLE suggestions DROP COLUMN handled_by;
             ALTER TABLE suggestions DROP COLUMN handled_at;
             ALTER TABLE devices DROP COLUMN counter;
+            DROP TABLE phone_tickets;
             INSERT INTO suggestions (at, text, contact, source)
                  VALUES (1, '等候时间太长', '13812345678', 'kiosk');
             PRAGMA user_version = 3;

@@ -1,0 +1,304 @@
+//! Applying events: the only place the hall's state changes, one event at a time, and the
+//! indexes of waiting tickets kept in step with it.
+
+use super::*;
+
+impl Hall {
+    pub fn apply(&mut self, e: &Event) {
+        self.last_seq = self.last_seq.max(e.seq);
+        self.clock = self.clock.max(e.at);
+        match &e.kind {
+            EventKind::DayStarted { day } => {
+                self.day = *day;
+                self.history.keep_before(*day);
+                self.reseed();
+                self.next_seq.clear();
+                self.recent_calls.clear();
+                self.long_wait.clear();
+                for rt in self.counters.values_mut() {
+                    *rt = CounterRuntime::default();
+                }
+            }
+            EventKind::DayClosed { day, .. } => {
+                let tz = self.config.time_zone();
+                for (service, times) in &self.service_times {
+                    for &(end, secs) in times.done() {
+                        let hour = Now::in_zone(end, &tz).time.hour();
+                        self.history.add(service, *day, hour, secs);
+                    }
+                }
+                // Expired tickets stay in the store's history; the live hall starts empty.
+                self.tickets.clear();
+                self.waiting.clear();
+                for rt in self.counters.values_mut() {
+                    rt.current = None;
+                }
+            }
+            EventKind::TicketIssued { ticket } => {
+                self.restore_ticket(ticket.clone());
+            }
+            EventKind::TicketCalled {
+                number,
+                service,
+                counter,
+                apology,
+                ..
+            } => {
+                self.update_ticket(number, |t| {
+                    t.state = TicketState::Called;
+                    t.counter = Some(*counter);
+                    t.for_counter = None;
+                    t.called_at = Some(e.at);
+                    t.started_at = None;
+                    t.apology = *apology;
+                });
+                if let Some(rt) = self.counters.get_mut(counter) {
+                    rt.current = Some(number.clone());
+                }
+                self.push_call(e, number, service, *counter, *apology, false);
+            }
+            EventKind::TicketRecalled {
+                number,
+                service,
+                counter,
+                apology,
+            } => {
+                self.update_ticket(number, |t| t.recalls += 1);
+                self.push_call(e, number, service, *counter, *apology, true);
+            }
+            EventKind::ServiceStarted { number, .. } => {
+                self.update_ticket(number, |t| {
+                    t.state = TicketState::Serving;
+                    t.started_at = Some(e.at);
+                });
+            }
+            EventKind::TicketFinished {
+                number,
+                counter,
+                service_secs,
+            } => {
+                let service = self.update_ticket(number, |t| {
+                    t.state = TicketState::Finished;
+                    t.finished_at = Some(e.at);
+                    t.service.clone()
+                });
+                if let Some(rt) = self.counters.get_mut(counter) {
+                    rt.current = None;
+                    rt.last_service_secs = Some(*service_secs);
+                }
+                if let Some(s) = service {
+                    self.service_times
+                        .entry(s)
+                        .or_default()
+                        .record(e.at, *service_secs);
+                }
+            }
+            EventKind::TicketNoShow { number, counter } => {
+                self.update_ticket(number, |t| {
+                    t.state = TicketState::NoShow;
+                    t.finished_at = Some(e.at);
+                });
+                if let Some(rt) = self.counters.get_mut(counter) {
+                    rt.current = None;
+                }
+            }
+            EventKind::TicketTransferred {
+                number,
+                from_counter,
+                to_service,
+                to_counter,
+            } => {
+                self.update_ticket(number, |t| {
+                    t.state = TicketState::Waiting;
+                    t.service = to_service.clone();
+                    t.for_counter = *to_counter;
+                    t.transfers += 1;
+                    t.started_at = None;
+                });
+                if let Some(rt) = self.counters.get_mut(from_counter) {
+                    rt.current = None;
+                }
+            }
+            EventKind::CounterStateChanged {
+                counter,
+                state,
+                released,
+            } => {
+                if let Some(rt) = self.counters.get_mut(counter) {
+                    rt.state = *state;
+                }
+                for n in released {
+                    self.update_ticket(n, |t| t.for_counter = None);
+                }
+            }
+            EventKind::OutageStarted { outage } => {
+                self.outage = Some(outage.clone());
+                self.outage_long =
+                    outage.kind(e.at, self.config.thresholds.long_outage_min) == OutageKind::Long;
+            }
+            EventKind::OutageBecameLong { .. } => self.outage_long = true,
+            EventKind::OutageEnded { .. } => {
+                self.outage = None;
+                self.outage_long = false;
+            }
+            EventKind::LongWaitBegan { service } => {
+                self.long_wait.insert(service.clone());
+            }
+            EventKind::LongWaitEnded { service } => {
+                self.long_wait.remove(service);
+            }
+            EventKind::CallbackCaptured { id, .. } => {
+                self.last_callback_id = self.last_callback_id.max(*id)
+            }
+            EventKind::CallbackUpdated { .. } => {}
+            EventKind::ConfigReplaced { config } => {
+                self.config = (**config).clone();
+                let keep: BTreeSet<CounterId> = self.config.counters.iter().map(|c| c.id).collect();
+                self.counters.retain(|id, _| keep.contains(id));
+                for id in keep {
+                    self.counters.entry(id).or_default();
+                }
+                self.long_wait.retain(|s| self.config.service(s).is_some());
+                if self
+                    .config
+                    .services
+                    .iter()
+                    .any(|s| !self.service_times.contains_key(&s.id))
+                {
+                    let mut seeds = self.history.seeds(self.day.weekday());
+                    for s in &self.config.services {
+                        let seed = seeds.remove(&s.id).unwrap_or_default();
+                        self.service_times
+                            .entry(s.id.clone())
+                            .or_insert_with(|| ServiceTimes::new(seed));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Numbering continues after `number` (used when rebuilding from the store, too).
+    pub fn note_number(&mut self, number: &str) {
+        if let Some((prefix, seq)) = parse_number(number) {
+            let last = self.next_seq.entry(prefix).or_default();
+            *last = (*last).max(seq);
+        }
+    }
+
+    /// Put a stored call or recall event back on the board when rebuilding.
+    pub fn restore_call(&mut self, e: &Event) {
+        match &e.kind {
+            EventKind::TicketCalled {
+                number,
+                service,
+                counter,
+                apology,
+                ..
+            } => self.push_call(e, number, service, *counter, *apology, false),
+            EventKind::TicketRecalled {
+                number,
+                service,
+                counter,
+                apology,
+            } => self.push_call(e, number, service, *counter, *apology, true),
+            _ => {}
+        }
+    }
+
+    pub(super) fn push_call(
+        &mut self,
+        e: &Event,
+        number: &str,
+        service: &str,
+        counter: CounterId,
+        apology: bool,
+        recall: bool,
+    ) {
+        let service = service.to_string();
+        let counter_name = self.counter_name(counter);
+        self.recent_calls.push_front(CallView {
+            id: e.seq,
+            number: number.to_string(),
+            service,
+            counter,
+            counter_name,
+            at: to_rfc3339(e.at),
+            apology,
+            recall,
+        });
+        self.recent_calls.truncate(RECENT_CALLS);
+    }
+
+    pub(super) fn counter_name(&self, id: CounterId) -> Text {
+        self.config
+            .counter(id)
+            .map(|c| c.name.clone())
+            .unwrap_or_else(|| Text::new(format!("{id}号窗口"), format!("Counter {id}")))
+    }
+
+    /// Put a ticket read back from the store (or just issued) into the hall.
+    pub fn restore_ticket(&mut self, ticket: Ticket) {
+        self.note_number(&ticket.number);
+        if let Some(old) = self.tickets.remove(&ticket.number) {
+            self.unindex(&old);
+        }
+        self.index(&ticket);
+        self.tickets.insert(ticket.number.clone(), ticket);
+    }
+
+    /// Change one ticket, keeping the waiting index in step.
+    pub(super) fn update_ticket<R>(
+        &mut self,
+        number: &str,
+        f: impl FnOnce(&mut Ticket) -> R,
+    ) -> Option<R> {
+        let mut t = self.tickets.remove(number)?;
+        self.unindex(&t);
+        let r = f(&mut t);
+        self.index(&t);
+        self.tickets.insert(t.number.clone(), t);
+        Some(r)
+    }
+
+    pub(super) fn index(&mut self, t: &Ticket) {
+        if t.state == TicketState::Waiting {
+            self.waiting
+                .entry(t.service.clone())
+                .or_default()
+                .insert(Place::of(t));
+        }
+    }
+
+    pub(super) fn unindex(&mut self, t: &Ticket) {
+        if let Some(w) = self.waiting.get_mut(&t.service) {
+            w.remove(&Place::of(t));
+            if w.is_empty() {
+                self.waiting.remove(&t.service);
+            }
+        }
+    }
+
+    /// Does the waiting index say exactly what a scan of the day's tickets says? (Checked by the
+    /// property tests after every command.)
+    pub fn waiting_index_is_consistent(&self) -> bool {
+        let mut scanned: BTreeMap<ServiceId, BTreeSet<Place>> = BTreeMap::new();
+        for t in self.tickets.values() {
+            if t.state == TicketState::Waiting {
+                scanned
+                    .entry(t.service.clone())
+                    .or_default()
+                    .insert(Place::of(t));
+            }
+        }
+        scanned == self.waiting
+            && self
+                .all_waiting()
+                .all(|t| self.ahead_of(t) == queue::ahead_of(t, self.tickets.values()))
+            && self.config.counters.iter().all(|c| {
+                let services = &self.config.services;
+                queue::next_for_counter(c, services, self.call_candidates(c)).map(|t| &t.number)
+                    == queue::next_for_counter(c, services, self.tickets.values())
+                        .map(|t| &t.number)
+            })
+    }
+}

@@ -1,0 +1,211 @@
+//! Who is ahead and how long they wait: counter capacity per service, the estimator's running
+//! services, wait estimates, and the tickets a counter may call next.
+
+use super::*;
+
+impl Hall {
+    /// Counters that share `service`: each open counter counts for its share among the services it
+    /// has people waiting for. Before any counter opens, the configured ones are assumed.
+    pub(super) fn capacity_for(&self, service: &str) -> f64 {
+        let waiting: BTreeSet<&str> = self.waiting.keys().map(String::as_str).collect();
+        let share = |c: &crate::hall::Counter| {
+            let busy = c
+                .services
+                .iter()
+                .filter(|s| waiting.contains(s.as_str()) || s.as_str() == service)
+                .count();
+            1.0 / busy.max(1) as f64
+        };
+        let serving = self.config.counters.iter().filter(|c| c.serves(service));
+        let open: f64 = serving
+            .clone()
+            .filter(|c| {
+                self.counters
+                    .get(&c.id)
+                    .is_some_and(|r| r.state == CounterState::Open)
+            })
+            .map(share)
+            .sum();
+        if open > 0.0 {
+            open
+        } else {
+            serving.map(share).sum()
+        }
+    }
+
+    /// Start the day's estimates from the history of this weekday: each service's seed, nothing
+    /// of the day yet.
+    pub fn reseed(&mut self) {
+        let mut seeds = self.history.seeds(self.day.weekday());
+        for s in &self.config.services {
+            seeds.entry(s.id.clone()).or_default();
+        }
+        for times in self.service_times.values_mut() {
+            times.clear_day();
+        }
+        for (service, seed) in seeds {
+            self.service_times
+                .entry(service)
+                .or_default()
+                .set_seed(seed);
+        }
+    }
+
+    /// Local hour of the clock, for the history's seed (none before the first event).
+    pub(super) fn hour_now(&self) -> u32 {
+        if self.clock == 0 {
+            return u32::MAX;
+        }
+        Now::in_zone(self.clock, &self.config.time_zone())
+            .time
+            .hour()
+    }
+
+    /// Services of `service` at a counter now, with their time so far.
+    pub(super) fn running(&self, service: &str) -> Vec<Running> {
+        self.counters
+            .values()
+            .filter_map(|rt| self.tickets.get(rt.current.as_ref()?))
+            .filter(|t| t.service == service)
+            .filter_map(|t| {
+                let began = t.started_at.or(t.called_at)?;
+                Some(Running {
+                    began,
+                    secs: (self.clock - began) as f64 / 1000.0,
+                })
+            })
+            .collect()
+    }
+
+    /// The estimator's mean service time of `service` now, in seconds: the day's services (those
+    /// in progress with their time so far), seeded from the same weekday and hour of the history.
+    pub fn mean_service_secs(&self, service: &str) -> f64 {
+        let running = self.running(service);
+        let hour = self.hour_now();
+        match self.service_times.get(service) {
+            Some(t) => t.mean_secs(hour, &running),
+            None => ServiceTimes::default().mean_secs(hour, &running),
+        }
+    }
+
+    /// How a wait of `secs` for `service` with `ahead` people ahead is told to the customer.
+    pub fn wait_range_for(&self, service: &str, secs: u32, ahead: u32) -> WaitRange {
+        let samples = self
+            .service_times
+            .get(service)
+            .map_or(0, |t| t.samples(self.hour_now()));
+        wait_range(secs, ahead, samples)
+    }
+
+    /// Expected wait for someone with `ahead` people before them in `service` (a new customer
+    /// when `ahead` is everyone waiting): the line played forward with the open counters' call
+    /// order ([`replay`]). Before any counter serving it opens, the configured ones are assumed.
+    pub fn wait_for(&self, service: &str, ahead: u32) -> u32 {
+        let services = &self.config.services;
+        let index = |id: &str| services.iter().position(|s| s.id == id);
+        let Some(target) = index(service) else {
+            return 0;
+        };
+        let desk = |c: &crate::hall::Counter, rt: Option<&CounterRuntime>| replay::Desk {
+            services: c.services.iter().filter_map(|s| index(s)).collect(),
+            busy_with: rt
+                .and_then(|r| r.current.as_ref())
+                .and_then(|n| self.tickets.get(n))
+                .and_then(|t| index(&t.service)),
+        };
+        let open: Vec<replay::Desk> = self
+            .config
+            .counters
+            .iter()
+            .filter_map(|c| {
+                let rt = self.counters.get(&c.id)?;
+                (rt.state == CounterState::Open).then(|| desk(c, Some(rt)))
+            })
+            .collect();
+        let lines: Vec<replay::Line> = services
+            .iter()
+            .map(|s| {
+                let w = self.waiting.get(&s.id);
+                let priority = w.map_or(0, |w| w.iter().filter(|p| p.priority()).count() as u32);
+                replay::Line {
+                    priority,
+                    normal: w.map_or(0, |w| w.len() as u32) - priority,
+                }
+            })
+            .collect();
+        let means: Vec<f64> = services
+            .iter()
+            .map(|s| self.mean_service_secs(&s.id))
+            .collect();
+        let secs = replay::wait_secs(&open, &lines, &means, target, ahead).or_else(|| {
+            let all: Vec<replay::Desk> =
+                self.config.counters.iter().map(|c| desk(c, None)).collect();
+            replay::wait_secs(&all, &lines, &means, target, ahead)
+        });
+        secs.unwrap_or_else(|| f64::from(ahead) * means[target])
+            .round()
+            .min(f64::from(u32::MAX)) as u32
+    }
+
+    /// People waiting for `service` now.
+    pub fn waiting_count(&self, service: &str) -> u32 {
+        self.waiting.get(service).map_or(0, |w| w.len() as u32)
+    }
+
+    /// Waiting tickets of `service` that will be called before `t` (same order as call-next within
+    /// one service).
+    pub(super) fn ahead_of(&self, t: &Ticket) -> u32 {
+        self.waiting
+            .get(&t.service)
+            .map_or(0, |w| places_before(w, &Place::of(t)) as u32)
+    }
+
+    /// People a new ticket of `service` would have ahead of it: everyone waiting, or for a priority
+    /// ticket the priority ones (who come first in the line, after tickets sent to one counter).
+    pub(super) fn ahead_of_new(&self, service: &str, priority: bool) -> u32 {
+        match self.waiting.get(service) {
+            None => 0,
+            Some(w) if priority => w
+                .iter()
+                .take_while(|p| !p.anywhere || p.priority())
+                .filter(|p| p.priority())
+                .count() as u32,
+            Some(w) => w.len() as u32,
+        }
+    }
+
+    /// Every waiting ticket of the day.
+    pub(super) fn all_waiting(&self) -> impl Iterator<Item = &Ticket> + '_ {
+        self.waiting
+            .values()
+            .flatten()
+            .filter_map(|p| self.tickets.get(&p.number))
+    }
+
+    /// The few waiting tickets among which `counter`'s next call is decided: those sent to it, and
+    /// the head of the line of each service it serves (within one service the line order is the
+    /// call order).
+    pub(super) fn call_candidates(&self, counter: &crate::hall::Counter) -> Vec<&Ticket> {
+        let mut out = Vec::new();
+        for (service, line) in &self.waiting {
+            let mut head = None;
+            for p in line {
+                if p.anywhere {
+                    head = Some(p);
+                    break;
+                }
+                if let Some(t) = self.tickets.get(&p.number)
+                    && t.for_counter == Some(counter.id)
+                {
+                    out.push(t);
+                }
+            }
+            if counter.serves(service)
+                && let Some(t) = head.and_then(|p| self.tickets.get(&p.number))
+            {
+                out.push(t);
+            }
+        }
+        out
+    }
+}

@@ -126,6 +126,10 @@ pub struct ServiceLoad {
     pub at_counters: u32,
     /// Open counters that call this service.
     pub counters_open: u32,
+    /// None of those counters is configured for another enabled service: closing one affects
+    /// this service's line alone (the only case where the advice says a counter may close).
+    #[serde(default)]
+    pub dedicated: bool,
     /// Their capacity for it: a counter calling several services that all have people waiting
     /// gives each a share.
     pub capacity: f64,
@@ -168,6 +172,10 @@ pub enum Standing {
     Soon,
     /// No counter open for it: the clerks know, there is nothing to compute.
     NoCounter,
+    /// Well within the target with one counter fewer, now and at the current arrival rate: one
+    /// may close. Never said of the last open counter, nor where the service's counters also
+    /// call other services (closing one would slow those lines too).
+    Spare,
 }
 
 /// The advice for one service: numbers for the screens and one line to show.
@@ -184,6 +192,10 @@ pub struct Advice {
     /// `λ − s·μ`).
     pub wait_soon_s: f64,
     pub wait_soon_one_more_s: f64,
+    /// A new customer's predicted wait with one counter fewer, now and in [`LOOKAHEAD_S`]
+    /// (seconds; equal to the waits above when only one counter is open).
+    pub wait_one_fewer_s: f64,
+    pub wait_soon_one_fewer_s: f64,
     /// Long-run share called within the target at the current rates, with the counters open now
     /// and with one more.
     pub share_within: f64,
@@ -195,7 +207,7 @@ pub struct Advice {
     pub counters_needed: u32,
     pub load: ServiceLoad,
     /// One line for the console and the manager page; absent when the standing is `Ok` or
-    /// `NoCounter`.
+    /// `NoCounter`. (The console shows `Over` and `Soon`; the manager page also `Spare`.)
     pub message: Option<Text>,
 }
 
@@ -251,6 +263,16 @@ fn minutes(secs: f64) -> u64 {
     (secs / 60.0).round().max(1.0) as u64
 }
 
+/// A new customer's wait in words: none under half a minute, else whole minutes.
+fn wait_words(secs: f64) -> Text {
+    if secs < 30.0 {
+        Text::new("无需等候", "waits not at all")
+    } else {
+        let m = minutes(secs);
+        Text::new(format!("约 {m} 分钟"), format!("waits about {m} min"))
+    }
+}
+
 fn percent(share: f64) -> u64 {
     (share * 100.0).floor().clamp(0.0, 100.0) as u64
 }
@@ -273,12 +295,28 @@ pub fn advise(name: &Text, load: &ServiceLoad, target_wait_min: u32) -> Advice {
     let wait_soon_one_more = soon(cap + 1.0);
     let share_within = share_for_capacity(rates, cap, target_s);
     let share_within_one_more = share_for_capacity(rates, cap + 1.0, target_s);
+    // One counter fewer, where that is a question at all: two or more open, all of them this
+    // service's alone (closing a shared counter slows other lines, and each of those services
+    // would be told the same counter may go).
+    let may_close = load.counters_open >= 2 && load.dedicated;
+    let fewer = if may_close { cap - 1.0 } else { cap };
+    let wait_one_fewer = wait_for_new_s(waiting, load.at_counters, fewer, mean);
+    let wait_soon_one_fewer = soon(fewer);
+    let needed = counters_needed(load, target_s);
+    // Half the target, so that closing does not bring the next look straight back to "open one".
+    let spare = may_close
+        && needed < load.counters_open
+        && wait_one_fewer <= target_s / 2.0
+        && wait_soon_one_fewer <= target_s / 2.0
+        && share_for_capacity(rates, fewer, target_s) >= TARGET_SHARE;
     let standing = if load.counters_open == 0 {
         Standing::NoCounter
     } else if wait_now > target_s {
         Standing::Over
     } else if wait_soon > target_s || share_within < TARGET_SHARE {
         Standing::Soon
+    } else if spare {
+        Standing::Spare
     } else {
         Standing::Ok
     };
@@ -327,6 +365,19 @@ pub fn advise(name: &Text, load: &ServiceLoad, target_wait_min: u32) -> Advice {
                 percent(share_within_one_more)
             ),
         )),
+        Standing::Spare => {
+            let (now, soon) = (wait_words(wait_one_fewer), wait_words(wait_soon_one_fewer));
+            Some(Text::new(
+                format!(
+                    "{}: 等候的人少, 可以少开一个窗口: 少开一个后新取号{}, 30 分钟后{}",
+                    name.zh, now.zh, soon.zh
+                ),
+                format!(
+                    "{}: few waiting, one counter may close: with one fewer a new ticket {}, in 30 min {}",
+                    name.en, now.en, soon.en
+                ),
+            ))
+        }
         Standing::Ok | Standing::NoCounter => None,
     };
     Advice {
@@ -338,9 +389,11 @@ pub fn advise(name: &Text, load: &ServiceLoad, target_wait_min: u32) -> Advice {
         wait_one_more_s: wait_one_more,
         wait_soon_s: wait_soon,
         wait_soon_one_more_s: wait_soon_one_more,
+        wait_one_fewer_s: wait_one_fewer,
+        wait_soon_one_fewer_s: wait_soon_one_fewer,
         share_within,
         share_within_one_more,
-        counters_needed: counters_needed(load, target_s),
+        counters_needed: needed,
         load: load.clone(),
         message,
     }

@@ -43,7 +43,9 @@ async function complaints() {
 test("a line past the target is on the console and the manager page, with one more counter's wait", async () => {
   const open = await call("POST", `/api/v1/counters/${COUNTER}/open`, { token });
   assert.equal(open.status, 200, JSON.stringify(open.body));
-  assert.equal((await complaints()).message, null, "an empty line: nothing to say");
+  // An empty line: nothing to open. (With counter 4 open too, one of the two may close.)
+  const quiet = await complaints();
+  assert.ok(quiet.standing === "ok" || quiet.standing === "spare", JSON.stringify(quiet));
   // Tickets until a new customer would wait past the target (five at one counter at the default
   // five minutes a service; more if another test opened counter 4, which also takes complaints).
   let advice;

@@ -186,13 +186,13 @@ async function refreshStaffing() {
   }
 }
 
-/** One line per service that passes the target or soon will; nothing when all is well. */
+/** One line per service that passes the target or soon will, or that may close a counter; nothing when all is well. */
 function renderStaffing() {
   const speaking = (state.staffing?.services ?? []).filter((a) => a.message);
   $("staffing").hidden = speaking.length === 0;
   $("staffing-title").textContent = m("staff.title", { min: state.staffing?.target_wait_min ?? 15 });
   $("staffing-list").replaceChildren(...speaking.map((a) =>
-    h("li", { class: a.standing === "over" ? "mg-over" : "", "data-service": a.service },
+    h("li", { class: a.standing === "over" ? "mg-over" : a.standing === "spare" ? "mg-spare" : "", "data-service": a.service },
       text(a.message),
       h("span", { class: "mg-need" }, m("staff.need", { n: a.counters_needed, open: a.load.counters_open })))));
 }

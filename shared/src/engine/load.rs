@@ -38,7 +38,7 @@ impl Hall {
             .filter_map(|n| self.tickets.get(n))
             .filter(|t| t.service == service && t.state.is_current())
             .count() as u32;
-        let counters_open = self
+        let open: Vec<&crate::hall::Counter> = self
             .config
             .counters
             .iter()
@@ -48,7 +48,14 @@ impl Hall {
                     .get(&c.id)
                     .is_some_and(|r| r.state == CounterState::Open)
             })
-            .count() as u32;
+            .collect();
+        let counters_open = open.len() as u32;
+        // A counter also configured for another enabled service is shared, waiting or not.
+        let dedicated = open.iter().all(|c| {
+            c.services
+                .iter()
+                .all(|s| s == service || !self.config.service(s).is_some_and(|x| x.enabled))
+        });
         ServiceLoad {
             service: service.to_string(),
             arrivals_30m,
@@ -56,6 +63,7 @@ impl Hall {
             waiting: self.waiting_count(service),
             at_counters,
             counters_open,
+            dedicated,
             capacity: self.capacity_for(service),
             mean_service_s: self.mean_service_secs(service),
         }

@@ -187,7 +187,7 @@ async fn a_phone_still_holds_its_ticket_after_a_hub_restart() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_codes_survive_a_restart_and_a_hall_may_switch_them_off() {
+async fn the_codes_survive_a_restart_a_poster_may_keep_one_and_a_hall_may_switch_them_off() {
     let mut config = hallq_shared::config::HallConfig::demo();
     let f = Fixture::with(config.clone(), 256).await;
     let c = current_code(&f).await;
@@ -204,6 +204,39 @@ async fn the_codes_survive_a_restart_and_a_hall_may_switch_them_off() {
     }
     let again = hallq_kiosk::hub::phone::PhoneDesk::open(f.dir.path()).unwrap();
     assert!(again.accepts(&c, f.clock.load(std::sync::atomic::Ordering::SeqCst)));
+
+    // A hall with its code on a poster: the code no longer changes, and is accepted an hour on.
+    config.policy.phone_code_rotates = false;
+    let (st, b) = f
+        .call(
+            "PUT",
+            "/api/v1/config",
+            Some(&f.manager),
+            Some(serde_json::to_value(&config).unwrap()),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    let poster = current_code(&f).await;
+    assert_ne!(poster, c);
+    f.advance_ms(3_600_000);
+    assert_eq!(current_code(&f).await, poster, "the poster's code stays");
+    let (st, t) = take(&f, &poster, "pay", PHONE_B).await;
+    assert_eq!(st, StatusCode::CREATED, "{t}");
+    // Back to a code on the screens: the poster's code is refused, the minute's works.
+    config.policy.phone_code_rotates = true;
+    let (st, b) = f
+        .call(
+            "PUT",
+            "/api/v1/config",
+            Some(&f.manager),
+            Some(serde_json::to_value(&config).unwrap()),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    let (st, b) = take(&f, &poster, "account", PHONE_A).await;
+    assert_eq!((st, code(&b)), (StatusCode::GONE, "code_expired"));
+    let minute = current_code(&f).await;
+    assert_ne!(minute, poster);
 
     config.policy.phone_tickets = false;
     let (st, b) = f

@@ -134,6 +134,10 @@ pub struct Policy {
     pub estimate_window: u32,
     /// Whether customers may take a ticket by scanning the code on the kiosk and the board.
     pub phone_tickets: bool,
+    /// Whether that code changes every minute, so that a photo of it stops working within two.
+    /// A hall that prints its code on a poster (no screen to show it) turns this off: the code
+    /// then never changes, and anyone with a photo of it can take a ticket from anywhere.
+    pub phone_code_rotates: bool,
 }
 
 impl Default for Policy {
@@ -144,6 +148,7 @@ impl Default for Policy {
             history_retention_days: 730,
             estimate_window: 20,
             phone_tickets: true,
+            phone_code_rotates: true,
         }
     }
 }

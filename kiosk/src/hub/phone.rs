@@ -16,6 +16,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
+use hallq_shared::config::Policy;
 use hallq_shared::engine::{Actor, Command, Reply};
 use hallq_shared::hall::{Millis, TicketState};
 use hallq_shared::protocol::{BoardSnapshot, PhoneCode, Role};
@@ -121,10 +122,20 @@ impl PhoneDesk {
         self.code_of_minute(now.div_euclid(60_000))
     }
 
+    /// The code that never changes, for a hall that prints it on a poster
+    /// (`policy.phone_code_rotates = false`).
+    pub fn fixed_code(&self) -> String {
+        self.code_of(b"phone-code-fixed", 0)
+    }
+
     fn code_of_minute(&self, minute: i64) -> String {
+        self.code_of(b"phone-code", minute)
+    }
+
+    fn code_of(&self, label: &[u8], minute: i64) -> String {
         let mut h = Sha256::new();
         h.update(self.key);
-        h.update(b"phone-code");
+        h.update(label);
         h.update(minute.to_le_bytes());
         let digest = h.finalize();
         digest
@@ -141,15 +152,13 @@ impl PhoneDesk {
             return false;
         }
         let minute = now.div_euclid(60_000);
-        (0..CODE_MINUTES_ACCEPTED).any(|back| {
-            let expected = self.code_of_minute(minute - back);
-            // Same length; compare every byte so the time does not tell how much matched.
-            expected
-                .bytes()
-                .zip(code.bytes())
-                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                == 0
-        })
+        (0..CODE_MINUTES_ACCEPTED).any(|back| same_code(&self.code_of_minute(minute - back), &code))
+    }
+
+    /// Whether `code` is the [`PhoneDesk::fixed_code`].
+    pub fn accepts_fixed(&self, code: &str) -> bool {
+        let code = code.trim().to_ascii_uppercase();
+        code.len() == CODE_LEN && same_code(&self.fixed_code(), &code)
     }
 
     fn phone_key(&self, phone: &str) -> [u8; 32] {
@@ -175,31 +184,48 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     f.sync_all()
 }
 
+/// Two codes of the same length compared byte by byte to the end, so that the time taken does
+/// not tell how much of a guess matched.
+fn same_code(expected: &str, code: &str) -> bool {
+    expected.len() == code.len()
+        && expected
+            .bytes()
+            .zip(code.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+}
+
 /// `GET /api/v1/phone/code`: the code a kiosk or board shows now.
 pub async fn code(State(hub): State<AppState>, caller: Caller) -> ApiResult<Json<PhoneCode>> {
     caller.need(&[Role::Kiosk, Role::Display, Role::Staff, Role::Manager])?;
     let now = (hub.clock)();
-    let code = hub.phone.code_at(now);
+    let policy = phone_policy(&hub);
+    let code = if policy.phone_code_rotates {
+        hub.phone.code_at(now)
+    } else {
+        hub.phone.fixed_code()
+    };
     Ok(Json(PhoneCode {
-        enabled: phone_tickets_on(&hub),
+        enabled: policy.phone_tickets,
         path: format!("/p/{code}"),
         code,
         next_at_ms: (now.div_euclid(60_000) + 1) * 60_000,
     }))
 }
 
-fn phone_tickets_on(hub: &AppState) -> bool {
+fn phone_policy(hub: &AppState) -> Policy {
     hub.writer
         .hall()
         .read()
         .unwrap_or_else(|p| p.into_inner())
         .config
         .policy
-        .phone_tickets
+        .clone()
 }
 
 fn check_code(hub: &AppState, code: &str) -> ApiResult<()> {
-    if !phone_tickets_on(hub) {
+    let policy = phone_policy(hub);
+    if !policy.phone_tickets {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "phone_tickets_off",
@@ -207,7 +233,12 @@ fn check_code(hub: &AppState, code: &str) -> ApiResult<()> {
         )
         .zh("本厅暂不支持手机取号,请到取号机取号"));
     }
-    if !hub.phone.accepts(code, (hub.clock)()) {
+    let accepted = if policy.phone_code_rotates {
+        hub.phone.accepts(code, (hub.clock)())
+    } else {
+        hub.phone.accepts_fixed(code)
+    };
+    if !accepted {
         return Err(ApiError::new(
             StatusCode::GONE,
             "code_expired",
@@ -432,5 +463,11 @@ mod tests {
         let b = PhoneDesk::with_key([2; 32]);
         assert_ne!(a.code_at(t), b.code_at(t));
         assert!(!b.accepts(&a.code_at(t), t));
+        // The poster's code: one per key, accepted only where rotation is off.
+        assert_eq!(a.fixed_code(), a.fixed_code());
+        assert_ne!(a.fixed_code(), b.fixed_code());
+        assert!(a.accepts_fixed(&a.fixed_code().to_lowercase()));
+        assert!(!a.accepts_fixed(&a.code_at(t)) && !b.accepts_fixed(&a.fixed_code()));
+        assert!(!a.accepts(&a.fixed_code(), t));
     }
 }

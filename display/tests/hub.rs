@@ -12,7 +12,7 @@ use hallq_display::http::{self, HubUrl};
 use hallq_display::link::{Link, LinkConfig, LinkEvent};
 use hallq_display::screen::{Kind, Screen};
 use hallq_display::ui;
-use hallq_kiosk::hub::{self, AppState, Hub, HubOptions, auth};
+use hallq_hub::{self as hub, AppState, Hub, HubOptions, auth};
 use hallq_shared::config::HallConfig;
 use hallq_shared::protocol::PhoneCode;
 use hallq_shared::qr::PhoneCodeFeed;

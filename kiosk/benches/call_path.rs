@@ -21,7 +21,7 @@
 //! `cargo bench -p hallq-kiosk --bench call_path` (the `release` build; `HALLQ_BIN` may name the
 //! `hub` profile's binary, as in `hub_load`). Every loop is bounded in count and time.
 
-#[path = "../tests/common/net.rs"]
+#[path = "../hub/tests/common/net.rs"]
 mod net;
 
 use std::net::{SocketAddr, TcpListener};

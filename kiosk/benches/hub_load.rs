@@ -16,7 +16,7 @@
 //! `HALLQ_BIN=target/hub/hallq-kiosk cargo bench -p hallq-kiosk --bench hub_load`.
 //! Every loop is bounded in count and time.
 
-#[path = "../tests/common/net.rs"]
+#[path = "../hub/tests/common/net.rs"]
 mod net;
 
 use std::net::{SocketAddr, TcpListener};

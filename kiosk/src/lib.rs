@@ -1,9 +1,9 @@
-//! The hub, the ticket printer and the GPIO drivers as a library: the hub binary, the kiosk screen
-//! (`kiosk/screen`), tests and benchmarks share it. Nothing here draws a screen.
+//! The ticket printer, the GPIO drivers and the hub program's administration as a library: the
+//! `hallq-kiosk` program, the kiosk screen (`kiosk/screen`), tests and benchmarks share it. The hub
+//! itself is the `hallq-hub` package (`kiosk/hub`). Nothing here draws a screen.
 
 pub mod admin_backup;
 pub mod gpio;
-pub mod hub;
 pub mod logs;
 pub mod memory;
 pub mod printer;

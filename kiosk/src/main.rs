@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use hallq_kiosk::hub::cli::{self, AccountRole, DataDirArg, DemoArgs, DeviceRole, ServeArgs};
+use hallq_hub::cli::{self, AccountRole, DataDirArg, DemoArgs, DeviceRole, ServeArgs};
 
 #[derive(Debug, Parser)]
 #[command(

@@ -2,6 +2,7 @@
 //! command line, issue, call, transfer, outage, callback, SIGTERM, restart — state intact and
 //! event-stream clients resynchronised.
 
+#[path = "../hub/tests/common/mod.rs"]
 mod common;
 
 use std::io::{BufRead, BufReader, Write};
@@ -123,7 +124,7 @@ async fn the_hub_survives_a_restart_with_everything_intact() {
     let dir = tmp.path().join("data");
     let dir_s = dir.to_str().unwrap();
     let config = tmp.path().join("hall.toml");
-    std::fs::write(&config, hallq_kiosk::hub::cli::demo_config().to_toml()).unwrap();
+    std::fs::write(&config, hallq_hub::cli::demo_config().to_toml()).unwrap();
 
     cli(
         &[

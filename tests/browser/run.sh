@@ -66,13 +66,13 @@ printf '%s\n' "$clerk_password" | "$bin" user add "$manager" --role manager --da
 kiosk_token=$("$bin" device add kiosk-1 --role kiosk --data-dir "$data" | tail -n 1 | awk '{print $NF}')
 [ -n "$kiosk_token" ] || { echo "FAIL: no device token from 'hallq-kiosk device add'" >&2; exit 1; }
 
-# A past business day with hand-worked figures (hallq_kiosk::hub::sample_day), for the report
+# A past business day with hand-worked figures (hallq_hub::sample_day), for the report
 # page's test in manager.test.mjs.
 sample_day=$(date -u -d '10 days ago' +%F)
 if [ -n "${HALLQ_SAMPLE_DAY_BIN:-}" ]; then
   sample_bin=$HALLQ_SAMPLE_DAY_BIN
 else
-  (cd "$root" && cargo build -p hallq-kiosk --example sample_day)
+  (cd "$root" && cargo build -p hallq-hub --example sample_day)
   sample_bin="${CARGO_TARGET_DIR:-$root/target}/debug/examples/sample_day"
 fi
 "$sample_bin" "$data" "$data/hall.toml" "$sample_day" >/dev/null

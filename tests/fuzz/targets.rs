@@ -25,13 +25,11 @@ use axum::http::{Request, StatusCode, header};
 use axum::response::Response;
 use axum::routing::{get, patch, post};
 use chrono::{NaiveDate, NaiveTime};
-use hallq_kiosk::hub::api::{CallbackQuery, KioskStatus, SuggestionRequest};
-use hallq_kiosk::hub::extract::{Body, Path, Query};
-use hallq_kiosk::hub::manager::{
-    self, AuditQuery, NewAccount, NewDevice, RatingRequest, ReportQuery,
-};
-use hallq_kiosk::hub::stream::StreamQuery;
-use hallq_kiosk::hub::{ApiError, pages};
+use hallq_hub::api::{CallbackQuery, KioskStatus, SuggestionRequest};
+use hallq_hub::extract::{Body, Path, Query};
+use hallq_hub::manager::{self, AuditQuery, NewAccount, NewDevice, RatingRequest, ReportQuery};
+use hallq_hub::stream::StreamQuery;
+use hallq_hub::{ApiError, pages};
 use hallq_shared::config::HallConfig;
 use hallq_shared::engine::{Actor, Command, Hall, Reply, TransferTo};
 use hallq_shared::hall::{

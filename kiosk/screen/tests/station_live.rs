@@ -2,7 +2,7 @@
 //! HTTP on 127.0.0.1: tickets taken by touch and by the (simulated) buttons, the status light, the
 //! QR address, and the ESC/POS bytes a `file:` printer receives.
 
-#[path = "../../tests/common/mod.rs"]
+#[path = "../../hub/tests/common/mod.rs"]
 mod common;
 
 use std::io::Cursor;

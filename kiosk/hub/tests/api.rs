@@ -568,7 +568,7 @@ async fn bad_inputs_are_refused_with_clear_codes() {
     let (st, b) = f.send(req).await;
     assert_eq!((st, code(&b)), (StatusCode::BAD_REQUEST, "bad_json"));
     // Too large.
-    let big = json!({"text": "x".repeat(hallq_kiosk::hub::MAX_BODY_BYTES + 10)});
+    let big = json!({"text": "x".repeat(hallq_hub::MAX_BODY_BYTES + 10)});
     let (st, b) = f
         .call("POST", "/api/v1/suggestions", Some(&f.kiosk), Some(big))
         .await;
@@ -1082,7 +1082,7 @@ async fn pages_ticket_status_and_staff_assets() {
     .unwrap();
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
     assert_eq!(resp.headers()[header::LOCATION], "/staff/");
-    for (path, bytes) in hallq_kiosk::hub::pages::WEB_FILES {
+    for (path, bytes) in hallq_hub::pages::WEB_FILES {
         let resp = tower::ServiceExt::oneshot(
             f.app.clone(),
             Request::get(format!("/staff/{path}"))
@@ -1104,7 +1104,7 @@ async fn pages_ticket_status_and_staff_assets() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_hub_on_the_same_data_is_refused_and_the_first_keeps_working() {
-    use hallq_kiosk::hub::{Hub, HubError, HubOptions};
+    use hallq_hub::{Hub, HubError, HubOptions};
     use hallq_shared::store::StoreError;
 
     let f = Fixture::new().await;

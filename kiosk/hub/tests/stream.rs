@@ -27,7 +27,7 @@ async fn serve(
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(hallq_kiosk::hub::run(listener, f.hub.clone(), async {
+    let task = tokio::spawn(hallq_hub::run(listener, f.hub.clone(), async {
         let _ = rx.await;
     }));
     (addr, tx, task)
@@ -242,7 +242,7 @@ async fn notices_changes_arrive_as_a_snapshot_and_shutdown_closes_streams() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn calls_made_while_others_are_in_flight_reach_a_board_in_order_and_survive_a_restart() {
-    use hallq_kiosk::hub::{Hub, HubOptions};
+    use hallq_hub::{Hub, HubOptions};
     use hallq_shared::hall::TicketState;
 
     let f = Fixture::new().await;

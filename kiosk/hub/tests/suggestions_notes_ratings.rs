@@ -7,7 +7,7 @@ mod common;
 use axum::http::StatusCode;
 use chrono::NaiveDate;
 use common::{Fixture, code};
-use hallq_kiosk::hub::{self, cli};
+use hallq_hub::{self as hub, cli};
 use serde_json::{Value, json};
 
 const DAY_MS: i64 = 86_400_000;

@@ -10,7 +10,7 @@ use std::time::Duration;
 use axum::http::StatusCode;
 use common::net::Http;
 use common::{Fixture, PASSWORD, code};
-use hallq_kiosk::hub::{self, auth, cli};
+use hallq_hub::{self as hub, auth, cli};
 use hallq_shared::store::{Store, backup, db_path};
 use serde_json::json;
 use tokio::net::{TcpListener, TcpSocket};

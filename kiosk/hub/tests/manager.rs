@@ -11,7 +11,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use chrono::NaiveDate;
 use common::{Fixture, PASSWORD, code, shanghai};
-use hallq_kiosk::hub::{self, Hub, HubOptions, sample_day};
+use hallq_hub::{self as hub, Hub, HubOptions, sample_day};
 use hallq_shared::config::HallConfig;
 use hallq_shared::store::db_path;
 use http_body_util::BodyExt;
@@ -740,7 +740,7 @@ async fn a_finished_visit_is_rated_once_within_the_window() {
 
     // Too late: the window has passed.
     serve_one(&f).await;
-    f.advance_ms(hallq_kiosk::hub::manager::RATING_WINDOW_MS + 1_000);
+    f.advance_ms(hallq_hub::manager::RATING_WINDOW_MS + 1_000);
     let (_, p) = f
         .call("GET", "/api/v1/counters/1/rating-prompt", None, None)
         .await;
@@ -796,7 +796,7 @@ async fn a_counter_tablet_is_rate_limited() {
 
 #[test]
 fn every_validation_message_has_a_chinese_reading() {
-    use hallq_kiosk::hub::manager::config_message_zh;
+    use hallq_hub::manager::config_message_zh;
     let mut c = HallConfig::demo();
     let mut cases: Vec<(HallConfig, &str)> = Vec::new();
     let mut x = c.clone();

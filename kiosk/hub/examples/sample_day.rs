@@ -1,7 +1,7 @@
-//! Writes the hand-worked sample business day (see `hallq_kiosk::hub::sample_day`) into a hall
+//! Writes the hand-worked sample business day (see `hallq_hub::sample_day`) into a hall
 //! database, for the report page's browser test or to look at the reports with data:
 //!
-//!   cargo run -p hallq-kiosk --example sample_day -- DATA_DIR CONFIG.toml YYYY-MM-DD
+//!   cargo run -p hallq-hub --example sample_day -- DATA_DIR CONFIG.toml YYYY-MM-DD
 
 use anyhow::Context;
 use hallq_shared::config::HallConfig;
@@ -16,7 +16,7 @@ fn main() -> anyhow::Result<()> {
     let day =
         chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").context("the day is YYYY-MM-DD")?;
     let db = hallq_shared::store::db_path(std::path::Path::new(data_dir));
-    hallq_kiosk::hub::sample_day::play(&db, &config, day)?;
+    hallq_hub::sample_day::play(&db, &config, day)?;
     println!("sample day {day} written to {}", db.display());
     Ok(())
 }

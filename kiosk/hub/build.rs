@@ -1,4 +1,4 @@
-//! Build steps of hallq-kiosk: embeds every file under `src/web/` (the staff pages) into the binary
+//! Build steps of hallq-hub: embeds every file under `src/web/` (the staff pages) into the library
 //! as a table of `(path, bytes)`, so the hub serves them with no files beside it.
 
 use std::path::Path;

@@ -10,7 +10,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use chrono::{NaiveDate, NaiveTime, TimeZone};
-use hallq_kiosk::hub::{self, AppState, Hub, HubOptions, auth};
+use hallq_hub::{self as hub, AppState, Hub, HubOptions, auth};
 use hallq_shared::config::HallConfig;
 use hallq_shared::store::{Store, db_path};
 use http_body_util::BodyExt;

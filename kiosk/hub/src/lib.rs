@@ -1,4 +1,5 @@
-//! The hall hub: HTTP + WebSocket API over the queue engine, accounts and devices, the staff pages.
+//! The hall hub (package `hallq-hub`; the `hallq-kiosk` program serves it): HTTP + WebSocket API
+//! over the queue engine, accounts and devices, the staff pages.
 //!
 //! `app(state)` builds the router; `run(listener, state, shutdown)` serves it through the accept
 //! loop of `accept.rs` (connection caps, header timeout, optional TLS) until `shutdown` completes,

@@ -202,7 +202,7 @@ async fn the_codes_survive_a_restart_a_poster_may_keep_one_and_a_hall_may_switch
             .mode();
         assert_eq!(mode & 0o077, 0, "readable by the hub only: {mode:o}");
     }
-    let again = hallq_kiosk::hub::phone::PhoneDesk::open(f.dir.path()).unwrap();
+    let again = hallq_hub::phone::PhoneDesk::open(f.dir.path()).unwrap();
     assert!(again.accepts(&c, f.clock.load(std::sync::atomic::Ordering::SeqCst)));
 
     // A hall with its code on a poster: the code no longer changes, and is accepted an hour on.

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use axum::http::{Request, StatusCode, header};
 use common::{Fixture, PASSWORD, code};
-use hallq_kiosk::hub::{self, ServeOptions};
+use hallq_hub::{self as hub, ServeOptions};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use axum::http::StatusCode;
 use common::Fixture;
-use hallq_kiosk::hub::probe::{self, probe_once};
+use hallq_hub::probe::{self, probe_once};
 use hallq_shared::config::{HallConfig, ProbeAction, ProbeSettings};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;

@@ -2,6 +2,7 @@
 
 use chrono::NaiveDate;
 
+use super::csv::csv_line;
 use super::*;
 
 fn day(y: i32, m: u32, d: u32) -> NaiveDate {

@@ -73,7 +73,8 @@ pub fn protect_database(db: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Write `bytes` to `path` readable by the owner only, also when the file was there before.
+/// Write `bytes` to `path` readable by the owner only, also when the file was there before, and
+/// sync it: a key or token handed out must not change after a power cut.
 pub fn write_secret(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let mut f = OpenOptions::new()
         .write(true)
@@ -86,6 +87,7 @@ pub fn write_secret(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     f.set_permissions(Permissions::from_mode(SECRET_MODE))
         .with_context(|| format!("cannot restrict {}", path.display()))?;
     f.write_all(bytes)
+        .and_then(|()| f.sync_all())
         .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
 }

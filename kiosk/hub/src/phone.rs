@@ -80,21 +80,19 @@ impl PerAddress {
 impl PhoneDesk {
     /// The key kept in `data_dir/phone-code.key` (made on first start, readable by the hub only),
     /// so that a code on a screen stays valid across a hub restart.
-    pub fn open(data_dir: &Path) -> std::io::Result<PhoneDesk> {
+    pub fn open(data_dir: &Path) -> anyhow::Result<PhoneDesk> {
         let path = data_dir.join("phone-code.key");
-        let key = match std::fs::read(&path) {
-            Ok(bytes) if bytes.len() == 32 => {
-                let mut k = [0u8; 32];
-                k.copy_from_slice(&bytes);
-                k
+        let read = std::fs::read(&path);
+        if let Ok(key) = read.as_deref().map(<[u8; 32]>::try_from) {
+            if let Ok(key) = key {
+                return Ok(PhoneDesk::with_key(key));
             }
-            _ => {
-                let mut k = [0u8; 32];
-                rand::rng().fill_bytes(&mut k);
-                write_private(&path, &k)?;
-                k
-            }
-        };
+            // Codes on the screens change once; nothing else depends on the key.
+            tracing::warn!(path = %path.display(), "phone code key of the wrong length: made anew");
+        }
+        let mut key = [0u8; 32];
+        rand::rng().fill_bytes(&mut key);
+        super::file_modes::write_secret(&path, &key)?;
         Ok(PhoneDesk::with_key(key))
     }
 
@@ -168,20 +166,6 @@ impl PhoneDesk {
         h.update(phone.as_bytes());
         h.finalize().into()
     }
-}
-
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts.open(path)?;
-    f.write_all(bytes)?;
-    f.sync_all()
 }
 
 /// Two codes of the same length compared byte by byte to the end, so that the time taken does

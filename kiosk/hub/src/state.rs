@@ -35,8 +35,8 @@ pub enum HubError {
     Store(#[from] StoreError),
     #[error("{0}")]
     Writer(#[from] WriterError),
-    #[error("the phone code key: {0}")]
-    PhoneKey(#[from] std::io::Error),
+    #[error("the phone code key: {0:#}")]
+    PhoneKey(#[from] anyhow::Error),
 }
 
 /// How a hub is started; tests inject the clock and shorter ticks.

@@ -1,8 +1,8 @@
 #!/bin/bash
 # Builds the hall's Debian packages into one folder:
-#   hallq-hub_<v>_<arch>.deb    hallq-kiosk (hub) + hallq-kiosk-screen (kiosk screen), units, udev rule,
+#   hallq-hub_<v>_<arch>.deb    hallq-kiosk (hub) + hallq-kiosk (kiosk screen), units, udev rule,
 #                               /etc/hallq defaults
-#   hallq-board_<v>_<arch>.deb  hallq-display (boards, counter screens)
+#   hallq-board_<v>_<arch>.deb  hallq-board (boards, counter screens)
 #   hallq-tools_<v>_all.deb     hallq-setup, hallq-update, hallq-rollback, the install guide
 # plus a copy of hallq-setup, so the folder is all a hall needs on a USB stick.
 #
@@ -96,7 +96,7 @@ build() {
 # so it is built first, into the same target folder that cargo-deb takes the hub from.
 build_screen() {
     local features="$1"
-    local args=(--locked --release -p hallq-kiosk-screen)
+    local args=(--locked --release -p hallq-kiosk)
     if [ -n "$target" ]; then
         args+=(--target "$target")
     fi
@@ -116,10 +116,10 @@ build_screen "$screen_features"
 profile_dir="$target_dir/${target:+$target/}$hub_profile"
 if [ "$hub_profile" != release ]; then
     mkdir -p "$profile_dir"
-    cp "$target_dir/${target:+$target/}release/hallq-kiosk-screen" "$profile_dir/"
+    cp "$target_dir/${target:+$target/}release/hallq-kiosk" "$profile_dir/"
 fi
 build hallq-kiosk "$kiosk_features" "$hub_profile"
-build hallq-display "$display_features"
+build hallq-board "$display_features"
 
 # hallq-tools: shell scripts and documents only, the same on every architecture.
 stage=$(mktemp -d)

@@ -18,7 +18,7 @@ cargo run -p hallq-tests --example fuzz --locked -q -- --seed "$FUZZ_SEED" --inp
 cargo run -p hallq-tests --example fuzz --locked -q -- --seed "$FUZZ_SEED" --inputs 10000 --target config
 
 echo "== The Pi screen's pixel blend (kms-blend): blend agreement and a call's partial repaints"
-cargo test -p hallq-display --features kms-blend --locked --lib --test repaint
+cargo test -p hallq-board --features kms-blend --locked --lib --test repaint
 
 echo "== Browser tests (staff and manager pages, headless Chromium)"
 bash tests/browser/run.sh

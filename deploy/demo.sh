@@ -21,7 +21,7 @@ done
 
 HALLQ_SKIP_CARGO_DEB=1 bash deploy/dev-setup.sh
 echo "== building (release; the first build takes a few minutes)"
-cargo build --release --locked -p hallq-kiosk -p hallq-kiosk-screen -p hallq-display
+cargo build --release --locked -p hallq-kiosk -p hallq-kiosk -p hallq-board
 bin=${CARGO_TARGET_DIR:-target}/release
 
 # The default Mandarin voice pack, made once with espeak-ng and sox.
@@ -57,14 +57,14 @@ display_token=$(token display_token)
 tickets=$data/tickets.escpos
 
 if [ -n "${DISPLAY:-}" ]; then
-  HALLQ_TOKEN=$display_token "$bin/hallq-display" --hub "$hub" --size 1280x720 &
+  HALLQ_TOKEN=$display_token "$bin/hallq-board" --hub "$hub" --size 1280x720 &
   pids+=($!)
   HALLQ_KIOSK_TOKEN=$kiosk_token "$bin/hallq-kiosk" kiosk --hub "$hub" --printer "file:$tickets" --size 1024x600 &
   pids+=($!)
   echo
   echo "The board and the kiosk screen are open in windows."
 else
-  HALLQ_TOKEN=$display_token "$bin/hallq-display" --hub "$hub" --screenshot "$data/board.png"
+  HALLQ_TOKEN=$display_token "$bin/hallq-board" --hub "$hub" --screenshot "$data/board.png"
   HALLQ_KIOSK_TOKEN=$kiosk_token "$bin/hallq-kiosk" kiosk --hub "$hub" --screenshot "$data/kiosk.png"
   echo
   echo "No display here: screenshots of the live board and kiosk are in $data/board.png and $data/kiosk.png."

@@ -9,7 +9,7 @@
 # Steps: unpack hallq-hub and hallq-board (arm64) into a scratch root; register a kiosk and a
 # board; start the hub; issue three tickets with the kiosk's token and call one; kill the hub with
 # SIGKILL and start it again; every ticket is still there in its state and numbering goes on; the
-# board (hallq-display --screenshot) and the kiosk screen (hallq-kiosk-screen --screenshot) draw
+# board (hallq-board --screenshot) and the kiosk screen (hallq-kiosk --screenshot) draw
 # the live hall into PNGs; print-test writes a ticket's ESC/POS bytes and their PNG. Artefacts
 # stay in the printed directory, to look at.
 # Needs: qemu-user (apt-get install qemu-user), libc6:arm64 and the packages' arm64 libraries
@@ -54,9 +54,9 @@ run() {
 check "the hub program is an arm64 executable" bash -c "file -L '$root/usr/bin/hallq-kiosk' | grep -q 'ARM aarch64'"
 check "hallq-kiosk --version runs" run hallq-kiosk --version
 
-kiosk_token=$(run hallq-kiosk device add kiosk-1 --role kiosk --data-dir "$data" | awk 'NF { last = $NF } END { print last }')
-board_token=$(run hallq-kiosk device add board-1 --role display --data-dir "$data" | awk 'NF { last = $NF } END { print last }')
-echo arm64-pass-1 | run hallq-kiosk user add clerk1 --role staff --data-dir "$data" >/dev/null
+kiosk_token=$(run hallq-hub device add kiosk-1 --role kiosk --data-dir "$data" | awk 'NF { last = $NF } END { print last }')
+board_token=$(run hallq-hub device add board-1 --role display --data-dir "$data" | awk 'NF { last = $NF } END { print last }')
+echo arm64-pass-1 | run hallq-hub user add clerk1 --role staff --data-dir "$data" >/dev/null
 check "devices registered" test -n "$kiosk_token" -a -n "$board_token"
 
 # The packaged hall.toml with a business day that covers any hour this check runs at.
@@ -101,7 +101,7 @@ called=$(staff "$base/api/v1/counters/1/next" | field number)
 check "a clerk calls the first ticket" test "$called" = "${numbers[0]}"
 
 # While it runs, a second hub on the same data is refused before it writes anything.
-if run hallq-kiosk serve --data-dir "$data" --listen 127.0.0.1:0 >"$work/second.log" 2>&1; then
+if run hallq-hub serve --data-dir "$data" --listen 127.0.0.1:0 >"$work/second.log" 2>&1; then
     fail "a second hub on the same data directory started"
 else
     check "a second hub on the same data is refused, saying why" grep -q "in use by process $hub_pid" "$work/second.log"
@@ -134,10 +134,10 @@ assert len(data) > 20000, "suspiciously small (blank?)"
 EOF
 }
 check "the board draws the live hall (1920x1080)" \
-    run hallq-display --hub "$base" --token "$board_token" --screenshot "$work/board.png"
+    run hallq-board --hub "$base" --token "$board_token" --screenshot "$work/board.png"
 check "board.png is a full frame" png_ok "$work/board.png" 1920 1080
 check "the kiosk screen draws its start screen (1024x600)" \
-    run hallq-kiosk-screen --hub "$base" --token "$kiosk_token" --size 1024x600 --screenshot "$work/kiosk.png"
+    run hallq-kiosk --hub "$base" --token "$kiosk_token" --size 1024x600 --screenshot "$work/kiosk.png"
 check "kiosk.png is a full frame" png_ok "$work/kiosk.png" 1024 600
 check "print-test writes ESC/POS bytes" \
     run hallq-kiosk print-test --printer "file:$work/ticket.bin" --png "$work/ticket.png"

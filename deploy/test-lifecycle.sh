@@ -43,7 +43,7 @@ if id hallq >/dev/null 2>&1 || dpkg-query -W hallq-hub >/dev/null 2>&1; then
 fi
 
 start_hub() {
-    runuser -u hallq -- /usr/bin/hallq-kiosk serve --data-dir /var/lib/hallq \
+    runuser -u hallq -- /usr/bin/hallq-hub serve --data-dir /var/lib/hallq \
         --listen "127.0.0.1:$port" --config /etc/hallq/hall.toml >>/tmp/hallq-lifecycle-hub.log 2>&1 &
     hub_pid=$!
     for _ in $(seq 1 50); do

@@ -116,7 +116,7 @@ dpkg_root() {
 }
 check "dpkg --root -i tools, hub, board" dpkg_root -i "$tools_deb" "$hub_deb" "$board_deb"
 
-for f in usr/bin/hallq-kiosk usr/bin/hallq-kiosk-screen usr/bin/hallq-display usr/sbin/hallq-setup \
+for f in usr/bin/hallq-kiosk usr/bin/hallq-kiosk usr/bin/hallq-board usr/sbin/hallq-setup \
     usr/sbin/hallq-update usr/sbin/hallq-rollback usr/lib/udev/rules.d/60-hallq-printer.rules etc/hallq/hall.toml \
     etc/hallq/hub.env etc/hallq/kiosk.env etc/hallq/board.env usr/share/doc/hallq-tools/install.md; do
     check "installed /$f" test -e "$root/$f"

@@ -2,8 +2,8 @@
 # Renders every mode of the board from the demo hall into docs/img/ (no hub, no display server).
 set -eu
 cd "$(dirname "$0")/.."
-bin=${HALLQ_DISPLAY:-target/debug/hallq-display}
-[ -x "$bin" ] || bin="${CARGO_TARGET_DIR:-target}/debug/hallq-display"
+bin=${HALLQ_DISPLAY:-target/debug/hallq-board}
+[ -x "$bin" ] || bin="${CARGO_TARGET_DIR:-target}/debug/hallq-board"
 out=docs/img
 mkdir -p "$out"
 for mode in normal long-wait short-outage long-outage tickets-ended reconnecting; do

@@ -1,6 +1,6 @@
 //! The board's speed on this machine, release build, software renderer, 1920×1080:
 //! a full frame, a partial repaint for a new call, hub event → frame shown, and resident memory.
-//! Run: `cargo bench -p hallq-display --bench board`.
+//! Run: `cargo bench -p hallq-board --bench board`.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -9,9 +9,9 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use chrono::NaiveTime;
-use hallq_display::demo::{DemoHall, Scenario};
-use hallq_display::http::HubUrl;
-use hallq_display::link::{Link, LinkConfig, LinkEvent};
+use hallq_board::demo::{DemoHall, Scenario};
+use hallq_board::http::HubUrl;
+use hallq_board::link::{Link, LinkConfig, LinkEvent};
 use hallq_shared::engine::{Actor, Command};
 use hallq_shared::protocol::{Role, StreamMessage};
 

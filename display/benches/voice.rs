@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use hallq_display::voice::wav::{apply_volume, write_wav};
-use hallq_display::voice::{CallSpeech, ClipId, CounterVoice, VoicePack, render, sequence};
+use hallq_board::voice::wav::{apply_volume, write_wav};
+use hallq_board::voice::{CallSpeech, ClipId, CounterVoice, VoicePack, render, sequence};
 
 fn pack() -> VoicePack {
     if let Some(dir) = std::env::var_os("HALLQ_VOICE_PACK") {

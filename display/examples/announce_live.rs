@@ -1,10 +1,10 @@
 //! Speaks a few calls through the board's real audio path (announcer queue + `aplay`), for checking the
-//! speakers of a hall: `cargo run -p hallq-display --example announce_live -- PACK_DIR [ALSA_DEVICE]`.
+//! speakers of a hall: `cargo run -p hallq-board --example announce_live -- PACK_DIR [ALSA_DEVICE]`.
 //! On a machine without sound it logs "no sound output" once and carries on, as the board does.
 
 use std::sync::Arc;
 
-use hallq_display::voice::{Announcer, AnnouncerConfig, AplaySink, SystemClock, VoicePack};
+use hallq_board::voice::{Announcer, AnnouncerConfig, AplaySink, SystemClock, VoicePack};
 use hallq_shared::config::VoiceSettings;
 use hallq_shared::hall::Text;
 use hallq_shared::protocol::CallView;

@@ -121,7 +121,7 @@ pub fn request(
         .and_then(|_| stream.set_write_timeout(Some(TIMEOUT)))
         .map_err(|e| HttpError::Protocol(e.to_string()))?;
     let mut head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nAccept: application/json\r\nUser-Agent: hallq-display\r\n",
+        "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nAccept: application/json\r\nUser-Agent: hallq-board\r\n",
         hub.authority()
     );
     if let Some(t) = token {

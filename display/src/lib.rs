@@ -1,4 +1,4 @@
-//! hallq-display: the hall's public board and the counter screens, fed by the hub's event stream.
+//! hallq-board: the hall's public board and the counter screens, fed by the hub's event stream.
 //!
 //! Data flow: hub → [`link`] (own thread: snapshot, `seq`, reconnect) → [`screen`] (UI thread) →
 //! [`model`] (protocol → what is shown) → the Slint adapter in `ui/adapter.slint`.

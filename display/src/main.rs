@@ -1,21 +1,21 @@
-//! `hallq-display`: the hall's board, or a counter's screen, from the hub's live state.
+//! `hallq-board`: the hall's board, or a counter's screen, from the hub's live state.
 
 use std::path::PathBuf;
 
 use anyhow::{Result, bail};
 use clap::{Parser, Subcommand};
-use hallq_display::app::{self, Options, Source};
-use hallq_display::demo::Scenario;
-use hallq_display::http::HubUrl;
-use hallq_display::link::LinkEvent;
-use hallq_display::voice::{Announcer, AnnouncerConfig, BoardVoice, SystemClock, pack};
+use hallq_board::app::{self, Options, Source};
+use hallq_board::demo::Scenario;
+use hallq_board::http::HubUrl;
+use hallq_board::link::LinkEvent;
+use hallq_board::voice::{Announcer, AnnouncerConfig, BoardVoice, SystemClock, pack};
 use hallq_shared::config::VoiceSettings;
 use hallq_shared::screen_size::parse_screen_size;
 use std::sync::Arc;
 
 /// The hall's public display board (or, with --counter, the screen above one counter).
 #[derive(Debug, Parser)]
-#[command(name = "hallq-display", version, about)]
+#[command(name = "hallq-board", version, about)]
 #[command(args_conflicts_with_subcommands = true)]
 struct Cli {
     #[command(subcommand)]
@@ -61,13 +61,13 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Write one call's announcement (chime + Mandarin, optionally English) to a WAV file.
-    Announce(hallq_display::voice::cli::AnnounceArgs),
+    Announce(hallq_board::voice::cli::AnnounceArgs),
 }
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
     if let Some(Command::Announce(args)) = cli.command {
-        return hallq_display::voice::cli::announce(args);
+        return hallq_board::voice::cli::announce(args);
     }
     let hub = cli.hub.as_deref().map(HubUrl::parse).transpose()?;
     let default_size = if cli.counter.is_some() {

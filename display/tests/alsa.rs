@@ -7,8 +7,8 @@ use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 
-use hallq_display::voice::wav::apply_volume;
-use hallq_display::voice::{
+use hallq_board::voice::wav::apply_volume;
+use hallq_board::voice::{
     Announcer, AnnouncerConfig, AplaySink, AudioSink, CallSpeech, ClipId, CounterVoice,
     SystemClock, VoicePack, render, sequence,
 };

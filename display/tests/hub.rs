@@ -8,10 +8,10 @@ use std::path::Path;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use hallq_display::http::{self, HubUrl};
-use hallq_display::link::{Link, LinkConfig, LinkEvent};
-use hallq_display::screen::{Kind, Screen};
-use hallq_display::ui;
+use hallq_board::http::{self, HubUrl};
+use hallq_board::link::{Link, LinkConfig, LinkEvent};
+use hallq_board::screen::{Kind, Screen};
+use hallq_board::ui;
 use hallq_hub::{self as hub, AppState, Hub, HubOptions, auth};
 use hallq_shared::config::HallConfig;
 use hallq_shared::protocol::PhoneCode;

@@ -8,10 +8,10 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use common::{FakeHub, TOKEN};
-use hallq_display::demo::DemoHall;
-use hallq_display::http::HubUrl;
-use hallq_display::link::{Link, LinkConfig, LinkEvent};
-use hallq_display::screen::{CallbackSender, HubCallbacks, SendError};
+use hallq_board::demo::DemoHall;
+use hallq_board::http::HubUrl;
+use hallq_board::link::{Link, LinkConfig, LinkEvent};
+use hallq_board::screen::{CallbackSender, HubCallbacks, SendError};
 use hallq_shared::engine::{Actor, Command};
 use hallq_shared::protocol::{CaptureCallbackRequest, Role, StreamMessage};
 
@@ -167,7 +167,7 @@ fn screenshot_renders_the_live_board_from_the_hub() {
     let hub = FakeHub::start(d.snapshot());
     let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("live-board.png");
     let _ = std::fs::remove_file(&out);
-    let status = std::process::Command::new(env!("CARGO_BIN_EXE_hallq-display"))
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_hallq-board"))
         .args(["--hub", &hub.url(), "--size", "1280x720", "--screenshot"])
         .arg(&out)
         .status()
@@ -177,7 +177,7 @@ fn screenshot_renders_the_live_board_from_the_hub() {
     let reader = decoder.read_info().unwrap();
     assert_eq!((reader.info().width, reader.info().height), (1280, 720));
 
-    let bad = std::process::Command::new(env!("CARGO_BIN_EXE_hallq-display"))
+    let bad = std::process::Command::new(env!("CARGO_BIN_EXE_hallq-board"))
         .args(["--hub", "http://127.0.0.1:1", "--screenshot"])
         .arg(&out)
         .output()

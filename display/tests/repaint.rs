@@ -5,7 +5,7 @@
 mod common;
 
 use chrono::NaiveTime;
-use hallq_display::demo::DemoHall;
+use hallq_board::demo::DemoHall;
 use hallq_shared::engine::Command;
 
 #[test]

@@ -2,10 +2,10 @@
 //! the called number drawn in its place, and Chinese text inked (with no font Chinese renders as
 //! nothing at all). The PNGs are left in the target directory for inspection.
 
-use hallq_display::demo::Scenario;
-use hallq_display::fonts;
-use hallq_display::headless::Headless;
-use hallq_display::screen::Screen;
+use hallq_board::demo::Scenario;
+use hallq_board::fonts;
+use hallq_board::headless::Headless;
+use hallq_board::screen::Screen;
 use hallq_shared::qr::QrPixels;
 use slint::Rgb8Pixel;
 

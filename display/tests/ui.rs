@@ -4,9 +4,9 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use hallq_display::demo::Scenario;
-use hallq_display::screen::{CallbackSender, Kind, Screen, SendError, Submit};
-use hallq_display::ui;
+use hallq_board::demo::Scenario;
+use hallq_board::screen::{CallbackSender, Kind, Screen, SendError, Submit};
+use hallq_board::ui;
 use hallq_shared::hall::Phone;
 use hallq_shared::protocol::{CallbackCaptured, CaptureCallbackRequest};
 use i_slint_backend_testing::{AccessibleRole, ElementHandle, ElementQuery, mock_elapsed_time};

@@ -1,13 +1,13 @@
 //! The default voice pack as made by `deploy/voice/make-voice-pack.sh`: complete, every clip sounds
-//! like speech rather than silence or noise, and `hallq-display announce` turns it into the right WAV.
+//! like speech rather than silence or noise, and `hallq-board announce` turns it into the right WAV.
 //! Needs espeak-ng and sox; with CI=true their absence fails the tests.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use hallq_display::voice::wav::{rendered_len, rms};
-use hallq_display::voice::{CallSpeech, ClipId, CounterVoice, VoicePack, sequence};
+use hallq_board::voice::wav::{rendered_len, rms};
+use hallq_board::voice::{CallSpeech, ClipId, CounterVoice, VoicePack, sequence};
 
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -108,7 +108,7 @@ fn announce(
     counter: u32,
 ) -> (hound::WavSpec, Vec<i16>) {
     let out = tempfile::Builder::new().suffix(".wav").tempfile().unwrap();
-    let status = Command::new(env!("CARGO_BIN_EXE_hallq-display"))
+    let status = Command::new(env!("CARGO_BIN_EXE_hallq-board"))
         .args([
             "announce",
             "--number",
@@ -170,7 +170,7 @@ fn announce_can_write_to_standard_output() {
     let Some(dir) = default_pack_dir() else {
         return;
     };
-    let out = Command::new(env!("CARGO_BIN_EXE_hallq-display"))
+    let out = Command::new(env!("CARGO_BIN_EXE_hallq-board"))
         .args([
             "announce",
             "--number",
@@ -210,7 +210,7 @@ fn announce_refuses_what_it_cannot_say() {
     let Some(dir) = default_pack_dir() else {
         return;
     };
-    let out = Command::new(env!("CARGO_BIN_EXE_hallq-display"))
+    let out = Command::new(env!("CARGO_BIN_EXE_hallq-board"))
         .args([
             "announce",
             "--number",
@@ -229,7 +229,7 @@ fn announce_refuses_what_it_cannot_say() {
     assert!(err.contains("\"A-7\" cannot be spoken"), "{err}");
 
     let empty = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_hallq-display"))
+    let out = Command::new(env!("CARGO_BIN_EXE_hallq-board"))
         .args([
             "announce",
             "--number",

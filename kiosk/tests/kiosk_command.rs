@@ -1,78 +1,74 @@
-//! `hallq-kiosk kiosk …` becomes the screen program `hallq-kiosk-screen` found beside it: same
-//! process (systemd watches one PID), arguments passed on untouched, a clear error when it is missing.
+//! The command names of release 0.2 as an installer meets them: `hallq-kiosk` is the kiosk station
+//! alone; the hub's commands it carried until 0.2 (`hallq-kiosk serve`, `user add`, `backup` …) say
+//! where they went and do nothing; the old spelling `hallq-kiosk kiosk …` still starts the screen.
 
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_hallq-kiosk");
 
-/// A folder holding this build's `hallq-kiosk`, as an installation would.
-fn install_dir(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let exe = dir.join("hallq-kiosk");
-    if std::fs::hard_link(BIN, &exe).is_err() {
-        std::fs::copy(BIN, &exe).unwrap();
-    }
-    dir
-}
-
 #[test]
-fn kiosk_runs_the_screen_program_beside_it_in_the_same_process() {
-    let dir = install_dir("kiosk-forward");
-    let said = dir.join("said.txt");
-    let screen = dir.join("hallq-kiosk-screen");
-    // Stands in for the screen: writes its PID and the arguments it was given, one per line.
-    std::fs::write(
-        &screen,
-        format!(
-            "#!/bin/sh\nprintf '%s\\n' \"$$\" \"$@\" > '{}'\n",
-            said.display()
+fn the_hubs_old_commands_say_where_they_went_and_do_nothing() {
+    let data = tempfile::tempdir().unwrap();
+    for (args, expect) in [
+        (
+            vec!["serve", "--listen", "127.0.0.1:0"],
+            "hallq-hub serve --listen 127.0.0.1:0",
         ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&screen, std::fs::Permissions::from_mode(0o755)).unwrap();
-
-    let args = [
-        "--hub",
-        "http://127.0.0.1:9",
-        "--token",
-        "t t",
-        "--help",
-        "--size=800x480",
-    ];
-    let mut child = Command::new(dir.join("hallq-kiosk"))
-        .arg("kiosk")
-        .args(args)
-        .env("PATH", "/usr/bin:/bin")
-        .spawn()
-        .unwrap();
-    let pid = child.id();
-    assert!(child.wait().unwrap().success());
-    let said = std::fs::read_to_string(&said).unwrap();
-    let lines: Vec<&str> = said.lines().collect();
-    assert_eq!(lines[0], pid.to_string(), "the screen replaces the process");
+        (
+            vec!["user", "add", "clerk 1", "--role", "staff"],
+            "hallq-hub user add 'clerk 1' --role staff",
+        ),
+        (
+            vec!["device", "add", "kiosk-door", "--role", "kiosk"],
+            "hallq-hub device add kiosk-door --role kiosk",
+        ),
+        (
+            vec!["backup", "--to", "/tmp/b"],
+            "hallq-hub backup --to /tmp/b",
+        ),
+        (vec!["demo"], "hallq-hub demo"),
+        (vec!["retention"], "hallq-hub retention"),
+        (vec!["restore", "x.db"], "hallq-hub restore x.db"),
+    ] {
+        let out = Command::new(BIN)
+            .args(&args)
+            .arg("--data-dir")
+            .arg(data.path())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(&format!("Run instead:  {expect} --data-dir")),
+            "{args:?}: {err}"
+        );
+    }
     assert_eq!(
-        &lines[1..],
-        &args,
-        "arguments arrive untouched, --help included"
+        std::fs::read_dir(data.path()).unwrap().count(),
+        0,
+        "nothing was created"
     );
 }
 
 #[test]
-fn a_missing_screen_program_is_a_clear_error() {
-    let dir = install_dir("kiosk-missing");
-    let out = Command::new(dir.join("hallq-kiosk"))
-        .args(["kiosk", "--token", "t"])
-        .env("PATH", dir.join("nowhere"))
+fn the_old_spelling_kiosk_kiosk_still_reaches_the_screen() {
+    let out = Command::new(BIN)
+        .args(["kiosk", "--help"])
         .output()
         .unwrap();
-    assert!(!out.status.success());
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        help.contains("--printer") && help.contains("print-test"),
+        "{help}"
+    );
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("hallq-kiosk-screen is not installed") && err.contains("kiosk-missing"),
+        err.contains("`hallq-kiosk kiosk ...` is now `hallq-kiosk ...`"),
         "{err}"
     );
+    // Without the old word, nothing is said.
+    let out = Command::new(BIN).arg("--help").output().unwrap();
+    assert!(out.status.success() && out.stderr.is_empty());
 }

@@ -3,12 +3,15 @@
 //! Everything here is pure: values in, values out, time passed in. The optional `store` feature adds
 //! the one module that speaks SQL (rusqlite), with the single writer that makes every acknowledged
 //! command durable before it is acknowledged; the optional `notify` feature adds systemd's readiness and
-//! watchdog notifications for the long-running programs; `qr` draws QR codes for the screens.
+//! watchdog notifications for the long-running programs; `qr` draws QR codes for the screens; `logs`
+//! is the programs' log format (every field escaped).
 
 pub mod config;
 pub mod engine;
 pub mod estimate;
 pub mod hall;
+#[cfg(feature = "logs")]
+pub mod logs;
 pub mod protocol;
 #[cfg(feature = "qr")]
 pub mod qr;

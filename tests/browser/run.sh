@@ -64,7 +64,7 @@ printf '%s\n' "$clerk_password" | "$bin" user add "$clerk" --role staff --data-d
 manager=manager1
 printf '%s\n' "$clerk_password" | "$bin" user add "$manager" --role manager --data-dir "$data" >/dev/null
 kiosk_token=$("$bin" device add kiosk-1 --role kiosk --data-dir "$data" | tail -n 1 | awk '{print $NF}')
-[ -n "$kiosk_token" ] || { echo "FAIL: no device token from 'hallq-kiosk device add'" >&2; exit 1; }
+[ -n "$kiosk_token" ] || { echo "FAIL: no device token from 'hallq-hub device add'" >&2; exit 1; }
 
 # A past business day with hand-worked figures (hallq_hub::sample_day), for the report
 # page's test in manager.test.mjs.

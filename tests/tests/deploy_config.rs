@@ -11,7 +11,7 @@ fn shipped() -> PathBuf {
 }
 
 const HEADER: &str = "\
-# /etc/hallq/hall.toml — the hall's configuration, read by `hallq-kiosk serve`.
+# /etc/hallq/hall.toml — the hall's configuration, read by `hallq-hub serve`.
 # Edit, then: sudo systemctl restart hallq-hub
 # The setup script (hallq-setup) fills in the hall's name and time zone; the rest is the demo hall:
 # adjust services, counters, hours, notices and fees to your hall.

@@ -1,4 +1,4 @@
-//! `hallq-display announce`: writes one call's announcement (chime, Mandarin, optionally English)
+//! `hallq-board announce`: writes one call's announcement (chime, Mandarin, optionally English)
 //! to a WAV file — for checking a voice pack and for support.
 
 use std::path::PathBuf;
@@ -8,7 +8,7 @@ use anyhow::Context;
 use super::pack::default_pack_dir;
 use super::{CallSpeech, ClipId, CounterVoice, VoicePack, render, sequence, write_wav};
 
-/// `hallq-display announce`: one call's announcement to a WAV file.
+/// `hallq-board announce`: one call's announcement to a WAV file.
 #[derive(clap::Args, Debug)]
 pub struct AnnounceArgs {
     /// Ticket number, read digit by digit (A007 = A 零 零 七).

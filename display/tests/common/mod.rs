@@ -184,14 +184,11 @@ async fn callbacks_route(
 pub fn still_board(
     w: u32,
     h: u32,
-) -> (
-    hallq_display::headless::Headless,
-    hallq_display::screen::Screen,
-) {
-    let font = hallq_display::fonts::find_chinese_font()
+) -> (hallq_board::headless::Headless, hallq_board::screen::Screen) {
+    let font = hallq_board::fonts::find_chinese_font()
         .expect("a Chinese font (deploy/dev-setup.sh installs one)");
-    let headless = hallq_display::headless::Headless::install(w, h).unwrap();
-    let screen = hallq_display::screen::Screen::board(w, h).unwrap();
+    let headless = hallq_board::headless::Headless::install(w, h).unwrap();
+    let screen = hallq_board::screen::Screen::board(w, h).unwrap();
     screen.set_font_family(&font.family);
     screen.set_animate(false);
     (headless, screen)

@@ -1,4 +1,4 @@
-//! What the `hallq-kiosk` subcommands of the hub do: serve, demo, user and device management,
+//! What the `hallq-hub` subcommands do: serve, demo, user and device management,
 //! retention. `main.rs` only parses the command line and calls these.
 
 use std::io::{BufRead, Write};
@@ -123,7 +123,7 @@ fn load_config(path: Option<&Path>) -> anyhow::Result<HallConfig> {
     }
 }
 
-/// `hallq-kiosk serve`.
+/// `hallq-hub serve`.
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let serving = serve_options(&args)?;
@@ -232,7 +232,7 @@ async fn stop_writer(mut hub: AppState) {
     }
 }
 
-/// `hallq-kiosk user add`: the password is read from standard input (one line).
+/// `hallq-hub user add`: the password is read from standard input (one line).
 pub fn user_add(
     login: &str,
     role: AccountRole,
@@ -317,7 +317,7 @@ pub fn user_list(data_dir: &Path, mut out: impl Write) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `hallq-kiosk device add`: prints the new token once; only its hash is kept. A rating tablet is
+/// `hallq-hub device add`: prints the new token once; only its hash is kept. A rating tablet is
 /// bound to the counter it stands at: its token rates that counter's visits and nothing else.
 pub fn device_add(
     name: &str,
@@ -442,7 +442,7 @@ pub fn purge(
     })
 }
 
-/// `hallq-kiosk retention`.
+/// `hallq-hub retention`.
 pub fn retention(data_dir: &Path, mut out: impl Write) -> anyhow::Result<Purged> {
     let store = Store::open(&db_path(data_dir))?;
     let config = store.saved_config()?.unwrap_or_else(HallConfig::demo);
@@ -554,7 +554,7 @@ fn random_password() -> String {
         .collect()
 }
 
-/// `hallq-kiosk demo`: a throw-away hall with demo accounts, devices and a few tickets.
+/// `hallq-hub demo`: a throw-away hall with demo accounts, devices and a few tickets.
 pub async fn demo(args: DemoArgs, mut out: impl Write) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     file_modes::restrict_umask();

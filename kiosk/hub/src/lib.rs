@@ -1,5 +1,5 @@
-//! The hall hub (package `hallq-hub`; the `hallq-kiosk` program serves it): HTTP + WebSocket API
-//! over the queue engine, accounts and devices, the staff pages.
+//! The hall hub, the `hallq-hub` program as a library: HTTP + WebSocket API over the queue engine,
+//! accounts and devices, the staff, manager and phone pages, and their administration.
 //!
 //! `app(state)` builds the router; `run(listener, state, shutdown)` serves it through the accept
 //! loop of `accept.rs` (connection caps, header timeout, optional TLS) until `shutdown` completes,
@@ -8,6 +8,7 @@
 //! durable.
 
 pub mod accept;
+pub mod admin_backup;
 pub mod api;
 pub mod auth;
 pub mod caller;
@@ -17,6 +18,7 @@ pub mod error;
 pub mod extract;
 pub mod file_modes;
 pub mod manager;
+pub mod memory;
 pub mod pages;
 pub mod phone;
 pub mod probe;

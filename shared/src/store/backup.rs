@@ -43,7 +43,7 @@ pub enum BackupError {
     #[error("{path} failed the integrity check: {detail}")]
     Corrupt { path: PathBuf, detail: String },
     #[error(
-        "{0} is in use (is the hub running? stop it first: systemctl stop hallq-hub hallq-kiosk)"
+        "{0} is in use (is the hub running? stop it first: systemctl stop hallq-kiosk hallq-hub)"
     )]
     InUse(PathBuf),
 }

@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-const BIN: &str = env!("CARGO_BIN_EXE_hallq-kiosk");
+const BIN: &str = env!("CARGO_BIN_EXE_hallq-hub");
 
 fn post_json(addr: SocketAddr, path: &str, body: &str) -> String {
     let mut s = TcpStream::connect(addr).unwrap();

@@ -6,7 +6,7 @@ mod support;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use hallq_kiosk_screen::{Controller, HubClient, KioskWindow, Station, StationView, Timeouts, ui};
+use hallq_kiosk::{Controller, HubClient, KioskWindow, Station, StationView, Timeouts, ui};
 use hallq_shared::engine::Command;
 use i_slint_backend_testing::{AccessibleRole, ElementHandle};
 use slint::ComponentHandle;

@@ -1,6 +1,6 @@
 //! How fast the kiosk screen answers: a full software-rendered frame of each screen at 1024×600 and
 //! 800×480, and a touch on "take a ticket" until the number is ready to show (hub on 127.0.0.1).
-//! Run: `cargo bench -p hallq-kiosk-screen --bench station` (release; debug frames are far slower).
+//! Run: `cargo bench -p hallq-kiosk --bench station` (release; debug frames are far slower).
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -8,8 +8,8 @@ mod support;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use hallq_kiosk_screen::headless::Headless;
-use hallq_kiosk_screen::{Controller, HubClient, StationView, Timeouts, ui};
+use hallq_kiosk::headless::Headless;
+use hallq_kiosk::{Controller, HubClient, StationView, Timeouts, ui};
 use support::{FakeHub, TOKEN, busy_morning};
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {

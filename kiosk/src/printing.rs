@@ -9,7 +9,7 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, SyncSender};
 use std::thread;
 use std::time::Duration;
 
-use hallq_kiosk::printer::{PrintError, PrinterHealth, TicketPrint, TicketPrinter};
+use crate::printer::{PrintError, PrinterHealth, TicketPrint, TicketPrinter};
 
 /// A print that did not happen, with the state that explains it.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

@@ -16,8 +16,8 @@ use super::hub::{HubClient, HubError};
 use super::printing::PrinterDesk;
 use super::view::{self, Notice, PrintState, Screen, State, StationView};
 use super::words;
-use hallq_kiosk::gpio::{ButtonSource, Buzzer, LightPattern, StatusLight};
-use hallq_kiosk::printer::{PrinterHealth, TicketPrint};
+use crate::gpio::{ButtonSource, Buzzer, LightPattern, StatusLight};
+use crate::printer::{PrinterHealth, TicketPrint};
 
 /// Where finished screens go. The Slint adapter posts them to the UI thread; tests keep them.
 pub type Sink = Box<dyn Fn(StationView) + Send + Sync>;

@@ -2,7 +2,7 @@
 //! HTTP on 127.0.0.1: tickets taken by touch and by the (simulated) buttons, the status light, the
 //! QR address, and the ESC/POS bytes a `file:` printer receives.
 
-#[path = "../../hub/tests/common/mod.rs"]
+#[path = "../hub/tests/common/mod.rs"]
 mod common;
 
 use std::io::Cursor;
@@ -13,8 +13,8 @@ use axum::http::StatusCode;
 use common::Fixture;
 use hallq_kiosk::gpio::{self, LightPattern, SimLight};
 use hallq_kiosk::printer::{self, TicketPrinter};
-use hallq_kiosk_screen::view::Screen;
-use hallq_kiosk_screen::{
+use hallq_kiosk::view::Screen;
+use hallq_kiosk::{
     Controller, HubClient, MemoryPrinter, PrinterDesk, PrinterHealth, StationView, Timeouts,
 };
 

@@ -1,4 +1,4 @@
-//! The real screen program (what `hallq-kiosk kiosk` runs): `--screenshot` draws the kiosk screen
+//! The real screen program (what `hallq-kiosk` runs): `--screenshot` draws the kiosk screen
 //! from a hub on 127.0.0.1; bad flags are refused before any window opens.
 
 mod support;
@@ -7,9 +7,9 @@ use std::process::Command;
 
 use support::{FakeHub, TOKEN, busy_morning};
 
-/// The program `hallq-kiosk kiosk ARGS` becomes.
+/// The program `hallq-kiosk ARGS` becomes.
 fn kiosk() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_hallq-kiosk-screen"))
+    Command::new(env!("CARGO_BIN_EXE_hallq-kiosk"))
 }
 
 fn png_size(path: &std::path::Path) -> (u32, u32) {

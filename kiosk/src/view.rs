@@ -45,7 +45,7 @@ pub enum PrintState {
     Printing,
     Printed,
     /// The number is on screen only; the note says why.
-    Failed(hallq_kiosk::printer::PrinterHealth),
+    Failed(crate::printer::PrinterHealth),
     /// This kiosk has no printer configured.
     NoPrinter,
 }

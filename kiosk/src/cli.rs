@@ -1,21 +1,23 @@
-//! `hallq-kiosk kiosk`: starts the touch screen (window, full screen or one headless screenshot),
-//! with the hub client, the ticket printer and the controller that joins them.
+//! The `hallq-kiosk` command line: the touch screen (window, full screen or one headless
+//! screenshot) with the hub client, the ticket printer and the controller that joins them; the
+//! printer's test print; and, for one release, a pointer from the hub's old commands to `hallq-hub`.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::gpio::{ButtonPin, GpioConfig};
 use crate::{
     Controller, HubClient, MemoryPrinter, PrinterDesk, TicketPrinter, Timeouts, fonts,
     headless::Headless, ui,
 };
 use anyhow::{Context, Result};
 use clap::Args;
-use hallq_kiosk::gpio::{ButtonPin, GpioConfig};
 use hallq_shared::screen_size::parse_screen_size;
 use slint::ComponentHandle;
 
-/// `hallq-kiosk kiosk`: the touch screen by the door.
+/// `hallq-kiosk`: the touch screen by the door.
 #[derive(Args, Debug)]
 pub struct KioskArgs {
     /// The hub's address.
@@ -27,7 +29,7 @@ pub struct KioskArgs {
     /// usually 127.0.0.1: a phone cannot open that, so set this on every real kiosk.
     #[arg(long, env = "HALLQ_PUBLIC_URL", value_name = "URL")]
     pub public_url: Option<String>,
-    /// This kiosk's device token (issued by the hub's `device` command).
+    /// This kiosk's device token (`hallq-hub device add NAME --role kiosk` prints one).
     #[arg(long, env = "HALLQ_KIOSK_TOKEN")]
     pub token: String,
     /// The ticket printer; `memory` keeps tickets in memory (trying the screen without hardware).
@@ -91,13 +93,142 @@ fn parse_button(s: &str) -> Result<ButtonPin, String> {
     })
 }
 
+/// What a `hallq-kiosk` command line asks for.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Invocation {
+    /// The touch screen, with these arguments (program name first).
+    Screen(Vec<OsString>),
+    /// `print-test`, with these arguments (program name first).
+    PrintTest(Vec<OsString>),
+    /// One of the hub's commands, which `hallq-kiosk` carried until 0.2: what to run instead.
+    MovedToHub(String),
+}
+
+/// The hub's subcommands of the old `hallq-kiosk` program, now `hallq-hub`'s.
+const HUB_COMMANDS: [&str; 7] = [
+    "serve",
+    "demo",
+    "user",
+    "device",
+    "retention",
+    "backup",
+    "restore",
+];
+
+/// Sorts a command line out: the screen (also under its old spelling `hallq-kiosk kiosk …`, said
+/// once on standard error), the test print, or a hub command that has moved to `hallq-hub`.
+pub fn sort_invocation(argv: &[OsString]) -> Invocation {
+    let program = argv
+        .first()
+        .cloned()
+        .unwrap_or_else(|| "hallq-kiosk".into());
+    let rest = argv.get(1..).unwrap_or_default();
+    let first = rest.first().and_then(|a| a.to_str());
+    match first {
+        Some("print-test") => Invocation::PrintTest(
+            std::iter::once(program)
+                .chain(rest[1..].iter().cloned())
+                .collect(),
+        ),
+        Some("kiosk") => {
+            eprintln!(
+                "hallq-kiosk: `hallq-kiosk kiosk ...` is now `hallq-kiosk ...` (the word `kiosk` \
+                 can go; it is still accepted in this release)"
+            );
+            Invocation::Screen(
+                std::iter::once(program)
+                    .chain(rest[1..].iter().cloned())
+                    .collect(),
+            )
+        }
+        Some(cmd) if HUB_COMMANDS.contains(&cmd) => {
+            let words: Vec<String> = rest
+                .iter()
+                .map(|a| shell_word(&a.to_string_lossy()))
+                .collect();
+            Invocation::MovedToHub(format!(
+                "hallq-kiosk: `{cmd}` is a command of the hub, which has its own program since \
+                 release 0.2.\nRun instead:  hallq-hub {}",
+                words.join(" ")
+            ))
+        }
+        _ => Invocation::Screen(argv.to_vec()),
+    }
+}
+
+/// A word as a shell reads it back: quoted when it holds anything but plain characters.
+fn shell_word(w: &str) -> String {
+    let plain = !w.is_empty()
+        && w.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,@+%".contains(c));
+    if plain {
+        w.to_string()
+    } else {
+        format!("'{}'", w.replace('\'', "'\\''"))
+    }
+}
+
+/// `hallq-kiosk print-test`: a sample ticket on the printer.
+#[derive(Args, Debug)]
+pub struct PrintTest {
+    /// usb:/dev/usb/lp0, serial:/dev/ttyUSB0?baud=19200, tcp:HOST:9100 or file:PATH
+    #[arg(long)]
+    pub printer: String,
+    /// Paper width in dots: 384 for 58 mm paper, 576 for 80 mm paper.
+    #[arg(long, default_value_t = 576)]
+    pub width: u32,
+    /// Also write the ticket as a PNG, decoded back from the ESC/POS bytes that were sent.
+    #[arg(long, value_name = "OUT.png")]
+    pub png: Option<PathBuf>,
+}
+
+/// Prints a sample ticket, and says what the printer answered.
+pub fn print_test(a: PrintTest) -> Result<()> {
+    use crate::printer::{self, PrinterHealth, TicketPrint};
+
+    let ticket =
+        TicketPrint::test_print(&chrono::Local::now().format("%Y-%m-%d %H:%M").to_string());
+    // Drawing first: a missing font is reported before anything reaches the printer.
+    let raster = printer::render_ticket(&ticket, a.width)?;
+    if let Some(out) = &a.png {
+        // The picture goes the same way as the printer's bytes: encode, then decode.
+        let bytes = printer::encode_ticket(&raster, Vec::new())?;
+        let decoded = printer::decode_tickets(&bytes)?;
+        let first = decoded
+            .first()
+            .context("the encoded ticket decoded to nothing")?;
+        let f =
+            std::fs::File::create(out).with_context(|| format!("creating {}", out.display()))?;
+        first
+            .write_png(std::io::BufWriter::new(f))
+            .with_context(|| format!("writing {}", out.display()))?;
+        println!(
+            "wrote {} ({}x{} dots)",
+            out.display(),
+            first.width(),
+            first.height()
+        );
+    }
+    let mut p = printer::open(&a.printer, a.width)?;
+    let health = p.health();
+    println!("printer {}: {health:?}", a.printer);
+    p.print(&ticket)
+        .with_context(|| format!("printing the test ticket on {}", a.printer))?;
+    if health == PrinterHealth::NoAnswer {
+        println!("sent; the printer did not answer status queries (check the cable and power)");
+    } else {
+        println!("printed the test ticket");
+    }
+    Ok(())
+}
+
 /// How long a print may take before the customer is told to remember the number.
 const PRINT_TIMEOUT: Duration = Duration::from_secs(8);
 
 fn open_printer(addr: &str, width: u32) -> Result<Box<dyn TicketPrinter>> {
     match addr {
         "memory" => Ok(Box::new(MemoryPrinter::default())),
-        other => Ok(hallq_kiosk::printer::open(other, width)?),
+        other => Ok(crate::printer::open(other, width)?),
     }
 }
 
@@ -172,10 +303,10 @@ pub fn run(args: KioskArgs) -> Result<()> {
     attach_gpio(&controller, &gpio)?;
     if args.keys {
         let c = controller.clone();
-        let keys = hallq_kiosk::gpio::key_buttons_with(
-            std::io::BufReader::new(std::io::stdin()),
-            move || c.service_ids(),
-        );
+        let keys =
+            crate::gpio::key_buttons_with(std::io::BufReader::new(std::io::stdin()), move || {
+                c.service_ids()
+            });
         controller.watch_buttons(Box::new(keys), None);
     }
     controller.start_polling();
@@ -235,7 +366,7 @@ fn check_gpio_build(_gpio: &GpioConfig) -> Result<()> {
 /// Buttons, light and buzzer on the Pi's pins, joined to the controller.
 #[cfg(feature = "rpi")]
 fn attach_gpio(controller: &Controller, gpio: &GpioConfig) -> Result<()> {
-    use hallq_kiosk::gpio::{Buzzer, rpi};
+    use crate::gpio::{Buzzer, rpi};
     if let Some(pin) = gpio.light_pin {
         controller.attach_light(Box::new(rpi::RpiLight::new(pin)?));
     }

@@ -8,11 +8,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
-use hallq_kiosk_screen::printing::MemoryPrinter;
-use hallq_kiosk_screen::view::Screen;
-use hallq_kiosk_screen::{
-    Controller, HubClient, PrinterDesk, PrinterHealth, StationView, Timeouts,
-};
+use hallq_kiosk::printing::MemoryPrinter;
+use hallq_kiosk::view::Screen;
+use hallq_kiosk::{Controller, HubClient, PrinterDesk, PrinterHealth, StationView, Timeouts};
 use hallq_shared::engine::Command;
 use hallq_shared::hall::Lang;
 use support::{FakeHub, TOKEN, busy_morning};

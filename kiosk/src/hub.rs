@@ -11,7 +11,7 @@ use hallq_shared::protocol::{
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use hallq_kiosk::printer::PrinterHealth;
+use crate::printer::PrinterHealth;
 
 #[derive(Debug, thiserror::Error)]
 pub enum HubError {

@@ -1,4 +1,4 @@
-//! Load benchmark of the hall hub, run against the real binary (`hallq-kiosk demo` on 127.0.0.1,
+//! Load benchmark of the hall hub, run against the real binary (`hallq-hub demo` on 127.0.0.1,
 //! port 0, a temporary data dir):
 //!
 //! 1. durable ticket issues per second over HTTP with 16 concurrent keep-alive clients, p50/p99;
@@ -10,13 +10,13 @@
 //!    and a `GET /api/v1/tickets/{number}` on every update): the delay from a call's HTTP response
 //!    to each phone holding its ticket's new status, and the hub's memory with them.
 //!
-//! `cargo bench -p hallq-kiosk --bench hub_load` measures the `release` build. The hub's package is
+//! `cargo bench -p hallq-hub --bench hub_load` measures the `release` build. The hub's package is
 //! built with the smaller `hub` profile (Cargo.toml); to measure that binary, as `BENCHMARKS.md`
-//! does: `cargo build --profile hub -p hallq-kiosk` then
-//! `HALLQ_BIN=target/hub/hallq-kiosk cargo bench -p hallq-kiosk --bench hub_load`.
+//! does: `cargo build --profile hub -p hallq-hub` then
+//! `HALLQ_BIN=target/hub/hallq-hub cargo bench -p hallq-hub --bench hub_load`.
 //! Every loop is bounded in count and time.
 
-#[path = "../hub/tests/common/net.rs"]
+#[path = "../tests/common/net.rs"]
 mod net;
 
 use std::net::{SocketAddr, TcpListener};
@@ -31,7 +31,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 /// The hub binary; `HALLQ_BIN` overrides it (the `hub` profile's build, or a copy).
 fn bin() -> String {
-    std::env::var("HALLQ_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_hallq-kiosk").to_string())
+    std::env::var("HALLQ_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_hallq-hub").to_string())
 }
 const PASSWORD: &str = "bench-password";
 const CLIENTS: usize = 16;
@@ -113,7 +113,7 @@ async fn spawn(args: &[&str], dir: &Path) -> (Hub, Duration) {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .expect("start hallq-kiosk");
+        .expect("start hallq-hub");
     let deadline = started + Duration::from_secs(10);
     loop {
         if let Ok(mut h) = Http::connect(addr).await

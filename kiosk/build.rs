@@ -1,4 +1,4 @@
-//! Build step of hallq-kiosk-screen: compiles the touch-screen UI (`ui/kiosk.slint`) into Rust.
+//! Build step of hallq-kiosk: compiles the touch-screen UI (`ui/kiosk.slint`) into Rust.
 
 fn main() {
     // Debug info names elements so the UI tests can find buttons by id and accessible label;

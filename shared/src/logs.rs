@@ -1,4 +1,4 @@
-//! The log format of the hub and the kiosk screen: every field and message is written with its
+//! The log format of the hall's programs (the hub and the kiosk): every field and message is written with its
 //! control characters escaped, so that text from the network (a login name, a header) cannot start
 //! a line of its own or hide part of one.
 //!
@@ -98,4 +98,17 @@ mod tests {
         assert_eq!(escaped("楚天视讯 A007 ok=1"), "楚天视讯 A007 ok=1");
         assert_eq!(escaped(""), "");
     }
+}
+
+/// Logs to standard error (the journal under systemd), level from `RUST_LOG`, `info` by default;
+/// every value escaped, so nothing a client sends can start a log line.
+pub fn init() {
+    tracing_subscriber::fmt()
+        .fmt_fields(fields())
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
 }

@@ -2,7 +2,7 @@
 //! command line, issue, call, transfer, outage, callback, SIGTERM, restart — state intact and
 //! event-stream clients resynchronised.
 
-#[path = "../hub/tests/common/mod.rs"]
+#[path = "common/mod.rs"]
 mod common;
 
 use std::io::{BufRead, BufReader, Write};
@@ -17,7 +17,7 @@ use hallq_shared::protocol::{BoardSnapshot, PublicEvent, StreamMessage};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
-const BIN: &str = env!("CARGO_BIN_EXE_hallq-kiosk");
+const BIN: &str = env!("CARGO_BIN_EXE_hallq-hub");
 const PASSWORD: &str = "counter-pass-1";
 
 fn cli(args: &[&str], stdin: Option<&str>) -> String {

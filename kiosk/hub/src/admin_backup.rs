@@ -1,4 +1,4 @@
-//! `hallq-kiosk backup` and `hallq-kiosk restore`: the hall database's nightly copy (run by
+//! `hallq-hub backup` and `hallq-hub restore`: the hall database's nightly copy (run by
 //! hallq-backup.timer and before every update) and the way back from one.
 //!
 //! `backup` prints the new file's path alone on stdout (the update script records it); the rest goes to

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_hallq-kiosk");
+const BIN: &str = env!("CARGO_BIN_EXE_hallq-hub");
 
 /// The hub, stopped with SIGTERM when the test ends.
 struct Hub(Child);
@@ -30,7 +30,7 @@ impl Drop for Hub {
     }
 }
 
-/// `hallq-kiosk ARGS` under `umask 000`, as a careless shell or service manager would start it.
+/// `hallq-hub ARGS` under `umask 000`, as a careless shell or service manager would start it.
 fn start(args: &[&str], tmpdir: &Path) -> Hub {
     let child = Command::new("sh")
         .arg("-c")
@@ -42,7 +42,7 @@ fn start(args: &[&str], tmpdir: &Path) -> Hub {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .expect("start hallq-kiosk");
+        .expect("start hallq-hub");
     Hub(child)
 }
 

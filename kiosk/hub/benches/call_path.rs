@@ -18,10 +18,10 @@
 //! clerks calling (two on each of the demo hall's four counters), 50 boards connected; every call's
 //! time to each board, and whether every board saw every call once and in `seq` order.
 //!
-//! `cargo bench -p hallq-kiosk --bench call_path` (the `release` build; `HALLQ_BIN` may name the
+//! `cargo bench -p hallq-hub --bench call_path` (the `release` build; `HALLQ_BIN` may name the
 //! `hub` profile's binary, as in `hub_load`). Every loop is bounded in count and time.
 
-#[path = "../hub/tests/common/net.rs"]
+#[path = "../tests/common/net.rs"]
 mod net;
 
 use std::net::{SocketAddr, TcpListener};
@@ -43,7 +43,7 @@ const ROUNDS: usize = 3;
 const REFERENCE_ENV: &str = "HALLQ_CALL_PATH_REFERENCE";
 
 fn bin() -> String {
-    std::env::var("HALLQ_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_hallq-kiosk").to_string())
+    std::env::var("HALLQ_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_hallq-hub").to_string())
 }
 
 fn free_port() -> SocketAddr {
@@ -109,7 +109,7 @@ async fn spawn_hub(dir: &Path) -> Server {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .expect("start hallq-kiosk");
+        .expect("start hallq-hub");
     wait_healthy(addr).await;
     Server { child, addr }
 }

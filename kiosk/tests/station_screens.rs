@@ -2,7 +2,7 @@
 //! 800×480: every screen renders, Chinese text really appears (a missing font fails, never skips),
 //! and a tap at a service button's place on the screen opens that service.
 //!
-//! `HALLQ_WRITE_DOCS=1 cargo test -p hallq-kiosk-screen --test station_screens` refreshes `docs/img/kiosk-*.png`.
+//! `HALLQ_WRITE_DOCS=1 cargo test -p hallq-kiosk --test station_screens` refreshes `docs/img/kiosk-*.png`.
 
 mod support;
 
@@ -10,9 +10,9 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use hallq_kiosk_screen::headless::{Frame, Headless};
-use hallq_kiosk_screen::printing::MemoryPrinter;
-use hallq_kiosk_screen::{
+use hallq_kiosk::headless::{Frame, Headless};
+use hallq_kiosk::printing::MemoryPrinter;
+use hallq_kiosk::{
     Controller, HubClient, PrinterDesk, PrinterHealth, StationView, Timeouts, fonts, ui,
 };
 use hallq_shared::engine::Command;

@@ -1,8 +1,10 @@
 #!/bin/bash
 # Builds the hall's Debian packages into one folder:
-#   hallq-hub_<v>_<arch>.deb    hallq-kiosk (hub) + hallq-kiosk (kiosk screen), units, udev rule,
-#                               /etc/hallq defaults
-#   hallq-board_<v>_<arch>.deb  hallq-board (boards, counter screens)
+#   hallq-hub_<v>_<arch>.deb    the hub: hallq-hub (serve and administration), its unit, nightly
+#                               backup and retention, /etc/hallq/hall.toml and hub.env
+#   hallq-kiosk_<v>_<arch>.deb  the kiosk station: hallq-kiosk (touch screen, printer, buttons), its
+#                               unit, the printer's udev rule, /etc/hallq/kiosk.env
+#   hallq-board_<v>_<arch>.deb  hallq-board (display boards, counter screens), its unit, board.env
 #   hallq-tools_<v>_all.deb     hallq-setup, hallq-update, hallq-rollback, the install guide
 # plus a copy of hallq-setup, so the folder is all a hall needs on a USB stick.
 #
@@ -13,7 +15,7 @@
 #          --fast (CI: release without LTO or optimisation — quicker to build, not for halls),
 #          --version V (Debian version, default: the workspace version with revision 1).
 # Features: the Pi build uses the crates' `kms` (full screen without a desktop) and `rpi` (GPIO)
-# features when they exist; override with HALLQ_KIOSK_FEATURES / HALLQ_DISPLAY_FEATURES.
+# features when they exist; override with HALLQ_KIOSK_FEATURES / HALLQ_BOARD_FEATURES.
 # Needs: cargo-deb (cargo install cargo-deb --locked), dpkg-dev; for kms: libinput-dev libudev-dev
 # libxkbcommon-dev (the :arm64 ones when cross-building, see docs/install.md).
 set -euo pipefail
@@ -92,34 +94,11 @@ build() {
     (cd "$repo" && cargo deb "${args[@]}")
 }
 
-# The kiosk screen is its own program (the hub links no UI toolkit); the hub's package carries it,
-# so it is built first, into the same target folder that cargo-deb takes the hub from.
-build_screen() {
-    local features="$1"
-    local args=(--locked --release -p hallq-kiosk)
-    if [ -n "$target" ]; then
-        args+=(--target "$target")
-    fi
-    if [ -n "$features" ]; then
-        args+=(--no-default-features --features "$features")
-    fi
-    echo "== cargo build ${args[*]}" >&2
-    (cd "$repo" && cargo build "${args[@]}")
-}
-
-screen_features="${HALLQ_KIOSK_FEATURES-$(features_of "$repo/kiosk/screen/Cargo.toml" "kms rpi")}"
-# The hub takes, of the kiosk's features, those it has (rpi: the GPIO drivers).
-kiosk_features=$(features_of "$repo/kiosk/Cargo.toml" "$(echo "$screen_features" | tr , ' ')")
-display_features="${HALLQ_DISPLAY_FEATURES-$(features_of "$repo/display/Cargo.toml" "kms")}"
-build_screen "$screen_features"
-# cargo-deb takes every asset of the hub's package from the hub's profile folder.
-profile_dir="$target_dir/${target:+$target/}$hub_profile"
-if [ "$hub_profile" != release ]; then
-    mkdir -p "$profile_dir"
-    cp "$target_dir/${target:+$target/}release/hallq-kiosk" "$profile_dir/"
-fi
-build hallq-kiosk "$kiosk_features" "$hub_profile"
-build hallq-board "$display_features"
+kiosk_features="${HALLQ_KIOSK_FEATURES-$(features_of "$repo/kiosk/Cargo.toml" "kms rpi")}"
+board_features="${HALLQ_BOARD_FEATURES-$(features_of "$repo/display/Cargo.toml" "kms")}"
+build hallq-hub "" "$hub_profile"
+build hallq-kiosk "$kiosk_features"
+build hallq-board "$board_features"
 
 # hallq-tools: shell scripts and documents only, the same on every architecture.
 stage=$(mktemp -d)

@@ -26,6 +26,6 @@ bash tests/browser/run.sh
 echo "== Deployment checks"
 # The host packages are built with the default (desktop) features here; the Pi's kms and rpi
 # builds are made by deploy/build-deb.sh --target aarch64-unknown-linux-gnu (docs/install.md).
-HALLQ_KIOSK_FEATURES=${HALLQ_KIOSK_FEATURES-} HALLQ_DISPLAY_FEATURES=${HALLQ_DISPLAY_FEATURES-} \
+HALLQ_KIOSK_FEATURES=${HALLQ_KIOSK_FEATURES-} HALLQ_BOARD_FEATURES=${HALLQ_BOARD_FEATURES-} \
   bash deploy/test.sh
 echo "== all checks passed"

@@ -21,7 +21,7 @@ done
 
 HALLQ_SKIP_CARGO_DEB=1 bash deploy/dev-setup.sh
 echo "== building (release; the first build takes a few minutes)"
-cargo build --release --locked -p hallq-kiosk -p hallq-kiosk -p hallq-board
+cargo build --release --locked -p hallq-hub -p hallq-kiosk -p hallq-board
 bin=${CARGO_TARGET_DIR:-target}/release
 
 # The default Mandarin voice pack, made once with espeak-ng and sox.
@@ -42,7 +42,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-"$bin/hallq-kiosk" demo --data-dir "$data" --listen "$listen" &
+"$bin/hallq-hub" demo --data-dir "$data" --listen "$listen" &
 pids+=($!)
 hub=http://$listen
 for _ in $(seq 1 100); do
@@ -59,13 +59,13 @@ tickets=$data/tickets.escpos
 if [ -n "${DISPLAY:-}" ]; then
   HALLQ_TOKEN=$display_token "$bin/hallq-board" --hub "$hub" --size 1280x720 &
   pids+=($!)
-  HALLQ_KIOSK_TOKEN=$kiosk_token "$bin/hallq-kiosk" kiosk --hub "$hub" --printer "file:$tickets" --size 1024x600 &
+  HALLQ_KIOSK_TOKEN=$kiosk_token "$bin/hallq-kiosk" --hub "$hub" --printer "file:$tickets" --size 1024x600 &
   pids+=($!)
   echo
   echo "The board and the kiosk screen are open in windows."
 else
   HALLQ_TOKEN=$display_token "$bin/hallq-board" --hub "$hub" --screenshot "$data/board.png"
-  HALLQ_KIOSK_TOKEN=$kiosk_token "$bin/hallq-kiosk" kiosk --hub "$hub" --screenshot "$data/kiosk.png"
+  HALLQ_KIOSK_TOKEN=$kiosk_token "$bin/hallq-kiosk" --hub "$hub" --screenshot "$data/kiosk.png"
   echo
   echo "No display here: screenshots of the live board and kiosk are in $data/board.png and $data/kiosk.png."
 fi

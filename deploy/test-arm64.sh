@@ -6,7 +6,7 @@
 #   deploy/build-deb.sh --target aarch64-unknown-linux-gnu   # makes target/hallq-debs/*_arm64.deb
 #   deploy/test-arm64.sh [DEB_DIR]                           # default: target/hallq-debs
 #
-# Steps: unpack hallq-hub and hallq-board (arm64) into a scratch root; register a kiosk and a
+# Steps: unpack hallq-hub, hallq-kiosk and hallq-board (arm64) into a scratch root; register a kiosk and a
 # board; start the hub; issue three tickets with the kiosk's token and call one; kill the hub with
 # SIGKILL and start it again; every ticket is still there in its state and numbering goes on; the
 # board (hallq-board --screenshot) and the kiosk screen (hallq-kiosk --screenshot) draw
@@ -34,8 +34,9 @@ command -v qemu-aarch64 >/dev/null || { echo "test-arm64.sh: qemu-aarch64 is mis
 [ -e /lib/ld-linux-aarch64.so.1 ] || { echo "test-arm64.sh: no arm64 C library (dpkg --add-architecture arm64; apt-get install libc6:arm64)" >&2; exit 1; }
 newest() { find "$debs" -maxdepth 1 -name "$1" | sort -V | tail -n 1; }
 hub_deb=$(newest 'hallq-hub_*_arm64.deb')
+kiosk_deb=$(newest 'hallq-kiosk_*_arm64.deb')
 board_deb=$(newest 'hallq-board_*_arm64.deb')
-if [ -z "$hub_deb" ] || [ -z "$board_deb" ]; then
+if [ -z "$hub_deb" ] || [ -z "$kiosk_deb" ] || [ -z "$board_deb" ]; then
     echo "test-arm64.sh: no arm64 packages in $debs (deploy/build-deb.sh --target aarch64-unknown-linux-gnu)" >&2
     exit 1
 fi
@@ -44,14 +45,16 @@ work=$(mktemp -d /tmp/hallq-arm64.XXXXXX)
 root="$work/root"
 data="$work/data"
 dpkg-deb -x "$hub_deb" "$root"
+dpkg-deb -x "$kiosk_deb" "$root"
 dpkg-deb -x "$board_deb" "$root"
-echo "packages: $(basename "$hub_deb") $(basename "$board_deb"); artefacts in $work"
+echo "packages: $(basename "$hub_deb") $(basename "$kiosk_deb") $(basename "$board_deb"); artefacts in $work"
 run() {
     local prog="$1"
     shift
     qemu-aarch64 "$root/usr/bin/$prog" "$@"
 }
-check "the hub program is an arm64 executable" bash -c "file -L '$root/usr/bin/hallq-kiosk' | grep -q 'ARM aarch64'"
+check "the hub program is an arm64 executable" bash -c "file -L '$root/usr/bin/hallq-hub' | grep -q 'ARM aarch64'"
+check "hallq-hub --version runs" run hallq-hub --version
 check "hallq-kiosk --version runs" run hallq-kiosk --version
 
 kiosk_token=$(run hallq-hub device add kiosk-1 --role kiosk --data-dir "$data" | awk 'NF { last = $NF } END { print last }')
@@ -67,7 +70,7 @@ base="http://127.0.0.1:$port"
 hub_pid=""
 start_hub() {
     # qemu itself in the background (not a function's subshell), so that $! is the hub.
-    qemu-aarch64 "$root/usr/bin/hallq-kiosk" serve --data-dir "$data" --listen "127.0.0.1:$port" \
+    qemu-aarch64 "$root/usr/bin/hallq-hub" serve --data-dir "$data" --listen "127.0.0.1:$port" \
         --config "$work/hall.toml" --apply-config >>"$work/hub.log" 2>&1 &
     hub_pid=$!
     # Emulated start-up is slow; a minute at most.

@@ -38,14 +38,42 @@ timed() {
     echo "(took $((SECONDS - start)) s)"
 }
 
+# The last release before the renames of 0.2 (hub program hallq-kiosk, kiosk screen inside the
+# hallq-hub package, board program hallq-display). HALLQ_PRE_RENAME_DEBS may name a folder with
+# its packages already built.
+PRE_RENAME_COMMIT=c4191fdc9a9348ff3c16fd8b2356cbc39dbc1896
+old_debs() {
+    local dest="$1"
+    if [ -n "${HALLQ_PRE_RENAME_DEBS:-}" ]; then
+        cp -a "$HALLQ_PRE_RENAME_DEBS" "$dest"
+        return 0
+    fi
+    if ! git -C "$repo" cat-file -e "$PRE_RENAME_COMMIT^{commit}" 2>/dev/null; then
+        fail "the commit of the last release before the renames ($PRE_RENAME_COMMIT) is not in this clone's history: clone the repository whole (not --depth), or set HALLQ_PRE_RENAME_DEBS"
+        return 1
+    fi
+    local src
+    src=$(mktemp -d)
+    git -C "$repo" archive "$PRE_RENAME_COMMIT" | tar -x -C "$src"
+    # Same target folder: only the workspace's own crates are compiled again.
+    if ! HALLQ_DISPLAY_FEATURES="${HALLQ_BOARD_FEATURES-}" timed "$src/deploy/build-deb.sh" "${fast[@]}" --out "$dest" >/dev/null; then
+        fail "building the packages of the last release before the renames"
+        rm -rf "$src"
+        return 1
+    fi
+    rm -rf "$src"
+}
+
 step "1. shellcheck"
 scripts=("$here"/hallq-setup "$here"/hallq-update "$here"/hallq-rollback "$here"/build-deb.sh "$here"/test.sh "$here"/test-lifecycle.sh "$here"/test-arm64.sh "$here"/in-scratch-root.sh)
-maint=("$here"/debian/hub/* "$here"/debian/board/*)
+maint=("$here"/debian/hub/* "$here"/debian/kiosk/* "$here"/debian/board/* "$here"/compat/*)
 check "shellcheck bash scripts" shellcheck "${scripts[@]}"
 check "shellcheck maintainer scripts (POSIX sh)" shellcheck -s sh "${maint[@]}"
 common_block() { sed -n '/^# --- common/,/^# --- end common/p' "$1"; }
-check "postinst common block identical" \
-    cmp -s <(common_block "$here/debian/hub/postinst") <(common_block "$here/debian/board/postinst")
+for p in kiosk board; do
+    check "postinst common block identical (hub, $p)" \
+        cmp -s <(common_block "$here/debian/hub/postinst") <(common_block "$here/debian/$p/postinst")
+done
 
 step "1b. the setup script's file edits"
 edits=$(mktemp -d)
@@ -91,13 +119,20 @@ if ! timed "$here/build-deb.sh" "${fast[@]}" --out "$out"; then
 fi
 arch=$(dpkg --print-architecture)
 hub_deb=$(ls "$out"/hallq-hub_*_"$arch".deb)
+kiosk_deb=$(ls "$out"/hallq-kiosk_*_"$arch".deb)
 board_deb=$(ls "$out"/hallq-board_*_"$arch".deb)
 tools_deb=$(ls "$out"/hallq-tools_*_all.deb)
-for d in "$hub_deb" "$board_deb" "$tools_deb"; do
+for d in "$hub_deb" "$kiosk_deb" "$board_deb" "$tools_deb"; do
     echo "  $(basename "$d"): $(du -k "$d" | cut -f1) KiB"
 done
 check "hub package lists its conffiles" \
     bash -c "dpkg-deb --ctrl-tarfile '$hub_deb' | tar -xO ./conffiles | grep -qx /etc/hallq/hall.toml"
+check "kiosk package lists its conffile" \
+    bash -c "dpkg-deb --ctrl-tarfile '$kiosk_deb' | tar -xO ./conffiles | grep -qx /etc/hallq/kiosk.env"
+check "kiosk package takes its files over from a hub package before 0.2" \
+    bash -c "dpkg-deb -f '$kiosk_deb' Replaces Breaks | grep -c 'hallq-hub (<< 0.2.0~)' | grep -qx 2"
+check "the hub package no longer carries the kiosk" \
+    bash -c "! dpkg-deb -c '$hub_deb' | grep -E 'hallq-kiosk|kiosk.env|udev'"
 
 step "5. install into a scratch root"
 # The scratch root is a base system as far as our scripts care: accounts, login.defs, systemd's own
@@ -114,9 +149,9 @@ cp -a /lib/systemd/system/. "$root/usr/lib/systemd/system/"
 dpkg_root() {
     dpkg --root="$root" --force-script-chrootless --force-depends --force-not-root "$@"
 }
-check "dpkg --root -i tools, hub, board" dpkg_root -i "$tools_deb" "$hub_deb" "$board_deb"
+check "dpkg --root -i tools, hub, kiosk, board" dpkg_root -i "$tools_deb" "$hub_deb" "$kiosk_deb" "$board_deb"
 
-for f in usr/bin/hallq-kiosk usr/bin/hallq-kiosk usr/bin/hallq-board usr/sbin/hallq-setup \
+for f in usr/bin/hallq-hub usr/bin/hallq-kiosk usr/bin/hallq-board usr/bin/hallq-kiosk-screen usr/bin/hallq-display usr/sbin/hallq-setup \
     usr/sbin/hallq-update usr/sbin/hallq-rollback usr/lib/udev/rules.d/60-hallq-printer.rules etc/hallq/hall.toml \
     etc/hallq/hub.env etc/hallq/kiosk.env etc/hallq/board.env usr/share/doc/hallq-tools/install.md; do
     check "installed /$f" test -e "$root/$f"
@@ -155,32 +190,42 @@ done
 snapshot() { cat "$root/etc/passwd" "$root/etc/group"; find "$root/etc/systemd" "$root/var/lib/hallq" | sort; }
 before=$(snapshot)
 check "postinst configure again" env DPKG_ROOT="$root" sh "$root/var/lib/dpkg/info/hallq-hub.postinst" configure 0.0.1
+check "kiosk postinst configure again" env DPKG_ROOT="$root" sh "$root/var/lib/dpkg/info/hallq-kiosk.postinst" configure 0.0.1
 check "board postinst configure again" env DPKG_ROOT="$root" sh "$root/var/lib/dpkg/info/hallq-board.postinst" configure 0.0.1
 check "a second configure changes nothing" test "$before" = "$(snapshot)"
 echo "hall data" >"$root/var/lib/hallq/hallq.db"
-check "reinstall over itself (upgrade path)" dpkg_root -i "$hub_deb" "$board_deb"
+check "reinstall over itself (upgrade path)" dpkg_root -i "$hub_deb" "$kiosk_deb" "$board_deb"
 check "the user is still there once" test "$(grep -c '^hallq:' "$root/etc/passwd")" = 1
-check "purge hub and board" dpkg_root -P hallq-hub hallq-board
-check "units gone" test ! -e "$root/usr/lib/systemd/system/hallq-hub.service"
+check "the old program names say where the new ones are" bash -c \
+    "sh '$root/usr/bin/hallq-display' --hub x 2>&1 | grep -q 'Run instead:  hallq-board --hub x' &&
+     sh '$root/usr/bin/hallq-kiosk-screen' 2>&1 | grep -q 'hallq-kiosk-screen is now hallq-kiosk'"
+check "purge hub, kiosk and board" dpkg_root -P hallq-hub hallq-kiosk hallq-board
+check "units gone" test ! -e "$root/usr/lib/systemd/system/hallq-hub.service" -a ! -e "$root/usr/lib/systemd/system/hallq-kiosk.service"
 check "no dangling enable links" bash -c "! ls '$root'/etc/systemd/system/*.wants/hallq-* 2>/dev/null"
 check "the hall's data kept on purge" grep -q "hall data" "$root/var/lib/hallq/hallq.db"
 
 step "6. setup, update and rollback, in a throw-away root"
 if [ "${CI:-}" = true ] || [ "${HALLQ_TEST_LIFECYCLE:-0}" = 1 ]; then
-    # A second, newer version of the same build: what an update installs.
-    next="$out/next"
-    version=$(dpkg-deb -f "$hub_deb" Version)
-    if timed "$here/build-deb.sh" "${fast[@]}" --out "$next" --version "$version+next" >/dev/null; then
-        tz_before=$(readlink /etc/localtime 2>/dev/null || true)
-        check "a hub's life: setup, update, rollback" \
-            timed "$here/in-scratch-root.sh" --copy "$out:/work/a" --copy "$next:/work/b" \
-            --copy "$here:/work/deploy" -- /work/deploy/test-lifecycle.sh /work/a /work/b
-        check "this machine's time zone unchanged" \
-            test "$(readlink /etc/localtime 2>/dev/null || true)" = "$tz_before"
-        check "no hallq user on this machine" bash -c '! id hallq >/dev/null 2>&1'
-        check "no hallq package on this machine" bash -c '! dpkg-query -W hallq-hub >/dev/null 2>&1'
-    else
-        fail "build-deb.sh --version $version+next"
+    # The packages a hall runs before the renames of 0.2, built from that release's source (the
+    # last commit before them): the update from those is the one every installed hall makes.
+    old="$out/pre-0.2"
+    if old_debs "$old"; then
+        # A second, newer version of the same build: what a later update installs.
+        next="$out/next"
+        version=$(dpkg-deb -f "$hub_deb" Version)
+        if timed "$here/build-deb.sh" "${fast[@]}" --out "$next" --version "$version+next" >/dev/null; then
+            tz_before=$(readlink /etc/localtime 2>/dev/null || true)
+            check "a hub's life: setup at 0.1, update to the renamed packages, rollback, updates, rollbacks" \
+                timed "$here/in-scratch-root.sh" --copy "$old:/work/old" --copy "$out:/work/a" \
+                --copy "$next:/work/b" --copy "$here:/work/deploy" -- \
+                /work/deploy/test-lifecycle.sh /work/old /work/a /work/b
+            check "this machine's time zone unchanged" \
+                test "$(readlink /etc/localtime 2>/dev/null || true)" = "$tz_before"
+            check "no hallq user on this machine" bash -c '! id hallq >/dev/null 2>&1'
+            check "no hallq package on this machine" bash -c '! dpkg-query -W hallq-hub >/dev/null 2>&1'
+        else
+            fail "build-deb.sh --version $version+next"
+        fi
     fi
 else
     # Building the throw-away root downloads a small Debian system once: only when asked.

@@ -384,3 +384,50 @@ fn attach_gpio(controller: &Controller, gpio: &GpioConfig) -> Result<()> {
 fn attach_gpio(_controller: &Controller, _gpio: &GpioConfig) -> Result<()> {
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Line {
+        #[command(flatten)]
+        args: KioskArgs,
+    }
+
+    /// The buttons line that `kiosk.env` carries, commented out, for the install guide's wiring
+    /// picture: valid options, distinct pins, and the services of the hall the package ships.
+    #[test]
+    fn the_wiring_pictures_line_in_kiosk_env_is_a_valid_command_line() {
+        let env = include_str!("../../deploy/etc/kiosk.env");
+        let line = env
+            .lines()
+            .find_map(|l| l.strip_prefix("#HALLQ_KIOSK_ARGS="))
+            .expect("kiosk.env shows the wiring picture's buttons line");
+        let argv = ["hallq-kiosk", "--token", "t"]
+            .into_iter()
+            .chain(line.split_whitespace());
+        let args = Line::try_parse_from(argv).expect("the line parses").args;
+        let gpio = GpioConfig {
+            buttons: args.buttons.clone(),
+            light_pin: args.light_pin,
+            buzzer_pin: args.buzzer_pin,
+            debounce_ms: None,
+        };
+        gpio.check().expect("pins are distinct and on the header");
+        let hall = hallq_shared::config::HallConfig::demo();
+        for b in &args.buttons {
+            assert!(
+                hall.services.iter().any(|s| s.id == b.service),
+                "no service {}",
+                b.service
+            );
+        }
+        assert_eq!(args.buttons.len(), hall.services.len());
+        assert!(
+            env.contains("\nHALLQ_KIOSK_ARGS=\n"),
+            "off unless switched on"
+        );
+    }
+}

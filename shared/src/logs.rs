@@ -82,6 +82,19 @@ impl<'w> FormatFields<'w> for EscapedFields {
     }
 }
 
+/// Logs to standard error (the journal under systemd), level from `RUST_LOG`, `info` by default;
+/// every value escaped, so nothing a client sends can start a log line.
+pub fn init() {
+    tracing_subscriber::fmt()
+        .fmt_fields(fields())
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,17 +111,4 @@ mod tests {
         assert_eq!(escaped("楚天视讯 A007 ok=1"), "楚天视讯 A007 ok=1");
         assert_eq!(escaped(""), "");
     }
-}
-
-/// Logs to standard error (the journal under systemd), level from `RUST_LOG`, `info` by default;
-/// every value escaped, so nothing a client sends can start a log line.
-pub fn init() {
-    tracing_subscriber::fmt()
-        .fmt_fields(fields())
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
 }

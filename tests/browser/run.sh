@@ -5,7 +5,7 @@
 #
 #   tests/browser/run.sh                          # all tests; screenshots in tests/browser/out/
 #   HALLQ_SHOTS="$PWD/docs/img" tests/browser/run.sh   # refresh the README's screenshots
-#   HALLQ_KIOSK_BIN=path/to/hallq-kiosk tests/browser/run.sh   # use an already built hub
+#   HALLQ_HUB_BIN=path/to/hallq-hub tests/browser/run.sh   # use an already built hub
 #   HALLQ_SAMPLE_DAY_BIN=path/to/examples/sample_day           # and an already built sample day
 set -euo pipefail
 
@@ -30,11 +30,11 @@ if [ ! -d node_modules/playwright-core ]; then
   npm ci --no-audit --no-fund
 fi
 
-if [ -n "${HALLQ_KIOSK_BIN:-}" ]; then
-  bin=$HALLQ_KIOSK_BIN # a hub built elsewhere (e.g. by an earlier CI step)
+if [ -n "${HALLQ_HUB_BIN:-}" ]; then
+  bin=$HALLQ_HUB_BIN # a hub built elsewhere (e.g. by an earlier CI step)
 else
-  (cd "$root" && cargo build -p hallq-kiosk)
-  bin="${CARGO_TARGET_DIR:-$root/target}/debug/hallq-kiosk"
+  (cd "$root" && cargo build -p hallq-hub)
+  bin="${CARGO_TARGET_DIR:-$root/target}/debug/hallq-hub"
 fi
 
 data=$(mktemp -d "${TMPDIR:-/tmp}/hallq-browser.XXXXXX")

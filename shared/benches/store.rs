@@ -54,7 +54,7 @@ fn writer_days(dir: &std::path::Path, per_day: i64, extra_days: Arc<AtomicI64>) 
             tick_every: Duration::from_secs(3600),
             max_batch: 256,
         },
-        |_| None,
+        |_| {},
     );
     Arc::new(w)
 }

@@ -32,7 +32,7 @@ fn run(ops: &[Op]) {
         tick_every: std::time::Duration::from_secs(3600),
         max_batch: 32,
     };
-    let mut w = HallWriter::start(store, hall, clock, options, |_| None);
+    let mut w = HallWriter::start(store, hall, clock, options, |_| {});
     for c in 1..=4 {
         w.execute(
             Command::SetCounter {

@@ -42,7 +42,7 @@ fn main() {
         hall,
         clock,
         WriterOptions::default(),
-        |_| None,
+        |_| {},
     ));
     let out = Arc::new(Mutex::new(std::io::stdout()));
     for c in 1..=4 {

@@ -130,7 +130,7 @@ pub fn play(db: &std::path::Path, config: &HallConfig, day: NaiveDate) -> Result
             tick_every: std::time::Duration::from_secs(24 * 3600),
             max_batch: 64,
         },
-        |_| None,
+        |_| {},
     );
     let s = Script {
         writer,

@@ -10,7 +10,7 @@ use hallq_shared::config::HallConfig;
 use hallq_shared::engine::{Actor, Command, Executed};
 use hallq_shared::hall::{Millis, Now};
 use hallq_shared::protocol::{BoardSnapshot, StreamMessage};
-use hallq_shared::store::writer::{Clock, Publish, WriterOptions};
+use hallq_shared::store::writer::{Clock, WriterOptions};
 use hallq_shared::store::{
     Commit, HallWriter, Store, StoreError, WriterError, WriterLock, db_path,
 };
@@ -283,10 +283,11 @@ impl Hub {
     }
 }
 
-/// Runs beside each batch's commit: serialise once; the frames go to every client when the writer
-/// runs the returned [`Publish`], after the commit. Made even while nobody listens: a board that
-/// subscribes during the commit takes its snapshot from the hall before the batch, and needs them.
-fn publish(tx: &broadcast::Sender<Arc<Frame>>, c: Commit) -> Option<Publish> {
+/// Runs on the writer thread after each committed batch: serialise once, hand to every client.
+fn publish(tx: &broadcast::Sender<Arc<Frame>>, c: Commit) {
+    if tx.receiver_count() == 0 {
+        return;
+    }
     let Commit {
         prev_seq,
         seq,
@@ -302,9 +303,8 @@ fn publish(tx: &broadcast::Sender<Arc<Frame>>, c: Commit) -> Option<Publish> {
         events: public,
         live,
     };
-    let mut frames = Vec::with_capacity(2);
     if let Ok(text) = serde_json::to_string(&update) {
-        frames.push(Arc::new(Frame {
+        let _ = tx.send(Arc::new(Frame {
             seq,
             prev_seq,
             snapshot: false,
@@ -316,7 +316,7 @@ fn publish(tx: &broadcast::Sender<Arc<Frame>>, c: Commit) -> Option<Publish> {
             board: BoardSnapshot { seq, live, notices },
         };
         if let Ok(text) = serde_json::to_string(&snap) {
-            frames.push(Arc::new(Frame {
+            let _ = tx.send(Arc::new(Frame {
                 seq,
                 prev_seq: seq,
                 snapshot: true,
@@ -324,10 +324,4 @@ fn publish(tx: &broadcast::Sender<Arc<Frame>>, c: Commit) -> Option<Publish> {
             }));
         }
     }
-    let tx = tx.clone();
-    Some(Box::new(move || {
-        for frame in frames {
-            let _ = tx.send(frame);
-        }
-    }))
 }

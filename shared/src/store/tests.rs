@@ -36,7 +36,7 @@ fn open_writer(path: &Path, clock: Clock) -> HallWriter {
             tick_every: std::time::Duration::from_secs(3600),
             max_batch: 64,
         },
-        |_| None,
+        |_| {},
     )
 }
 
@@ -281,7 +281,7 @@ fn acknowledged_commands_are_in_the_file_and_the_hall_rebuilds_identically() {
         }
     }
     // Numbering continues without a duplicate.
-    let w = HallWriter::start(s, rebuilt, clock, WriterOptions::default(), |_| None);
+    let w = HallWriter::start(s, rebuilt, clock, WriterOptions::default(), |_| {});
     match w
         .execute(
             Command::IssueTicket {
@@ -315,12 +315,7 @@ fn concurrent_commands_are_committed_together_and_all_acknowledged() {
             tick_every: std::time::Duration::from_secs(3600),
             max_batch: 64,
         },
-        move |c| {
-            let seen = seen.clone();
-            Some(Box::new(move || {
-                seen.lock().unwrap().push((c.prev_seq, c.seq))
-            }))
-        },
+        move |c| seen.lock().unwrap().push((c.prev_seq, c.seq)),
     ));
     let threads: Vec<_> = (0..8)
         .map(|_| {

@@ -3,11 +3,6 @@
 //! together (group commit), so a slow SD card costs one sync per batch, not one per ticket.
 //! Nobody hears "done" before the batch holding their command is committed and synced, and the
 //! published hall that readers see only ever contains committed changes.
-//!
-//! What the screens receive for a batch is built while its commit syncs, on a second thread that
-//! reads the working hall (already as the batch leaves it), and sent only once the commit has
-//! returned: the sync and the board's view overlap instead of adding up, and nothing is shown that
-//! a power cut could take back.
 
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, RwLock};
@@ -21,10 +16,6 @@ use crate::protocol::{BoardLive, Notices, PublicEvent};
 
 /// Where "now" comes from: the system clock in the hub, a fake one in tests.
 pub type Clock = Arc<dyn Fn() -> Millis + Send + Sync>;
-
-/// The sending of what a committed batch means to the screens: prepared (built and serialised)
-/// while the batch's commit syncs, run on the writer thread once it is durable, in commit order.
-pub type Publish = Box<dyn FnOnce() + Send>;
 
 /// Why a command did not go through.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -112,7 +103,7 @@ impl HallWriter {
         hall: Hall,
         clock: Clock,
         options: WriterOptions,
-        on_commit: impl Fn(Commit) -> Option<Publish> + Send + Sync + 'static,
+        on_commit: impl Fn(Commit) + Send + 'static,
     ) -> HallWriter {
         let (tx, rx) = mpsc::channel();
         let published = Arc::new(RwLock::new(hall.clone()));
@@ -263,8 +254,7 @@ struct Worker {
     /// Time never runs backwards in the history, even if the system clock is stepped back.
     last_at: Millis,
     options: WriterOptions,
-    /// Makes a batch's [`Publish`] from its [`Commit`]; runs beside the commit's sync.
-    on_commit: Box<dyn Fn(Commit) -> Option<Publish> + Send + Sync>,
+    on_commit: Box<dyn Fn(Commit) + Send>,
 }
 
 impl Worker {
@@ -356,101 +346,85 @@ impl Worker {
         }
         let prev_seq = self.working.last_seq;
         let mut accepted: Vec<(Executed, Option<Reply<Executed>>)> = Vec::new();
-        let batch = Self::record(
-            &mut self.store,
-            &mut self.working,
-            &self.clock,
-            &mut self.last_at,
-            commands,
-            &mut accepted,
-            stamps,
-        );
-        let events: Vec<Event> = accepted
-            .iter()
-            .flat_map(|(ex, _)| ex.events.iter().cloned())
-            .collect();
-        let working = &self.working;
-        let on_commit = &self.on_commit;
-        let last_at = self.last_at;
-        let published = &self.published;
-        let committed = std::thread::scope(|scope| {
-            // The screens' view of the batch, built beside the sync. The working hall is as the
-            // batch leaves it, which is what readers see once the events are applied below.
-            let view = (batch.is_ok() && !events.is_empty()).then(|| {
-                let events = events.clone();
-                scope.spawn(move || on_commit(commit_view(working, prev_seq, last_at, events)))
-            });
-            let committed = batch.and_then(|b| b.commit());
-            stamps.mark(timing::Step::Commit);
-            if let Err(e) = committed {
-                // Nothing of this batch is durable: forget it (and its view) and tell everyone.
-                tracing_like_log(&format!("commit failed, batch discarded: {e}"));
-                if let Some(v) = view {
-                    let _ = v.join();
-                }
-                for (_, reply) in accepted {
-                    if let Some(r) = reply {
-                        r(Err(WriterError::Store(e.to_string())));
-                    }
-                }
-                return false;
-            }
-            if !events.is_empty() {
-                let mut published = published.write().unwrap_or_else(|p| p.into_inner());
-                for e in &events {
-                    published.apply(e);
-                }
-            }
-            stamps.events = events.len();
-            stamps.mark(timing::Step::Apply);
-            // Durable and visible to readers: tell the callers first, then the screens, so that
-            // nobody's acknowledgement waits for the board view.
-            for (ex, reply) in accepted {
-                if let Some(r) = reply {
-                    r(Ok(ex));
-                }
-            }
-            stamps.mark(timing::Step::Reply);
-            let publish = view.and_then(|v| v.join().ok()).flatten();
-            stamps.mark(timing::Step::View);
-            if let Some(publish) = publish {
-                publish();
-            }
-            stamps.mark(timing::Step::Publish);
-            true
-        });
-        if !committed {
-            // The working hall goes back to the committed one.
+        let result = self.record(commands, &mut accepted, stamps);
+        if let Err(e) = result {
+            // Nothing of this batch is durable: forget it and tell everyone.
+            tracing_like_log(&format!("commit failed, batch discarded: {e}"));
             self.working = self
                 .published
                 .read()
                 .map(|h| h.clone())
                 .unwrap_or_else(|p| p.into_inner().clone());
+            for (_, reply) in accepted {
+                if let Some(r) = reply {
+                    r(Err(WriterError::Store(e.to_string())));
+                }
+            }
+            return;
         }
+        let events: Vec<Event> = accepted
+            .iter()
+            .flat_map(|(ex, _)| ex.events.iter().cloned())
+            .collect();
+        if !events.is_empty() {
+            let mut published = self.published.write().unwrap_or_else(|p| p.into_inner());
+            for e in &events {
+                published.apply(e);
+            }
+        }
+        stamps.events = events.len();
+        stamps.mark(timing::Step::Apply);
+        // Durable and visible to readers: tell the callers first, then build what screens need,
+        // so that nobody's acknowledgement waits for the board view.
+        for (ex, reply) in accepted {
+            if let Some(r) = reply {
+                r(Ok(ex));
+            }
+        }
+        stamps.mark(timing::Step::Reply);
+        if events.is_empty() {
+            return;
+        }
+        let commit = {
+            let published = self.published.read().unwrap_or_else(|p| p.into_inner());
+            let now = Now::in_zone(self.last_at, &published.config.time_zone());
+            let config_changed = events.iter().any(|e| {
+                matches!(
+                    e.kind,
+                    EventKind::ConfigReplaced { .. } | EventKind::DayStarted { .. }
+                )
+            });
+            Commit {
+                prev_seq,
+                seq: published.last_seq,
+                public: published.public_events(&events),
+                live: published.board_live(now),
+                notices: config_changed.then(|| published.notices()),
+                events,
+            }
+        };
+        stamps.mark(timing::Step::View);
+        (self.on_commit)(commit);
+        stamps.mark(timing::Step::Publish);
     }
 
-    /// Decide every command on the working hall and write it into one transaction, not yet
-    /// committed.
-    #[allow(clippy::too_many_arguments)]
-    fn record<'s>(
-        store: &'s mut Store,
-        working: &mut Hall,
-        clock: &Clock,
-        last_at: &mut Millis,
+    /// Decide every command on the working hall and write it into one transaction; commit once.
+    fn record(
+        &mut self,
         commands: Vec<(Command, Actor, Option<Reply<Executed>>)>,
         accepted: &mut Vec<(Executed, Option<Reply<Executed>>)>,
         stamps: &mut timing::Stamps,
-    ) -> Result<super::Batch<'s>, StoreError> {
+    ) -> Result<(), StoreError> {
         stamps.mark(timing::Step::Jobs);
-        let batch = store.batch()?;
+        let batch = self.store.batch()?;
         let mut pending = commands.into_iter();
         for (cmd, actor, reply) in pending.by_ref() {
             let now = {
-                let at = clock().max(*last_at);
-                *last_at = at;
-                Now::in_zone(at, &working.config.time_zone())
+                let at = (self.clock)().max(self.last_at);
+                self.last_at = at;
+                Now::in_zone(at, &self.working.config.time_zone())
             };
-            let executed = working.execute(&cmd, &actor, now);
+            let executed = self.working.execute(&cmd, &actor, now);
             stamps.mark(timing::Step::Execute);
             match executed {
                 Ok(ex) => {
@@ -460,7 +434,7 @@ impl Worker {
                         }
                         continue;
                     }
-                    if let Err(e) = batch.record(&ex, working) {
+                    if let Err(e) = batch.record(&ex, &self.working) {
                         accepted.push((ex, reply));
                         for (_, _, reply) in pending {
                             if let Some(r) = reply {
@@ -480,27 +454,9 @@ impl Worker {
             }
         }
         stamps.commands = accepted.len();
-        Ok(batch)
-    }
-}
-
-/// What the screens need of a batch: its public events and the board's live view, and the
-/// notices when the configuration or the day changed; `hall` is as the batch left it.
-fn commit_view(hall: &Hall, prev_seq: u64, last_at: Millis, events: Vec<Event>) -> Commit {
-    let now = Now::in_zone(last_at, &hall.config.time_zone());
-    let config_changed = events.iter().any(|e| {
-        matches!(
-            e.kind,
-            EventKind::ConfigReplaced { .. } | EventKind::DayStarted { .. }
-        )
-    });
-    Commit {
-        prev_seq,
-        seq: hall.last_seq,
-        public: hall.public_events(&events),
-        live: hall.board_live(now),
-        notices: config_changed.then(|| hall.notices()),
-        events,
+        let committed = batch.commit();
+        stamps.mark(timing::Step::Commit);
+        committed
     }
 }
 

@@ -117,7 +117,7 @@ fn play(path: &std::path::Path) {
             tick_every: std::time::Duration::from_secs(3600),
             max_batch: 64,
         },
-        |_| None,
+        |_| {},
     );
     let s = Script { writer, clock: t };
     let open = |login: &str, counter: u32| {

@@ -159,6 +159,16 @@ check "the kiosk screen switched on again" switched_on hallq-kiosk.service
 check "the board switched on again" switched_on hallq-board.service
 stop_hub
 
+refuses_without_kiosk() {
+    local out
+    if out=$(bash "$here/hallq-update" "$a"/hallq-hub_*_"$arch".deb "$a"/hallq-tools_*_all.deb 2>&1); then
+        return 1
+    fi
+    grep -q "add hallq-kiosk_" <<<"$out" && [ "$(version hallq-hub)" = "$vo" ]
+}
+check "$va's hallq-update refuses a $vo hub without the kiosk package, and installs nothing" \
+    refuses_without_kiosk
+
 echo "--- update $vo -> $va again; then life on the renamed release"
 check "hallq-update ($vo) again" /usr/sbin/hallq-update \
     "$a"/hallq-hub_*_"$arch".deb "$a"/hallq-kiosk_*_"$arch".deb "$a"/hallq-board_*_"$arch".deb \

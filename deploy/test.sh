@@ -38,6 +38,14 @@ timed() {
     echo "(took $((SECONDS - start)) s)"
 }
 
+# None of the hall's packages is installed on this machine.
+none_installed() {
+    local p
+    for p in hallq-hub hallq-kiosk hallq-board hallq-tools; do
+        if dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed'; then return 1; fi
+    done
+}
+
 # The last release before the renames of 0.2 (hub program hallq-kiosk, kiosk screen inside the
 # hallq-hub package, board program hallq-display). HALLQ_PRE_RENAME_DEBS may name a folder with
 # its packages already built.
@@ -222,7 +230,7 @@ if [ "${CI:-}" = true ] || [ "${HALLQ_TEST_LIFECYCLE:-0}" = 1 ]; then
             check "this machine's time zone unchanged" \
                 test "$(readlink /etc/localtime 2>/dev/null || true)" = "$tz_before"
             check "no hallq user on this machine" bash -c '! id hallq >/dev/null 2>&1'
-            check "no hallq package on this machine" bash -c '! dpkg-query -W hallq-hub >/dev/null 2>&1'
+            check "no hallq package on this machine" none_installed
         else
             fail "build-deb.sh --version $version+next"
         fi

@@ -96,8 +96,12 @@ fn parse_button(s: &str) -> Result<ButtonPin, String> {
 /// What a `hallq-kiosk` command line asks for.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Invocation {
-    /// The touch screen, with these arguments (program name first).
-    Screen(Vec<OsString>),
+    /// The touch screen, with these arguments (program name first), and a note for standard
+    /// error when it was asked for under its old spelling.
+    Screen {
+        args: Vec<OsString>,
+        note: Option<&'static str>,
+    },
     /// `print-test`, with these arguments (program name first).
     PrintTest(Vec<OsString>),
     /// One of the hub's commands, which `hallq-kiosk` carried until 0.2: what to run instead.
@@ -115,32 +119,29 @@ const HUB_COMMANDS: [&str; 7] = [
     "restore",
 ];
 
-/// Sorts a command line out: the screen (also under its old spelling `hallq-kiosk kiosk …`, said
-/// once on standard error), the test print, or a hub command that has moved to `hallq-hub`.
+/// Sorts a command line out: the screen (also under its old spelling `hallq-kiosk kiosk …`), the
+/// test print, or a hub command that has moved to `hallq-hub`.
 pub fn sort_invocation(argv: &[OsString]) -> Invocation {
     let program = argv
         .first()
         .cloned()
         .unwrap_or_else(|| "hallq-kiosk".into());
     let rest = argv.get(1..).unwrap_or_default();
-    let first = rest.first().and_then(|a| a.to_str());
-    match first {
-        Some("print-test") => Invocation::PrintTest(
-            std::iter::once(program)
-                .chain(rest[1..].iter().cloned())
-                .collect(),
-        ),
-        Some("kiosk") => {
-            eprintln!(
+    // The program name, then what follows the first word.
+    let after_first = || {
+        std::iter::once(program.clone())
+            .chain(rest.iter().skip(1).cloned())
+            .collect()
+    };
+    match rest.first().and_then(|a| a.to_str()) {
+        Some("print-test") => Invocation::PrintTest(after_first()),
+        Some("kiosk") => Invocation::Screen {
+            args: after_first(),
+            note: Some(
                 "hallq-kiosk: `hallq-kiosk kiosk ...` is now `hallq-kiosk ...` (the word `kiosk` \
-                 can go; it is still accepted in this release)"
-            );
-            Invocation::Screen(
-                std::iter::once(program)
-                    .chain(rest[1..].iter().cloned())
-                    .collect(),
-            )
-        }
+                 can go; it is still accepted in this release)",
+            ),
+        },
         Some(cmd) if HUB_COMMANDS.contains(&cmd) => {
             let words: Vec<String> = rest
                 .iter()
@@ -152,7 +153,10 @@ pub fn sort_invocation(argv: &[OsString]) -> Invocation {
                 words.join(" ")
             ))
         }
-        _ => Invocation::Screen(argv.to_vec()),
+        _ => Invocation::Screen {
+            args: argv.to_vec(),
+            note: None,
+        },
     }
 }
 

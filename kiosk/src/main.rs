@@ -35,7 +35,10 @@ struct PrintTestCli {
 fn main() -> ExitCode {
     let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let outcome = match cli::sort_invocation(&argv) {
-        Invocation::Screen(args) => {
+        Invocation::Screen { args, note } => {
+            if let Some(note) = note {
+                eprintln!("{note}");
+            }
             let cli = Screen::parse_from(args);
             hallq_shared::logs::init();
             cli::run(cli.args)

@@ -16,7 +16,7 @@
 #          --version V (Debian version, default: the workspace version with revision 1).
 # Features: the Pi build uses the crates' `kms` (full screen without a desktop) and `rpi` (GPIO)
 # features when they exist; override with HALLQ_KIOSK_FEATURES / HALLQ_BOARD_FEATURES.
-# Needs: cargo-deb (cargo install cargo-deb --locked), dpkg-dev; for kms: libinput-dev libudev-dev
+# Needs: cargo-deb (cargo install cargo-deb --locked), dpkg-dev, espeak-ng and sox (voice pack); for kms: libinput-dev libudev-dev
 # libxkbcommon-dev (the :arm64 ones when cross-building, see docs/install.md).
 set -euo pipefail
 
@@ -96,6 +96,12 @@ build() {
 
 kiosk_features="${HALLQ_KIOSK_FEATURES-$(features_of "$repo/kiosk/Cargo.toml" "kms rpi")}"
 board_features="${HALLQ_BOARD_FEATURES-$(features_of "$repo/display/Cargo.toml" "kms")}"
+# The board's voice pack (deploy/voice): made here, byte for byte the same for the same espeak-ng
+# and sox, and shipped in hallq-board so that a board speaks from its first call.
+command -v espeak-ng >/dev/null && command -v sox >/dev/null ||
+    { echo "build-deb.sh: espeak-ng and sox make the voice pack (apt-get install espeak-ng sox)" >&2; exit 1; }
+rm -rf "$repo/target/hallq-voice-pack"
+bash "$here/voice/make-voice-pack.sh" "$repo/target/hallq-voice-pack" >&2
 build hallq-hub "" "$hub_profile"
 build hallq-kiosk "$kiosk_features"
 build hallq-board "$board_features"

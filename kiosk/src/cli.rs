@@ -232,7 +232,7 @@ const PRINT_TIMEOUT: Duration = Duration::from_secs(8);
 fn open_printer(addr: &str, width: u32) -> Result<Box<dyn TicketPrinter>> {
     match addr {
         "memory" => Ok(Box::new(MemoryPrinter::default())),
-        other => Ok(crate::printer::open(other, width)?),
+        other => Ok(crate::printer::open_for_screen(other, width)?),
     }
 }
 

@@ -133,6 +133,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     let mut opts = HubOptions::new(&args.data_dir, config);
     opts.apply_config = args.apply_config;
+    opts.config_is_file = args.config.is_some();
     // The port first: a hub that cannot listen stops before it touches the database.
     let listener = TcpListener::bind(args.listen)
         .await

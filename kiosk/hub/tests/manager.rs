@@ -829,3 +829,72 @@ fn every_validation_message_has_a_chinese_reading() {
         );
     }
 }
+
+/// The installer edits `/etc/hallq/hall.toml` and restarts the hub (install.md, and hallq-setup
+/// right after the package's first start): the edit takes effect. A restart with the file
+/// unchanged keeps what the manager changed on the manager page since.
+#[test]
+fn an_edited_configuration_file_takes_effect_at_restart_and_an_unchanged_one_keeps_the_managers_edits()
+ {
+    use hallq_shared::engine::{Actor, Command};
+    use hallq_shared::protocol::Role;
+
+    let dir = tempfile::tempdir().unwrap();
+    let named = |zh: &str| {
+        let mut c = HallConfig::demo();
+        c.hall.name.zh = zh.to_string();
+        c
+    };
+    let start = |file: HallConfig| {
+        let mut opts = HubOptions::new(dir.path(), file);
+        opts.config_is_file = true;
+        Hub::open(opts).unwrap()
+    };
+    let name_of = |hub: &hallq_hub::AppState| {
+        hub.writer
+            .hall()
+            .read()
+            .unwrap()
+            .config
+            .hall
+            .name
+            .zh
+            .clone()
+    };
+    let stop = |hub: hallq_hub::AppState| drop(Arc::into_inner(hub).expect("one holder"));
+
+    // The package starts the hub on the shipped file; setup then writes the hall's name.
+    let hub = start(named("演示营业厅"));
+    assert_eq!(name_of(&hub), "演示营业厅");
+    stop(hub);
+    let hub = start(named("测试营业厅"));
+    assert_eq!(
+        name_of(&hub),
+        "测试营业厅",
+        "the edited file was not applied"
+    );
+    // The manager renames the hall on the manager page.
+    hub.writer
+        .execute(
+            Command::ReplaceConfig {
+                config: Box::new(named("经理改的名字")),
+            },
+            Actor::new("boss", Role::Manager, None),
+        )
+        .unwrap();
+    stop(hub);
+    let hub = start(named("测试营业厅"));
+    assert_eq!(
+        name_of(&hub),
+        "经理改的名字",
+        "an unchanged file overwrote the manager's edit"
+    );
+    stop(hub);
+    // Without the file (the demo), nothing is replaced either.
+    let hub = Hub::open(HubOptions::new(dir.path(), named("别的"))).unwrap();
+    assert_eq!(name_of(&hub), "经理改的名字");
+    stop(hub);
+    // The next edit of the file wins again.
+    let hub = start(named("第三个名字"));
+    assert_eq!(name_of(&hub), "第三个名字");
+}

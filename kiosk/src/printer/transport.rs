@@ -627,12 +627,33 @@ impl<L: Link> TicketPrinter for EscPosPrinter<L> {
     }
 }
 
-/// Opens a parsed address. Device nodes are opened at once so a wrong path is reported now;
-/// a network printer is connected on first use, so a kiosk starts even while its printer is off.
+/// When a device node is first opened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Connect {
+    /// At once, so that a wrong path is reported now (the installer's test print).
+    Now,
+    /// On first use and again after each error: the kiosk screen starts while the printer is
+    /// switched off or unplugged, and takes it when it appears (udev makes the node then).
+    OnUse,
+}
+
+/// Opens a parsed address. Device nodes are opened at once with [`Connect::Now`], else on first
+/// use; a network printer is always connected on first use, so a kiosk starts even while its
+/// printer is off.
 pub fn open_addr(
     addr: &PrinterAddr,
     width: u32,
     timeouts: Timeouts,
+) -> Result<Box<dyn TicketPrinter>, PrintError> {
+    open_addr_with(addr, width, timeouts, Connect::Now)
+}
+
+/// [`open_addr`] with the device node opened as `connect` says.
+pub fn open_addr_with(
+    addr: &PrinterAddr,
+    width: u32,
+    timeouts: Timeouts,
+    connect: Connect,
 ) -> Result<Box<dyn TicketPrinter>, PrintError> {
     check_width(width)?;
     let name = addr.to_string();
@@ -643,7 +664,9 @@ pub fn open_addr(
     Ok(match addr {
         PrinterAddr::Usb { path, status } => {
             let mut link = DeviceLink::usb(path.clone());
-            link.connect().map_err(io_err)?;
+            if connect == Connect::Now {
+                link.connect().map_err(io_err)?;
+            }
             Box::new(EscPosPrinter::new(
                 link,
                 name.clone(),
@@ -659,7 +682,9 @@ pub fn open_addr(
             status,
         } => {
             let mut link = DeviceLink::serial(path.clone(), *baud, *rtscts);
-            link.connect().map_err(io_err)?;
+            if connect == Connect::Now {
+                link.connect().map_err(io_err)?;
+            }
             Box::new(EscPosPrinter::new(
                 link,
                 name.clone(),
@@ -774,6 +799,26 @@ mod tests {
             .unwrap()
             .to_string();
         assert!(e.contains("/nonexistent/ttyUSB9"), "{e}");
+    }
+
+    #[test]
+    fn the_kiosk_screen_starts_before_its_printer_and_takes_it_when_it_appears() {
+        use crate::printer::{PrinterHealth, TicketPrint};
+        let dir = tempfile::tempdir().unwrap();
+        let node = dir.path().join("hallq-printer");
+        let addr = format!("usb:{}", node.display());
+        // The installer's test print still says at once that nothing is there.
+        assert!(crate::printer::open(&addr, 384).is_err());
+        // The kiosk screen starts all the same (a printer switched on after the Pi).
+        let mut p = crate::printer::open_for_screen(&addr, 384).unwrap();
+        assert_eq!(p.health(), PrinterHealth::NoAnswer);
+        let e = p.print(&TicketPrint::sample()).unwrap_err().to_string();
+        assert!(e.contains("hallq-printer"), "{e}");
+        // The printer is switched on: udev makes its node, and the next ticket goes to it.
+        std::fs::write(&node, b"").unwrap();
+        p.print(&TicketPrint::sample()).unwrap();
+        let printed = crate::printer::decode_tickets(&std::fs::read(&node).unwrap()).unwrap();
+        assert_eq!(printed.len(), 1);
     }
 
     #[test]

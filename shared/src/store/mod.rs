@@ -322,6 +322,29 @@ impl Store {
         Ok(hall)
     }
 
+    /// The mark of the configuration file the hub last started with (see `hallq_hub`'s
+    /// `Hub::open`): a changed file is applied at the next start, an unchanged one leaves the
+    /// configuration the manager edited since.
+    pub fn config_file_mark(&self) -> Result<Option<String>, StoreError> {
+        self.meta("config_file")
+    }
+
+    pub fn set_config_file_mark(&self, mark: &str) -> Result<(), StoreError> {
+        self.set_meta("config_file", mark)
+    }
+
+    /// [`Store::set_config_file_mark`] beside a running writer: one short connection of its own,
+    /// waiting for the writer's transaction like any other.
+    pub fn set_config_file_mark_beside(path: &Path, mark: &str) -> Result<(), StoreError> {
+        let conn = Connection::open(path).map_err(|e| StoreError::open(path, e))?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.execute(
+            "INSERT INTO meta (key, value) VALUES ('config_file', ?1) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![mark],
+        )?;
+        Ok(())
+    }
+
     fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
         Ok(self
             .conn

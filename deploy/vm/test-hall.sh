@@ -1,0 +1,299 @@
+#!/bin/bash
+# The hall in a box: boots two virtual Raspberry Pis (arm64, qemu-system-aarch64 -M virt under
+# emulation) from the base image of deploy/vm/image.sh, installs the hall on them exactly as
+# docs/install.md tells an installer, and does to them what a real hall does.
+#
+#   deploy/vm/test-hall.sh [DEB_DIR]     # DEB_DIR: the arm64 release folder (default: built here
+#                                        # with deploy/build-deb.sh --target aarch64-unknown-linux-gnu)
+#
+# Two machines, as in a hall (install.md "What you need"): the door Pi (hub, kiosk touch screen,
+# printer) and a board Pi (hall board, speaker). Two guests rather than one with both roles: a
+# Pi's screen belongs to one program (DRM master), so the kiosk and the board on one machine would
+# need a second card; and the board's way to the hub then crosses a network (the host, standing in
+# for the hall's switch: the board Pi reaches the door Pi's forwarded port at 10.0.2.2).
+#
+# Each check prints ok/FAIL with what was expected; the exit status is the number of failures.
+# Artefacts (screens as PNG, the printed ticket's bytes, the board's sound, both consoles and
+# journals) stay in the folder printed at the start. Nothing on this machine is changed: the
+# guests' disks are copy-on-write overlays in that folder, their ports are on 127.0.0.1.
+# Needs: what image.sh needs, plus ssh, scp, curl.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+debs="${1:-}"
+POWER_CUTS=${HALLQ_VM_POWER_CUTS:-10}
+failures=0
+fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+check() {
+    local what="$1"
+    shift
+    if "$@"; then echo "ok: $what"; else fail "$what"; fi
+}
+
+if [ -z "$debs" ]; then
+    debs="${CARGO_TARGET_DIR:-$repo/target}/hallq-debs-arm64"
+    bash "$repo/deploy/build-deb.sh" --target aarch64-unknown-linux-gnu --fast --out "$debs" >&2
+fi
+base=$(bash "$here/image.sh")
+work=$(mktemp -d /tmp/hallq-vm.XXXXXX)
+echo "hall in a box: artefacts in $work"
+mkdir -p "$work/release"
+cp "$debs"/hallq-hub_*_arm64.deb "$debs"/hallq-kiosk_*_arm64.deb "$debs"/hallq-board_*_arm64.deb \
+    "$debs"/hallq-tools_*_all.deb "$work/release/"
+cp "$repo/deploy/hallq-setup" "$work/release/"
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+W=1280
+H=720
+declare -A ssh_port qmp pidfile
+hub_port=$(free_port)
+printer_port=$(free_port)
+
+# A guest: its overlay disk, forwarded ports, screen, touch, sound and monitor.
+boot() {
+    local name="$1" extra=()
+    [ -f "$work/$name.qcow2" ] || qemu-img create -q -f qcow2 -b "$base/root.qcow2" -F qcow2 "$work/$name.qcow2" 8G
+    [ -n "${ssh_port[$name]:-}" ] || ssh_port[$name]=$(free_port)
+    qmp[$name]="$work/$name.qmp"
+    pidfile[$name]="$work/$name.pid"
+    local fwd="hostfwd=tcp:127.0.0.1:${ssh_port[$name]}-:22"
+    if [ "$name" = door ]; then fwd="$fwd,hostfwd=tcp:127.0.0.1:$hub_port-:8080"; fi
+    if [ "$name" = board ]; then
+        extra=(-audiodev "wav,id=snd,path=$work/board-$(date +%s).wav" -device intel-hda -device "hda-output,audiodev=snd")
+    fi
+    qemu-system-aarch64 -M virt -cpu max -smp 1 -m 1024 \
+        -kernel "$base/vmlinuz" -initrd "$base/initrd.gz" -append "root=/dev/vda console=ttyAMA0 rw ${BOOT_ARGS:-}" \
+        -drive "file=$work/$name.qcow2,format=qcow2,if=none,id=root,cache=writethrough" -device virtio-blk-pci,drive=root \
+        -netdev "user,id=net,$fwd" -device virtio-net-pci,netdev=net,romfile= \
+        -device "virtio-gpu-pci,xres=$W,yres=$H" -device virtio-tablet-pci -device virtio-keyboard-pci \
+        "${extra[@]}" \
+        -qmp "unix:${qmp[$name]},server=on,wait=off" -serial "file:$work/$name-console-$(date +%s).log" \
+        -display none -daemonize -pidfile "${pidfile[$name]}"
+}
+on() {
+    local name="$1"
+    shift
+    ssh -q -i "$base/id_ed25519" -p "${ssh_port[$name]}" -o StrictHostKeyChecking=no \
+        -o UserKnownHostsFile=/dev/null -o ConnectTimeout=10 -o ServerAliveInterval=5 pi@127.0.0.1 "$@"
+}
+# Waits (bounded) until a guest answers on SSH.
+wait_up() {
+    local name="$1" i
+    for i in $(seq 1 120); do
+        if on "$name" true 2>/dev/null; then return 0; fi
+        sleep 3
+    done
+    return 1
+}
+power_cut() { kill -KILL "$(cat "${pidfile[$1]}")" 2>/dev/null || true; sleep 1; }
+shut_down() { on "$1" sudo systemctl poweroff >/dev/null 2>&1 || true; for _ in $(seq 1 60); do kill -0 "$(cat "${pidfile[$1]}")" 2>/dev/null || return 0; sleep 2; done; power_cut "$1"; }
+cleanup() {
+    for name in door board; do
+        if [ -n "${pidfile[$name]:-}" ] && [ -f "${pidfile[$name]}" ]; then
+            on "$name" sudo journalctl -b --no-pager >"$work/$name-journal.log" 2>/dev/null || true
+            power_cut "$name"
+        fi
+    done
+    [ -n "${printer_pid:-}" ] && kill "$printer_pid" 2>/dev/null || true
+    rm -f "$work"/*.qcow2
+}
+trap cleanup EXIT
+
+hub() { curl -fsS -m 20 -H 'content-type: application/json' "$@"; }
+healthy() {
+    local i
+    for i in $(seq 1 "${1:-100}"); do
+        hub "http://127.0.0.1:$hub_port/api/v1/health" >/dev/null 2>&1 && return 0
+        sleep 3
+    done
+    return 1
+}
+screen() { python3 "$here/qmp.py" "${qmp[$1]}" screendump "$work/$2.ppm" && python3 "$here/pixels.py" png "$work/$2.ppm" "$work/$2.png" && rm -f "$work/$2.ppm"; }
+
+echo "--- two Pis boot from blank copies of the base image"
+boot door
+boot board
+check "the door Pi boots and answers on SSH" wait_up door
+check "the board Pi boots and answers on SSH" wait_up board
+systemd_runs() { on "$1" systemctl is-system-running --wait | grep -Eq 'running|degraded'; }
+check "the door Pi runs systemd" systemd_runs door
+
+echo "--- installed as docs/install.md says"
+# The hall's local time is put in business hours (a hall elsewhere, setup's --time-zone), so the test
+# can take tickets whenever it runs: UTC+N is Etc/GMT-N.
+offset=$(( 11 - 10#$(date -u +%H) ))
+if [ "$offset" -ge 0 ]; then tz="Etc/GMT-$offset"; else tz="Etc/GMT+$(( -offset ))"; fi
+for name in door board; do
+    scp -q -r -i "$base/id_ed25519" -P "${ssh_port[$name]}" -o StrictHostKeyChecking=no \
+        -o UserKnownHostsFile=/dev/null "$work/release" pi@127.0.0.1:hallq-release
+done
+check "hallq-setup on the door Pi (hub with the kiosk screen)" on door \
+    "cd ~/hallq-release && sudo HALLQ_MANAGER_PASSWORD=manager-pass-1 ./hallq-setup --role hub \
+     --time-zone $tz --hall-name 测试营业厅 --hall-name-en 'Test Hall' --manager manager \
+     --kiosk yes --tls no --yes" >"$work/setup-door.log" 2>&1
+check "the hub answers from the host (forwarded port)" healthy
+board_token=$(on door sudo runuser -u hallq -- hallq-hub device add board-1 --role display \
+    --data-dir /var/lib/hallq | awk 'NF { last = $NF } END { print last }')
+check "a board is registered on the hub" test -n "$board_token"
+check "hallq-setup on the board Pi" on board \
+    "cd ~/hallq-release && sudo ./hallq-setup --role board --hub http://10.0.2.2:$hub_port \
+     --token $board_token --time-zone $tz --yes" >"$work/setup-board.log" 2>&1
+check "the board's service runs" on board systemctl is-active --quiet hallq-board
+check "the kiosk's service runs" on door systemctl is-active --quiet hallq-kiosk
+
+# What the board shows is compared with what the same board program draws on this machine from
+# the same hub, with the guest's own fonts: the same software renderer, so the pixels agree except
+# where the clock is.
+cargo build -q -p hallq-board --manifest-path "$repo/Cargo.toml"
+host_board="${CARGO_TARGET_DIR:-$repo/target}/debug/hallq-board"
+mkdir -p "$work/fonts" "$work/fc-cache"
+scp -q -r -i "$base/id_ed25519" -P "${ssh_port[board]}" -o StrictHostKeyChecking=no \
+    -o UserKnownHostsFile=/dev/null pi@127.0.0.1:/usr/share/fonts "$work/fonts/"
+printf '<?xml version="1.0"?>\n<fontconfig><dir>%s</dir><cachedir>%s</cachedir></fontconfig>\n' \
+    "$work/fonts" "$work/fc-cache" >"$work/fonts.conf"
+reference() {
+    FONTCONFIG_FILE="$work/fonts.conf" "$host_board" --hub "http://127.0.0.1:$hub_port" \
+        --token "$board_token" --size "${W}x$H" --no-voice --screenshot "$work/$1.png" >/dev/null 2>&1
+}
+# The share of the box's pixels where the board's screen and this machine's drawing differ.
+differ() { python3 "$here/pixels.py" differ "$work/$1.png" "$work/$2.png" "${@:3}"; }
+below() { python3 -c "import sys; sys.exit(0 if float('$1') <= float('$2') else 1)"; }
+# Waits (bounded) until the board's screen agrees with the drawing in the box.
+screen_agrees() {
+    local name="$1" box=("${@:2}") i d=1
+    for i in $(seq 1 20); do
+        screen board "$name"
+        reference "$name-reference"
+        d=$(differ "$name" "$name-reference" "${box[@]}")
+        if below "$d" 0.02; then return 0; fi
+        sleep 3
+    done
+    echo "  $name: $d of the box differs from the drawing (artefacts $name.png, $name-reference.png)" >&2
+    return 1
+}
+# Boxes at 1280×720: the hall's name (left of the clock), the current call, the recent calls.
+TITLE=(0 0 700 66)
+CALL=(12 156 710 440)
+RECENT=(12 446 710 650)
+check "the board shows the hall's name the installer gave (测试营业厅)" screen_agrees board-hall "${TITLE[@]}"
+cp "$work/board-hall.png" "$work/board-before-call.png"
+
+echo "--- a clerk calls; the board shows it and speaks"
+manager=$(hub -X POST -d '{"login":"manager","password":"manager-pass-1"}' \
+    "http://127.0.0.1:$hub_port/api/v1/login" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+auth=(-H "Authorization: Bearer $manager")
+hub "${auth[@]}" -X POST "http://127.0.0.1:$hub_port/api/v1/counters/1/open" >/dev/null || true
+first=$(hub "${auth[@]}" -X POST -d '{"service":"pay"}' "http://127.0.0.1:$hub_port/api/v1/tickets" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["number"])')
+called_at=$(date +%s)
+called=$(hub "${auth[@]}" -X POST "http://127.0.0.1:$hub_port/api/v1/counters/1/next" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["number"])')
+check "the clerk's call is answered with the ticket ($first)" test "$called" = "$first"
+sleep 12
+check "the board shows the call as drawn here" screen_agrees board-called "${CALL[@]}"
+check "the call changed the board where calls show" bash -c \
+    "! python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) <= 0.02 else 1)' \
+       \$(python3 '$here/pixels.py' differ '$work/board-before-call.png' '$work/board-called.png' ${CALL[*]})"
+loud() { below 0.01 "$(python3 "$here/pixels.py" loud "$(ls -t "$work"/board-*.wav | head -n 1)")"; }
+check "the board spoke the call (the captured sound is not silent)" loud
+
+echo "--- a customer takes a ticket on the kiosk's touch screen; the ticket is printed"
+# A network printer on this machine's side (install.md "The printer": tcp:ADDRESS:9100), which
+# keeps every byte it is sent.
+python3 -c '
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(4)
+while True:
+    c, _ = s.accept()
+    with c, open(sys.argv[2], "ab") as out:
+        while True:
+            b = c.recv(65536)
+            if not b: break
+            out.write(b); out.flush()
+' "$printer_port" "$work/printed.bin" &
+printer_pid=$!
+on door "sudo sed -i 's|^HALLQ_PRINTER=.*|HALLQ_PRINTER=tcp:10.0.2.2:$printer_port|' /etc/hallq/kiosk.env && sudo systemctl restart hallq-kiosk"
+sleep 15
+screen door kiosk-start
+before=$(hub "http://127.0.0.1:$hub_port/api/v1/board" | python3 -c 'import json,sys; print(sum(w["waiting"] for w in json.load(sys.stdin)["waiting"]))')
+# At 1280×720 the kiosk's layout is scaled by 1.2: 缴费 is the second button of the first row,
+# and the detail screen's 取号 button sits at the bottom right.
+python3 "$here/qmp.py" "${qmp[door]}" tap 640 272 "$W" "$H"
+sleep 4
+screen door kiosk-detail
+python3 "$here/qmp.py" "${qmp[door]}" tap 1035 640 "$W" "$H"
+sleep 12
+screen door kiosk-ticket
+after=$(hub "http://127.0.0.1:$hub_port/api/v1/board" | python3 -c 'import json,sys; print(sum(w["waiting"] for w in json.load(sys.stdin)["waiting"]))')
+check "two touches on the kiosk issued a ticket (waiting $before -> $after)" test "$after" = "$((before + 1))"
+printed() { [ -s "$work/printed.bin" ] && python3 -c '
+import sys
+b = open(sys.argv[1], "rb").read()
+sys.exit(0 if b"\x1dv0" in b and b"\x1dV" in b else 1)' "$work/printed.bin"; }
+check "the ticket reached the printer as an ESC/POS raster and a cut" printed
+
+echo "--- watchdog: the hub hangs"
+hub_pid() { on door systemctl show -p MainPID --value hallq-hub; }
+frozen=$(hub_pid)
+on door sudo kill -STOP "$frozen"
+frozen_at=$(date +%s)
+reconnecting() {
+    local i d
+    for i in $(seq 1 30); do
+        screen board board-reconnecting
+        # "正在重新连接" takes the place of the current call.
+        d=$(differ board-reconnecting board-called "${CALL[@]}")
+        if ! below "$d" 0.05; then return 0; fi
+        sleep 2
+    done
+    return 1
+}
+restarted() {
+    local i pid
+    for i in $(seq 1 40); do
+        pid=$(hub_pid 2>/dev/null || true)
+        if [ -n "$pid" ] && [ "$pid" != 0 ] && [ "$pid" != "$frozen" ] && healthy 1; then return 0; fi
+        sleep 3
+    done
+    return 1
+}
+check "the board says it is reconnecting while the hub hangs" reconnecting
+check "systemd's watchdog restarts the hung hub (WatchdogSec=30s)" restarted
+echo "  restarted $(( $(date +%s) - frozen_at )) s after the hub froze"
+watchdog_logged() { on door sudo journalctl -u hallq-hub --no-pager | grep -q 'Watchdog timeout'; }
+check "the journal says the watchdog fired" watchdog_logged
+check "the called ticket is still called after the restart" bash -c \
+    "curl -fsS http://127.0.0.1:$hub_port/api/v1/tickets/$first | grep -q '\"state\":\"called\"'"
+check "the board is back on the live hall" screen_agrees board-after-watchdog "${CALL[@]}"
+
+echo "--- power cuts while tickets are issued and called ($POWER_CUTS times)"
+cuts_ok=0
+for cut in $(seq 1 "$POWER_CUTS"); do
+    rm -f "$work/acknowledged.jsonl.ready"
+    python3 "$here/traffic.py" run "http://127.0.0.1:$hub_port" "$work/acknowledged.jsonl" 120 &
+    traffic=$!
+    for _ in $(seq 1 100); do [ -e "$work/acknowledged.jsonl.ready" ] && break; sleep 0.2; done
+    # A random moment in the next 2–12 s of traffic.
+    sleep "$(python3 -c 'import random; print(round(random.uniform(2, 12), 2))')"
+    power_cut door
+    wait "$traffic" || true
+    boot door
+    if wait_up door && healthy 100 &&
+        python3 "$here/traffic.py" verify "http://127.0.0.1:$hub_port" "$work/acknowledged.jsonl" >"$work/cut-$cut.txt" 2>&1; then
+        cuts_ok=$((cuts_ok + 1))
+    else
+        echo "  power cut $cut: $(tail -n 3 "$work/cut-$cut.txt" 2>/dev/null)" >&2
+    fi
+done
+echo "  $(tail -n 1 "$work/cut-$POWER_CUTS.txt" 2>/dev/null)"
+check "after each of $POWER_CUTS power cuts the hall came back by itself with nothing acknowledged lost" \
+    test "$cuts_ok" = "$POWER_CUTS"
+check "the board is on the live hall after the last power cut" screen_agrees board-after-cuts "${CALL[@]}"
+
+if [ -n "${HALLQ_VM_KEEP:-}" ]; then
+    echo "the guests stay up for $HALLQ_VM_KEEP s: door SSH ${ssh_port[door]}, board SSH ${ssh_port[board]}, hub $hub_port"
+    sleep "$HALLQ_VM_KEEP"
+fi
+exit "$failures"

@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""A hall's traffic against a hub, and the check that nothing it acknowledged was lost.
+
+    traffic.py run URL LOG SECONDS   issue tickets and call them at counter 1 as the manager until
+                                     SECONDS pass or the hub stops answering; every acknowledged
+                                     ticket and call is appended to LOG as it is answered
+    traffic.py verify URL LOG        every ticket in LOG exists, every call in LOG is no longer
+                                     waiting, and a new ticket numbers on after the highest
+"""
+import json
+import sys
+import time
+import urllib.error
+import urllib.request
+
+SERVICE = "pay"
+
+
+def api(url, method, path, token=None, body=None, timeout=15):
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url + path, data=data, method=method)
+    req.add_header("content-type", "application/json")
+    if token:
+        req.add_header("authorization", "Bearer " + token)
+    with urllib.request.urlopen(req, timeout=timeout) as r:
+        raw = r.read()
+        return r.status, (json.loads(raw) if raw else None)
+
+
+def login(url):
+    _, body = api(url, "POST", "/api/v1/login", body={"login": "manager", "password": "manager-pass-1"})
+    return body["token"]
+
+
+def seq(number):
+    return int("".join(c for c in number if c.isdigit()))
+
+
+def run(url, log_path, seconds):
+    try:
+        token = login(url)
+    except (urllib.error.URLError, OSError, ValueError):
+        return  # the power went before the first ticket
+    try:
+        api(url, "POST", "/api/v1/counters/1/open", token)
+    except (urllib.error.URLError, OSError, ValueError):
+        pass  # already open, or the power went (the loop below sees it)
+    # Signed in (slow under emulation): the power cut may come from now on.
+    open(log_path + ".ready", "w").close()
+    end = time.time() + seconds
+    n = 0
+    with open(log_path, "a") as log:
+        while time.time() < end:
+            try:
+                status, t = api(url, "POST", "/api/v1/tickets", token, {"service": SERVICE})
+                if status == 201:
+                    log.write(json.dumps({"issued": t["number"]}) + "\n")
+                    log.flush()
+                n += 1
+                if n % 2 == 0:
+                    status, c = api(url, "POST", "/api/v1/counters/1/next", token)
+                    if status == 200 and c and c.get("number"):
+                        log.write(json.dumps({"called": c["number"]}) + "\n")
+                        log.flush()
+            except (urllib.error.URLError, OSError, ValueError):
+                return  # the power went
+
+
+def verify(url, log_path):
+    issued, called = [], []
+    for line in open(log_path):
+        e = json.loads(line)
+        (issued if "issued" in e else called).append(e.get("issued") or e.get("called"))
+    bad = []
+    for number in issued:
+        try:
+            api(url, "GET", f"/api/v1/tickets/{number}")
+        except urllib.error.HTTPError as e:
+            bad.append(f"ticket {number} acknowledged but gone ({e.code})")
+    for number in called:
+        try:
+            _, s = api(url, "GET", f"/api/v1/tickets/{number}")
+            if s["state"] == "waiting":
+                bad.append(f"call of {number} acknowledged but the ticket is waiting again")
+        except urllib.error.HTTPError as e:
+            bad.append(f"called ticket {number} gone ({e.code})")
+    token = login(url)
+    _, t = api(url, "POST", "/api/v1/tickets", token, {"service": SERVICE})
+    top = max((seq(n) for n in issued), default=0)
+    if seq(t["number"]) <= top:
+        bad.append(f"new ticket {t['number']} does not number on after {top}")
+    with open(log_path, "a") as log:
+        log.write(json.dumps({"issued": t["number"]}) + "\n")
+    for b in bad:
+        print(b)
+    print(f"{len(issued)} tickets and {len(called)} calls acknowledged, {len(bad)} lost")
+    return not bad
+
+
+if __name__ == "__main__":
+    cmd, url, log = sys.argv[1:4]
+    if cmd == "run":
+        run(url, log, float(sys.argv[4]))
+    elif cmd == "verify":
+        sys.exit(0 if verify(url, log) else 1)
+    else:
+        sys.exit(f"traffic: unknown command {cmd}")

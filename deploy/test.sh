@@ -73,7 +73,7 @@ old_debs() {
 }
 
 step "1. shellcheck"
-scripts=("$here"/hallq-setup "$here"/hallq-update "$here"/hallq-rollback "$here"/build-deb.sh "$here"/test.sh "$here"/test-lifecycle.sh "$here"/test-arm64.sh "$here"/in-scratch-root.sh)
+scripts=("$here"/hallq-setup "$here"/hallq-update "$here"/hallq-rollback "$here"/build-deb.sh "$here"/test.sh "$here"/test-lifecycle.sh "$here"/test-arm64.sh "$here"/in-scratch-root.sh "$here"/vm/image.sh "$here"/vm/test-hall.sh)
 maint=("$here"/debian/hub/* "$here"/debian/kiosk/* "$here"/debian/board/* "$here"/compat/*)
 check "shellcheck bash scripts" shellcheck "${scripts[@]}"
 check "shellcheck maintainer scripts (POSIX sh)" shellcheck -s sh "${maint[@]}"

@@ -115,7 +115,7 @@ FIRSTBOOT
 chmod 0755 "$build/root/hallq-firstboot"
 mkdir -p "$build/root/etc/dpkg/dpkg.cfg.d"
 echo force-unsafe-io >"$build/root/etc/dpkg/dpkg.cfg.d/hallq-image-build"
-mkfs.ext4 -q -L hallq-root -d "$build/root" "$build/root.img" 4G
+mkfs.ext4 -q -L hallq-root -d "$build/root" "$build/root.img" 4G >>"$log" 2>&1
 
 echo "== first boot (debootstrap's second stage under emulation)" >&2
 timeout 3600 qemu-system-aarch64 -M virt -cpu max -smp 2 -m 2048 -nographic -no-reboot \

@@ -38,7 +38,7 @@ if [ -z "$debs" ]; then
     debs="${CARGO_TARGET_DIR:-$repo/target}/hallq-debs-arm64"
     bash "$repo/deploy/build-deb.sh" --target aarch64-unknown-linux-gnu --fast --out "$debs" >&2
 fi
-base=$(bash "$here/image.sh")
+base=$(bash "$here/image.sh" | tail -n 1)
 work=$(mktemp -d /tmp/hallq-vm.XXXXXX)
 echo "hall in a box: artefacts in $work"
 mkdir -p "$work/release"

@@ -202,20 +202,9 @@ loud() {
 check "the board spoke the call (the captured sound is not silent)" loud
 
 echo "--- a customer takes a ticket on the kiosk's touch screen; the ticket is printed"
-# A network printer on this machine's side (install.md "The printer": tcp:ADDRESS:9100), which
-# keeps every byte it is sent.
-python3 -c '
-import socket, sys
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(4)
-while True:
-    c, _ = s.accept()
-    with c, open(sys.argv[2], "ab") as out:
-        while True:
-            b = c.recv(65536)
-            if not b: break
-            out.write(b); out.flush()
-' "$printer_port" "$work/printed.bin" &
+# A network printer on this machine's side (install.md "The printer": tcp:ADDRESS:9100) that
+# answers as a ready printer and keeps every byte it is sent.
+python3 "$here/traffic.py" printer "$printer_port" "$work/printed.bin" &
 printer_pid=$!
 on door "sudo sed -i 's|^HALLQ_PRINTER=.*|HALLQ_PRINTER=tcp:10.0.2.2:$printer_port|' /etc/hallq/kiosk.env && sudo systemctl restart hallq-kiosk"
 sleep 15

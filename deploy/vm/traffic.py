@@ -6,9 +6,14 @@
                                      ticket and call is appended to LOG as it is answered
     traffic.py verify URL LOG        every ticket in LOG exists, every call in LOG is no longer
                                      waiting, and a new ticket numbers on after the highest
+    traffic.py printer PORT OUT      a network ticket printer on 127.0.0.1:PORT: answers status
+                                     queries (DLE EOT n) as a ready printer does and appends every
+                                     byte it is sent to OUT
 """
 import json
+import socket
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -16,7 +21,7 @@ import urllib.request
 SERVICE = "pay"
 
 
-def api(url, method, path, token=None, body=None, timeout=15):
+def api(url, method, path, token=None, body=None, timeout=60):
     data = json.dumps(body).encode() if body is not None else None
     req = urllib.request.Request(url + path, data=data, method=method)
     req.add_header("content-type", "application/json")
@@ -97,7 +102,38 @@ def verify(url, log_path):
     return not bad
 
 
+def printer(port, out_path):
+    lock = threading.Lock()
+
+    def serve(conn):
+        with conn:
+            while True:
+                data = conn.recv(65536)
+                if not data:
+                    return
+                with lock, open(out_path, "ab") as out:
+                    out.write(data)
+                # The kiosk asks (DLE EOT n, three at a time) and waits before it sends a job: a
+                # read of nothing but queries gets one status byte each, fixed bits only (online,
+                # cover shut, paper present), as a ready ESC/POS printer answers. Raster bytes
+                # that happen to look like a query are part of a job and get nothing.
+                triples = [data[i:i + 3] for i in range(0, len(data), 3)]
+                if len(data) % 3 == 0 and all(t[:2] == b"\x10\x04" for t in triples):
+                    conn.sendall(b"\x12" * len(triples))
+
+    server = socket.socket()
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    server.bind(("127.0.0.1", port))
+    server.listen(4)
+    while True:
+        conn, _ = server.accept()
+        threading.Thread(target=serve, args=(conn,), daemon=True).start()
+
+
 if __name__ == "__main__":
+    if sys.argv[1] == "printer":
+        printer(int(sys.argv[2]), sys.argv[3])
+        sys.exit(0)
     cmd, url, log = sys.argv[1:4]
     if cmd == "run":
         run(url, log, float(sys.argv[4]))

@@ -98,8 +98,10 @@ kiosk_features="${HALLQ_KIOSK_FEATURES-$(features_of "$repo/kiosk/Cargo.toml" "k
 board_features="${HALLQ_BOARD_FEATURES-$(features_of "$repo/display/Cargo.toml" "kms")}"
 # The board's voice pack (deploy/voice): made here, byte for byte the same for the same espeak-ng
 # and sox, and shipped in hallq-board so that a board speaks from its first call.
-command -v espeak-ng >/dev/null && command -v sox >/dev/null ||
-    { echo "build-deb.sh: espeak-ng and sox make the voice pack (apt-get install espeak-ng sox)" >&2; exit 1; }
+if ! command -v espeak-ng >/dev/null || ! command -v sox >/dev/null; then
+    echo "build-deb.sh: espeak-ng and sox make the voice pack (apt-get install espeak-ng sox)" >&2
+    exit 1
+fi
 rm -rf "$repo/target/hallq-voice-pack"
 bash "$here/voice/make-voice-pack.sh" "$repo/target/hallq-voice-pack" >&2
 build hallq-hub "" "$hub_profile"

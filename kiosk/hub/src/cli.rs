@@ -112,14 +112,17 @@ pub struct DataDirArg {
     pub data_dir: PathBuf,
 }
 
-fn load_config(path: Option<&Path>) -> anyhow::Result<HallConfig> {
+/// The hall's configuration, and the fingerprint of its file's text (none for the demo hall).
+fn load_config(path: Option<&Path>) -> anyhow::Result<(HallConfig, Option<String>)> {
     match path {
         Some(p) => {
             let text = std::fs::read_to_string(p)
                 .with_context(|| format!("cannot read the configuration file {}", p.display()))?;
-            HallConfig::from_toml(&text).with_context(|| format!("in {}", p.display()))
+            let config =
+                HallConfig::from_toml(&text).with_context(|| format!("in {}", p.display()))?;
+            Ok((config, Some(auth::sha256_hex(&text))))
         }
-        None => Ok(HallConfig::demo()),
+        None => Ok((HallConfig::demo(), None)),
     }
 }
 
@@ -127,13 +130,13 @@ fn load_config(path: Option<&Path>) -> anyhow::Result<HallConfig> {
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let serving = serve_options(&args)?;
-    let config = load_config(args.config.as_deref())?;
+    let (config, file_mark) = load_config(args.config.as_deref())?;
     if args.config.is_none() {
         tracing::warn!("no --config given: using the demo hall's services and counters");
     }
     let mut opts = HubOptions::new(&args.data_dir, config);
     opts.apply_config = args.apply_config;
-    opts.config_is_file = args.config.is_some();
+    opts.config_file_mark = file_mark;
     // The port first: a hub that cannot listen stops before it touches the database.
     let listener = TcpListener::bind(args.listen)
         .await

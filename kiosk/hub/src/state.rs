@@ -46,9 +46,11 @@ pub struct HubOptions {
     pub config: HallConfig,
     /// Replace the configuration saved in the database with `config` (recorded as an event).
     pub apply_config: bool,
-    /// `config` is the hall's configuration file (`/etc/hallq/hall.toml`): when it differs from
-    /// the file of the last start, the installer has edited it, and it replaces the saved one.
-    pub config_is_file: bool,
+    /// The fingerprint of the configuration file's text (`/etc/hallq/hall.toml`), when `config`
+    /// comes from one: a file that differs from the one of the last start has been edited by the
+    /// installer, and replaces the saved configuration. The text, not the parsed configuration,
+    /// so that an update that adds a setting with a default does not count as an edit.
+    pub config_file_mark: Option<String>,
     pub clock: Clock,
     pub writer: WriterOptions,
     /// Stream messages buffered for each client before it counts as fallen behind.
@@ -61,7 +63,7 @@ impl HubOptions {
             data_dir: data_dir.into(),
             config,
             apply_config: false,
-            config_is_file: false,
+            config_file_mark: None,
             clock: Arc::new(hallq_shared::hall::time::system_millis),
             writer: WriterOptions::default(),
             stream_buffer: 256,
@@ -122,26 +124,14 @@ impl std::fmt::Debug for Hub {
 
 pub type AppState = Arc<Hub>;
 
-/// A fingerprint of a configuration, to tell whether the file changed between two starts.
-fn config_mark(config: &HallConfig) -> String {
-    use sha2::Digest;
-    let json = serde_json::to_vec(config).unwrap_or_default();
-    hex_string(&sha2::Sha256::digest(&json))
-}
-
-fn hex_string(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// Whether the configuration file differs from the one of the last start. A database that has
 /// no mark yet (first start, or made before marks were kept) takes the file as seen: a first start
 /// has just saved it, and an older hall keeps the configuration its manager edited.
-fn config_file_changed(store: &Store, file: &HallConfig) -> Result<bool, StoreError> {
-    let mark = config_mark(file);
+fn config_file_changed(store: &Store, mark: &str) -> Result<bool, StoreError> {
     match store.config_file_mark()? {
         Some(seen) => Ok(seen != mark),
         None => {
-            store.set_config_file_mark(&mark)?;
+            store.set_config_file_mark(mark)?;
             Ok(false)
         }
     }
@@ -156,7 +146,10 @@ impl Hub {
         let mut store = Store::open(&db)?;
         let today = Now::in_zone((opts.clock)(), &opts.config.time_zone()).day;
         let hall = store.load_hall(&opts.config, today)?;
-        let file_changed = opts.config_is_file && config_file_changed(&store, &opts.config)?;
+        let file_changed = match &opts.config_file_mark {
+            Some(mark) => config_file_changed(&store, mark)?,
+            None => false,
+        };
         phone.remember(today, store.phone_tickets(today)?);
         let (stream, _) = broadcast::channel(opts.stream_buffer.max(1));
         let tx = stream.clone();
@@ -180,25 +173,26 @@ impl Hub {
             shutdown: watch::channel(false).0,
             last_snapshot: Mutex::new(None),
         });
-        if opts.apply_config {
-            hub.writer.execute(
+        if opts.apply_config || file_changed {
+            let applied = hub.writer.execute(
                 Command::ReplaceConfig {
                     config: Box::new(opts.config),
                 },
                 Actor::new("config-file", hallq_shared::protocol::Role::Manager, None),
-            )?;
-        } else if file_changed {
-            let mark = config_mark(&opts.config);
-            match hub.writer.execute(
-                Command::ReplaceConfig {
-                    config: Box::new(opts.config),
-                },
-                Actor::new("config-file", hallq_shared::protocol::Role::Manager, None),
-            ) {
+            );
+            match applied {
                 Ok(_) => {
-                    tracing::info!("the configuration file changed since the last start: applied");
-                    Store::set_config_file_mark_beside(&hub.db, &mark)?;
+                    if file_changed {
+                        tracing::info!(
+                            "the configuration file changed since the last start: applied"
+                        );
+                    }
+                    if let Some(mark) = &opts.config_file_mark {
+                        Store::set_config_file_mark_beside(&hub.db, mark)?;
+                    }
                 }
+                // Asked for by name (--apply-config): the start fails and says why.
+                Err(e) if opts.apply_config => return Err(e.into()),
                 // The hall keeps running on the configuration it had; the next start tries again.
                 Err(e) => tracing::error!(
                     error = %e,

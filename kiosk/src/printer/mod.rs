@@ -174,23 +174,24 @@ pub trait TicketPrinter: Send {
 
 /// Opens the printer at `addr` (see [`PrinterAddr`]) for paper `width_dots` wide.
 pub fn open(addr: &str, width_dots: u32) -> Result<Box<dyn TicketPrinter>, PrintError> {
-    check_width(width_dots)?;
-    let addr: PrinterAddr = addr.parse()?;
-    transport::open_addr(&addr, width_dots, Timeouts::default())
+    open_with(addr, width_dots, transport::Connect::Now)
 }
 
 /// Opens the printer for the kiosk screen: as [`open`], but a device node that is not there yet
 /// (the printer switched off or unplugged when the kiosk starts) is no error. The screen comes up
 /// and says the printer is not answering, and the printer is taken when it appears.
 pub fn open_for_screen(addr: &str, width_dots: u32) -> Result<Box<dyn TicketPrinter>, PrintError> {
+    open_with(addr, width_dots, transport::Connect::OnUse)
+}
+
+fn open_with(
+    addr: &str,
+    width_dots: u32,
+    connect: transport::Connect,
+) -> Result<Box<dyn TicketPrinter>, PrintError> {
     check_width(width_dots)?;
     let addr: PrinterAddr = addr.parse()?;
-    transport::open_addr_with(
-        &addr,
-        width_dots,
-        Timeouts::default(),
-        transport::Connect::OnUse,
-    )
+    transport::open_addr_with(&addr, width_dots, Timeouts::default(), connect)
 }
 
 /// Draws the ticket with the system's Chinese fonts.

@@ -338,11 +338,7 @@ impl Store {
     pub fn set_config_file_mark_beside(path: &Path, mark: &str) -> Result<(), StoreError> {
         let conn = Connection::open(path).map_err(|e| StoreError::open(path, e))?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
-        conn.execute(
-            "INSERT INTO meta (key, value) VALUES ('config_file', ?1) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            params![mark],
-        )?;
-        Ok(())
+        upsert_meta(&conn, "config_file", mark)
     }
 
     fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
@@ -353,11 +349,7 @@ impl Store {
     }
 
     fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError> {
-        self.conn.execute(
-            "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            params![key, value],
-        )?;
-        Ok(())
+        upsert_meta(&self.conn, key, value)
     }
 
     /// Start a transaction that records commands; nothing is durable until [`Batch::commit`].
@@ -759,6 +751,14 @@ pub(crate) fn touched_ticket(kind: &EventKind) -> Option<&str> {
         | EventKind::TicketTransferred { number, .. } => Some(number),
         _ => None,
     }
+}
+
+fn upsert_meta(conn: &Connection, key: &str, value: &str) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        params![key, value],
+    )?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -723,6 +723,8 @@ pub struct Alerts {
     /// Services whose new customers wait past the target, now or soon: the advice to open a
     /// counter (all services' figures are on `GET /staffing`).
     pub staffing: Vec<hallq_shared::staffing::Advice>,
+    /// The hub's clock: `problem` when it is known to be wrong (see `clock_watch`).
+    pub clock: super::clock_watch::ClockStatus,
 }
 
 /// The last outage that ended and how many customers it left to call back. Counts and ids only:
@@ -787,6 +789,7 @@ pub async fn alerts(State(hub): State<AppState>, caller: Caller) -> ApiResult<Js
             callback_ids: cbs.iter().map(|c| c.id).collect(),
         }),
         staffing: super::staffing::needing_attention(super::staffing::advice(&hub)),
+        clock: super::clock_watch::status(&hub),
     }))
 }
 

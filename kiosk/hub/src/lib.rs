@@ -13,6 +13,7 @@ pub mod api;
 pub mod auth;
 pub mod caller;
 pub mod cli;
+pub mod clock_watch;
 pub mod edge;
 pub mod error;
 pub mod extract;
@@ -264,6 +265,7 @@ pub async fn run_on(
     let hub = state.clone();
     let retention = tokio::spawn(cli::retention_loop(state.clone()));
     let probe = tokio::spawn(probe::probe_loop(state.clone()));
+    let clock = tokio::spawn(clock_watch::watch_loop(state.clone()));
     // The listener is bound and the hall loaded (`state` exists): systemd may start what needs the hub.
     notify("READY=1", sd_notify::ready());
     // Pinged from the runtime, so a runtime that stops turning gets the hub restarted.
@@ -292,6 +294,7 @@ pub async fn run_on(
         .await;
     retention.abort();
     probe.abort();
+    clock.abort();
     if let Some(w) = watchdog {
         w.abort();
     }

@@ -402,6 +402,19 @@ impl Hall {
 
     /// Decide and apply one command. On refusal nothing changes.
     pub fn execute(&mut self, cmd: &Command, actor: &Actor, now: Now) -> Result<Executed, Refusal> {
+        // A business day, once begun, is never reopened: going back to it would restart its
+        // numbering (a second A001) and lose the day's state. A clock that reads an earlier day
+        // (a Pi without a real-time clock booting with the time it last saved, a time zone moved
+        // west after the first start) is wrong, and the day goes on under the hall's day until
+        // the clock catches up. The hub logs and shows it (`hallq_hub`'s clock watch).
+        let now = if now.day < self.day {
+            Now {
+                day: self.day,
+                ..now
+            }
+        } else {
+            now
+        };
         let mut kinds = Vec::new();
         if now.day > self.day {
             kinds.extend(self.rollover(now.day));

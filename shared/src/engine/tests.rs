@@ -143,6 +143,48 @@ fn numbering_restarts_the_next_business_day_and_leftovers_expire() {
 }
 
 #[test]
+fn a_clock_that_reads_an_earlier_day_files_tickets_under_the_halls_day_and_numbering_goes_on() {
+    let mut t = T::new();
+    assert_eq!(t.issue("pay"), "B001");
+    // The clock goes back a whole day (a Pi without a real-time clock, booted after a power cut).
+    t.now = Now::at_local(
+        day().pred_opt().unwrap(),
+        NaiveTime::from_hms_opt(10, 0, 0).unwrap(),
+    );
+    let ex = t.ok(
+        Command::IssueTicket {
+            service: "pay".into(),
+            priority: false,
+        },
+        kiosk(),
+    );
+    assert!(
+        !ex.events.iter().any(|e| matches!(
+            e.kind,
+            EventKind::DayStarted { .. } | EventKind::DayClosed { .. }
+        )),
+        "an earlier day is never reopened: {:?}",
+        ex.events
+    );
+    match &ex.events[0].kind {
+        EventKind::TicketIssued { ticket } => {
+            assert_eq!(ticket.number, "B002", "no number twice in a business day");
+            assert_eq!(
+                ticket.day,
+                day(),
+                "filed under the hall's day, not the clock's"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(t.hall.day, day());
+    // Set right again (NTP): the same day goes on.
+    t.now = at(11, 0);
+    assert_eq!(t.issue("pay"), "B003");
+    assert_eq!(t.hall.day, day());
+}
+
+#[test]
 fn life_of_a_ticket() {
     let mut t = T::new();
     let n = t.issue("pay");

@@ -496,6 +496,48 @@ fn the_day_rolls_over_on_a_tick_and_is_remembered() {
     let _ = Now::in_zone(0, &chrono_tz::Asia::Shanghai);
 }
 
+#[test]
+fn tickets_issued_while_the_clock_reads_an_earlier_day_are_there_after_a_restart() {
+    // The hall's day begun, then the clock goes back a day (no real-time clock, or the time zone
+    // moved west after the first start), tickets are issued, the hub restarts.
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(dir.path());
+    let (clock, time) = clock();
+    let w = open_writer(&path, clock.clone());
+    let issue = |w: &HallWriter| match w
+        .execute(
+            Command::IssueTicket {
+                service: "pay".into(),
+                priority: false,
+            },
+            kiosk(),
+        )
+        .unwrap()
+        .reply
+    {
+        Reply::Issued(t) => t.number,
+        r => panic!("{r:?}"),
+    };
+    assert_eq!(issue(&w), "B001");
+    *time.lock().unwrap() -= 24 * 3600 * 1000;
+    assert_eq!(issue(&w), "B002");
+    drop(w);
+    let mut s = Store::open(&path).unwrap();
+    let yesterday = day().pred_opt().unwrap();
+    let hall = s.load_hall(&HallConfig::demo(), yesterday).unwrap();
+    assert_eq!(hall.day, day(), "the hall's day is kept, not the clock's");
+    assert!(
+        hall.tickets.contains_key("B001") && hall.tickets.contains_key("B002"),
+        "both tickets are in the rebuilt hall: {:?}",
+        hall.tickets.keys().collect::<Vec<_>>()
+    );
+    assert!(s.tickets_of_day(yesterday).unwrap().is_empty());
+    drop(s);
+    // And numbering goes on after the restart.
+    let w = open_writer(&path, clock);
+    assert_eq!(issue(&w), "B003");
+}
+
 /// Capture a callback and resolve it with `note`, through the writer.
 fn callback_with_note(w: &HallWriter, note: &str) {
     w.execute(

@@ -65,6 +65,8 @@ boot() {
     if [ "$name" = board ]; then
         extra=(-audiodev "wav,id=snd,path=$work/board-$(date +%s).wav" -device intel-hda -device "hda-output,audiodev=snd")
     fi
+    # RTC_BASE: where the machine's clock starts (a Pi has no real-time clock: see the clock checks).
+    if [ -n "${RTC_BASE:-}" ]; then extra+=(-rtc "base=$RTC_BASE"); fi
     qemu-system-aarch64 -M virt -cpu max -smp 1 -m 1024 \
         -kernel "$base/vmlinuz" -initrd "$base/initrd.gz" -append "root=/dev/vda console=ttyAMA0 rw ${BOOT_ARGS:-}" \
         -drive "file=$work/$name.qcow2,format=qcow2,if=none,id=root,cache=writethrough" -device virtio-blk-pci,drive=root \
@@ -283,6 +285,43 @@ echo "  $(tail -n 1 "$work/cut-$POWER_CUTS.txt" 2>/dev/null)"
 check "after each of $POWER_CUTS power cuts the hall came back by itself with nothing acknowledged lost" \
     test "$cuts_ok" = "$POWER_CUTS"
 check "the board is on the live hall after the last power cut" screen_agrees board-after-cuts "${CALL[@]}"
+
+echo "--- no real-time clock: the door Pi boots with its clock a day behind, then NTP sets it right"
+# -M virt has a real-time clock and a Pi has none: starting it a day behind is what a Pi sees that
+# saved its time yesterday and lost power overnight, until NTP answers (this network has no NTP).
+url="http://127.0.0.1:$hub_port"
+clock_problem() { python3 "$here/traffic.py" clock "$url"; }
+hub_logged() { on door sudo journalctl -u hallq-hub -b --no-pager | grep -q "$1"; }
+ticket_seq() { echo "$1" | tr -dc '0-9' | sed 's/^0*//'; }
+power_cut door
+RTC_BASE=$(date -u -d '-1 day' +%Y-%m-%dT%H:%M:%S) boot door
+if wait_up door; then healthy 100 || true; fi
+yesterday=$(TZ=$tz date -d '-1 day' +%F)
+check "the door Pi's clock reads yesterday ($yesterday)" test "$(on door date +%F)" = "$yesterday"
+check "with the clock a day behind every acknowledged ticket is there and numbering goes on" \
+    python3 "$here/traffic.py" verify "$url" "$work/acknowledged.jsonl"
+check "the staff are told the clock reads a day before the business day" test -n "$(clock_problem)"
+check "the hub's log says what it saw" hub_logged "before the business day"
+on door "sudo date -s @$(date +%s)" >/dev/null
+sleep 15
+check "the hub's log says the clock jumped when it was set right" hub_logged "the clock jumped"
+check "with the clock set right nothing acknowledged is lost and numbering goes on" \
+    python3 "$here/traffic.py" verify "$url" "$work/acknowledged.jsonl"
+check "the staff's clock alert is gone once the clock is right" test -z "$(clock_problem)"
+
+echo "--- ... and the other way round: a day ahead, then set right"
+# Nobody can tell a clock a day ahead from a new morning without NTP: the hall begins that day.
+# Once the clock is set right, numbering must not start again and the staff must hear of it.
+power_cut door
+RTC_BASE=$(date -u -d '+1 day' +%Y-%m-%dT%H:%M:%S) boot door
+if wait_up door; then healthy 100 || true; fi
+ahead=$(python3 "$here/traffic.py" issue "$url" || true)
+on door "sudo date -s @$(date +%s)" >/dev/null
+sleep 15
+after=$(python3 "$here/traffic.py" issue "$url" || true)
+check "no number is given twice when the clock comes back from a day ahead ($ahead, then $after)" \
+    test "$(ticket_seq "$after")" -gt "$(ticket_seq "$ahead")"
+check "the staff are told the clock reads before the newest recorded event" test -n "$(clock_problem)"
 
 if [ -n "${HALLQ_VM_KEEP:-}" ]; then
     echo "the guests stay up for $HALLQ_VM_KEEP s: door SSH ${ssh_port[door]}, board SSH ${ssh_port[board]}, hub $hub_port"

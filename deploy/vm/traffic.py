@@ -6,6 +6,8 @@
                                      ticket and call is appended to LOG as it is answered
     traffic.py verify URL LOG        every ticket in LOG exists, every call in LOG is no longer
                                      waiting, and a new ticket numbers on after the highest
+    traffic.py issue URL             take one ticket as the manager and print its number
+    traffic.py clock URL             print the staff's clock alert (nothing when the clock is right)
     traffic.py printer PORT OUT      a network ticket printer on 127.0.0.1:PORT: answers status
                                      queries (DLE EOT n) as a ready printer does and appends every
                                      byte it is sent to OUT
@@ -130,9 +132,27 @@ def printer(port, out_path):
         threading.Thread(target=serve, args=(conn,), daemon=True).start()
 
 
+def issue(url):
+    _, t = api(url, "POST", "/api/v1/tickets", login(url), {"service": SERVICE})
+    print(t["number"])
+
+
+def clock(url):
+    _, a = api(url, "GET", "/api/v1/alerts", login(url))
+    problem = (a.get("clock") or {}).get("problem")
+    if problem:
+        print(problem["zh"])
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "printer":
         printer(int(sys.argv[2]), sys.argv[3])
+        sys.exit(0)
+    if sys.argv[1] == "issue":
+        issue(sys.argv[2])
+        sys.exit(0)
+    if sys.argv[1] == "clock":
+        clock(sys.argv[2])
         sys.exit(0)
     cmd, url, log = sys.argv[1:4]
     if cmd == "run":

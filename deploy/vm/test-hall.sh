@@ -286,10 +286,28 @@ check "after each of $POWER_CUTS power cuts the hall came back by itself with no
     test "$cuts_ok" = "$POWER_CUTS"
 check "the board is on the live hall after the last power cut" screen_agrees board-after-cuts "${CALL[@]}"
 
+echo "--- the data partition fills up"
+# As root, fallocate takes what ordinary users may still use; the hub (user hallq) then has nothing,
+# while root keeps ext4's reserve, so the machine itself goes on.
+url="http://127.0.0.1:$hub_port"
+fill_disk() {
+    # shellcheck disable=SC2016 # expanded on the guest
+    on door 'avail=$(df --output=avail -B1 /var/lib/hallq | tail -n 1)
+             sudo fallocate -l "$avail" /var/lib/hallq/filler || sudo fallocate -l "$((avail - 1048576))" /var/lib/hallq/filler'
+}
+check "the data partition is filled" fill_disk
+refused=$(python3 "$here/traffic.py" issue "$url" || true)
+check "a new ticket is refused with the disk-full answer ($refused)" test "$refused" = "refused 507 disk_full"
+check "the staff are told the disk is full" test -n "$(python3 "$here/traffic.py" storage "$url")"
+check "with the disk full every acknowledged ticket is still there" \
+    python3 "$here/traffic.py" verify-kept "$url" "$work/acknowledged.jsonl"
+on door sudo rm -f /var/lib/hallq/filler
+check "once space is freed tickets are taken again and numbering goes on" \
+    python3 "$here/traffic.py" verify "$url" "$work/acknowledged.jsonl"
+
 echo "--- no real-time clock: the door Pi boots with its clock a day behind, then NTP sets it right"
 # -M virt has a real-time clock and a Pi has none: starting it a day behind is what a Pi sees that
 # saved its time yesterday and lost power overnight, until NTP answers (this network has no NTP).
-url="http://127.0.0.1:$hub_port"
 clock_problem() { python3 "$here/traffic.py" clock "$url"; }
 hub_logged() { on door sudo journalctl -u hallq-hub -b --no-pager | grep -q "$1"; }
 ticket_seq() { echo "$1" | tr -dc '0-9' | sed 's/^0*//'; }

@@ -6,8 +6,11 @@
                                      ticket and call is appended to LOG as it is answered
     traffic.py verify URL LOG        every ticket in LOG exists, every call in LOG is no longer
                                      waiting, and a new ticket numbers on after the highest
-    traffic.py issue URL             take one ticket as the manager and print its number
+    traffic.py issue URL             take one ticket as the manager and print its number (or
+                                     "refused STATUS CODE", exit status 1)
+    traffic.py verify-kept URL LOG   verify without taking a new ticket
     traffic.py clock URL             print the staff's clock alert (nothing when the clock is right)
+    traffic.py storage URL           print the staff's storage alert (nothing when there is room)
     traffic.py printer PORT OUT      a network ticket printer on 127.0.0.1:PORT: answers status
                                      queries (DLE EOT n) as a ready printer does and appends every
                                      byte it is sent to OUT
@@ -73,7 +76,7 @@ def run(url, log_path, seconds):
                 return  # the power went
 
 
-def verify(url, log_path):
+def verify(url, log_path, issue_new=True):
     issued, called = [], []
     for line in open(log_path):
         e = json.loads(line)
@@ -91,13 +94,14 @@ def verify(url, log_path):
                 bad.append(f"call of {number} acknowledged but the ticket is waiting again")
         except urllib.error.HTTPError as e:
             bad.append(f"called ticket {number} gone ({e.code})")
-    token = login(url)
-    _, t = api(url, "POST", "/api/v1/tickets", token, {"service": SERVICE})
-    top = max((seq(n) for n in issued), default=0)
-    if seq(t["number"]) <= top:
-        bad.append(f"new ticket {t['number']} does not number on after {top}")
-    with open(log_path, "a") as log:
-        log.write(json.dumps({"issued": t["number"]}) + "\n")
+    if issue_new:
+        token = login(url)
+        _, t = api(url, "POST", "/api/v1/tickets", token, {"service": SERVICE})
+        top = max((seq(n) for n in issued), default=0)
+        if seq(t["number"]) <= top:
+            bad.append(f"new ticket {t['number']} does not number on after {top}")
+        with open(log_path, "a") as log:
+            log.write(json.dumps({"issued": t["number"]}) + "\n")
     for b in bad:
         print(b)
     print(f"{len(issued)} tickets and {len(called)} calls acknowledged, {len(bad)} lost")
@@ -133,13 +137,18 @@ def printer(port, out_path):
 
 
 def issue(url):
-    _, t = api(url, "POST", "/api/v1/tickets", login(url), {"service": SERVICE})
+    try:
+        _, t = api(url, "POST", "/api/v1/tickets", login(url), {"service": SERVICE})
+    except urllib.error.HTTPError as e:
+        body = json.loads(e.read() or b"{}")
+        print(f"refused {e.code} {body.get('error', {}).get('code')}")
+        sys.exit(1)
     print(t["number"])
 
 
-def clock(url):
+def alert(url, part):
     _, a = api(url, "GET", "/api/v1/alerts", login(url))
-    problem = (a.get("clock") or {}).get("problem")
+    problem = (a.get(part) or {}).get("problem")
     if problem:
         print(problem["zh"])
 
@@ -151,13 +160,15 @@ if __name__ == "__main__":
     if sys.argv[1] == "issue":
         issue(sys.argv[2])
         sys.exit(0)
-    if sys.argv[1] == "clock":
-        clock(sys.argv[2])
+    if sys.argv[1] in ("clock", "storage"):
+        alert(sys.argv[2], sys.argv[1])
         sys.exit(0)
     cmd, url, log = sys.argv[1:4]
     if cmd == "run":
         run(url, log, float(sys.argv[4]))
     elif cmd == "verify":
         sys.exit(0 if verify(url, log) else 1)
+    elif cmd == "verify-kept":
+        sys.exit(0 if verify(url, log, issue_new=False) else 1)
     else:
         sys.exit(f"traffic: unknown command {cmd}")

@@ -477,6 +477,18 @@ impl Controller {
                 st.clear_customer();
             }
             HubError::Refused { status: 429, .. } => st.notice = Some(words::RATE_LIMITED.into()),
+            // The hub's storage is full: its own words say what to do (ask at a counter).
+            HubError::Refused {
+                code,
+                message,
+                message_zh: Some(zh),
+                ..
+            } if code == "disk_full" => {
+                st.notice = Some(Notice {
+                    zh: zh.clone(),
+                    en: message.clone(),
+                });
+            }
             HubError::Refused {
                 message,
                 message_zh,

@@ -725,6 +725,8 @@ pub struct Alerts {
     pub staffing: Vec<hallq_shared::staffing::Advice>,
     /// The hub's clock: `problem` when it is known to be wrong (see `clock_watch`).
     pub clock: super::clock_watch::ClockStatus,
+    /// The data partition: `problem` when it is full or nearly so (see `storage`).
+    pub storage: super::storage::StorageStatus,
 }
 
 /// The last outage that ended and how many customers it left to call back. Counts and ids only:
@@ -790,6 +792,7 @@ pub async fn alerts(State(hub): State<AppState>, caller: Caller) -> ApiResult<Js
         }),
         staffing: super::staffing::needing_attention(super::staffing::advice(&hub)),
         clock: super::clock_watch::status(&hub),
+        storage: super::storage::status(&hub),
     }))
 }
 

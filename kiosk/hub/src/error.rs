@@ -66,6 +66,20 @@ impl ApiError {
         .zh("系统暂时无法处理,请稍后再试")
     }
 
+    /// The disk is full: said plainly, because the kiosk shows it to the customer and the
+    /// staff must act (507, as WebDAV named it: the server cannot store what is needed).
+    pub fn disk_full() -> ApiError {
+        tracing::error!(
+            "the hall database's disk is full: refusing new records until there is room"
+        );
+        ApiError::new(
+            StatusCode::INSUFFICIENT_STORAGE,
+            "disk_full",
+            "The hall system's storage is full: no new tickets for now. Tickets already taken are safe; please ask at a counter.",
+        )
+        .zh("系统存储空间已满，暂停取号。已取的号码不受影响，请到窗口咨询工作人员。")
+    }
+
     pub fn stopping() -> ApiError {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -97,6 +111,7 @@ impl From<WriterError> for ApiError {
         match e {
             WriterError::Refused(r) => r.into(),
             WriterError::Store(detail) => ApiError::unavailable(detail),
+            WriterError::DiskFull => ApiError::disk_full(),
             WriterError::Stopped => ApiError::stopping(),
         }
     }

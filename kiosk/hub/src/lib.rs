@@ -26,6 +26,7 @@ pub mod probe;
 pub mod sample_day;
 pub mod staffing;
 pub mod state;
+pub mod storage;
 pub mod stream;
 pub mod suggestions;
 pub mod throttle;

@@ -49,6 +49,16 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// The disk (or the database's size limit) is full: SQLite refused to grow a file. Nothing
+    /// of the failed transaction was kept, and writing works again once there is room.
+    pub fn is_disk_full(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DiskFull
+        )
+    }
+
     fn open(path: &Path, e: impl std::fmt::Display) -> StoreError {
         StoreError::Open {
             path: path.to_path_buf(),

@@ -5,7 +5,7 @@
 //! published hall that readers see only ever contains committed changes.
 
 use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -25,8 +25,21 @@ pub enum WriterError {
     /// The database could not commit: nothing of the command was kept.
     #[error("the hall database could not record this: {0}")]
     Store(String),
+    /// The disk holding the database is full: nothing of the command was kept, and nothing
+    /// already recorded is touched. Commands succeed again once there is room.
+    #[error("the disk of the hall database is full: nothing of this was recorded")]
+    DiskFull,
     #[error("the hall is shutting down")]
     Stopped,
+}
+
+/// The writer could not commit lately: since when, and whether for a full disk. Cleared by the
+/// next commit that succeeds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WriteTrouble {
+    pub since: Millis,
+    pub disk_full: bool,
+    pub detail: String,
 }
 
 /// What one committed batch changed, for the event stream and the staff pages.
@@ -86,6 +99,7 @@ impl Default for WriterOptions {
 pub struct HallWriter {
     tx: Option<mpsc::Sender<Job>>,
     published: Arc<RwLock<Hall>>,
+    trouble: Arc<Mutex<Option<WriteTrouble>>>,
     clock: Clock,
     thread: Option<JoinHandle<()>>,
 }
@@ -107,6 +121,7 @@ impl HallWriter {
     ) -> HallWriter {
         let (tx, rx) = mpsc::channel();
         let published = Arc::new(RwLock::new(hall.clone()));
+        let trouble = Arc::new(Mutex::new(None));
         // Without it SQLite checkpoints inside commits, which is slower but loses nothing.
         let checkpoints = store.background_checkpoints().ok();
         let worker = Worker {
@@ -115,6 +130,7 @@ impl HallWriter {
             store,
             working: hall,
             published: published.clone(),
+            trouble: trouble.clone(),
             clock: clock.clone(),
             last_at: 0,
             options,
@@ -127,6 +143,7 @@ impl HallWriter {
         HallWriter {
             tx: Some(tx),
             published,
+            trouble,
             clock,
             thread,
         }
@@ -202,6 +219,14 @@ impl HallWriter {
         &self.published
     }
 
+    /// Why the last commit failed, while no later one has succeeded.
+    pub fn trouble(&self) -> Option<WriteTrouble> {
+        self.trouble
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
     /// Now, in the hall's time zone.
     pub fn now(&self) -> Now {
         let tz = self
@@ -248,6 +273,7 @@ struct Worker {
     /// Background checkpoint rounds this thread has finished off (see `checkpoint.rs`).
     rounds_finished: u64,
     store: Store,
+    trouble: Arc<Mutex<Option<WriteTrouble>>>,
     working: Hall,
     published: Arc<RwLock<Hall>>,
     clock: Clock,
@@ -334,7 +360,7 @@ impl Worker {
                         message: format!("no callback {id}"),
                         message_zh: "没有这条回访记录".into(),
                     }))),
-                    Err(e) => reply(Err(WriterError::Store(e.to_string()))),
+                    Err(e) => reply(Err(failed(&e))),
                 },
             }
         }
@@ -350,6 +376,16 @@ impl Worker {
         if let Err(e) = result {
             // Nothing of this batch is durable: forget it and tell everyone.
             tracing_like_log(&format!("commit failed, batch discarded: {e}"));
+            let disk_full = e.is_disk_full();
+            {
+                let mut t = self.trouble.lock().unwrap_or_else(|p| p.into_inner());
+                let since = t.as_ref().map_or_else(|| (self.clock)(), |t| t.since);
+                *t = Some(WriteTrouble {
+                    since,
+                    disk_full,
+                    detail: e.to_string(),
+                });
+            }
             self.working = self
                 .published
                 .read()
@@ -357,10 +393,20 @@ impl Worker {
                 .unwrap_or_else(|p| p.into_inner().clone());
             for (_, reply) in accepted {
                 if let Some(r) = reply {
-                    r(Err(WriterError::Store(e.to_string())));
+                    r(Err(failed(&e)));
                 }
             }
             return;
+        }
+        {
+            let mut t = self.trouble.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(was) = t.take() {
+                tracing_like_log(&format!(
+                    "commits succeed again after {} s of failures ({})",
+                    ((self.clock)() - was.since).max(0) / 1000,
+                    was.detail
+                ));
+            }
         }
         let events: Vec<Event> = accepted
             .iter()
@@ -438,7 +484,7 @@ impl Worker {
                         accepted.push((ex, reply));
                         for (_, _, reply) in pending {
                             if let Some(r) = reply {
-                                r(Err(WriterError::Store(e.to_string())));
+                                r(Err(failed(&e)));
                             }
                         }
                         return Err(e);
@@ -572,6 +618,15 @@ mod timing {
 
 /// The store has no logging dependency; failures reach the caller as errors, and this line goes to
 /// standard error for the journal.
+/// What a caller is told when the store fails under their command.
+fn failed(e: &StoreError) -> WriterError {
+    if e.is_disk_full() {
+        WriterError::DiskFull
+    } else {
+        WriterError::Store(e.to_string())
+    }
+}
+
 fn tracing_like_log(msg: &str) {
     eprintln!("hallq store: {msg}");
 }

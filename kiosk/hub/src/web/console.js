@@ -649,6 +649,10 @@ function alertItems() {
   for (const p of a.printers ?? []) {
     items.push({ cls: "al-printer", text: t("alert.printer", { device: p.device, problem: t(`printer.${p.printer}`) }) });
   }
+  // The hub's disk is full (tickets refused) or nearly so: only a person can free space.
+  if (a.storage?.problem) {
+    items.push({ cls: "al-clock", text: tx(a.storage.problem) });
+  }
   // The hub's clock is known to be wrong (a Pi without a real-time clock, NTP not answering).
   if (a.clock?.problem) {
     items.push({ cls: "al-clock", text: tx(a.clock.problem) });

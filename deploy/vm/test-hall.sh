@@ -286,10 +286,47 @@ check "after each of $POWER_CUTS power cuts the hall came back by itself with no
     test "$cuts_ok" = "$POWER_CUTS"
 check "the board is on the live hall after the last power cut" screen_agrees board-after-cuts "${CALL[@]}"
 
+url="http://127.0.0.1:$hub_port"
+echo "--- an update and a rollback with customers waiting (install.md \"Updates and rollback\")"
+# The update is this release again under a higher version (+update1): what is checked is the path
+# (backup, install, services back, board reconnects, nothing waiting lost), not new code.
+mkdir -p "$work/update"
+for deb in "$work"/release/*.deb; do
+    unpacked=$(mktemp -d "$work/repack.XXXXXX")
+    dpkg-deb -R "$deb" "$unpacked/p"
+    sed -i 's/^Version: .*/&+update1/' "$unpacked/p/DEBIAN/control"
+    dpkg-deb -b -Zgzip "$unpacked/p" "$work/update/" >/dev/null
+    rm -rf "$unpacked"
+done
+scp -q -r -i "$base/id_ed25519" -P "${ssh_port[door]}" -o StrictHostKeyChecking=no \
+    -o UserKnownHostsFile=/dev/null "$work/update" pi@127.0.0.1:hallq-update
+for _ in 1 2 3; do
+    n=$(python3 "$here/traffic.py" issue "$url" || true)
+    printf '{"issued": "%s"}\n' "$n" >>"$work/acknowledged.jsonl"
+done
+waiting_before=$(hub "$url/api/v1/board" | python3 -c 'import json,sys; print(sum(w["waiting"] for w in json.load(sys.stdin)["waiting"]))')
+check "hallq-update installs the new version on the running door Pi" on door \
+    "cd ~/hallq-update && sudo hallq-update hallq-hub_*.deb hallq-kiosk_*.deb hallq-tools_*.deb" >"$work/update.log" 2>&1
+# shellcheck disable=SC2016 # expanded by dpkg-query on the guest
+installed() { on door dpkg-query -W -f='\${Version}' hallq-hub; }
+check "the hub runs the new version ($(installed))" bash -c "[[ '$(installed)' == *+update1 ]]"
+healthy 100 || true
+check "nobody waiting was lost in the update" python3 "$here/traffic.py" verify-kept "$url" "$work/acknowledged.jsonl"
+waiting_after=$(hub "$url/api/v1/board" | python3 -c 'import json,sys; print(sum(w["waiting"] for w in json.load(sys.stdin)["waiting"]))')
+check "the same customers wait after the update ($waiting_before, then $waiting_after)" test "$waiting_before" = "$waiting_after"
+sleep 20
+check "the board reconnected by itself after the update" screen_agrees board-after-update "${CALL[@]}"
+check "hallq-rollback goes back to the previous version" on door "sudo hallq-rollback" >"$work/rollback.log" 2>&1
+check "the hub runs the previous version again ($(installed))" bash -c "[[ '$(installed)' != *+update1 ]]"
+healthy 100 || true
+check "nobody waiting was lost in the rollback, and numbering goes on" \
+    python3 "$here/traffic.py" verify "$url" "$work/acknowledged.jsonl"
+sleep 20
+check "the board reconnected by itself after the rollback" screen_agrees board-after-rollback "${CALL[@]}"
+
 echo "--- the data partition fills up"
 # As root, fallocate takes what ordinary users may still use; the hub (user hallq) then has nothing,
 # while root keeps ext4's reserve, so the machine itself goes on.
-url="http://127.0.0.1:$hub_port"
 fill_disk() {
     # shellcheck disable=SC2016 # expanded on the guest
     on door 'avail=$(df --output=avail -B1 /var/lib/hallq | tail -n 1)

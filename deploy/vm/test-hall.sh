@@ -228,6 +228,26 @@ b = open(sys.argv[1], "rb").read()
 sys.exit(0 if b"\x1dv0" in b and b"\x1dV" in b else 1)' "$work/printed.bin"; }
 check "the ticket reached the printer as an ESC/POS raster and a cut" printed
 
+echo "--- figures (BENCHMARKS.md, \"The hall on virtual Pis\")"
+figures="$work/figures.txt"
+rss_kb() { on "$1" "ps -C $2 -o rss= | awk '{ s += \$1 } END { print s + 0 }'"; }
+hub_kb=$(rss_kb door hallq-hub)
+kiosk_kb=$(rss_kb door hallq-kiosk)
+board_kb=$(rss_kb board hallq-board)
+echo "resident memory: hub $hub_kb kB, kiosk screen $kiosk_kb kB, board $board_kb kB, together $((hub_kb + kiosk_kb + board_kb)) kB" | tee -a "$figures"
+# The board idle with its notices scrolling: CPU ticks (1/100 s) over 60 s, as a share of one core.
+board_ticks() { on board "awk '{ print \$14 + \$15 }' /proc/\$(pidof hallq-board)/stat"; }
+t0=$(board_ticks)
+sleep 60
+t1=$(board_ticks)
+echo "board idle CPU in the guest: $(( (t1 - t0) * 100 / 6000 )) % of one emulated core (60 s)" | tee -a "$figures"
+# The emulator's slow-down: the same CPU-bound program (an awk loop) here and in the guest.
+spin='BEGIN { s = 0; for (i = 0; i < 10000000; i++) s += i % 7; print s }'
+timed() { s=$(date +%s.%N); mawk "$spin" >/dev/null; e=$(date +%s.%N); mawk -v s="$s" -v e="$e" 'BEGIN { printf "%.2f", e - s }'; }
+native_s=$(timed)
+guest_s=$(on board "spin='$spin'; $(declare -f timed); timed")
+echo "CPU-bound mawk loop: native $native_s s, guest $guest_s s" | tee -a "$figures"
+
 echo "--- watchdog: the hub hangs"
 hub_pid() { on door systemctl show -p MainPID --value hallq-hub; }
 frozen=$(hub_pid)
@@ -377,6 +397,17 @@ after=$(python3 "$here/traffic.py" issue "$url" || true)
 check "no number is given twice when the clock comes back from a day ahead ($ahead, then $after)" \
     test "$(ticket_seq "$after")" -gt "$(ticket_seq "$ahead")"
 check "the staff are told the clock reads before the newest recorded event" test -n "$(clock_problem)"
+
+echo "--- the board Pi is switched off and on: the board comes back by itself"
+on board sudo systemctl reboot || true
+sleep 10
+if wait_up board; then
+    active_s=$(on board systemctl show -p ActiveEnterTimestampMonotonic --value hallq-board | awk '{ printf "%.1f", $1 / 1e6 }')
+    echo "board Pi: boot to the board's service running: $active_s s of guest time" | tee -a "$figures"
+fi
+sleep 30
+check "after the board Pi's reboot the board shows the live hall by itself" screen_agrees board-after-reboot "${CALL[@]}"
+cat "$figures"
 
 if [ -n "${HALLQ_VM_KEEP:-}" ]; then
     echo "the guests stay up for $HALLQ_VM_KEEP s: door SSH ${ssh_port[door]}, board SSH ${ssh_port[board]}, hub $hub_port"

@@ -400,3 +400,30 @@ test("the callback list needs a signed-in clerk", async () => {
   assert.equal(await page.locator(".cb-phone").count(), 0, "no numbers left on screen");
   assert.equal(await page.evaluate(() => sessionStorage.getItem("hallq.staff.session")), null);
 });
+
+test("the console tells the clerk when the hub's clock or disk is wrong", async () => {
+  // The hub's own findings are tested on the hub (a clock a day behind, a full disk); here the
+  // console shows what `/alerts` says, so the answer is the real one with both problems added.
+  await page.route("**/api/v1/alerts", async (route) => {
+    const real = await route.fetch();
+    const body = await real.json();
+    body.clock = { ...body.clock, problem: { zh: "系统时钟显示 2026-12-03，早于营业日 2026-12-04：请校准时间（检查网络时间同步）。取号照常，号码记在 2026-12-04。", en: "The clock reads 2026-12-03, before the business day 2026-12-04." } };
+    body.storage = { ...body.storage, problem: { zh: "系统存储空间已满，已暂停取号（已取的号码不受影响）：请联系管理员清理数据分区。", en: "The hall system's storage is full." } };
+    await route.fulfill({ response: real, json: body });
+  });
+  await page.goto(hub.url + "/staff/");
+  if (await page.locator("#signin-form").isVisible()) {
+    await page.fill("#login", hub.clerk.login);
+    await page.fill("#password", hub.clerk.password);
+    await page.selectOption("#counter-select", String(C));
+    await page.click("#signin-btn");
+  }
+  await page.locator("#console").waitFor({ state: "visible" });
+  await until(async () => (await page.locator("#alerts .al-clock").count()) === 2, "the clock and storage alerts");
+  const text = await page.locator("#alerts").textContent();
+  assert.match(text, /早于营业日/);
+  assert.match(text, /存储空间已满/);
+  assert.doesNotMatch(await page.locator("#tell").textContent(), /null|undefined/, "no absent field written out");
+  await screenshot(page, "staff-clock-storage-alerts.png");
+  await page.unroute("**/api/v1/alerts");
+});

@@ -566,7 +566,8 @@ function renderCurrent() {
   const svc = { ...(state.services.get(cur.service) ?? {}), ...(state.currentService ?? {}) };
   const docs = svc.documents ?? [];
   const fees = svc.fees ?? [];
-  tell.replaceChildren(
+  // replaceChildren would write a null out as the text "null": absent blocks are left out.
+  tell.replaceChildren(...[
     h("div", { class: "tell-block" },
       h("h3", {}, t("tell.documents")),
       docs.length ? h("ul", {}, docs.map((d) => h("li", {}, tx(d)))) : h("p", { class: "muted" }, t("tell.none"))),
@@ -578,7 +579,7 @@ function renderCurrent() {
     svc.reminder
       ? h("div", { class: "tell-block reminder" }, h("h3", {}, t("tell.reminder")), h("p", {}, tx(svc.reminder)))
       : null,
-  );
+  ].filter(Boolean));
 }
 
 function setButton(id, enabled, label, sub) {

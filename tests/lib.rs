@@ -2,3 +2,4 @@
 //! configuration ([`fuzz`]; its command line is `fuzz/main.rs`, run as the `fuzz` example).
 
 pub mod fuzz;
+pub mod ticket_qr;

@@ -227,6 +227,18 @@ import sys
 b = open(sys.argv[1], "rb").read()
 sys.exit(0 if b"\x1dv0" in b and b"\x1dV" in b else 1)' "$work/printed.bin"; }
 check "the ticket reached the printer as an ESC/POS raster and a cut" printed
+# The number on the paper, read from the ticket's QR code (its /t/NUMBER address) in the raster.
+cargo build -q -p hallq-tests --example read-ticket --manifest-path "$repo/Cargo.toml"
+printed_url=$("${CARGO_TARGET_DIR:-$repo/target}/debug/examples/read-ticket" "$work/printed.bin" | tail -n 1 || true)
+printed_number=${printed_url##*/t/}
+just_issued() {
+    hub "http://127.0.0.1:$hub_port/api/v1/tickets/$printed_number" | python3 -c '
+import json, sys, time, datetime
+t = json.load(sys.stdin)
+issued = datetime.datetime.fromisoformat(t["issued_at"].replace("Z", "+00:00")).timestamp()
+sys.exit(0 if t["service"] == "pay" and t["state"] == "waiting" and time.time() - issued < 300 else 1)'
+}
+check "the printed ticket is the one the hub just issued for the touches (${printed_number:-no QR read})" just_issued
 
 echo "--- figures (BENCHMARKS.md, \"The hall on virtual Pis\")"
 figures="$work/figures.txt"

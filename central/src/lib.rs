@@ -1,0 +1,65 @@
+//! The operator's central service as a library (`hallq_central`): `app(state) -> Router` and
+//! `run(listener, state, shutdown)`; halls ship their history to `POST /api/v1/ship`
+//! (docs/central.md), head office reads the halls now and the league table on its pages.
+
+pub mod auth;
+pub mod cli;
+pub mod error;
+pub mod rollup;
+pub mod ship;
+pub mod store;
+pub mod web;
+pub mod wire;
+
+use std::future::Future;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use tokio::net::TcpListener;
+
+pub use store::Store;
+
+/// The largest batch accepted (413 above it): 500 events with their tickets are well under
+/// a megabyte; the hub halves its batch on 413.
+pub const MAX_BATCH_BYTES: usize = 8 * 1024 * 1024;
+
+/// A hall that has not been heard from for this long is shown as stale.
+pub const STALE_AFTER_S: i64 = 5 * 60;
+
+/// What every request may use.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub store: Store,
+    /// Sessions cookies carry `Secure` (central behind a TLS proxy, as docs/central.md says).
+    pub secure_cookies: bool,
+}
+
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route(
+            "/api/v1/ship",
+            post(ship::ship).layer(DefaultBodyLimit::max(MAX_BATCH_BYTES)),
+        )
+        .route("/api/v1/halls", get(web::api_halls))
+        .route("/api/v1/league", get(web::api_league))
+        .route("/api/v1/league.csv", get(web::league_csv))
+        .route("/", get(web::halls_page))
+        .route("/league", get(web::league_page))
+        .route("/signin", get(web::signin_page).post(web::signin))
+        .route("/signout", post(web::signout))
+        .route("/healthz", get(|| async { "ok" }))
+        .layer(DefaultBodyLimit::max(64 * 1024))
+        .with_state(state)
+}
+
+/// Serve until `shutdown` resolves, then finish the requests in flight.
+pub async fn run(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

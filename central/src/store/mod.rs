@@ -1,0 +1,808 @@
+//! All of central's SQL: connections to PostgreSQL, halls and their credentials, storing a
+//! shipped batch, the rollups, the live view, the league table's rows, head office's accounts and
+//! sessions. Nothing outside this module writes a query.
+
+mod schema;
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use hallq_shared::report::{EventRow, Period, RatingRow, ReportInput, Satisfaction, TicketRow};
+use serde::Serialize;
+use serde_json::Value;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio_postgres::{Client, GenericClient, NoTls, Transaction};
+
+use crate::rollup::{self, HallDay, REPORT_EVENT_TYPES};
+use crate::wire::{Batch, parse_state, state_name};
+
+pub use schema::VERSION as SCHEMA_VERSION;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Db(#[from] tokio_postgres::Error),
+    #[error("database connection: {0}")]
+    Connect(String),
+    #[error("stored data: {0}")]
+    Corrupt(String),
+}
+
+/// A few connections, reused: each request takes one for its transaction and gives it back.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").finish_non_exhaustive()
+    }
+}
+
+struct Inner {
+    url: String,
+    idle: Mutex<Vec<Client>>,
+    permits: Arc<Semaphore>,
+}
+
+/// A connection on loan from the [`Store`]; it goes back when dropped, unless it broke.
+pub struct Conn {
+    client: Option<Client>,
+    inner: Arc<Inner>,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        if let Some(c) = self.client.take()
+            && !c.is_closed()
+            && let Ok(mut idle) = self.inner.idle.lock()
+        {
+            idle.push(c);
+        }
+    }
+}
+
+impl std::ops::Deref for Conn {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        self.client
+            .as_ref()
+            .expect("a loaned connection is present until dropped")
+    }
+}
+
+impl std::ops::DerefMut for Conn {
+    fn deref_mut(&mut self) -> &mut Client {
+        self.client
+            .as_mut()
+            .expect("a loaned connection is present until dropped")
+    }
+}
+
+/// A hall as `hall list` shows it.
+#[derive(Clone, Debug, Serialize)]
+pub struct HallEntry {
+    pub id: i64,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// A hall right now, for the "halls now" view.
+#[derive(Clone, Debug, Serialize)]
+pub struct HallNow {
+    pub name: String,
+    pub revoked: bool,
+    pub last_contact: Option<DateTime<Utc>>,
+    pub hub_version: Option<String>,
+    /// The hub's own `status` of its last batch.
+    pub status: Option<Value>,
+    pub stored_through: i64,
+    pub events_stored: i64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HallAddError {
+    #[error("a hall named {0:?} exists already")]
+    Exists(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn day_list(days: &BTreeSet<NaiveDate>) -> Vec<NaiveDate> {
+    days.iter().copied().collect()
+}
+
+impl Store {
+    /// Connect (at most `max` connections at once) and bring the schema up to date.
+    pub async fn open(url: &str, max: usize) -> Result<Store, StoreError> {
+        let store = Store {
+            inner: Arc::new(Inner {
+                url: url.to_string(),
+                idle: Mutex::new(Vec::new()),
+                permits: Arc::new(Semaphore::new(max.max(1))),
+            }),
+        };
+        let mut c = store.conn().await?;
+        schema::migrate(&mut c).await?;
+        Ok(store)
+    }
+
+    pub async fn conn(&self) -> Result<Conn, StoreError> {
+        let permit = self
+            .inner
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| StoreError::Connect(e.to_string()))?;
+        let idle = self.inner.idle.lock().ok().and_then(|mut v| v.pop());
+        let client = match idle.filter(|c| !c.is_closed()) {
+            Some(c) => c,
+            None => {
+                let (client, connection) = tokio_postgres::connect(&self.inner.url, NoTls)
+                    .await
+                    .map_err(|e| StoreError::Connect(e.to_string()))?;
+                tokio::spawn(async move {
+                    if let Err(e) = connection.await {
+                        tracing::warn!(error = %e, "database connection ended");
+                    }
+                });
+                client
+            }
+        };
+        Ok(Conn {
+            client: Some(client),
+            inner: self.inner.clone(),
+            _permit: permit,
+        })
+    }
+
+    // ---- halls ----
+
+    pub async fn add_hall(&self, name: &str, credential_sha256: &str) -> Result<i64, HallAddError> {
+        let c = self.conn().await?;
+        let row = c
+            .query_opt(
+                "INSERT INTO halls (name, credential_sha256) VALUES ($1, $2)
+                 ON CONFLICT (name) DO NOTHING RETURNING id",
+                &[&name, &credential_sha256],
+            )
+            .await
+            .map_err(StoreError::from)?;
+        row.map(|r| r.get(0))
+            .ok_or_else(|| HallAddError::Exists(name.to_string()))
+    }
+
+    /// Whether a hall of that name was live and is now revoked.
+    pub async fn revoke_hall(&self, name: &str) -> Result<bool, StoreError> {
+        let c = self.conn().await?;
+        let n = c
+            .execute(
+                "UPDATE halls SET revoked_at = now() WHERE name = $1 AND revoked_at IS NULL",
+                &[&name],
+            )
+            .await?;
+        Ok(n == 1)
+    }
+
+    pub async fn list_halls(&self) -> Result<Vec<HallEntry>, StoreError> {
+        let c = self.conn().await?;
+        let rows = c
+            .query(
+                "SELECT id, name, created_at, revoked_at FROM halls ORDER BY name",
+                &[],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| HallEntry {
+                id: r.get(0),
+                name: r.get(1),
+                created_at: r.get(2),
+                revoked_at: r.get(3),
+            })
+            .collect())
+    }
+
+    /// The live hall holding this credential: `(id, name)`.
+    pub async fn hall_by_credential(
+        &self,
+        credential_sha256: &str,
+    ) -> Result<Option<(i64, String)>, StoreError> {
+        let c = self.conn().await?;
+        let row = c
+            .query_opt(
+                "SELECT id, name FROM halls WHERE credential_sha256 = $1 AND revoked_at IS NULL",
+                &[&credential_sha256],
+            )
+            .await?;
+        Ok(row.map(|r| (r.get(0), r.get(1))))
+    }
+
+    // ---- shipping ----
+
+    /// Store one sanitised batch of hall `hall_id` in one transaction and answer the highest seq
+    /// up to which every event of the hall is stored.
+    pub async fn ship(&self, hall_id: i64, batch: &Batch) -> Result<u64, StoreError> {
+        let mut c = self.conn().await?;
+        let tx = c.transaction().await?;
+        // The hall's status row is its lock: two batches of one hall are stored one after the
+        // other, so `stored_through` is advanced from what the other committed.
+        tx.execute(
+            "INSERT INTO hall_status (hall_id) VALUES ($1) ON CONFLICT DO NOTHING",
+            &[&hall_id],
+        )
+        .await?;
+        let through: i64 = tx
+            .query_one(
+                "SELECT stored_through FROM hall_status WHERE hall_id = $1 FOR UPDATE",
+                &[&hall_id],
+            )
+            .await?
+            .get(0);
+
+        let mut touched: BTreeSet<NaiveDate> = BTreeSet::new();
+        let mut inserted = 0u64;
+        if !batch.events.is_empty() {
+            let mut seqs = Vec::with_capacity(batch.events.len());
+            let mut days = Vec::with_capacity(batch.events.len());
+            let mut ats = Vec::with_capacity(batch.events.len());
+            let mut actors = Vec::with_capacity(batch.events.len());
+            let mut counters: Vec<Option<i64>> = Vec::with_capacity(batch.events.len());
+            let mut types = Vec::with_capacity(batch.events.len());
+            let mut bodies = Vec::with_capacity(batch.events.len());
+            let mut resolved_ids: Vec<i64> = Vec::new();
+            for e in &batch.events {
+                seqs.push(e.seq as i64);
+                days.push(e.day);
+                ats.push(e.at);
+                actors.push(e.actor.as_str());
+                counters.push(e.counter.map(i64::from));
+                types.push(e.kind_type());
+                bodies.push(e.kind.clone());
+                touched.insert(e.day);
+                if e.kind_type() == "callback_updated"
+                    && let Some(id) = e.kind.get("id").and_then(Value::as_i64)
+                {
+                    resolved_ids.push(id);
+                }
+            }
+            inserted = tx
+                .execute(
+                    "INSERT INTO events (hall_id, seq, day, at, actor, counter, type, body)
+                     SELECT $1, * FROM UNNEST($2::bigint[], $3::date[], $4::bigint[], $5::text[],
+                                              $6::bigint[], $7::text[], $8::jsonb[])
+                     ON CONFLICT (hall_id, seq) DO NOTHING",
+                    &[
+                        &hall_id, &seqs, &days, &ats, &actors, &counters, &types, &bodies,
+                    ],
+                )
+                .await?;
+            // A callback followed up today counts in the day it was captured.
+            if !resolved_ids.is_empty() {
+                for r in tx
+                    .query(
+                        "SELECT DISTINCT day FROM events
+                         WHERE hall_id = $1 AND type = 'callback_captured'
+                           AND (body->>'id')::bigint = ANY($2)",
+                        &[&hall_id, &resolved_ids],
+                    )
+                    .await?
+                {
+                    touched.insert(r.get(0));
+                }
+            }
+        }
+
+        if !batch.tickets.is_empty() {
+            // The last row of a ticket in the batch wins, as the protocol says; PostgreSQL refuses
+            // to update one row twice in one statement.
+            let mut last: HashMap<(NaiveDate, &str), usize> = HashMap::new();
+            for (i, t) in batch.tickets.iter().enumerate() {
+                last.insert((t.day, t.number.as_str()), i);
+                touched.insert(t.day);
+            }
+            let mut idx: Vec<usize> = last.into_values().collect();
+            idx.sort_unstable();
+            let ts: Vec<_> = idx.iter().map(|&i| &batch.tickets[i]).collect();
+            let col = |f: &dyn Fn(&crate::wire::WireTicket) -> Option<i64>| -> Vec<Option<i64>> {
+                ts.iter().map(|t| f(t)).collect()
+            };
+            let days: Vec<NaiveDate> = ts.iter().map(|t| t.day).collect();
+            let numbers: Vec<&str> = ts.iter().map(|t| t.number.as_str()).collect();
+            let services: Vec<&str> = ts.iter().map(|t| t.service.as_str()).collect();
+            let firsts: Vec<&str> = ts.iter().map(|t| t.first_service.as_str()).collect();
+            let states: Vec<&str> = ts.iter().map(|t| state_name(t.state)).collect();
+            let counters = col(&|t| t.counter.map(i64::from));
+            let issued: Vec<i64> = ts.iter().map(|t| t.issued_at).collect();
+            let first_called = col(&|t| t.first_called_at);
+            let called = col(&|t| t.called_at);
+            let started = col(&|t| t.started_at);
+            let finished = col(&|t| t.finished_at);
+            let transfers: Vec<i64> = ts.iter().map(|t| i64::from(t.transfers)).collect();
+            let estimated: Vec<i64> = ts.iter().map(|t| i64::from(t.estimated_wait_s)).collect();
+            // A row never goes back in time: a batch delayed on the network and retried after a
+            // newer one must not undo a call or a finish.
+            tx.execute(
+                "INSERT INTO tickets (hall_id, day, number, service, first_service, state, counter,
+                                      issued_at, first_called_at, called_at, started_at, finished_at,
+                                      transfers, estimated_wait_s)
+                 SELECT $1, * FROM UNNEST($2::date[], $3::text[], $4::text[], $5::text[], $6::text[],
+                                          $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[],
+                                          $11::bigint[], $12::bigint[], $13::bigint[], $14::bigint[])
+                 ON CONFLICT (hall_id, day, number) DO UPDATE SET
+                     service = EXCLUDED.service, first_service = EXCLUDED.first_service,
+                     state = EXCLUDED.state, counter = EXCLUDED.counter,
+                     issued_at = EXCLUDED.issued_at, first_called_at = EXCLUDED.first_called_at,
+                     called_at = EXCLUDED.called_at, started_at = EXCLUDED.started_at,
+                     finished_at = EXCLUDED.finished_at, transfers = EXCLUDED.transfers,
+                     estimated_wait_s = EXCLUDED.estimated_wait_s
+                 WHERE GREATEST(EXCLUDED.issued_at, EXCLUDED.first_called_at, EXCLUDED.called_at,
+                                EXCLUDED.started_at, EXCLUDED.finished_at)
+                    >= GREATEST(tickets.issued_at, tickets.first_called_at, tickets.called_at,
+                                tickets.started_at, tickets.finished_at)",
+                &[
+                    &hall_id,
+                    &days,
+                    &numbers,
+                    &services,
+                    &firsts,
+                    &states,
+                    &counters,
+                    &issued,
+                    &first_called,
+                    &called,
+                    &started,
+                    &finished,
+                    &transfers,
+                    &estimated,
+                ],
+            )
+            .await?;
+        }
+
+        if !batch.ratings.is_empty() {
+            let mut last: HashMap<(NaiveDate, &str), usize> = HashMap::new();
+            for (i, r) in batch.ratings.iter().enumerate() {
+                last.insert((r.day, r.number.as_str()), i);
+                touched.insert(r.day);
+            }
+            let mut idx: Vec<usize> = last.into_values().collect();
+            idx.sort_unstable();
+            let rs: Vec<_> = idx.iter().map(|&i| &batch.ratings[i]).collect();
+            let days: Vec<NaiveDate> = rs.iter().map(|r| r.day).collect();
+            let numbers: Vec<&str> = rs.iter().map(|r| r.number.as_str()).collect();
+            let counters: Vec<Option<i64>> = rs.iter().map(|r| r.counter.map(i64::from)).collect();
+            let scores: Vec<i16> = rs.iter().map(|r| i16::from(r.score)).collect();
+            let ats: Vec<i64> = rs.iter().map(|r| r.at).collect();
+            tx.execute(
+                "INSERT INTO ratings (hall_id, day, number, counter, score, at)
+                 SELECT $1, * FROM UNNEST($2::date[], $3::text[], $4::bigint[], $5::smallint[],
+                                          $6::bigint[])
+                 ON CONFLICT (hall_id, day, number) DO UPDATE SET
+                     counter = EXCLUDED.counter, score = EXCLUDED.score, at = EXCLUDED.at",
+                &[&hall_id, &days, &numbers, &counters, &scores, &ats],
+            )
+            .await?;
+        }
+
+        // Everything from `through` up: only the events past a gap are read again, and a hub
+        // sends from `stored_through`, so there are few of them.
+        let new_through: i64 = tx
+            .query_one(
+                "SELECT coalesce(max(seq), $2) FROM (
+                     SELECT seq, row_number() OVER (ORDER BY seq) AS n
+                     FROM events WHERE hall_id = $1 AND seq > $2) s
+                 WHERE seq = $2 + n",
+                &[&hall_id, &through],
+            )
+            .await?
+            .get(0);
+        tx.execute(
+            "UPDATE hall_status SET last_contact = now(),
+                 hub_version = coalesce($2, hub_version),
+                 body = coalesce($3, body),
+                 stored_through = $4,
+                 events_stored = events_stored + $5
+             WHERE hall_id = $1",
+            &[
+                &hall_id,
+                &batch.hub,
+                &batch.status.as_ref().filter(|s| s.is_object()),
+                &new_through,
+                &(inserted as i64),
+            ],
+        )
+        .await?;
+
+        if !touched.is_empty() {
+            refresh_days(&tx, hall_id, &day_list(&touched)).await?;
+        }
+        tx.commit().await?;
+        Ok(new_through as u64)
+    }
+
+    // ---- reading ----
+
+    /// The rows of one hall over `period`, as the hall's own report reads them.
+    pub async fn report_input(
+        &self,
+        hall: &str,
+        period: Period,
+    ) -> Result<ReportInput, StoreError> {
+        let c = self.conn().await?;
+        let Some(row) = c
+            .query_opt("SELECT id FROM halls WHERE name = $1", &[&hall])
+            .await?
+        else {
+            return Ok(ReportInput::default());
+        };
+        report_input(&*c, row.get(0), period).await
+    }
+
+    /// The configuration central reads the hall's rollups with.
+    pub async fn hall_config(
+        &self,
+        hall: &str,
+    ) -> Result<hallq_shared::config::HallConfig, StoreError> {
+        let c = self.conn().await?;
+        let body: Option<Value> = c
+            .query_opt(
+                "SELECT e.body FROM events e JOIN halls h ON h.id = e.hall_id
+                 WHERE h.name = $1 AND e.type = 'config_replaced' ORDER BY e.seq DESC LIMIT 1",
+                &[&hall],
+            )
+            .await?
+            .map(|r| r.get(0));
+        Ok(rollup::config_of(body.as_ref()))
+    }
+
+    pub async fn halls_now(&self) -> Result<Vec<HallNow>, StoreError> {
+        let c = self.conn().await?;
+        let rows = c
+            .query(
+                "SELECT h.name, h.revoked_at IS NOT NULL, s.last_contact, s.hub_version, s.body,
+                        coalesce(s.stored_through, 0), coalesce(s.events_stored, 0)
+                 FROM halls h LEFT JOIN hall_status s ON s.hall_id = h.id
+                 ORDER BY h.name",
+                &[],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| HallNow {
+                name: r.get(0),
+                revoked: r.get(1),
+                last_contact: r.get(2),
+                hub_version: r.get(3),
+                status: r.get(4),
+                stored_through: r.get(5),
+                events_stored: r.get(6),
+            })
+            .collect())
+    }
+
+    /// The live halls' names and their days in `period`, for the league table.
+    pub async fn league_days(
+        &self,
+        period: Period,
+    ) -> Result<(Vec<String>, Vec<(String, HallDay)>), StoreError> {
+        let c = self.conn().await?;
+        let halls = c
+            .query(
+                "SELECT name FROM halls WHERE revoked_at IS NULL ORDER BY name",
+                &[],
+            )
+            .await?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        let rows = c
+            .query(
+                "SELECT h.name, d.day, d.target_wait_min, d.issued, d.called, d.served, d.no_shows,
+                        d.never_called, d.within_target, d.wait_count, d.wait_sum_ms,
+                        d.service_count, d.service_sum_ms, d.rated, d.satisfied, d.score_sum,
+                        d.outages, d.long_waits, d.long_wait_s, d.callbacks_captured,
+                        d.callbacks_resolved
+                 FROM hall_days d JOIN halls h ON h.id = d.hall_id
+                 WHERE d.day BETWEEN $1 AND $2 AND h.revoked_at IS NULL
+                 ORDER BY h.name, d.day",
+                &[&period.from, &period.to],
+            )
+            .await?;
+        let u = |r: &tokio_postgres::Row, i: usize| r.get::<_, i32>(i).max(0) as u32;
+        let days = rows
+            .iter()
+            .map(|r| {
+                (
+                    r.get::<_, String>(0),
+                    HallDay {
+                        day: Some(r.get(1)),
+                        target_wait_min: u(r, 2),
+                        issued: u(r, 3),
+                        called: u(r, 4),
+                        served: u(r, 5),
+                        no_shows: u(r, 6),
+                        never_called: u(r, 7),
+                        within_target: u(r, 8),
+                        wait_count: u(r, 9),
+                        wait_sum_ms: r.get(10),
+                        service_count: u(r, 11),
+                        service_sum_ms: r.get(12),
+                        rated: u(r, 13),
+                        satisfied: u(r, 14),
+                        score_sum: u(r, 15),
+                        outages: u(r, 16),
+                        long_waits: u(r, 17),
+                        long_wait_s: r.get(18),
+                        callbacks_captured: u(r, 19),
+                        callbacks_resolved: u(r, 20),
+                    },
+                )
+            })
+            .collect();
+        Ok((halls, days))
+    }
+
+    /// How many events of a hall are stored (tests and checks; the page reads `events_stored`).
+    pub async fn event_count(&self, hall: &str) -> Result<i64, StoreError> {
+        let c = self.conn().await?;
+        Ok(c.query_one(
+            "SELECT count(*) FROM events e JOIN halls h ON h.id = e.hall_id WHERE h.name = $1",
+            &[&hall],
+        )
+        .await?
+        .get(0))
+    }
+
+    // ---- head office's accounts and sessions ----
+
+    /// Create the operator, or give an existing one a new password.
+    pub async fn set_operator(&self, name: &str, password_hash: &str) -> Result<(), StoreError> {
+        let c = self.conn().await?;
+        c.execute(
+            "INSERT INTO operators (name, password_hash) VALUES ($1, $2)
+             ON CONFLICT (name) DO UPDATE SET password_hash = EXCLUDED.password_hash",
+            &[&name, &password_hash],
+        )
+        .await?;
+        // A new password ends the sessions signed in with the old one.
+        c.execute(
+            "DELETE FROM sessions WHERE operator_id = (SELECT id FROM operators WHERE name = $1)",
+            &[&name],
+        )
+        .await?;
+        Ok(())
+    }
+
+    pub async fn operator_hash(&self, name: &str) -> Result<Option<(i64, String)>, StoreError> {
+        let c = self.conn().await?;
+        Ok(c.query_opt(
+            "SELECT id, password_hash FROM operators WHERE name = $1",
+            &[&name],
+        )
+        .await?
+        .map(|r| (r.get(0), r.get(1))))
+    }
+
+    pub async fn create_session(
+        &self,
+        token_sha256: &str,
+        operator_id: i64,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let c = self.conn().await?;
+        c.execute("DELETE FROM sessions WHERE expires_at < now()", &[])
+            .await?;
+        c.execute(
+            "INSERT INTO sessions (token_sha256, operator_id, expires_at) VALUES ($1, $2, $3)",
+            &[&token_sha256, &operator_id, &expires_at],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// The operator signed in with this session, if it has not expired.
+    pub async fn session_operator(&self, token_sha256: &str) -> Result<Option<String>, StoreError> {
+        let c = self.conn().await?;
+        Ok(c.query_opt(
+            "SELECT o.name FROM sessions s JOIN operators o ON o.id = s.operator_id
+             WHERE s.token_sha256 = $1 AND s.expires_at > now()",
+            &[&token_sha256],
+        )
+        .await?
+        .map(|r| r.get(0)))
+    }
+
+    pub async fn end_session(&self, token_sha256: &str) -> Result<(), StoreError> {
+        let c = self.conn().await?;
+        c.execute(
+            "DELETE FROM sessions WHERE token_sha256 = $1",
+            &[&token_sha256],
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+/// The rows of one hall over `period`: its tickets, the events reports read (and the later
+/// resolutions of callbacks captured in the period), its ratings.
+async fn report_input<C: GenericClient>(
+    c: &C,
+    hall_id: i64,
+    period: Period,
+) -> Result<ReportInput, StoreError> {
+    let types: Vec<&str> = REPORT_EVENT_TYPES.to_vec();
+    let mut tickets = Vec::new();
+    for r in c
+        .query(
+            "SELECT day, number, service, first_service, state, counter, issued_at,
+                    first_called_at, called_at, started_at, finished_at, transfers,
+                    estimated_wait_s
+             FROM tickets WHERE hall_id = $1 AND day BETWEEN $2 AND $3",
+            &[&hall_id, &period.from, &period.to],
+        )
+        .await?
+    {
+        let state: String = r.get(4);
+        let u32_of = |v: i64| u32::try_from(v).unwrap_or(u32::MAX);
+        tickets.push(TicketRow {
+            day: r.get(0),
+            number: r.get(1),
+            service: r.get(2),
+            first_service: r.get(3),
+            state: parse_state(&state)
+                .ok_or_else(|| StoreError::Corrupt(format!("ticket state {state:?}")))?,
+            counter: r.get::<_, Option<i64>>(5).map(u32_of),
+            issued_at: r.get(6),
+            first_called_at: r.get(7),
+            called_at: r.get(8),
+            started_at: r.get(9),
+            finished_at: r.get(10),
+            transfers: u32_of(r.get(11)),
+            estimated_wait_s: u32_of(r.get(12)),
+        });
+    }
+
+    let mut events = Vec::new();
+    let mut push = |r: &tokio_postgres::Row| {
+        let kind: String = r.get(4);
+        let body: Value = r.get(5);
+        if let Some(fact) = rollup::fact(&kind, &body) {
+            events.push(EventRow {
+                seq: r.get::<_, i64>(0) as u64,
+                day: r.get(1),
+                at: r.get(2),
+                actor: r.get(3),
+                fact,
+            });
+        }
+    };
+    for r in c
+        .query(
+            "SELECT seq, day, at, actor, type, body FROM events
+             WHERE hall_id = $1 AND day BETWEEN $2 AND $3 AND type = ANY($4)",
+            &[&hall_id, &period.from, &period.to, &types],
+        )
+        .await?
+    {
+        push(&r);
+    }
+    // Callbacks captured in the period and followed up after it.
+    for r in c
+        .query(
+            "SELECT u.seq, u.day, u.at, u.actor, u.type, u.body FROM events u
+             WHERE u.hall_id = $1 AND u.type = 'callback_updated' AND u.day > $3
+               AND (u.body->>'id')::bigint IN (
+                   SELECT (c.body->>'id')::bigint FROM events c
+                   WHERE c.hall_id = $1 AND c.type = 'callback_captured'
+                     AND c.day BETWEEN $2 AND $3)",
+            &[&hall_id, &period.from, &period.to],
+        )
+        .await?
+    {
+        push(&r);
+    }
+    events.sort_unstable_by_key(|e| e.seq);
+
+    let mut ratings = Vec::new();
+    for r in c
+        .query(
+            "SELECT day, number, counter, score, at FROM ratings
+             WHERE hall_id = $1 AND day BETWEEN $2 AND $3",
+            &[&hall_id, &period.from, &period.to],
+        )
+        .await?
+    {
+        let score: i16 = r.get(3);
+        ratings.push(RatingRow {
+            day: r.get(0),
+            number: r.get(1),
+            counter: r
+                .get::<_, Option<i64>>(2)
+                .and_then(|c| u32::try_from(c).ok()),
+            score: u8::try_from(score)
+                .ok()
+                .and_then(Satisfaction::from_score)
+                .ok_or_else(|| StoreError::Corrupt(format!("rating score {score}")))?,
+            at: r.get(4),
+        });
+    }
+    Ok(ReportInput {
+        tickets,
+        events,
+        ratings,
+    })
+}
+
+/// Recompute the rollups of a hall's days from their rows, in the batch's transaction.
+async fn refresh_days(
+    tx: &Transaction<'_>,
+    hall_id: i64,
+    days: &[NaiveDate],
+) -> Result<(), StoreError> {
+    let body: Option<Value> = tx
+        .query_opt(
+            "SELECT body FROM events WHERE hall_id = $1 AND type = 'config_replaced'
+             ORDER BY seq DESC LIMIT 1",
+            &[&hall_id],
+        )
+        .await?
+        .map(|r| r.get(0));
+    let config = rollup::config_of(body.as_ref());
+    for &day in days {
+        let input = report_input(tx, hall_id, Period::day(day)).await?;
+        let d = HallDay::build(day, &config, &input);
+        let i = |v: u32| i32::try_from(v).unwrap_or(i32::MAX);
+        tx.execute(
+            "INSERT INTO hall_days (hall_id, day, target_wait_min, issued, called, served, no_shows,
+                                    never_called, within_target, wait_count, wait_sum_ms,
+                                    service_count, service_sum_ms, rated, satisfied, score_sum,
+                                    outages, long_waits, long_wait_s, callbacks_captured,
+                                    callbacks_resolved, refreshed_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+                     $18, $19, $20, $21, now())
+             ON CONFLICT (hall_id, day) DO UPDATE SET
+                 target_wait_min = EXCLUDED.target_wait_min, issued = EXCLUDED.issued,
+                 called = EXCLUDED.called, served = EXCLUDED.served,
+                 no_shows = EXCLUDED.no_shows, never_called = EXCLUDED.never_called,
+                 within_target = EXCLUDED.within_target, wait_count = EXCLUDED.wait_count,
+                 wait_sum_ms = EXCLUDED.wait_sum_ms, service_count = EXCLUDED.service_count,
+                 service_sum_ms = EXCLUDED.service_sum_ms, rated = EXCLUDED.rated,
+                 satisfied = EXCLUDED.satisfied, score_sum = EXCLUDED.score_sum,
+                 outages = EXCLUDED.outages, long_waits = EXCLUDED.long_waits,
+                 long_wait_s = EXCLUDED.long_wait_s,
+                 callbacks_captured = EXCLUDED.callbacks_captured,
+                 callbacks_resolved = EXCLUDED.callbacks_resolved, refreshed_at = now()",
+            &[
+                &hall_id,
+                &day,
+                &i(d.target_wait_min),
+                &i(d.issued),
+                &i(d.called),
+                &i(d.served),
+                &i(d.no_shows),
+                &i(d.never_called),
+                &i(d.within_target),
+                &i(d.wait_count),
+                &d.wait_sum_ms,
+                &i(d.service_count),
+                &d.service_sum_ms,
+                &i(d.rated),
+                &i(d.satisfied),
+                &i(d.score_sum),
+                &i(d.outages),
+                &i(d.long_waits),
+                &d.long_wait_s,
+                &i(d.callbacks_captured),
+                &i(d.callbacks_resolved),
+            ],
+        )
+        .await?;
+    }
+    Ok(())
+}

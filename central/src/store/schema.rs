@@ -1,0 +1,155 @@
+//! The database's shape: append-only migrations, each applied once in its own transaction and
+//! recorded in `schema_version`, so that a central that stopped half-way through an upgrade finds
+//! the database at one version or the next, never between.
+
+use tokio_postgres::Client;
+
+/// Each entry is one version; never edit an entry that has shipped, add the next one instead.
+const MIGRATIONS: &[&str] = &[
+    // 1: halls, their history, what reports read, the live status, the rollups, head office's accounts.
+    r#"
+    CREATE TABLE halls (
+        id bigserial PRIMARY KEY,
+        name text NOT NULL UNIQUE,
+        credential_sha256 text NOT NULL UNIQUE,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        revoked_at timestamptz
+    );
+
+    CREATE TABLE events (
+        hall_id bigint NOT NULL REFERENCES halls (id),
+        seq bigint NOT NULL,
+        day date NOT NULL,
+        at bigint NOT NULL,
+        actor text NOT NULL,
+        counter bigint,
+        type text NOT NULL,
+        body jsonb NOT NULL,
+        PRIMARY KEY (hall_id, seq)
+    );
+    -- A day's facts for its rollup.
+    CREATE INDEX events_hall_day ON events (hall_id, day, type);
+    -- Callbacks are resolved on later days: found by id from the day they were captured.
+    CREATE INDEX events_callback ON events (hall_id, ((body->>'id')::bigint))
+        WHERE type IN ('callback_captured', 'callback_updated');
+    -- The hall's configuration (target, time zone, names) for its rollups.
+    CREATE INDEX events_config ON events (hall_id, seq) WHERE type = 'config_replaced';
+
+    CREATE TABLE tickets (
+        hall_id bigint NOT NULL REFERENCES halls (id),
+        day date NOT NULL,
+        number text NOT NULL,
+        service text NOT NULL,
+        first_service text NOT NULL,
+        state text NOT NULL,
+        counter bigint,
+        issued_at bigint NOT NULL,
+        first_called_at bigint,
+        called_at bigint,
+        started_at bigint,
+        finished_at bigint,
+        transfers bigint NOT NULL,
+        estimated_wait_s bigint NOT NULL,
+        PRIMARY KEY (hall_id, day, number)
+    );
+
+    CREATE TABLE ratings (
+        hall_id bigint NOT NULL REFERENCES halls (id),
+        day date NOT NULL,
+        number text NOT NULL,
+        counter bigint,
+        score smallint NOT NULL CHECK (score BETWEEN 1 AND 5),
+        at bigint NOT NULL,
+        PRIMARY KEY (hall_id, day, number)
+    );
+
+    CREATE TABLE hall_status (
+        hall_id bigint PRIMARY KEY REFERENCES halls (id),
+        last_contact timestamptz,
+        hub_version text,
+        body jsonb,
+        stored_through bigint NOT NULL DEFAULT 0,
+        events_stored bigint NOT NULL DEFAULT 0
+    );
+
+    -- One line per hall and business day, from the same report the hall computes: a league table
+    -- over a month of a thousand halls adds up thirty thousand lines instead of millions of tickets.
+    CREATE TABLE hall_days (
+        hall_id bigint NOT NULL REFERENCES halls (id),
+        day date NOT NULL,
+        target_wait_min integer NOT NULL,
+        issued integer NOT NULL,
+        called integer NOT NULL,
+        served integer NOT NULL,
+        no_shows integer NOT NULL,
+        never_called integer NOT NULL,
+        within_target integer NOT NULL,
+        wait_count integer NOT NULL,
+        wait_sum_ms bigint NOT NULL,
+        service_count integer NOT NULL,
+        service_sum_ms bigint NOT NULL,
+        rated integer NOT NULL,
+        satisfied integer NOT NULL,
+        score_sum integer NOT NULL,
+        outages integer NOT NULL,
+        long_waits integer NOT NULL,
+        long_wait_s double precision NOT NULL,
+        callbacks_captured integer NOT NULL,
+        callbacks_resolved integer NOT NULL,
+        refreshed_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (hall_id, day)
+    );
+    CREATE INDEX hall_days_day ON hall_days (day);
+
+    CREATE TABLE operators (
+        id bigserial PRIMARY KEY,
+        name text NOT NULL UNIQUE,
+        password_hash text NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now()
+    );
+
+    CREATE TABLE sessions (
+        token_sha256 text PRIMARY KEY,
+        operator_id bigint NOT NULL REFERENCES operators (id) ON DELETE CASCADE,
+        expires_at timestamptz NOT NULL
+    );
+    "#,
+];
+
+/// The version this program writes.
+pub const VERSION: i32 = MIGRATIONS.len() as i32;
+
+/// Bring the database to [`VERSION`]. Two centrals starting at once take turns on an advisory
+/// lock, so a migration never runs twice.
+pub async fn migrate(client: &mut Client) -> Result<i32, tokio_postgres::Error> {
+    client
+        .batch_execute(
+            "CREATE TABLE IF NOT EXISTS schema_version (version integer PRIMARY KEY, \
+             applied_at timestamptz NOT NULL DEFAULT now())",
+        )
+        .await?;
+    for (i, sql) in MIGRATIONS.iter().enumerate() {
+        let version = i as i32 + 1;
+        let tx = client.transaction().await?;
+        tx.execute("SELECT pg_advisory_xact_lock(7361002)", &[])
+            .await?;
+        let done = tx
+            .query_opt(
+                "SELECT 1 FROM schema_version WHERE version = $1",
+                &[&version],
+            )
+            .await?
+            .is_some();
+        if !done {
+            tx.batch_execute(sql).await?;
+            tx.execute(
+                "INSERT INTO schema_version (version) VALUES ($1)",
+                &[&version],
+            )
+            .await?;
+            tracing::info!(version, "database migrated");
+        }
+        tx.commit().await?;
+    }
+    Ok(VERSION)
+}

@@ -1,0 +1,518 @@
+//! Head office's pages and the JSON behind them: sign-in with an operator account (a session
+//! cookie), the halls now, the league table by day, week or month, and its CSV. The pages are
+//! rendered here, as plain HTML, so that they work without scripts.
+
+use axum::Form;
+use axum::Json;
+use axum::extract::rejection::{FormRejection, QueryRejection};
+use axum::extract::{Query, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE, COOKIE, SET_COOKIE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use chrono::{DateTime, NaiveDate, Utc};
+use hallq_shared::config::HallConfig;
+use hallq_shared::report::Period;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::auth::{burn_password_time, new_secret, sha256_hex, verify_password};
+use crate::error::ApiError;
+use crate::rollup::League;
+use crate::store::HallNow;
+use crate::{AppState, STALE_AFTER_S};
+
+const COOKIE_NAME: &str = "hallq_central_session";
+const SESSION_HOURS: i64 = 12;
+
+/// The session token of a request, from its cookie.
+fn session_token(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == COOKIE_NAME)
+        .map(|(_, v)| v.to_string())
+        .filter(|v| !v.is_empty())
+}
+
+/// The operator signed in on this request.
+async fn operator(state: &AppState, headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    match session_token(headers) {
+        Some(t) => Ok(state.store.session_operator(&sha256_hex(&t)).await?),
+        None => Ok(None),
+    }
+}
+
+async fn require_operator(state: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
+    operator(state, headers)
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("sign in first"))
+}
+
+// ---- the halls now ----
+
+/// A hall now, as the page and `GET /api/v1/halls` show it.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct HallNowView {
+    pub hall: String,
+    pub revoked: bool,
+    pub last_contact: Option<DateTime<Utc>>,
+    pub seconds_since_contact: Option<i64>,
+    /// No contact for five minutes (or never).
+    pub stale: bool,
+    pub hub_version: Option<String>,
+    pub day: Option<String>,
+    pub waiting: Option<i64>,
+    pub long_waits: Vec<String>,
+    pub outage: bool,
+    pub callbacks_open: Option<i64>,
+    pub events_stored: i64,
+    pub stored_through: i64,
+}
+
+impl HallNowView {
+    fn of(h: HallNow, now: DateTime<Utc>) -> HallNowView {
+        let since = h.last_contact.map(|t| (now - t).num_seconds().max(0));
+        let s = h.status.unwrap_or(Value::Null);
+        HallNowView {
+            hall: h.name,
+            revoked: h.revoked,
+            last_contact: h.last_contact,
+            seconds_since_contact: since,
+            stale: since.is_none_or(|s| s > STALE_AFTER_S),
+            hub_version: h.hub_version,
+            day: s.get("day").and_then(Value::as_str).map(str::to_string),
+            waiting: s.get("waiting").and_then(Value::as_i64),
+            long_waits: s
+                .get("long_waits")
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            outage: s.get("outage").is_some_and(|o| !o.is_null()),
+            callbacks_open: s.get("callbacks_open").and_then(Value::as_i64),
+            events_stored: h.events_stored,
+            stored_through: h.stored_through,
+        }
+    }
+}
+
+async fn halls_now(state: &AppState) -> Result<Vec<HallNowView>, ApiError> {
+    let now = Utc::now();
+    Ok(state
+        .store
+        .halls_now()
+        .await?
+        .into_iter()
+        .map(|h| HallNowView::of(h, now))
+        .collect())
+}
+
+pub async fn api_halls(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Vec<HallNowView>>, ApiError> {
+    require_operator(&state, &headers).await?;
+    Ok(Json(halls_now(&state).await?))
+}
+
+// ---- the league table ----
+
+#[derive(Debug, Default, Deserialize)]
+pub struct LeagueQuery {
+    /// `day`, `week` (Monday to Sunday) or `month`.
+    #[serde(default)]
+    pub period: Option<String>,
+    /// Any day of the period, `YYYY-MM-DD`; today in the halls' time zone when absent.
+    #[serde(default)]
+    pub date: Option<String>,
+}
+
+fn today() -> NaiveDate {
+    Utc::now()
+        .with_timezone(&HallConfig::demo().time_zone())
+        .date_naive()
+}
+
+impl LeagueQuery {
+    fn resolve(&self) -> Result<(String, NaiveDate, Period), ApiError> {
+        let date = match self.date.as_deref().filter(|d| !d.is_empty()) {
+            Some(d) => NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                .map_err(|_| ApiError::bad_input("bad_date", "date: YYYY-MM-DD"))?,
+            None => today(),
+        };
+        let kind = self.period.as_deref().unwrap_or("week");
+        let period = match kind {
+            "day" if Period::in_range(date) => Some(Period::day(date)),
+            "week" => Period::week(date),
+            "month" => Period::month(date),
+            "day" => None,
+            _ => {
+                return Err(ApiError::bad_input(
+                    "bad_period",
+                    "period: day, week or month",
+                ));
+            }
+        }
+        .ok_or_else(|| ApiError::bad_input("bad_date", "the date is out of range"))?;
+        Ok((kind.to_string(), date, period))
+    }
+}
+
+async fn league(state: &AppState, period: Period) -> Result<League, ApiError> {
+    let (halls, days) = state.store.league_days(period).await?;
+    Ok(League::build(period, &halls, &days))
+}
+
+pub async fn api_league(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    q: Result<Query<LeagueQuery>, QueryRejection>,
+) -> Result<Json<League>, ApiError> {
+    require_operator(&state, &headers).await?;
+    let Query(q) = q?;
+    let (_, _, period) = q.resolve()?;
+    Ok(Json(league(&state, period).await?))
+}
+
+pub async fn league_csv(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    q: Result<Query<LeagueQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    require_operator(&state, &headers).await?;
+    let Query(q) = q?;
+    let (_, _, period) = q.resolve()?;
+    let table = league(&state, period).await?;
+    let name = format!("hallq-league-{}-{}.csv", period.from, period.to);
+    Ok((
+        [
+            (CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+            (CACHE_CONTROL, "no-store".to_string()),
+        ],
+        table.csv(),
+    )
+        .into_response())
+}
+
+// ---- pages ----
+
+fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+const STYLE: &str = "
+body { font-family: 'Noto Sans CJK SC', 'WenQuanYi Micro Hei', sans-serif; margin: 0; background: #f4f6fa; color: #1d2939; }
+header { display: flex; align-items: center; gap: 18px; padding: 10px 20px; background: #1f4e8c; color: #fff; }
+header h1 { font-size: 19px; margin: 0; }
+header a { color: #fff; text-decoration: none; font-weight: 600; padding: 4px 8px; border-radius: 6px; }
+header a.on { background: rgba(255,255,255,.2); }
+header form { margin-left: auto; }
+main { padding: 16px 20px; }
+table { border-collapse: collapse; background: #fff; width: 100%; font-size: 14px; }
+th, td { border: 1px solid #d0d5dd; padding: 6px 8px; text-align: right; }
+th { background: #eef2f8; }
+td.name, th.name { text-align: left; font-weight: 600; }
+tr.stale td { color: #98a2b3; }
+.bad { color: #b42318; font-weight: 700; }
+.good { color: #067647; font-weight: 700; }
+.tag { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; font-weight: 700; }
+.tag.bad { background: #fee4e2; } .tag.good { background: #dcfae6; } .tag.muted { background: #eaecf0; color: #475467; }
+.bar { display: flex; gap: 10px; align-items: center; margin-bottom: 12px; }
+.bar select, .bar input, .bar button, .bar a { font: inherit; padding: 5px 10px; }
+.signin { max-width: 340px; margin: 80px auto; background: #fff; padding: 24px; border-radius: 10px; border: 1px solid #d0d5dd; }
+.signin label { display: block; margin: 10px 0 4px; font-weight: 600; }
+.signin input { width: 100%; box-sizing: border-box; font: inherit; padding: 7px; }
+.signin button { margin-top: 16px; width: 100%; font: inherit; padding: 8px; background: #1f4e8c; color: #fff; border: 0; border-radius: 6px; }
+.error { color: #b42318; font-weight: 600; }
+.note { color: #667085; font-size: 13px; }
+";
+
+fn page(title: &str, nav: Option<(&str, &str)>, body: &str) -> Html<String> {
+    let header = match nav {
+        Some((on, who)) => format!(
+            "<header><h1>hallq 总部</h1>\
+             <a href=\"/\" class=\"{}\">营业厅实况</a>\
+             <a href=\"/league\" class=\"{}\">营业厅排名</a>\
+             <form method=\"post\" action=\"/signout\"><span>{}</span> \
+             <button type=\"submit\">退出</button></form></header>",
+            if on == "halls" { "on" } else { "" },
+            if on == "league" { "on" } else { "" },
+            esc(who)
+        ),
+        None => String::new(),
+    };
+    Html(format!(
+        "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{} · hallq 总部</title><style>{STYLE}</style></head>\
+         <body>{header}<main>{body}</main></body></html>",
+        esc(title)
+    ))
+}
+
+fn no_store(html: Html<String>) -> Response {
+    ([(CACHE_CONTROL, "no-store")], html).into_response()
+}
+
+fn ago(s: Option<i64>) -> String {
+    match s {
+        None => "从未联系".into(),
+        Some(s) if s < 60 => format!("{s} 秒前"),
+        Some(s) if s < 3600 => format!("{} 分钟前", s / 60),
+        Some(s) if s < 86_400 => format!("{} 小时前", s / 3600),
+        Some(s) => format!("{} 天前", s / 86_400),
+    }
+}
+
+pub async fn halls_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let Some(who) = operator(&state, &headers).await? else {
+        return Ok(Redirect::to("/signin").into_response());
+    };
+    let halls = halls_now(&state).await?;
+    let mut rows = String::new();
+    for h in &halls {
+        let state_tag = if h.revoked {
+            "<span class=\"tag muted\">已停用</span>"
+        } else if h.stale {
+            "<span class=\"tag bad\">失联</span>"
+        } else {
+            "<span class=\"tag good\">在线</span>"
+        };
+        rows.push_str(&format!(
+            "<tr class=\"{}\"><td class=\"name\">{}</td><td>{state_tag}</td><td>{}</td><td>{}</td>\
+             <td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            if h.stale { "stale" } else { "" },
+            esc(&h.hall),
+            ago(h.seconds_since_contact),
+            h.day.as_deref().map(esc).unwrap_or_default(),
+            h.waiting.map(|w| w.to_string()).unwrap_or_default(),
+            if h.long_waits.is_empty() {
+                "—".to_string()
+            } else {
+                format!(
+                    "<span class=\"bad\">{}</span>",
+                    esc(&h.long_waits.join("、"))
+                )
+            },
+            if h.outage {
+                "<span class=\"bad\">故障中</span>"
+            } else {
+                "—"
+            },
+            h.callbacks_open.map(|w| w.to_string()).unwrap_or_default(),
+            h.events_stored,
+            h.hub_version.as_deref().map(esc).unwrap_or_default(),
+        ));
+    }
+    if halls.is_empty() {
+        rows.push_str(
+            "<tr><td colspan=\"10\" class=\"name\">尚无营业厅：用 <code>hallq-central hall add 名称</code> 登记。</td></tr>",
+        );
+    }
+    let body = format!(
+        "<p class=\"note\">超过 5 分钟未联系的营业厅标为“失联”。本页不自动刷新，刷新页面查看最新状态。</p>\
+         <table id=\"halls\"><thead><tr><th class=\"name\">营业厅</th><th>状态</th><th>最后联系</th>\
+         <th>营业日</th><th>等候人数</th><th>长时间等候</th><th>系统故障</th><th>待回访</th>\
+         <th>已存事件</th><th>版本</th></tr></thead><tbody>{rows}</tbody></table>"
+    );
+    Ok(no_store(page("营业厅实况", Some(("halls", &who)), &body)))
+}
+
+fn pct(v: Option<f64>) -> String {
+    v.map(|x| format!("{:.1}%", x * 100.0))
+        .unwrap_or_else(|| "—".into())
+}
+
+fn minutes(v: Option<f64>) -> String {
+    v.map(|s| format!("{:.1}", s / 60.0))
+        .unwrap_or_else(|| "—".into())
+}
+
+pub async fn league_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    q: Result<Query<LeagueQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Some(who) = operator(&state, &headers).await? else {
+        return Ok(Redirect::to("/signin").into_response());
+    };
+    let Query(q) = q?;
+    let (kind, date, period) = q.resolve()?;
+    let table = league(&state, period).await?;
+    let mut rows = String::new();
+    for r in &table.halls {
+        rows.push_str(&format!(
+            "<tr><td>{}</td><td class=\"name\">{}</td><td>{}</td><td>{}</td><td>{}</td>\
+             <td class=\"{}\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
+             <td>{}</td><td>{}</td><td>{}</td></tr>",
+            r.rank,
+            esc(&r.hall),
+            r.business_days,
+            r.issued,
+            r.called,
+            match r.within_target {
+                None => "",
+                Some(_) if r.meets_target => "good",
+                Some(_) => "bad",
+            },
+            pct(r.within_target),
+            minutes(r.mean_wait_s),
+            minutes(r.mean_service_s),
+            pct(r.satisfied_share),
+            r.rated,
+            r.outages,
+            r.long_waits,
+            r.callbacks_captured,
+            r.callbacks_resolved,
+        ));
+    }
+    let sel = |k: &str| if kind == k { " selected" } else { "" };
+    let query = format!("period={kind}&date={date}");
+    let body = format!(
+        "<form class=\"bar\" method=\"get\" action=\"/league\">\
+         <select name=\"period\"><option value=\"day\"{}>按日</option>\
+         <option value=\"week\"{}>按周</option><option value=\"month\"{}>按月</option></select>\
+         <input type=\"date\" name=\"date\" value=\"{date}\"><button type=\"submit\">查看</button>\
+         <a href=\"/api/v1/league.csv?{query}\">下载 CSV</a></form>\
+         <p>统计期：{} 至 {}。目标：{}% 的顾客在 15 分钟内叫号（各厅按其配置的目标等候时间）。\
+         口径与营业厅报表相同。</p>\
+         <table id=\"league\"><thead><tr><th>名次</th><th class=\"name\">营业厅</th><th>营业天数</th>\
+         <th>取号</th><th>叫号</th><th>目标内叫号率</th><th>平均等候(分)</th><th>平均办理(分)</th>\
+         <th>满意率</th><th>评价数</th><th>系统故障</th><th>长时间等候</th><th>回访登记</th>\
+         <th>回访已解决</th></tr></thead><tbody>{rows}</tbody></table>",
+        sel("day"),
+        sel("week"),
+        sel("month"),
+        period.from,
+        period.to,
+        (table.target_share * 100.0).round(),
+    );
+    Ok(no_store(page("营业厅排名", Some(("league", &who)), &body)))
+}
+
+// ---- signing in and out ----
+
+fn signin_form(error: Option<&str>) -> Html<String> {
+    let error = error
+        .map(|e| format!("<p class=\"error\">{}</p>", esc(e)))
+        .unwrap_or_default();
+    page(
+        "登录",
+        None,
+        &format!(
+            "<form class=\"signin\" method=\"post\" action=\"/signin\"><h2>hallq 总部 · 登录</h2>{error}\
+             <label for=\"login\">账号</label><input id=\"login\" name=\"login\" autocomplete=\"username\" required>\
+             <label for=\"password\">密码</label><input id=\"password\" name=\"password\" type=\"password\" \
+             autocomplete=\"current-password\" required><button type=\"submit\">登录</button></form>"
+        ),
+    )
+}
+
+pub async fn signin_page() -> Response {
+    no_store(signin_form(None))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SignIn {
+    pub login: String,
+    pub password: String,
+}
+
+pub async fn signin(
+    State(state): State<AppState>,
+    form: Result<Form<SignIn>, FormRejection>,
+) -> Result<Response, ApiError> {
+    let Form(f) = form?;
+    let account = state.store.operator_hash(f.login.trim()).await?;
+    // argon2 takes a while on purpose: off the async threads.
+    let password = f.password.clone();
+    let ok = tokio::task::spawn_blocking(move || match &account {
+        Some((id, hash)) => verify_password(&password, hash).then_some(*id),
+        None => {
+            burn_password_time(&password);
+            None
+        }
+    })
+    .await
+    .map_err(ApiError::unavailable)?;
+    let Some(operator_id) = ok else {
+        tracing::warn!(login = %f.login, "central sign-in refused");
+        let mut res = no_store(signin_form(Some("账号或密码不正确")));
+        *res.status_mut() = StatusCode::UNAUTHORIZED;
+        return Ok(res);
+    };
+    let token = new_secret();
+    let expires = Utc::now() + chrono::Duration::hours(SESSION_HOURS);
+    state
+        .store
+        .create_session(&sha256_hex(&token), operator_id, expires)
+        .await?;
+    let cookie = format!(
+        "{COOKIE_NAME}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
+        SESSION_HOURS * 3600,
+        if state.secure_cookies { "; Secure" } else { "" }
+    );
+    let mut res = Redirect::to("/").into_response();
+    res.headers_mut().insert(
+        SET_COOKIE,
+        HeaderValue::from_str(&cookie).map_err(ApiError::unavailable)?,
+    );
+    Ok(res)
+}
+
+pub async fn signout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    if let Some(t) = session_token(&headers) {
+        state.store.end_session(&sha256_hex(&t)).await?;
+    }
+    let mut res = Redirect::to("/signin").into_response();
+    res.headers_mut().insert(
+        SET_COOKIE,
+        HeaderValue::from_static(
+            "hallq_central_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0",
+        ),
+    );
+    Ok(res)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cookie_is_found_among_others() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            COOKIE,
+            HeaderValue::from_static("a=1; hallq_central_session=abc; b=2"),
+        );
+        assert_eq!(session_token(&h).as_deref(), Some("abc"));
+        assert_eq!(esc("<a href='x'>&"), "&lt;a href=&#39;x&#39;&gt;&amp;");
+    }
+}

@@ -1,0 +1,169 @@
+//! Head office's pages over HTTP against a real PostgreSQL: signing in, the halls now, the
+//! league table, its CSV and the JSON behind them.
+
+mod common;
+
+use common::{Central, HallHistory, Pg};
+
+fn cookie_of(r: &common::Reply) -> String {
+    r.header("set-cookie")
+        .and_then(|c| c.split(';').next())
+        .expect("a session cookie")
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_page_signs_in_and_shows_the_halls() {
+    let Some(pg) = Pg::start() else { return };
+    let central = Central::start(&pg.url()).await;
+    let a = central.hall("城东营业厅").await;
+    central.hall("乡镇服务点<b>").await;
+    let h = HallHistory::build(&["2026-12-01"], 30, 7);
+    central
+        .ship(&a, &h.batch(1, h.last_seq()))
+        .await
+        .stored_through();
+    central
+        .store
+        .set_operator(
+            "zongbu",
+            &hallq_central::auth::hash_password("head-office-pw").unwrap(),
+        )
+        .await
+        .unwrap();
+
+    // Not signed in: the page sends to the sign-in form, the API refuses.
+    let r = central.request("GET", "/", &[], b"").await;
+    assert_eq!(r.status, 303);
+    assert_eq!(r.header("location"), Some("/signin"));
+    assert_eq!(
+        central
+            .request("GET", "/api/v1/halls", &[], b"")
+            .await
+            .status,
+        401
+    );
+    assert_eq!(
+        central
+            .request("GET", "/api/v1/league.csv", &[], b"")
+            .await
+            .status,
+        401
+    );
+    let form = central.request("GET", "/signin", &[], b"").await;
+    assert!(form.body.contains("name=\"password\""), "{}", form.body);
+
+    let post = |body: &'static str| {
+        let central = &central;
+        async move {
+            central
+                .request(
+                    "POST",
+                    "/signin",
+                    &[("Content-Type", "application/x-www-form-urlencoded")],
+                    body.as_bytes(),
+                )
+                .await
+        }
+    };
+    let r = post("login=zongbu&password=wrong").await;
+    assert_eq!(r.status, 401);
+    assert!(r.body.contains("账号或密码不正确"));
+    assert!(r.header("set-cookie").is_none());
+    assert_eq!(post("login=nobody&password=wrong").await.status, 401);
+    let r = post("login=zongbu&password=head-office-pw").await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let set = r.header("set-cookie").unwrap().to_string();
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Strict"),
+        "{set}"
+    );
+    let cookie = cookie_of(&r);
+
+    let page = central
+        .request("GET", "/", &[("Cookie", &cookie)], b"")
+        .await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("城东营业厅"), "{}", page.body);
+    assert!(page.body.contains("在线"));
+    // A hall never heard from is stale, and its name is shown as text, not markup.
+    assert!(page.body.contains("乡镇服务点&lt;b&gt;"));
+    assert!(page.body.contains("失联"));
+
+    let halls = central
+        .request("GET", "/api/v1/halls", &[("Cookie", &cookie)], b"")
+        .await
+        .json();
+    let east = halls
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["hall"] == "城东营业厅")
+        .unwrap();
+    assert_eq!(east["stale"], false);
+    assert_eq!(east["waiting"], 3);
+    assert_eq!(east["long_waits"][0], "pay");
+    assert_eq!(east["events_stored"], h.last_seq());
+
+    let league = central
+        .request(
+            "GET",
+            "/league?period=week&date=2026-12-01",
+            &[("Cookie", &cookie)],
+            b"",
+        )
+        .await;
+    assert_eq!(league.status, 200);
+    assert!(
+        league.body.contains("2026-11-30 至 2026-12-06"),
+        "{}",
+        league.body
+    );
+    assert!(league.body.contains("城东营业厅"));
+    let json = central
+        .request(
+            "GET",
+            "/api/v1/league?period=day&date=2026-12-01",
+            &[("Cookie", &cookie)],
+            b"",
+        )
+        .await
+        .json();
+    assert_eq!(json["halls"][0]["hall"], "城东营业厅");
+    assert_eq!(json["halls"][0]["issued"], 30);
+    let csv = central
+        .request(
+            "GET",
+            "/api/v1/league.csv?period=month&date=2026-12-01",
+            &[("Cookie", &cookie)],
+            b"",
+        )
+        .await;
+    assert_eq!(csv.status, 200);
+    assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
+    let lines: Vec<&str> = csv.body.lines().collect();
+    assert_eq!(lines.len(), 3, "{}", csv.body);
+    assert!(lines[1].starts_with("1,城东营业厅,1,30,"), "{}", lines[1]);
+    let bad = central
+        .request(
+            "GET",
+            "/api/v1/league?period=year",
+            &[("Cookie", &cookie)],
+            b"",
+        )
+        .await;
+    assert_eq!(bad.status, 400);
+
+    // Signing out ends the session on the server, not only in the browser.
+    let r = central
+        .request("POST", "/signout", &[("Cookie", &cookie)], b"")
+        .await;
+    assert_eq!(r.status, 303);
+    assert_eq!(
+        central
+            .request("GET", "/api/v1/halls", &[("Cookie", &cookie)], b"")
+            .await
+            .status,
+        401
+    );
+}

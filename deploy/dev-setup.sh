@@ -14,6 +14,8 @@ packages=(
   mmdebstrap
   # The Pi's full-screen (KMS) backend, built into the packages that deploy/test.sh makes.
   libinput-dev libudev-dev libxkbcommon-dev
+  # The central service's tests start a PostgreSQL cluster of their own (hallq-central).
+  postgresql
 )
 # Node.js may come from elsewhere than Debian: an npm on the PATH is enough.
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)

@@ -332,3 +332,40 @@ async fn the_league_table_equals_the_halls_own_reports() {
             .all(|r| r.callbacks_captured == 1 && r.callbacks_resolved == 1)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rollups_follow_the_halls_own_configuration() {
+    let Some(pg) = Pg::start() else { return };
+    let central = Central::start(&pg.url()).await;
+    let cred = central.hall("西厅").await;
+    let mut config = HallConfig::demo();
+    config.thresholds.target_wait_min = 10;
+    // The hall's configuration, as its hub records it, before the day's tickets.
+    let h = HallHistory::build(&DAYS[..1], 40, 5);
+    let mut events = vec![
+        json!({"seq": 1, "day": DAYS[0], "at": 0, "actor": "manager",
+        "counter": null, "kind": {"type": "config_replaced", "config": config}}),
+    ];
+    for e in &h.events {
+        let mut e = e.clone();
+        e["seq"] = json!(e["seq"].as_u64().unwrap() + 1);
+        events.push(e);
+    }
+    let mut batch = h.batch(1, h.last_seq());
+    batch["events"] = json!(events);
+    assert_eq!(
+        central.ship(&cred, &batch).await.stored_through(),
+        h.last_seq() + 1
+    );
+    assert_eq!(central.store.hall_config("西厅").await.unwrap(), config);
+
+    let period = Period::day(DAYS[0].parse().unwrap());
+    let (names, days) = central.store.league_days(period).await.unwrap();
+    let row = &League::build(period, &names, &days).halls[0];
+    assert_eq!(row.target_wait_min, 10);
+    let input = central.store.report_input("西厅", period).await.unwrap();
+    let own = Report::build(period, &config, &input);
+    let demo = Report::build(period, &HallConfig::demo(), &input);
+    assert!(close(row.within_target, own.totals.within_target));
+    assert_ne!(own.totals.within_target, demo.totals.within_target);
+}

@@ -44,10 +44,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
     tracing::info!(addr = %listener.local_addr()?, "hallq-central serving");
-    let state = AppState {
-        store,
-        secure_cookies: args.secure_cookies,
-    };
+    let state = AppState::new(store, args.secure_cookies);
     run(listener, state, shutdown_signal()).await?;
     tracing::info!("hallq-central stopped");
     Ok(())

@@ -12,9 +12,12 @@ pub mod web;
 pub mod wire;
 
 use std::future::Future;
+use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, header};
+use axum::response::Response;
 use axum::routing::{get, post};
 use tokio::net::TcpListener;
 
@@ -33,6 +36,17 @@ pub struct AppState {
     pub store: Store,
     /// Sessions cookies carry `Secure` (central behind a TLS proxy, as docs/central.md says).
     pub secure_cookies: bool,
+    pub sign_in_failures: Arc<web::Failures>,
+}
+
+impl AppState {
+    pub fn new(store: Store, secure_cookies: bool) -> AppState {
+        AppState {
+            store,
+            secure_cookies,
+            sign_in_failures: Arc::default(),
+        }
+    }
 }
 
 pub fn app(state: AppState) -> Router {
@@ -50,7 +64,29 @@ pub fn app(state: AppState) -> Router {
         .route("/signout", post(web::signout))
         .route("/healthz", get(|| async { "ok" }))
         .layer(DefaultBodyLimit::max(64 * 1024))
+        .layer(axum::middleware::map_response(security_headers))
         .with_state(state)
+}
+
+/// Pages that load nothing from elsewhere, run no script, and cannot be framed by another site.
+async fn security_headers(mut res: Response) -> Response {
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    res
 }
 
 /// Serve until `shutdown` resolves, then finish the requests in flight.

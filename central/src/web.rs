@@ -2,6 +2,10 @@
 //! cookie), the halls now, the league table by day, week or month, and its CSV. The pages are
 //! rendered here, as plain HTML, so that they work without scripts.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
 use axum::Form;
 use axum::Json;
 use axum::extract::rejection::{FormRejection, QueryRejection};
@@ -23,6 +27,44 @@ use crate::{AppState, STALE_AFTER_S};
 
 const COOKIE_NAME: &str = "hallq_central_session";
 const SESSION_HOURS: i64 = 12;
+
+/// Failed sign-ins of one account before it is refused for a while: enough for typing errors,
+/// too few for guessing.
+const MAX_FAILURES: u32 = 5;
+const FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
+
+/// Failed sign-ins per account name, in memory (a restart forgives them, as the hub's do).
+#[derive(Debug, Default)]
+pub struct Failures {
+    by_login: Mutex<HashMap<String, (u32, Instant)>>,
+}
+
+impl Failures {
+    fn blocked(&self, login: &str) -> bool {
+        let Ok(mut m) = self.by_login.lock() else {
+            return false;
+        };
+        m.retain(|_, (_, since)| since.elapsed() < FAILURE_WINDOW);
+        m.get(login).is_some_and(|(n, _)| *n >= MAX_FAILURES)
+    }
+
+    fn failed(&self, login: &str) {
+        if let Ok(mut m) = self.by_login.lock() {
+            // Bounded: a flood of invented names forgets the oldest rather than growing.
+            if m.len() > 10_000 {
+                m.clear();
+            }
+            let e = m.entry(login.to_string()).or_insert((0, Instant::now()));
+            e.0 += 1;
+        }
+    }
+
+    fn succeeded(&self, login: &str) {
+        if let Ok(mut m) = self.by_login.lock() {
+            m.remove(login);
+        }
+    }
+}
 
 /// The session token of a request, from its cookie.
 fn session_token(headers: &HeaderMap) -> Option<String> {
@@ -447,7 +489,14 @@ pub async fn signin(
     form: Result<Form<SignIn>, FormRejection>,
 ) -> Result<Response, ApiError> {
     let Form(f) = form?;
-    let account = state.store.operator_hash(f.login.trim()).await?;
+    let login = f.login.trim().to_string();
+    if state.sign_in_failures.blocked(&login) {
+        tracing::warn!(login = %login, "central sign-in refused: too many failures");
+        let mut res = no_store(signin_form(Some("登录失败次数过多，请 15 分钟后再试")));
+        *res.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+        return Ok(res);
+    }
+    let account = state.store.operator_hash(&login).await?;
     // argon2 takes a while on purpose: off the async threads.
     let password = f.password.clone();
     let ok = tokio::task::spawn_blocking(move || match &account {
@@ -460,11 +509,13 @@ pub async fn signin(
     .await
     .map_err(ApiError::unavailable)?;
     let Some(operator_id) = ok else {
-        tracing::warn!(login = %f.login, "central sign-in refused");
+        state.sign_in_failures.failed(&login);
+        tracing::warn!(login = %login, "central sign-in refused");
         let mut res = no_store(signin_form(Some("账号或密码不正确")));
         *res.status_mut() = StatusCode::UNAUTHORIZED;
         return Ok(res);
     };
+    state.sign_in_failures.succeeded(&login);
     let token = new_secret();
     let expires = Utc::now() + chrono::Duration::hours(SESSION_HOURS);
     state

@@ -71,6 +71,11 @@ async fn the_page_signs_in_and_shows_the_halls() {
     assert!(r.body.contains("账号或密码不正确"));
     assert!(r.header("set-cookie").is_none());
     assert_eq!(post("login=nobody&password=wrong").await.status, 401);
+    for _ in 0..4 {
+        assert_eq!(post("login=nobody&password=wrong").await.status, 401);
+    }
+    // Five failures and the account is refused for a while, whatever the password.
+    assert_eq!(post("login=nobody&password=wrong").await.status, 429);
     let r = post("login=zongbu&password=head-office-pw").await;
     assert_eq!(r.status, 303, "{}", r.body);
     let set = r.header("set-cookie").unwrap().to_string();

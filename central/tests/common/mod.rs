@@ -181,10 +181,7 @@ impl Central {
             .expect("open the central database");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let state = AppState {
-            store: store.clone(),
-            secure_cookies: false,
-        };
+        let state = AppState::new(store.clone(), false);
         let task = tokio::spawn(async move {
             let _ = hallq_central::run(listener, state, std::future::pending()).await;
         });

@@ -7,6 +7,8 @@ mod common;
 use std::time::Instant;
 
 use common::{Central, HallHistory, Pg};
+use hallq_central::rollup::League;
+use hallq_shared::report::Period;
 
 fn env_or(name: &str, default: u32) -> u32 {
     std::env::var(name)
@@ -59,6 +61,53 @@ async fn many_halls_ship_at_once_and_every_event_arrives_once() {
             central.store.event_count(&name).await.unwrap(),
             n as i64,
             "{name}"
+        );
+    }
+}
+
+/// A year's league table over 100 halls reads 36,500 rollup lines, whatever the tickets behind
+/// them (about 4.5 million a month at 1,500 a hall a day): the figure of BENCHMARKS.md.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_years_league_table_reads_only_the_rollups() {
+    let Some(pg) = Pg::start() else { return };
+    let central = Central::start(&pg.url()).await;
+    for i in 0..100 {
+        central.hall(&format!("厅{i:03}")).await;
+    }
+    let c = central.store.conn().await.unwrap();
+    c.batch_execute(
+        "INSERT INTO hall_days (hall_id, day, target_wait_min, issued, called, served, no_shows,
+             never_called, within_target, wait_count, wait_sum_ms, service_count, service_sum_ms,
+             rated, satisfied, score_sum, outages, long_waits, long_wait_s, callbacks_captured,
+             callbacks_resolved)
+         SELECT h.id, d::date, 15, 1500, 1450, 1400, 50, 50, 1200 + (h.id % 200)::int, 1450,
+                1450 * 400000::bigint, 1400, 1400 * 300000::bigint, 700, 600, 3000, 1, 2, 600.0,
+                3, 2
+         FROM halls h, generate_series('2026-01-01'::date, '2026-12-31'::date, '1 day') d;
+         ANALYZE hall_days;",
+    )
+    .await
+    .unwrap();
+    drop(c);
+    let year = Period::year("2026-06-01".parse().unwrap()).unwrap();
+    let month = Period::month("2026-06-01".parse().unwrap()).unwrap();
+    for (what, period) in [("year", year), ("month", month)] {
+        let mut best = f64::MAX;
+        for _ in 0..3 {
+            let started = Instant::now();
+            let (names, days) = central.store.league_days(period).await.unwrap();
+            let league = League::build(period, &names, &days);
+            best = best.min(started.elapsed().as_secs_f64());
+            assert_eq!(league.halls.len(), 100);
+            assert_eq!(
+                league.halls[0].issued,
+                1500 * period.days() as u32,
+                "{what}"
+            );
+        }
+        println!(
+            "league table of a {what} over 100 halls: {:.1} ms",
+            best * 1000.0
         );
     }
 }

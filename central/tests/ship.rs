@@ -369,3 +369,56 @@ async fn rollups_follow_the_halls_own_configuration() {
     assert!(close(row.within_target, own.totals.within_target));
     assert_ne!(own.totals.within_target, demo.totals.within_target);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ticket_row_moves_forward_only() {
+    let Some(pg) = Pg::start() else { return };
+    let central = Central::start(&pg.url()).await;
+    let cred = central.hall("中厅").await;
+    let t0 = common::nine_am(DAYS[0]);
+    let row = |state: &str,
+               called: Option<i64>,
+               started: Option<i64>,
+               finished: Option<i64>,
+               transfers: u32| {
+        json!({"day": DAYS[0], "number": "A001", "service": "pay", "first_service": "account",
+               "state": state, "counter": 1, "issued_at": t0, "first_called_at": t0 + 60_000,
+               "called_at": called, "started_at": started, "finished_at": finished,
+               "transfers": transfers, "estimated_wait_s": 60})
+    };
+    let serving = row("serving", Some(t0 + 60_000), Some(t0 + 70_000), None, 0);
+    // A transfer sends the ticket back to the line and clears its start.
+    let transferred = row("waiting", Some(t0 + 60_000), None, None, 1);
+    let finished = row(
+        "finished",
+        Some(t0 + 200_000),
+        Some(t0 + 210_000),
+        Some(t0 + 400_000),
+        1,
+    );
+    let state = || async {
+        central
+            .store
+            .report_input("中厅", Period::day(DAYS[0].parse().unwrap()))
+            .await
+            .unwrap()
+            .tickets[0]
+            .state
+    };
+    use hallq_shared::hall::TicketState;
+    for (rows, expected) in [
+        (vec![serving.clone()], TicketState::Serving),
+        (vec![transferred.clone()], TicketState::Waiting),
+        // The serving row again, late: ignored.
+        (vec![serving.clone()], TicketState::Waiting),
+        (vec![finished.clone()], TicketState::Finished),
+        (
+            vec![transferred.clone(), serving.clone()],
+            TicketState::Finished,
+        ),
+    ] {
+        let batch = json!({"version": 1, "tickets": rows});
+        central.ship(&cred, &batch).await.stored_through();
+        assert_eq!(state().await, expected);
+    }
+}

@@ -325,8 +325,10 @@ impl Store {
             let finished = col(&|t| t.finished_at);
             let transfers: Vec<i64> = ts.iter().map(|t| i64::from(t.transfers)).collect();
             let estimated: Vec<i64> = ts.iter().map(|t| i64::from(t.estimated_wait_s)).collect();
-            // A row never goes back in time: a batch delayed on the network and retried after a
-            // newer one must not undo a call or a finish.
+            // A row never goes back: a batch delayed on the network and retried after a newer one
+            // must not undo a call or a finish. A ticket moves forward in its number of transfers
+            // and, between two transfers, in its latest timestamp (a transfer clears `started_at`,
+            // so the timestamp alone would refuse it).
             tx.execute(
                 "INSERT INTO tickets (hall_id, day, number, service, first_service, state, counter,
                                       issued_at, first_called_at, called_at, started_at, finished_at,
@@ -341,10 +343,12 @@ impl Store {
                      called_at = EXCLUDED.called_at, started_at = EXCLUDED.started_at,
                      finished_at = EXCLUDED.finished_at, transfers = EXCLUDED.transfers,
                      estimated_wait_s = EXCLUDED.estimated_wait_s
-                 WHERE GREATEST(EXCLUDED.issued_at, EXCLUDED.first_called_at, EXCLUDED.called_at,
-                                EXCLUDED.started_at, EXCLUDED.finished_at)
-                    >= GREATEST(tickets.issued_at, tickets.first_called_at, tickets.called_at,
-                                tickets.started_at, tickets.finished_at)",
+                 WHERE (EXCLUDED.transfers,
+                        GREATEST(EXCLUDED.issued_at, EXCLUDED.first_called_at, EXCLUDED.called_at,
+                                 EXCLUDED.started_at, EXCLUDED.finished_at))
+                    >= (tickets.transfers,
+                        GREATEST(tickets.issued_at, tickets.first_called_at, tickets.called_at,
+                                 tickets.started_at, tickets.finished_at))",
                 &[
                     &hall_id,
                     &days,

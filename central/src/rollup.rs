@@ -69,9 +69,13 @@ pub fn fact(kind: &str, body: &Value) -> Option<Fact> {
 /// configuration (15-minute target, the hall's default time zone) when it has none or central
 /// cannot read it (a newer hub's settings).
 pub fn config_of(body: Option<&Value>) -> HallConfig {
-    body.and_then(|b| b.get("config"))
-        .and_then(|c| serde_json::from_value::<HallConfig>(c.clone()).ok())
-        .unwrap_or_else(HallConfig::demo)
+    let Some(config) = body.and_then(|b| b.get("config")) else {
+        return HallConfig::demo();
+    };
+    serde_json::from_value::<HallConfig>(config.clone()).unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "a hall's configuration is not readable here: rollups use the default");
+        HallConfig::demo()
+    })
 }
 
 /// One hall's business day, as the `hall_days` table keeps it: counts and sums, so that any

@@ -162,7 +162,25 @@ impl Batch {
                 Err(BatchError::Day(d))
             }
         };
+        // PostgreSQL's text and jsonb cannot hold U+0000; refusing the batch would stop the
+        // hall's shipping for good, so the character is replaced, as a decoder replaces bad bytes.
+        if let Some(h) = &mut self.hub {
+            no_nul(h);
+        }
+        if let Some(s) = &mut self.status {
+            no_nul_json(s);
+        }
+        for t in &mut self.tickets {
+            no_nul(&mut t.number);
+            no_nul(&mut t.service);
+            no_nul(&mut t.first_service);
+        }
+        for r in &mut self.ratings {
+            no_nul(&mut r.number);
+        }
         for e in &mut self.events {
+            no_nul(&mut e.actor);
+            no_nul_json(&mut e.kind);
             if e.seq == 0 || i64::try_from(e.seq).is_err() {
                 return Err(BatchError::Seq(e.seq));
             }
@@ -200,6 +218,29 @@ impl Batch {
             return Err(BatchError::Status);
         }
         Ok(())
+    }
+}
+
+fn no_nul(s: &mut String) {
+    if s.contains('\0') {
+        *s = s.replace('\0', "\u{fffd}");
+    }
+}
+
+fn no_nul_json(v: &mut Value) {
+    match v {
+        Value::String(s) => no_nul(s),
+        Value::Array(a) => a.iter_mut().for_each(no_nul_json),
+        Value::Object(o) => {
+            if o.keys().any(|k| k.contains('\0')) {
+                *o = std::mem::take(o)
+                    .into_iter()
+                    .map(|(k, v)| (k.replace('\0', "\u{fffd}"), v))
+                    .collect();
+            }
+            o.values_mut().for_each(no_nul_json);
+        }
+        _ => {}
     }
 }
 
@@ -281,5 +322,20 @@ mod tests {
             r#"{"version":1,"ratings":[{"day":"2026-12-04","number":"A1","score":6,"at":1}]}"#,
         );
         assert!(matches!(b.sanitise(), Err(BatchError::Score { .. })));
+    }
+
+    #[test]
+    fn nul_characters_are_replaced() {
+        let mut b = batch(
+            r#"{"version":1,"hub":"a\u0000","events":[{"seq":1,"day":"2026-12-04","at":1,"actor":"x\u0000",
+               "kind":{"type":"t","a\u0000":["b\u0000"]}}],"status":{"s":"\u0000"}}"#,
+        );
+        b.sanitise().unwrap();
+        let text = format!(
+            "{:?} {} {} {:?}",
+            b.hub, b.events[0].actor, b.events[0].kind, b.status
+        );
+        assert!(!text.contains('\0') && !text.contains("\\u0000"), "{text}");
+        assert_eq!(b.events[0].kind["a\u{fffd}"][0], "b\u{fffd}");
     }
 }

@@ -52,12 +52,16 @@ impl Pg {
             eprintln!("skipped: {why}");
             return None;
         }
-        let dir = tempfile::Builder::new()
-            .prefix("hallq-central-pg")
-            .tempdir()
-            .expect("a temporary folder");
-        // PostgreSQL refuses to run as root: as root (CI), the cluster belongs to `postgres`.
+        // PostgreSQL refuses to run as root: as root (CI), the cluster belongs to `postgres`, in
+        // /tmp, which that user can reach whatever TMPDIR says.
         let as_postgres = is_root();
+        let builder = tempfile::Builder::new().prefix("hallq-central-pg").clone();
+        let dir = if as_postgres {
+            builder.tempdir_in("/tmp")
+        } else {
+            builder.tempdir()
+        }
+        .expect("a temporary folder");
         if as_postgres {
             let ok = Command::new("chown")
                 .args(["-R", "postgres:postgres"])

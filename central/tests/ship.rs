@@ -426,3 +426,39 @@ async fn a_ticket_row_moves_forward_only() {
         assert_eq!(state().await, expected);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn overlapping_batches_of_one_hall_at_once_are_stored_once() {
+    let Some(pg) = Pg::start() else { return };
+    let central = std::sync::Arc::new(Central::start(&pg.url()).await);
+    let cred = central.hall("双发厅").await;
+    let h = std::sync::Arc::new(HallHistory::build(&DAYS[..2], 40, 9));
+    let n = h.last_seq();
+    // A hub restarted while its old process still had a batch on the wire: the same and
+    // overlapping ranges arrive together, in any order.
+    let mut tasks = Vec::new();
+    for (from, to) in [(1, n / 2), (1, n / 2), (n / 4, n), (n / 2 + 1, n), (1, n)] {
+        let (central, cred, h) = (central.clone(), cred.clone(), h.clone());
+        tasks.push(tokio::spawn(async move {
+            central
+                .ship(&cred, &h.batch(from, to))
+                .await
+                .stored_through()
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    assert_eq!(
+        central
+            .ship(&cred, &serde_json::json!({"version": 1}))
+            .await
+            .stored_through(),
+        n
+    );
+    assert_eq!(central.store.event_count("双发厅").await.unwrap(), n as i64);
+    assert_eq!(
+        central.store.halls_now().await.unwrap()[0].events_stored,
+        n as i64
+    );
+}

@@ -28,6 +28,12 @@ debs="${1:-}"
 POWER_CUTS=${HALLQ_VM_POWER_CUTS:-10}
 failures=0
 fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+# The command's output into a file (the check's own line stays on the terminal).
+into() {
+    local out="$1"
+    shift
+    "$@" >"$out" 2>&1
+}
 check() {
     local what="$1"
     shift
@@ -131,17 +137,17 @@ for name in door board; do
     scp -q -r -i "$base/id_ed25519" -P "${ssh_port[$name]}" -o StrictHostKeyChecking=no \
         -o UserKnownHostsFile=/dev/null "$work/release" pi@127.0.0.1:hallq-release
 done
-check "hallq-setup on the door Pi (hub with the kiosk screen)" on door \
+check "hallq-setup on the door Pi (hub with the kiosk screen)" into "$work/setup-door.log" on door \
     "cd ~/hallq-release && sudo HALLQ_MANAGER_PASSWORD=manager-pass-1 ./hallq-setup --role hub \
      --time-zone $tz --hall-name 测试营业厅 --hall-name-en 'Test Hall' --manager manager \
-     --kiosk yes --tls no --yes" >"$work/setup-door.log" 2>&1
+     --kiosk yes --tls no --yes"
 check "the hub answers from the host (forwarded port)" healthy
 board_token=$(on door sudo runuser -u hallq -- hallq-hub device add board-1 --role display \
     --data-dir /var/lib/hallq | awk 'NF { last = $NF } END { print last }')
 check "a board is registered on the hub" test -n "$board_token"
-check "hallq-setup on the board Pi" on board \
+check "hallq-setup on the board Pi" into "$work/setup-board.log" on board \
     "cd ~/hallq-release && sudo ./hallq-setup --role board --hub http://10.0.2.2:$hub_port \
-     --token $board_token --time-zone $tz --yes" >"$work/setup-board.log" 2>&1
+     --token $board_token --time-zone $tz --yes"
 check "the board's service runs" on board systemctl is-active --quiet hallq-board
 check "the kiosk's service runs" on door systemctl is-active --quiet hallq-kiosk
 
@@ -337,8 +343,8 @@ for _ in 1 2 3; do
     printf '{"issued": "%s"}\n' "$n" >>"$work/acknowledged.jsonl"
 done
 waiting_before=$(hub "$url/api/v1/board" | python3 -c 'import json,sys; print(sum(w["waiting"] for w in json.load(sys.stdin)["waiting"]))')
-check "hallq-update installs the new version on the running door Pi" on door \
-    "cd ~/hallq-update && sudo hallq-update hallq-hub_*.deb hallq-kiosk_*.deb hallq-tools_*.deb" >"$work/update.log" 2>&1
+check "hallq-update installs the new version on the running door Pi" into "$work/update.log" on door \
+    "cd ~/hallq-update && sudo hallq-update hallq-hub_*.deb hallq-kiosk_*.deb hallq-tools_*.deb"
 # shellcheck disable=SC2016 # expanded by dpkg-query on the guest
 installed() { on door dpkg-query -W -f='\${Version}' hallq-hub; }
 check "the hub runs the new version ($(installed))" bash -c "[[ '$(installed)' == *+update1 ]]"
@@ -348,7 +354,7 @@ waiting_after=$(hub "$url/api/v1/board" | python3 -c 'import json,sys; print(sum
 check "the same customers wait after the update ($waiting_before, then $waiting_after)" test "$waiting_before" = "$waiting_after"
 sleep 20
 check "the board reconnected by itself after the update" screen_agrees board-after-update "${CALL[@]}"
-check "hallq-rollback goes back to the previous version" on door "sudo hallq-rollback" >"$work/rollback.log" 2>&1
+check "hallq-rollback goes back to the previous version" into "$work/rollback.log" on door "sudo hallq-rollback"
 check "the hub runs the previous version again ($(installed))" bash -c "[[ '$(installed)' != *+update1 ]]"
 healthy 100 || true
 check "nobody waiting was lost in the rollback, and numbering goes on" \

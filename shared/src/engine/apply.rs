@@ -238,6 +238,7 @@ impl Hall {
 
     /// Put a ticket read back from the store (or just issued) into the hall.
     pub fn restore_ticket(&mut self, ticket: Ticket) {
+        self.ticket_ever_issued = true;
         self.note_number(&ticket.number);
         if let Some(old) = self.tickets.remove(&ticket.number) {
             self.unindex(&old);

@@ -359,9 +359,22 @@ impl Hall {
                         ));
                     }
                 }
-                vec![EventKind::ConfigReplaced {
+                let mut events = vec![EventKind::ConfigReplaced {
                     config: config.clone(),
-                }]
+                }];
+                // An installer sets the hall's time zone after the package's first start, which
+                // ran in the default zone: where that zone is already on the next date (Shanghai
+                // at 00:30 is 22:30 the day before in Urumqi), the hall would stay a day ahead of
+                // its own clock until midnight and then run two days as one. Before the first
+                // ticket nothing can be numbered twice, so the day follows the new zone back.
+                let new_day = Now::in_zone(now.at, &config.time_zone()).day;
+                if !self.ticket_ever_issued
+                    && config.time_zone() != self.config.time_zone()
+                    && new_day < self.day
+                {
+                    events.push(EventKind::DayStarted { day: new_day });
+                }
+                events
             }
             Command::Tick => self.tick(now),
         };

@@ -324,6 +324,9 @@ pub struct Hall {
     pub clock: Millis,
     pub last_seq: u64,
     pub last_callback_id: i64,
+    /// Whether this hall has ever issued a ticket, on any day: until it has, its business day may
+    /// follow a change of time zone backwards (see `Command::ReplaceConfig`).
+    pub ticket_ever_issued: bool,
 }
 
 /// A waiting ticket's place in its service's line, in the order "people ahead" counts: tickets sent
@@ -392,6 +395,7 @@ impl Hall {
             clock: 0,
             last_seq: 0,
             last_callback_id: 0,
+            ticket_ever_issued: false,
         };
         hall.reseed();
         hall

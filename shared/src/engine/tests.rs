@@ -185,6 +185,73 @@ fn a_clock_that_reads_an_earlier_day_files_tickets_under_the_halls_day_and_numbe
 }
 
 #[test]
+fn a_time_zone_set_before_the_first_ticket_takes_the_business_day_back_with_it() {
+    use chrono::TimeZone;
+    let utc = |d: u32, h: u32, m: u32| {
+        chrono::Utc
+            .with_ymd_and_hms(2026, 11, d, h, m, 0)
+            .unwrap()
+            .timestamp_millis()
+    };
+    let shanghai: chrono_tz::Tz = "Asia/Shanghai".parse().unwrap();
+    let urumqi_config = || {
+        let mut c = HallConfig::demo();
+        c.hall.time_zone = "Asia/Urumqi".into();
+        c
+    };
+    // The package's first start in Shanghai's zone at 00:30 on the 26th: 22:30 on the 25th in Urumqi.
+    let install = utc(25, 16, 30);
+    let mut hall = Hall::new(HallConfig::demo(), Now::in_zone(install, &shanghai).day);
+    assert_eq!(hall.day, NaiveDate::from_ymd_opt(2026, 11, 26).unwrap());
+    let ex = hall
+        .execute(
+            &Command::ReplaceConfig {
+                config: Box::new(urumqi_config()),
+            },
+            &Actor::new("installer", Role::Manager, None),
+            Now::in_zone(install + MIN, &shanghai),
+        )
+        .unwrap();
+    assert!(
+        matches!(ex.events.last().map(|e| &e.kind), Some(EventKind::DayStarted { day }) if *day == NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()),
+        "{:?}",
+        ex.events
+    );
+    assert_eq!(hall.day, NaiveDate::from_ymd_opt(2026, 11, 25).unwrap());
+    // The next morning in Urumqi is a new business day, numbered from 001.
+    let urumqi: chrono_tz::Tz = "Asia/Urumqi".parse().unwrap();
+    let morning = Now::in_zone(utc(26, 3, 0), &urumqi);
+    let issue = Command::IssueTicket {
+        service: "pay".into(),
+        priority: false,
+    };
+    let ex = hall.execute(&issue, &kiosk(), morning).unwrap();
+    assert!(matches!(&ex.reply, Reply::Issued(i) if i.number == "B001"));
+    assert_eq!(hall.day, NaiveDate::from_ymd_opt(2026, 11, 26).unwrap());
+
+    // Once a ticket has been issued, a day is never reopened, whatever the zone does.
+    let mut c = urumqi_config();
+    c.hall.time_zone = "America/Los_Angeles".into();
+    let ex = hall
+        .execute(
+            &Command::ReplaceConfig {
+                config: Box::new(c),
+            },
+            &Actor::new("boss", Role::Manager, None),
+            morning,
+        )
+        .unwrap();
+    assert!(
+        !ex.events
+            .iter()
+            .any(|e| matches!(e.kind, EventKind::DayStarted { .. })),
+        "{:?}",
+        ex.events
+    );
+    assert_eq!(hall.day, NaiveDate::from_ymd_opt(2026, 11, 26).unwrap());
+}
+
+#[test]
 fn life_of_a_ticket() {
     let mut t = T::new();
     let n = t.issue("pay");

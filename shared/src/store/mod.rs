@@ -329,6 +329,7 @@ impl Store {
         }
         hall.last_seq = rows::last_seq(&self.conn)?;
         hall.last_callback_id = rows::last_callback_id(&self.conn)?;
+        hall.ticket_ever_issued |= rows::any_ticket(&self.conn)?;
         Ok(hall)
     }
 

@@ -339,6 +339,11 @@ pub(super) fn last_seq(conn: &Connection) -> Result<u64, StoreError> {
     Ok(max.unwrap_or(0).max(ever.unwrap_or(0)) as u64)
 }
 
+/// Whether any ticket was ever issued (on any day still kept).
+pub(super) fn any_ticket(conn: &Connection) -> Result<bool, StoreError> {
+    Ok(conn.query_row("SELECT EXISTS (SELECT 1 FROM tickets)", [], |r| r.get(0))?)
+}
+
 pub(super) fn last_callback_id(conn: &Connection) -> Result<i64, StoreError> {
     let max: Option<i64> = conn.query_row("SELECT max(id) FROM callbacks", [], |r| r.get(0))?;
     let ever: Option<i64> = conn

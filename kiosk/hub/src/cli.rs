@@ -73,6 +73,24 @@ pub struct ServeArgs {
     /// where that is lower). Raise it for a load test run from one machine.
     #[arg(long, value_name = "N", env = "HALLQ_MAX_CONNECTIONS_PER_CLIENT")]
     pub max_connections_per_client: Option<usize>,
+    /// Ship the hall's history to the operator's central service at this address, e.g.
+    /// https://central.example.com (docs/central.md); needs --central-credential-file.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "HALLQ_CENTRAL_URL",
+        requires = "central_credential_file"
+    )]
+    pub central_url: Option<String>,
+    /// The file holding this hall's central credential (as `hallq-central hall add` printed it),
+    /// readable by the hub only.
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "HALLQ_CENTRAL_CREDENTIAL_FILE",
+        requires = "central_url"
+    )]
+    pub central_credential_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -137,6 +155,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let mut opts = HubOptions::new(&args.data_dir, config);
     opts.apply_config = args.apply_config;
     opts.config_file_mark = file_mark;
+    if let (Some(url), Some(file)) = (&args.central_url, &args.central_credential_file) {
+        opts.central = Some(super::central::CentralOptions::from_file(url, file)?);
+    }
     // The port first: a hub that cannot listen stops before it touches the database.
     let listener = TcpListener::bind(args.listen)
         .await

@@ -12,6 +12,7 @@ pub mod admin_backup;
 pub mod api;
 pub mod auth;
 pub mod caller;
+pub mod central;
 pub mod cli;
 pub mod clock_watch;
 pub mod edge;
@@ -218,6 +219,10 @@ fn manager_routes() -> Router<AppState> {
             post(manager::revoke_device).route_layer(only!(MANAGER)),
         )
         .route("/audit", get(manager::audit).route_layer(only!(MANAGER)))
+        .route(
+            "/central",
+            get(central::central_status).route_layer(only!(MANAGER)),
+        )
         .route("/reports", get(manager::report).route_layer(only!(MANAGER)))
         .route(
             "/outage/probe",
@@ -267,6 +272,7 @@ pub async fn run_on(
     let retention = tokio::spawn(cli::retention_loop(state.clone()));
     let probe = tokio::spawn(probe::probe_loop(state.clone()));
     let clock = tokio::spawn(clock_watch::watch_loop(state.clone()));
+    let shipping = central::start(&state);
     // The listener is bound and the hall loaded (`state` exists): systemd may start what needs the hub.
     notify("READY=1", sd_notify::ready());
     // Pinged from the runtime, so a runtime that stops turning gets the hub restarted.
@@ -296,6 +302,16 @@ pub async fn run_on(
     retention.abort();
     probe.abort();
     clock.abort();
+    if let Some(mut task) = shipping {
+        // It stops at the shutdown signal, saving its cursor; a request in flight is dropped
+        // (central stores a resent batch once).
+        if tokio::time::timeout(Duration::from_secs(3), &mut task)
+            .await
+            .is_err()
+        {
+            task.abort();
+        }
+    }
     if let Some(w) = watchdog {
         w.abort();
     }

@@ -55,6 +55,8 @@ pub struct HubOptions {
     pub writer: WriterOptions,
     /// Stream messages buffered for each client before it counts as fallen behind.
     pub stream_buffer: usize,
+    /// Ship the committed history to the operator's central service (`central.rs`).
+    pub central: Option<super::central::CentralOptions>,
 }
 
 impl HubOptions {
@@ -67,6 +69,7 @@ impl HubOptions {
             clock: Arc::new(hallq_shared::hall::time::system_millis),
             writer: WriterOptions::default(),
             stream_buffer: 256,
+            central: None,
         }
     }
 }
@@ -93,6 +96,11 @@ pub struct Hub {
     reader_permits: tokio::sync::Semaphore,
     readers_opened: std::sync::atomic::AtomicUsize,
     pub stream: broadcast::Sender<Arc<Frame>>,
+    /// The highest committed `seq`, overwritten after every commit: what the shipping task waits
+    /// on (a watch costs the writer nothing when nobody looks, unlike serialising stream frames).
+    pub committed: watch::Sender<u64>,
+    /// Shipping to central, when configured: its settings and how it goes.
+    pub central: Option<Arc<super::central::Shipping>>,
     pub auth: AuthCache,
     pub clock: Clock,
     pub kiosk_issues: Mutex<HashMap<String, VecDeque<Millis>>>,
@@ -153,7 +161,10 @@ impl Hub {
         phone.remember(today, store.phone_tickets(today)?);
         let (stream, _) = broadcast::channel(opts.stream_buffer.max(1));
         let tx = stream.clone();
+        let committed = watch::Sender::new(hall.last_seq);
+        let seen = committed.clone();
         let writer = HallWriter::start(store, hall, opts.clock.clone(), opts.writer, move |c| {
+            seen.send_replace(c.seq);
             publish(&tx, c)
         });
         let hub = Arc::new(Hub {
@@ -164,6 +175,10 @@ impl Hub {
             reader_permits: tokio::sync::Semaphore::new(READERS),
             readers_opened: std::sync::atomic::AtomicUsize::new(0),
             stream,
+            committed,
+            central: opts
+                .central
+                .map(|o| Arc::new(super::central::Shipping::new(o))),
             auth: AuthCache::default(),
             clock: opts.clock,
             kiosk_issues: Mutex::new(HashMap::new()),

@@ -10,6 +10,7 @@ mod lock;
 mod reports;
 mod rows;
 pub mod schema;
+pub mod shipping;
 mod suggestions;
 pub mod writer;
 

@@ -1,0 +1,694 @@
+//! Shipping the hall's committed history to the operator's central service (docs/central.md,
+//! protocol version 1): one task, its own read-only connection, batches after a cursor kept in
+//! the hall's own database, and patience when central is slow, down or refusing.
+//!
+//! Nothing in the hall waits for this task. It reads on a connection of its own (WAL readers do
+//! not hold up the writer), it learns of commits through a watch the writer only overwrites, and
+//! it writes its cursor in a short unsynced transaction at most once a second: a cursor lost in a
+//! power cut only means events sent again, which central stores once.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use axum::Json;
+use axum::extract::State;
+use hallq_shared::hall::Millis;
+use hallq_shared::store::shipping::{RATINGS_PER_BATCH, RatingMark, ShipBatch};
+use hallq_shared::store::{Store, StoreError};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Bytes;
+use hyper::{Request, StatusCode, Uri, header};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use rand::Rng;
+use serde::Serialize;
+use tokio::sync::watch;
+
+use super::state::AppState;
+
+/// The protocol version this hub speaks.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// Central's answer is a few bytes; anything much longer is not central.
+const MAX_ANSWER_BYTES: usize = 64 * 1024;
+
+/// How a hub reaches central, and how patient it is.
+#[derive(Clone)]
+pub struct CentralOptions {
+    /// Central's address without the path, e.g. `https://central.example.com`.
+    pub url: String,
+    /// The hall's credential, as `hallq-central hall add` printed it.
+    pub credential: String,
+    /// Most events in one batch (the protocol's 500).
+    pub batch: usize,
+    /// When caught up, how long to wait for a commit before looking again (ratings come without
+    /// events).
+    pub idle: Duration,
+    /// When nothing happens, how often central still hears from the hall (its status).
+    pub heartbeat: Duration,
+    pub backoff_min: Duration,
+    pub backoff_max: Duration,
+    /// One request, connection included.
+    pub timeout: Duration,
+}
+
+impl std::fmt::Debug for CentralOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CentralOptions")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CentralOptions {
+    /// `url` is central's address (`http://` or `https://`), `credential` the hall's.
+    pub fn new(url: &str, credential: &str) -> anyhow::Result<CentralOptions> {
+        let url = url.trim().trim_end_matches('/').to_string();
+        let uri: Uri = format!("{url}/api/v1/ship")
+            .parse()
+            .with_context(|| format!("the central address {url:?} is not a URL"))?;
+        match uri.scheme_str() {
+            Some("http") | Some("https") => {}
+            _ => bail!("the central address {url:?} must start with http:// or https://"),
+        }
+        if uri.host().is_none() {
+            bail!("the central address {url:?} names no host");
+        }
+        let credential = credential.trim().to_string();
+        if credential.is_empty()
+            || !credential.bytes().all(|b| b.is_ascii_graphic())
+            || credential.len() > 1024
+        {
+            bail!("the central credential must be the one line `hallq-central hall add` printed");
+        }
+        Ok(CentralOptions {
+            url,
+            credential,
+            batch: 500,
+            idle: Duration::from_secs(5),
+            heartbeat: Duration::from_secs(60),
+            backoff_min: Duration::from_secs(1),
+            backoff_max: Duration::from_secs(300),
+            timeout: Duration::from_secs(30),
+        })
+    }
+
+    /// Read the credential from `file`: a file the hub cannot read stops the start with its name.
+    pub fn from_file(url: &str, file: &Path) -> anyhow::Result<CentralOptions> {
+        let text = std::fs::read_to_string(file).with_context(|| {
+            format!("cannot read the central credential file {}", file.display())
+        })?;
+        warn_if_others_can_read(file);
+        CentralOptions::new(url, &text).with_context(|| format!("in {}", file.display()))
+    }
+
+    fn ship_uri(&self) -> String {
+        format!("{}/api/v1/ship", self.url)
+    }
+}
+
+#[cfg(unix)]
+fn warn_if_others_can_read(file: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    if let Ok(m) = std::fs::metadata(file)
+        && m.permissions().mode() & 0o004 != 0
+    {
+        tracing::warn!(
+            file = %file.display(),
+            "every user of this machine can read the central credential: chmod 0640 and chgrp hallq"
+        );
+    }
+}
+
+#[cfg(not(unix))]
+fn warn_if_others_can_read(_: &Path) {}
+
+/// What an installer sees on `GET /api/v1/central`.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct CentralStatus {
+    pub url: String,
+    /// Central holds every event up to this `seq`.
+    pub shipped_through: u64,
+    /// Committed events central does not hold yet.
+    pub behind: u64,
+    pub last_ok_at: Option<Millis>,
+    pub last_error: Option<String>,
+    pub last_error_at: Option<Millis>,
+    /// Failed attempts since the last success.
+    pub failures: u32,
+    /// Most events per batch now (halved by a 413 answer).
+    pub batch_limit: usize,
+}
+
+/// The shipping task's settings and its state, shared with the API.
+#[derive(Debug)]
+pub struct Shipping {
+    pub options: CentralOptions,
+    status: Mutex<CentralStatus>,
+}
+
+impl Shipping {
+    pub fn new(options: CentralOptions) -> Shipping {
+        let status = CentralStatus {
+            url: options.url.clone(),
+            batch_limit: options.batch,
+            ..CentralStatus::default()
+        };
+        Shipping {
+            options,
+            status: Mutex::new(status),
+        }
+    }
+
+    pub fn status(&self) -> CentralStatus {
+        self.status
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    fn update(&self, f: impl FnOnce(&mut CentralStatus)) {
+        f(&mut self.status.lock().unwrap_or_else(|p| p.into_inner()));
+    }
+}
+
+/// `GET /api/v1/central` (managers): whether the hall ships to central, and how it goes.
+pub async fn central_status(State(hub): State<AppState>) -> Json<serde_json::Value> {
+    Json(match &hub.central {
+        Some(s) => serde_json::json!({ "central": s.status() }),
+        None => serde_json::json!({ "central": null }),
+    })
+}
+
+/// Start the shipping task of `hub`, if it ships. It stops when the hub begins its shutdown.
+pub fn start(hub: &AppState) -> Option<tokio::task::JoinHandle<()>> {
+    let shipping = hub.central.clone()?;
+    let task = Task {
+        shipping,
+        db: hub.db.clone(),
+        clock: hub.clock.clone(),
+        committed: hub.committed.subscribe(),
+        shutdown: hub.shutdown.subscribe(),
+    };
+    Some(tokio::spawn(task.run()))
+}
+
+type HttpClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
+
+fn client(timeout: Duration) -> anyhow::Result<HttpClient> {
+    let mut http = HttpConnector::new();
+    http.enforce_http(false);
+    http.set_connect_timeout(Some(timeout));
+    http.set_nodelay(true);
+    let https = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_provider_and_webpki_roots(Arc::new(rustls::crypto::ring::default_provider()))
+        .context("TLS for central")?
+        .https_or_http()
+        .enable_http1()
+        .wrap_connector(http);
+    Ok(Client::builder(TokioExecutor::new())
+        .pool_idle_timeout(Duration::from_secs(30))
+        .pool_max_idle_per_host(1)
+        .build(https))
+}
+
+/// Why a batch did not go through.
+#[derive(Debug)]
+enum Failure {
+    /// 413: the batch is too large for central.
+    TooLarge,
+    /// 401: central does not know this hall's credential (or it was revoked).
+    Refused,
+    /// 400: central says the batch is malformed.
+    Malformed(String),
+    /// 5xx, another status, a network error, a timeout, an answer that is not the protocol's.
+    Trouble(String),
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::TooLarge => write!(f, "central answered 413: the batch is too large"),
+            Failure::Refused => write!(
+                f,
+                "central answered 401: it does not know this hall's credential (revoked, or the wrong file)"
+            ),
+            Failure::Malformed(m) => write!(f, "central answered 400: {m}"),
+            Failure::Trouble(m) => write!(f, "{m}"),
+        }
+    }
+}
+
+/// The body of `POST /api/v1/ship`.
+#[derive(Serialize)]
+struct Body<'a> {
+    version: u32,
+    hub: &'static str,
+    events: &'a [hallq_shared::store::shipping::ShipEvent],
+    tickets: &'a [hallq_shared::store::shipping::ShipTicket],
+    ratings: &'a [hallq_shared::store::shipping::ShipRating],
+    status: &'a hallq_shared::store::shipping::ShipStatus,
+}
+
+#[derive(serde::Deserialize)]
+struct Answer {
+    stored_through: u64,
+}
+
+async fn post(client: &HttpClient, opts: &CentralOptions, body: Vec<u8>) -> Result<u64, Failure> {
+    let req = Request::post(opts.ship_uri())
+        .header(header::AUTHORIZATION, format!("Bearer {}", opts.credential))
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(
+            header::USER_AGENT,
+            concat!("hallq-hub/", env!("CARGO_PKG_VERSION")),
+        )
+        .body(Full::new(Bytes::from(body)))
+        .map_err(|e| Failure::Trouble(format!("cannot make the request: {e}")))?;
+    let exchange = async {
+        let resp = client
+            .request(req)
+            .await
+            .map_err(|e| Failure::Trouble(format!("cannot reach central: {}", error_chain(&e))))?;
+        let status = resp.status();
+        let bytes = Limited::new(resp.into_body(), MAX_ANSWER_BYTES)
+            .collect()
+            .await
+            .map_err(|e| Failure::Trouble(format!("central's answer broke off: {e}")))?
+            .to_bytes();
+        Ok::<_, Failure>((status, bytes))
+    };
+    let (status, bytes) = tokio::time::timeout(opts.timeout, exchange)
+        .await
+        .map_err(|_| {
+            Failure::Trouble(format!(
+                "central did not answer within {} s",
+                opts.timeout.as_secs()
+            ))
+        })??;
+    match status {
+        StatusCode::OK => serde_json::from_slice::<Answer>(&bytes)
+            .map(|a| a.stored_through)
+            .map_err(|e| Failure::Trouble(format!("central's answer is not the protocol's: {e}"))),
+        StatusCode::PAYLOAD_TOO_LARGE => Err(Failure::TooLarge),
+        StatusCode::UNAUTHORIZED => Err(Failure::Refused),
+        StatusCode::BAD_REQUEST => Err(Failure::Malformed(error_message(&bytes))),
+        s => Err(Failure::Trouble(format!(
+            "central answered {s}: {}",
+            error_message(&bytes)
+        ))),
+    }
+}
+
+/// `error.message` of a JSON error body, else the start of the body.
+fn error_message(bytes: &[u8]) -> String {
+    serde_json::from_slice::<serde_json::Value>(bytes)
+        .ok()
+        .and_then(|v| v["error"]["message"].as_str().map(str::to_string))
+        .unwrap_or_else(|| String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).into_owned())
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cause = c.source();
+    }
+    s
+}
+
+/// Batches in a row after a 413 before the batch may grow again: the one that was too large
+/// has usually gone by then.
+const REGROW_AFTER: u32 = 16;
+
+/// A cursor held only in memory is written at most this often while shipping runs behind.
+const PERSIST_EVERY: Duration = Duration::from_secs(1);
+
+/// Behind by this many events, the log says so (once, until caught up).
+const BEHIND_WARNING: u64 = 2_000;
+
+struct Task {
+    shipping: Arc<Shipping>,
+    db: PathBuf,
+    clock: hallq_shared::store::writer::Clock,
+    committed: watch::Receiver<u64>,
+    shutdown: watch::Receiver<bool>,
+}
+
+/// Where shipping stands, in memory.
+struct Cursor {
+    events: u64,
+    ratings: Option<RatingMark>,
+    /// What the database holds (written at most every [`PERSIST_EVERY`]).
+    saved: (u64, Option<RatingMark>),
+    saved_at: Instant,
+}
+
+impl Task {
+    async fn run(mut self) {
+        let opts = self.shipping.options.clone();
+        let client = match client(opts.timeout) {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!(error = %format!("{e:#}"), "cannot ship to central");
+                self.shipping
+                    .update(|s| s.last_error = Some(format!("{e:#}")));
+                return;
+            }
+        };
+        let mut reader: Option<Store> = None;
+        let mut backoff = opts.backoff_min;
+        let Some(mut cursor) = self.first_cursor(&mut reader, &mut backoff).await else {
+            return;
+        };
+        self.shipping.update(|s| s.shipped_through = cursor.events);
+        tracing::info!(url = %opts.url, shipped_through = cursor.events, "shipping to central");
+        let mut limit = opts.batch;
+        let mut since_halved = 0u32;
+        let mut failures = 0u32;
+        let mut ever_ok = false;
+        let mut warned_behind = false;
+        let mut last_contact: Option<Instant> = None;
+        loop {
+            if *self.shutdown.borrow() {
+                break;
+            }
+            // Seen before reading: a commit made after the read wakes the wait below.
+            self.committed.borrow_and_update();
+            let now = (self.clock)();
+            let batch = match self
+                .read(
+                    &mut reader,
+                    cursor.events,
+                    cursor.ratings.clone(),
+                    limit,
+                    now,
+                )
+                .await
+            {
+                Ok(b) => b,
+                Err(e) => {
+                    let what = format!("cannot read the batch: {e}");
+                    tracing::warn!(error = %e, "central: cannot read the batch; trying again");
+                    self.failed(&what, now);
+                    if self.pause(&mut backoff).await {
+                        break;
+                    }
+                    continue;
+                }
+            };
+            let behind = batch.committed.saturating_sub(cursor.events);
+            self.shipping.update(|s| s.behind = behind);
+            if behind >= BEHIND_WARNING && !warned_behind {
+                warned_behind = true;
+                tracing::warn!(behind, "central: shipping has fallen behind");
+            }
+            let news = !batch.events.is_empty() || !batch.ratings.is_empty();
+            let heartbeat_due = last_contact.is_none_or(|t| t.elapsed() >= opts.heartbeat);
+            if !news && !heartbeat_due {
+                self.persist(&mut cursor, true).await;
+                if self.wait_for_commit(opts.idle).await {
+                    break;
+                }
+                continue;
+            }
+            let body = match serde_json::to_vec(&Body {
+                version: PROTOCOL_VERSION,
+                hub: env!("CARGO_PKG_VERSION"),
+                events: &batch.events,
+                tickets: &batch.tickets,
+                ratings: &batch.ratings,
+                status: &batch.status,
+            }) {
+                Ok(b) => b,
+                Err(e) => {
+                    tracing::error!(error = %e, "central: cannot write the batch");
+                    if self.pause(&mut backoff).await {
+                        break;
+                    }
+                    continue;
+                }
+            };
+            let sent = tokio::select! {
+                r = post(&client, &opts, body) => r,
+                _ = self.shutdown.changed() => break,
+            };
+            let now = (self.clock)();
+            match sent {
+                Ok(stored_through) => {
+                    last_contact = Some(Instant::now());
+                    backoff = opts.backoff_min;
+                    let sent_through = batch.events.last().map_or(cursor.events, |e| e.seq);
+                    let next = if stored_through > sent_through {
+                        // Central holds more of this hall than it was sent: events of another
+                        // database with the same seqs (a restored backup, a second hub on one
+                        // credential). Sending on from what it was sent keeps nothing back.
+                        if batch.events.last().is_some() {
+                            tracing::warn!(
+                                stored_through,
+                                sent_through,
+                                "central: central says it holds events this hall has not sent yet"
+                            );
+                        }
+                        sent_through.max(cursor.events).min(stored_through)
+                    } else {
+                        stored_through
+                    };
+                    if next < cursor.events {
+                        tracing::warn!(
+                            stored_through,
+                            cursor = cursor.events,
+                            "central: central holds fewer events than it had said; sending again from there"
+                        );
+                    }
+                    let stalled = !batch.events.is_empty() && next <= cursor.events;
+                    cursor.events = next;
+                    if let Some(m) = batch.ratings_mark() {
+                        cursor.ratings = Some(m);
+                    }
+                    let caught_up = next >= batch.committed;
+                    self.persist(&mut cursor, caught_up).await;
+                    if !ever_ok {
+                        ever_ok = true;
+                        tracing::info!(
+                            shipped_through = next,
+                            events = batch.events.len(),
+                            "central: first batch stored"
+                        );
+                    } else if failures > 0 {
+                        tracing::info!(
+                            failures,
+                            shipped_through = next,
+                            "central: shipping again after failed attempts"
+                        );
+                    }
+                    failures = 0;
+                    if warned_behind && caught_up {
+                        warned_behind = false;
+                        tracing::info!(shipped_through = next, "central: caught up");
+                    }
+                    if limit < opts.batch {
+                        since_halved += 1;
+                        if since_halved >= REGROW_AFTER {
+                            limit = (limit * 2).min(opts.batch);
+                            since_halved = 0;
+                        }
+                    }
+                    let behind = batch.committed.saturating_sub(next);
+                    self.shipping.update(|s| {
+                        s.shipped_through = next;
+                        s.behind = behind;
+                        s.last_ok_at = Some(now);
+                        s.failures = 0;
+                        s.batch_limit = limit;
+                    });
+                    if stalled {
+                        // Central keeps asking for events from before what it was sent: a hole
+                        // only this hall could fill. Asking again at once would loop hot.
+                        let what = format!(
+                            "central holds events only through {next} and asks for them again"
+                        );
+                        tracing::warn!(
+                            stored_through = next,
+                            "central: no progress; trying again later"
+                        );
+                        self.failed(&what, now);
+                        if self.pause(&mut backoff).await {
+                            break;
+                        }
+                        continue;
+                    }
+                    if caught_up
+                        && batch.ratings.len() < RATINGS_PER_BATCH
+                        && self.wait_for_commit(opts.idle).await
+                    {
+                        break;
+                    }
+                }
+                Err(Failure::TooLarge) if limit > 1 => {
+                    limit = (limit / 2).max(1);
+                    since_halved = 0;
+                    tracing::warn!(
+                        limit,
+                        "central: the batch was too large; sending smaller ones"
+                    );
+                    self.shipping.update(|s| s.batch_limit = limit);
+                }
+                Err(f) => {
+                    failures += 1;
+                    let what = f.to_string();
+                    match f {
+                        Failure::Refused | Failure::Malformed(_) | Failure::TooLarge => {
+                            tracing::error!(failures, error = %what, "central: refused the batch; nothing is dropped, trying again later")
+                        }
+                        Failure::Trouble(_) => {
+                            tracing::warn!(failures, error = %what, "central: cannot ship now; trying again later")
+                        }
+                    }
+                    self.failed(&what, now);
+                    self.shipping.update(|s| s.failures = failures);
+                    if self.pause(&mut backoff).await {
+                        break;
+                    }
+                }
+            }
+        }
+        self.persist(&mut cursor, true).await;
+        tracing::info!(shipped_through = cursor.events, "central: shipping stopped");
+    }
+
+    fn failed(&self, what: &str, now: Millis) {
+        self.shipping.update(|s| {
+            s.last_error = Some(what.to_string());
+            s.last_error_at = Some(now);
+        });
+    }
+
+    /// The cursors as stored, read again after a failure until they can be.
+    async fn first_cursor(
+        &mut self,
+        reader: &mut Option<Store>,
+        backoff: &mut Duration,
+    ) -> Option<Cursor> {
+        loop {
+            let db = self.db.clone();
+            let taken = reader.take();
+            let r = tokio::task::spawn_blocking(move || {
+                let store = match taken {
+                    Some(s) => s,
+                    None => Store::open_reader(&db)?,
+                };
+                let c = store.central_cursors();
+                Ok::<_, StoreError>((store, c))
+            })
+            .await;
+            match r {
+                Ok(Ok((store, Ok((events, ratings))))) => {
+                    *reader = Some(store);
+                    return Some(Cursor {
+                        events,
+                        saved: (events, ratings.clone()),
+                        ratings,
+                        saved_at: Instant::now(),
+                    });
+                }
+                Ok(Ok((store, Err(e)))) => {
+                    *reader = Some(store);
+                    tracing::error!(error = %e, "central: cannot read the shipping cursor");
+                }
+                Ok(Err(e)) => tracing::error!(error = %e, "central: cannot open the database"),
+                Err(e) => tracing::error!(error = %e, "central: the reading task failed"),
+            }
+            if self.pause(backoff).await {
+                return None;
+            }
+        }
+    }
+
+    async fn read(
+        &self,
+        reader: &mut Option<Store>,
+        after: u64,
+        ratings: Option<RatingMark>,
+        limit: usize,
+        now: Millis,
+    ) -> Result<ShipBatch, String> {
+        let db = self.db.clone();
+        let taken = reader.take();
+        let r = tokio::task::spawn_blocking(move || {
+            let store = match taken {
+                Some(s) => s,
+                None => Store::open_reader(&db)?,
+            };
+            let b = store.ship_batch(after, ratings.as_ref(), limit, now);
+            Ok::<_, StoreError>((store, b))
+        })
+        .await;
+        match r {
+            Ok(Ok((store, b))) => {
+                // A connection that failed a query is opened again next time.
+                if b.is_ok() {
+                    *reader = Some(store);
+                }
+                b.map_err(|e| e.to_string())
+            }
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    /// Write the cursors if they moved and `now_anyway` or a second has passed since the last
+    /// write.
+    async fn persist(&self, cursor: &mut Cursor, now_anyway: bool) {
+        let want = (cursor.events, cursor.ratings.clone());
+        if want == cursor.saved || !(now_anyway || cursor.saved_at.elapsed() >= PERSIST_EVERY) {
+            return;
+        }
+        let db = self.db.clone();
+        let w = want.clone();
+        let r = tokio::task::spawn_blocking(move || {
+            Store::set_central_cursors_beside(&db, w.0, w.1.as_ref())
+        })
+        .await;
+        match r {
+            Ok(Ok(())) => {
+                cursor.saved = want;
+                cursor.saved_at = Instant::now();
+            }
+            // Kept in memory; the next batch tries to write it again.
+            Ok(Err(e)) => tracing::warn!(error = %e, "central: cannot save the shipping cursor"),
+            Err(e) => tracing::warn!(error = %e, "central: cannot save the shipping cursor"),
+        }
+    }
+
+    /// Until the next commit or `idle`; true when the hub is stopping.
+    async fn wait_for_commit(&mut self, idle: Duration) -> bool {
+        tokio::select! {
+            r = self.committed.changed() => {
+                // The writer is gone: the hub is stopping.
+                r.is_err()
+            }
+            _ = tokio::time::sleep(idle) => false,
+            _ = self.shutdown.changed() => true,
+        }
+    }
+
+    /// Back off: a random time in the upper half of `backoff`, which then doubles up to the
+    /// maximum (halls cut off together do not all come back in the same second). True when the
+    /// hub is stopping.
+    async fn pause(&mut self, backoff: &mut Duration) -> bool {
+        let max = self.shipping.options.backoff_max;
+        let ms = backoff.as_millis().max(1) as u64;
+        let wait = Duration::from_millis(rand::rng().random_range(ms / 2..=ms));
+        *backoff = (*backoff * 2).min(max);
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => false,
+            _ = self.shutdown.changed() => true,
+        }
+    }
+}

@@ -102,7 +102,27 @@ impl CentralOptions {
             format!("cannot read the central credential file {}", file.display())
         })?;
         warn_if_others_can_read(file);
-        CentralOptions::new(url, &text).with_context(|| format!("in {}", file.display()))
+        let opts =
+            CentralOptions::new(url, &text).with_context(|| format!("in {}", file.display()))?;
+        if opts.crosses_a_network_in_clear() {
+            tracing::warn!(
+                url = %opts.url,
+                "central is reached over plain HTTP: the hall's credential and history cross the network readable (use https://)"
+            );
+        }
+        Ok(opts)
+    }
+
+    fn crosses_a_network_in_clear(&self) -> bool {
+        let Ok(uri) = self.ship_uri().parse::<Uri>() else {
+            return false;
+        };
+        let host = uri.host().unwrap_or("").trim_matches(['[', ']']);
+        uri.scheme_str() == Some("http")
+            && host != "localhost"
+            && !host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
     }
 
     fn ship_uri(&self) -> String {
@@ -537,6 +557,7 @@ impl Task {
                         limit,
                         "central: the batch was too large; sending smaller ones"
                     );
+                    self.failed(&Failure::TooLarge.to_string(), now);
                     self.shipping.update(|s| s.batch_limit = limit);
                 }
                 Err(f) => {

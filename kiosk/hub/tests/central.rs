@@ -49,6 +49,8 @@ struct Held {
     batches: Vec<Vec<u64>>,
     /// Every `callback_captured` kind received.
     callbacks: Vec<Value>,
+    /// Batches that started past the first event not held yet (a hole the hub would have made).
+    skips: Vec<(u64, u64)>,
     statuses: u32,
 }
 
@@ -111,6 +113,12 @@ async fn ship(State(peer): State<Arc<Peer>>, headers: HeaderMap, body: Bytes) ->
     let through = {
         let mut held = peer.held.lock().unwrap();
         let mut seqs = Vec::new();
+        let before = held.stored_through();
+        if let Some(first) = events.first().and_then(|e| e["seq"].as_u64())
+            && first > before + 1
+        {
+            held.skips.push((before, first));
+        }
         for e in events {
             let seq = e["seq"].as_u64().expect("seq");
             assert!(e["day"].is_string() && e["kind"]["type"].is_string(), "{e}");
@@ -359,10 +367,15 @@ async fn all_held_as_the_hall_has_it(hall: &Hall, peer: &Peer) {
             assert_eq!(got["finished_at"], json!(t.finished_at), "{}", t.number);
         }
         assert_eq!(h.tickets.len(), tickets.len());
-        // Each batch came in seq order, without holes.
+        // Each batch came in seq order, without holes, and none started past what central lacked.
         for b in &h.batches {
             assert!(b.windows(2).all(|w| w[1] == w[0] + 1), "{b:?}");
         }
+        assert!(
+            h.skips.is_empty(),
+            "(held through, batch from): {:?}",
+            h.skips
+        );
     });
 }
 

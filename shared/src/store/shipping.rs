@@ -496,4 +496,50 @@ mod tests {
         assert!(next.ratings.is_empty());
         assert_eq!(next.events.first().unwrap().seq, 4);
     }
+
+    #[test]
+    fn the_tickets_a_day_closes_are_shipped_under_their_day() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = hall_with_history(dir.path());
+        let before = Store::open_reader(&path)
+            .unwrap()
+            .ship_batch(0, None, 500, 1)
+            .unwrap()
+            .committed;
+        // The next morning: the waiting ticket of the day before expires.
+        let next = day().succ_opt().unwrap();
+        let mut store = Store::open(&path).unwrap();
+        let hall = store.load_hall(&HallConfig::demo(), day()).unwrap();
+        let at = next
+            .and_hms_opt(1, 0, 0)
+            .unwrap()
+            .and_utc()
+            .timestamp_millis();
+        let writer = HallWriter::start(
+            store,
+            hall,
+            Arc::new(move || at),
+            WriterOptions {
+                tick_every: std::time::Duration::from_secs(3600),
+                max_batch: 64,
+            },
+            |_| {},
+        );
+        writer
+            .execute(Command::Tick, Actor::new("clock", Role::Manager, None))
+            .unwrap();
+        drop(writer);
+        let b = Store::open_reader(&path)
+            .unwrap()
+            .ship_batch(before, None, 500, 1)
+            .unwrap();
+        assert!(
+            b.events.iter().any(|e| e.kind["type"] == "day_closed"),
+            "{:?}",
+            b.events
+        );
+        let expired: Vec<_> = b.tickets.iter().filter(|t| t.state == "expired").collect();
+        assert_eq!(expired.len(), 1, "{:?}", b.tickets);
+        assert_eq!(expired[0].day, "2026-11-25");
+    }
 }

@@ -3,7 +3,7 @@
 //! `stored_through`, and can be told to lose answers, be down, hang, refuse the credential or call
 //! a batch too large. Every event arrives once and in order, tickets keep coming while central is
 //! away, the cursor survives a restart, a 413 halves the batch, no phone number leaves the hall,
-//! and a 401 or 400 loses nothing.
+//! and a 401 or 400 loses nothing. The built program stops at start on a credential it cannot read.
 
 mod common;
 
@@ -590,4 +590,36 @@ fn a_credential_file_that_cannot_be_read_stops_the_start_with_its_name() {
     let o = CentralOptions::from_file("https://central.example/", &missing).unwrap();
     assert_eq!(o.url, "https://central.example");
     assert!(CentralOptions::new("ftp://central.example", CREDENTIAL).is_err());
+}
+
+#[test]
+fn the_program_stops_at_start_when_the_credential_cannot_be_read() {
+    let bin = env!("CARGO_BIN_EXE_hallq-hub");
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("central.key");
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(bin)
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(dir.path().join("data"))
+            .args(args)
+            .env_remove("HALLQ_CENTRAL_URL")
+            .env_remove("HALLQ_CENTRAL_CREDENTIAL_FILE")
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{args:?} started");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let err = run(&[
+        "--central-url",
+        "http://127.0.0.1:9",
+        "--central-credential-file",
+        missing.to_str().unwrap(),
+    ]);
+    assert!(
+        err.contains("cannot read the central credential file") && err.contains("central.key"),
+        "{err}"
+    );
+    // One without the other is a mistake on the command line, not a hall that ships nowhere.
+    let err = run(&["--central-url", "http://127.0.0.1:9"]);
+    assert!(err.contains("--central-credential-file"), "{err}");
 }

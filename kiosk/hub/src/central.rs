@@ -393,6 +393,7 @@ impl Task {
         let mut failures = 0u32;
         let mut ever_ok = false;
         let mut warned_behind = false;
+        let mut warned_ahead = false;
         let mut last_contact: Option<Instant> = None;
         loop {
             if *self.shutdown.borrow() {
@@ -463,22 +464,18 @@ impl Task {
                 Ok(stored_through) => {
                     last_contact = Some(Instant::now());
                     backoff = opts.backoff_min;
-                    let sent_through = batch.events.last().map_or(cursor.events, |e| e.seq);
-                    let next = if stored_through > sent_through {
-                        // Central holds more of this hall than it was sent: events of another
-                        // database with the same seqs (a restored backup, a second hub on one
-                        // credential). Sending on from what it was sent keeps nothing back.
-                        if batch.events.last().is_some() {
-                            tracing::warn!(
-                                stored_through,
-                                sent_through,
-                                "central: central says it holds events this hall has not sent yet"
-                            );
-                        }
-                        sent_through.max(cursor.events).min(stored_through)
-                    } else {
-                        stored_through
-                    };
+                    // Central may hold more than this batch: a cursor written lazily and lost
+                    // in a power cut, or an answer lost. As far as this database has events, its
+                    // word is taken and they are not sent again.
+                    let next = stored_through.min(batch.committed);
+                    if stored_through > batch.committed && !warned_ahead {
+                        warned_ahead = true;
+                        tracing::error!(
+                            stored_through,
+                            committed = batch.committed,
+                            "central: central holds more events of this hall than this database has (a database restored from an older backup, or a second hub on this credential): central keeps its own events under the seqs that come again"
+                        );
+                    }
                     if next < cursor.events {
                         tracing::warn!(
                             stored_through,

@@ -75,22 +75,12 @@ pub struct ServeArgs {
     pub max_connections_per_client: Option<usize>,
     /// Ship the hall's history to the operator's central service at this address, e.g.
     /// https://central.example.com (docs/central.md); needs --central-credential-file.
-    #[arg(
-        long,
-        value_name = "URL",
-        env = "HALLQ_CENTRAL_URL",
-        requires = "central_credential_file"
-    )]
+    #[arg(long, value_name = "URL", env = "HALLQ_CENTRAL_URL")]
     pub central_url: Option<String>,
     /// The file holding this hall's central credential (as `hallq-central hall add` printed it),
     /// readable by the hub only.
-    #[arg(
-        long,
-        value_name = "FILE",
-        env = "HALLQ_CENTRAL_CREDENTIAL_FILE",
-        requires = "central_url"
-    )]
-    pub central_credential_file: Option<PathBuf>,
+    #[arg(long, value_name = "FILE", env = "HALLQ_CENTRAL_CREDENTIAL_FILE")]
+    pub central_credential_file: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -155,9 +145,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let mut opts = HubOptions::new(&args.data_dir, config);
     opts.apply_config = args.apply_config;
     opts.config_file_mark = file_mark;
-    if let (Some(url), Some(file)) = (&args.central_url, &args.central_credential_file) {
-        opts.central = Some(super::central::CentralOptions::from_file(url, file)?);
-    }
+    opts.central = central_options(&args)?;
     // The port first: a hub that cannot listen stops before it touches the database.
     let listener = TcpListener::bind(args.listen)
         .await
@@ -179,6 +167,28 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .await?
         .context("cannot start the hall hub")?;
     serve_on(listener, plain, hub, started, serving).await
+}
+
+/// Shipping to central, when both settings are given. A setting left empty in the environment
+/// file (`HALLQ_CENTRAL_URL=`) counts as not given, so that blanking it turns shipping off.
+fn central_options(args: &ServeArgs) -> anyhow::Result<Option<super::central::CentralOptions>> {
+    let given = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
+    match (
+        given(&args.central_url),
+        given(&args.central_credential_file),
+    ) {
+        (Some(url), Some(file)) => Ok(Some(super::central::CentralOptions::from_file(
+            &url,
+            Path::new(&file),
+        )?)),
+        (None, None) => Ok(None),
+        (Some(_), None) => bail!(
+            "--central-url (HALLQ_CENTRAL_URL) needs --central-credential-file (HALLQ_CENTRAL_CREDENTIAL_FILE): the file holding the hall's credential"
+        ),
+        (None, Some(_)) => bail!(
+            "--central-credential-file (HALLQ_CENTRAL_CREDENTIAL_FILE) needs --central-url (HALLQ_CENTRAL_URL): central's address"
+        ),
+    }
 }
 
 /// Files the hub makes are kept from other users (see `file_modes`), and the file limit is raised

@@ -12,6 +12,9 @@ use crate::auth::{hash_password, new_secret, sha256_hex};
 use crate::store::{HallAddError, Store};
 use crate::{AppState, run};
 
+/// Who the audit log names for what is done on the command line (the machine's administrator).
+const CLI_ACTOR: &str = "command line";
+
 /// Connections the server keeps to PostgreSQL at most.
 const SERVE_CONNECTIONS: usize = 16;
 
@@ -82,12 +85,16 @@ fn check_name(name: &str) -> anyhow::Result<&str> {
 }
 
 /// Register a hall and print its credential, the only time it is shown.
-pub async fn hall_add(db: &DbArg, name: &str) -> anyhow::Result<()> {
+pub async fn hall_add(db: &DbArg, name: &str, group: Option<&str>) -> anyhow::Result<()> {
     let name = check_name(name)?;
+    let group = group.map(check_name).transpose()?;
     let store = Store::open(&db.db, 1).await?;
     let credential = new_secret();
     match store.add_hall(name, &sha256_hex(&credential)).await {
         Ok(_) => {
+            if let Some(g) = group {
+                store.set_hall_group(name, Some(g), CLI_ACTOR).await?;
+            }
             println!("{credential}");
             eprintln!(
                 "hall {name:?} registered. The line above is its credential, shown this once: \
@@ -98,6 +105,23 @@ pub async fn hall_add(db: &DbArg, name: &str) -> anyhow::Result<()> {
         Err(HallAddError::Exists(n)) => bail!("a hall named {n:?} exists already"),
         Err(HallAddError::Store(e)) => Err(e.into()),
     }
+}
+
+/// Put a hall in a group (`None`: in none); it takes that group's publications from then on.
+pub async fn hall_group(db: &DbArg, name: &str, group: Option<&str>) -> anyhow::Result<()> {
+    let group = group
+        .filter(|g| !g.trim().is_empty())
+        .map(check_name)
+        .transpose()?;
+    let store = Store::open(&db.db, 1).await?;
+    if !store.set_hall_group(name.trim(), group, CLI_ACTOR).await? {
+        bail!("no hall named {name:?}");
+    }
+    match group {
+        Some(g) => println!("hall {name:?} is in group {g:?}"),
+        None => println!("hall {name:?} is in no group"),
+    }
+    Ok(())
 }
 
 pub async fn hall_revoke(db: &DbArg, name: &str) -> anyhow::Result<()> {
@@ -113,8 +137,9 @@ pub async fn hall_list(db: &DbArg) -> anyhow::Result<()> {
     let store = Store::open(&db.db, 1).await?;
     for h in store.list_halls().await? {
         println!(
-            "{}\t{}\t{}",
+            "{}\t{}\t{}\t{}",
             h.name,
+            h.group.as_deref().unwrap_or("-"),
             h.created_at.format("%Y-%m-%d %H:%M"),
             match h.revoked_at {
                 Some(t) => format!("revoked {}", t.format("%Y-%m-%d %H:%M")),

@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod cli;
 pub mod error;
+pub mod publish;
 pub mod rollup;
 pub mod ship;
 pub mod store;
@@ -55,11 +56,17 @@ pub fn app(state: AppState) -> Router {
             "/api/v1/ship",
             post(ship::ship).layer(DefaultBodyLimit::max(MAX_BATCH_BYTES)),
         )
+        .route("/api/v1/published", get(publish::api_published))
+        .route("/api/v1/publications", get(publish::api_publications))
         .route("/api/v1/halls", get(web::api_halls))
         .route("/api/v1/league", get(web::api_league))
         .route("/api/v1/league.csv", get(web::league_csv))
         .route("/", get(web::halls_page))
         .route("/league", get(web::league_page))
+        .route(
+            "/publish",
+            get(publish::publish_page).post(publish::publish),
+        )
         .route("/signin", get(web::signin_page).post(web::signin))
         .route("/signout", post(web::signout))
         .route("/healthz", get(|| async { "ok" }))

@@ -19,7 +19,7 @@ struct Cli {
 enum Cmd {
     /// Serve the halls' shipping API and head office's pages.
     Serve(ServeArgs),
-    /// Register, revoke and list halls.
+    /// Register, group, revoke and list halls.
     #[command(subcommand)]
     Hall(HallCmd),
     /// Head office's accounts for the web pages.
@@ -32,6 +32,16 @@ enum HallCmd {
     /// Register a hall and print its credential (shown once; only its hash is kept).
     Add {
         name: String,
+        /// The group whose published texts the hall takes (besides those for every hall).
+        #[arg(long)]
+        group: Option<String>,
+        #[command(flatten)]
+        db: DbArg,
+    },
+    /// Put a hall in a group, or with no group given in none.
+    Group {
+        name: String,
+        group: Option<String>,
         #[command(flatten)]
         db: DbArg,
     },
@@ -63,7 +73,12 @@ async fn main() -> anyhow::Result<()> {
     hallq_shared::logs::init();
     match Cli::parse().command {
         Cmd::Serve(args) => cli::serve(args).await,
-        Cmd::Hall(HallCmd::Add { name, db }) => cli::hall_add(&db, &name).await,
+        Cmd::Hall(HallCmd::Add { name, group, db }) => {
+            cli::hall_add(&db, &name, group.as_deref()).await
+        }
+        Cmd::Hall(HallCmd::Group { name, group, db }) => {
+            cli::hall_group(&db, &name, group.as_deref()).await
+        }
         Cmd::Hall(HallCmd::Revoke { name, db }) => cli::hall_revoke(&db, &name).await,
         Cmd::Hall(HallCmd::List { db }) => cli::hall_list(&db).await,
         Cmd::Operator(OperatorCmd::Add { name, db }) => cli::operator_add(&db, &name).await,

@@ -80,14 +80,20 @@ fn session_token(headers: &HeaderMap) -> Option<String> {
 }
 
 /// The operator signed in on this request.
-async fn operator(state: &AppState, headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+pub(crate) async fn operator(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<String>, ApiError> {
     match session_token(headers) {
         Some(t) => Ok(state.store.session_operator(&sha256_hex(&t)).await?),
         None => Ok(None),
     }
 }
 
-async fn require_operator(state: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
+pub(crate) async fn require_operator(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<String, ApiError> {
     operator(state, headers)
         .await?
         .ok_or_else(|| ApiError::unauthorized("sign in first"))
@@ -112,13 +118,31 @@ pub struct HallNowView {
     pub callbacks_open: Option<i64>,
     pub events_stored: i64,
     pub stored_through: i64,
+    pub group: Option<String>,
+    /// The published version the hall reports running (`status.config_version`).
+    pub config_version: Option<i64>,
+    /// The latest published version that applies to the hall.
+    pub published_latest: Option<i64>,
+    /// A version applies to the hall that it does not report running yet.
+    pub published_behind: bool,
 }
 
 impl HallNowView {
     fn of(h: HallNow, now: DateTime<Utc>) -> HallNowView {
         let since = h.last_contact.map(|t| (now - t).num_seconds().max(0));
         let s = h.status.unwrap_or(Value::Null);
+        // The hub's status carries it as a number or as a string of digits.
+        let config_version = s.get("config_version").and_then(|v| {
+            v.as_i64()
+                .or_else(|| v.as_str().and_then(|t| t.trim().parse().ok()))
+        });
         HallNowView {
+            group: h.group,
+            config_version,
+            published_latest: h.published_latest,
+            published_behind: h
+                .published_latest
+                .is_some_and(|latest| config_version.is_none_or(|v| v < latest)),
             hall: h.name,
             revoked: h.revoked,
             last_contact: h.last_contact,
@@ -248,7 +272,7 @@ pub async fn league_csv(
 
 // ---- pages ----
 
-fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -263,7 +287,7 @@ fn esc(s: &str) -> String {
     out
 }
 
-const STYLE: &str = "
+pub(crate) const STYLE: &str = "
 body { font-family: 'Noto Sans CJK SC', 'WenQuanYi Micro Hei', sans-serif; margin: 0; background: #f4f6fa; color: #1d2939; }
 header { display: flex; align-items: center; gap: 18px; padding: 10px 20px; background: #1f4e8c; color: #fff; }
 header h1 { font-size: 19px; margin: 0; }
@@ -288,18 +312,27 @@ tr.stale td { color: #98a2b3; }
 .signin button { margin-top: 16px; width: 100%; font: inherit; padding: 8px; background: #1f4e8c; color: #fff; border: 0; border-radius: 6px; }
 .error { color: #b42318; font-weight: 600; }
 .note { color: #667085; font-size: 13px; }
+.ok { color: #067647; font-weight: 600; }
+h2 { font-size: 16px; margin: 22px 0 8px; }
+textarea { width: 100%; box-sizing: border-box; font: 13px/1.45 'Noto Sans Mono CJK SC', monospace; padding: 8px; border: 1px solid #d0d5dd; border-radius: 6px; }
+pre { white-space: pre-wrap; font-size: 12px; margin: 6px 0 0; text-align: left; }
+details summary { cursor: pointer; color: #1f4e8c; }
 ";
 
-fn page(title: &str, nav: Option<(&str, &str)>, body: &str) -> Html<String> {
+pub(crate) fn page(title: &str, nav: Option<(&str, &str)>, body: &str) -> Html<String> {
     let header = match nav {
         Some((on, who)) => format!(
             "<header><h1>hallq 总部</h1>\
              <a href=\"/\" class=\"{}\">营业厅实况</a>\
              <a href=\"/league\" class=\"{}\">营业厅排名</a>\
+             <a href=\"/callbacks\" class=\"{}\">回访跟踪</a>\
+             <a href=\"/publish\" class=\"{}\">统一发布</a>\
              <form method=\"post\" action=\"/signout\"><span>{}</span> \
              <button type=\"submit\">退出</button></form></header>",
             if on == "halls" { "on" } else { "" },
             if on == "league" { "on" } else { "" },
+            if on == "callbacks" { "on" } else { "" },
+            if on == "publish" { "on" } else { "" },
             esc(who)
         ),
         None => String::new(),
@@ -313,11 +346,11 @@ fn page(title: &str, nav: Option<(&str, &str)>, body: &str) -> Html<String> {
     ))
 }
 
-fn no_store(html: Html<String>) -> Response {
+pub(crate) fn no_store(html: Html<String>) -> Response {
     ([(CACHE_CONTROL, "no-store")], html).into_response()
 }
 
-fn ago(s: Option<i64>) -> String {
+pub(crate) fn ago(s: Option<i64>) -> String {
     match s {
         None => "从未联系".into(),
         Some(s) if s < 60 => format!("{s} 秒前"),
@@ -345,10 +378,11 @@ pub async fn halls_page(
             "<span class=\"tag good\">在线</span>"
         };
         rows.push_str(&format!(
-            "<tr class=\"{}\"><td class=\"name\">{}</td><td>{state_tag}</td><td>{}</td><td>{}</td>\
-             <td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr class=\"{}\"><td class=\"name\">{}</td><td>{}</td><td>{state_tag}</td><td>{}</td><td>{}</td>\
+             <td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             if h.stale { "stale" } else { "" },
             esc(&h.hall),
+            h.group.as_deref().map(esc).unwrap_or_else(|| "—".into()),
             ago(h.seconds_since_contact),
             h.day.as_deref().map(esc).unwrap_or_default(),
             h.waiting.map(|w| w.to_string()).unwrap_or_default(),
@@ -368,20 +402,37 @@ pub async fn halls_page(
             h.callbacks_open.map(|w| w.to_string()).unwrap_or_default(),
             h.events_stored,
             h.hub_version.as_deref().map(esc).unwrap_or_default(),
+            published_cell(h),
         ));
     }
     if halls.is_empty() {
         rows.push_str(
-            "<tr><td colspan=\"10\" class=\"name\">尚无营业厅：用 <code>hallq-central hall add 名称</code> 登记。</td></tr>",
+            "<tr><td colspan=\"12\" class=\"name\">尚无营业厅：用 <code>hallq-central hall add 名称</code> 登记。</td></tr>",
         );
     }
     let body = format!(
-        "<p class=\"note\">超过 5 分钟未联系的营业厅标为“失联”。本页不自动刷新，刷新页面查看最新状态。</p>\
-         <table id=\"halls\"><thead><tr><th class=\"name\">营业厅</th><th>状态</th><th>最后联系</th>\
+        "<p class=\"note\">超过 5 分钟未联系的营业厅标为“失联”。“发布版本”是营业厅报告正在使用的统一发布版本，\
+         未用上最新一版的标为“未更新”。本页不自动刷新，刷新页面查看最新状态。</p>\
+         <table id=\"halls\"><thead><tr><th class=\"name\">营业厅</th><th>分组</th><th>状态</th><th>最后联系</th>\
          <th>营业日</th><th>等候人数</th><th>长时间等候</th><th>系统故障</th><th>待回访</th>\
-         <th>已存事件</th><th>版本</th></tr></thead><tbody>{rows}</tbody></table>"
+         <th>已存事件</th><th>软件版本</th><th>发布版本</th></tr></thead><tbody>{rows}</tbody></table>"
     );
     Ok(no_store(page("营业厅实况", Some(("halls", &who)), &body)))
+}
+
+/// The published version a hall runs, flagged when a newer one applies to it.
+fn published_cell(h: &HallNowView) -> String {
+    let running = h
+        .config_version
+        .map(|v| format!("v{v}"))
+        .unwrap_or_else(|| "—".into());
+    match h.published_latest {
+        None => running,
+        Some(latest) if h.published_behind => format!(
+            "{running} <span class=\"tag bad\" title=\"最新 v{latest}\">未更新 · 最新 v{latest}</span>"
+        ),
+        Some(_) => format!("{running} <span class=\"tag good\">最新</span>"),
+    }
 }
 
 fn pct(v: Option<f64>) -> String {

@@ -13,6 +13,7 @@ pub mod hall;
 #[cfg(feature = "logs")]
 pub mod logs;
 pub mod protocol;
+pub mod published;
 #[cfg(feature = "qr")]
 pub mod qr;
 pub mod queue;

@@ -2,6 +2,7 @@
 //! shipped batch, the rollups, the live view, the league table's rows, head office's accounts and
 //! sessions. Nothing outside this module writes a query.
 
+mod publish;
 mod schema;
 
 use std::collections::{BTreeSet, HashMap};
@@ -17,6 +18,7 @@ use tokio_postgres::{Client, GenericClient, NoTls, Transaction};
 use crate::rollup::{self, HallDay, REPORT_EVENT_TYPES};
 use crate::wire::{Batch, parse_state, state_name};
 
+pub use publish::{Group, Publication, PublishError};
 pub use schema::VERSION as SCHEMA_VERSION;
 
 #[derive(Debug, thiserror::Error)]
@@ -89,6 +91,7 @@ pub struct HallEntry {
     pub name: String,
     pub created_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
+    pub group: Option<String>,
 }
 
 /// A hall right now, for the "halls now" view.
@@ -102,6 +105,9 @@ pub struct HallNow {
     pub status: Option<Value>,
     pub stored_through: i64,
     pub events_stored: i64,
+    pub group: Option<String>,
+    /// The latest published version that applies to the hall.
+    pub published_latest: Option<i64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -193,7 +199,7 @@ impl Store {
         let c = self.conn().await?;
         let rows = c
             .query(
-                "SELECT id, name, created_at, revoked_at FROM halls ORDER BY name",
+                "SELECT id, name, created_at, revoked_at, group_name FROM halls ORDER BY name",
                 &[],
             )
             .await?;
@@ -204,6 +210,7 @@ impl Store {
                 name: r.get(1),
                 created_at: r.get(2),
                 revoked_at: r.get(3),
+                group: r.get(4),
             })
             .collect())
     }
@@ -469,10 +476,14 @@ impl Store {
         let c = self.conn().await?;
         let rows = c
             .query(
-                "SELECT h.name, h.revoked_at IS NOT NULL, s.last_contact, s.hub_version, s.body,
-                        coalesce(s.stored_through, 0), coalesce(s.events_stored, 0)
-                 FROM halls h LEFT JOIN hall_status s ON s.hall_id = h.id
-                 ORDER BY h.name",
+                &format!(
+                    "SELECT h.name, h.revoked_at IS NOT NULL, s.last_contact, s.hub_version, s.body,
+                            coalesce(s.stored_through, 0), coalesce(s.events_stored, 0),
+                            h.group_name, {}
+                     FROM halls h LEFT JOIN hall_status s ON s.hall_id = h.id
+                     ORDER BY h.name",
+                    publish::LATEST_FOR_HALL
+                ),
                 &[],
             )
             .await?;
@@ -486,6 +497,8 @@ impl Store {
                 status: r.get(4),
                 stored_through: r.get(5),
                 events_stored: r.get(6),
+                group: r.get(7),
+                published_latest: r.get(8),
             })
             .collect())
     }

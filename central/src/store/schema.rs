@@ -114,6 +114,32 @@ const MIGRATIONS: &[&str] = &[
         expires_at timestamptz NOT NULL
     );
     "#,
+    // 2: hall groups, published texts with their versions, and the audit log of operators' acts.
+    r#"
+    ALTER TABLE halls ADD COLUMN group_name text;
+    CREATE INDEX halls_group ON halls (group_name);
+
+    -- version is the number halls report back as their config_version: gap-free, taken under a
+    -- lock when publishing, never reused.
+    CREATE TABLE publications (
+        version bigint PRIMARY KEY,
+        -- NULL: every hall; otherwise the halls of this group.
+        group_name text,
+        document jsonb NOT NULL,
+        toml text NOT NULL,
+        published_by text NOT NULL,
+        published_at timestamptz NOT NULL DEFAULT now()
+    );
+    CREATE INDEX publications_group ON publications (group_name, version);
+
+    CREATE TABLE audit (
+        id bigserial PRIMARY KEY,
+        at timestamptz NOT NULL DEFAULT now(),
+        actor text NOT NULL,
+        action text NOT NULL,
+        detail jsonb NOT NULL
+    );
+    "#,
 ];
 
 /// The version this program writes.

@@ -623,3 +623,43 @@ fn the_program_stops_at_start_when_the_credential_cannot_be_read() {
     let err = run(&["--central-url", "http://127.0.0.1:9"]);
     assert!(err.contains("--central-credential-file"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_cursor_costs_one_batch_sent_again() {
+    let (url, peer) = peer(Mode::Up).await;
+    let hall = open_hall(tempfile::tempdir().unwrap(), Some(&url), true).await;
+    for _ in 0..30 {
+        hall.f.issue("pay").await;
+    }
+    all_held_as_the_hall_has_it(&hall, &peer).await;
+    let first = hall.last_seq();
+    let status = central_status_when(&hall, |s| s["shipped_through"].as_u64() >= Some(first)).await;
+    assert!(
+        status["shipped_through"].as_u64() >= Some(first),
+        "{status}"
+    );
+    let first = status["shipped_through"].as_u64().unwrap();
+    let dir = hall.close().await;
+    // As after a power cut that took the unsynced cursor with it.
+    let db = hallq_shared::store::db_path(dir.path());
+    hallq_shared::store::Store::set_central_cursors_beside(&db, 0, None).unwrap();
+    let sent_before = peer.held(|h| h.batches.len());
+
+    let hall = open_hall(dir, Some(&url), false).await;
+    // A time-driven event (a long wait beginning) may come with the restart.
+    let status = central_status_when(&hall, |s| s["shipped_through"].as_u64() >= Some(first)).await;
+    assert!(
+        status["shipped_through"].as_u64() >= Some(first),
+        "central's word is taken: {status}"
+    );
+    hall.f.issue("pay").await;
+    all_held_as_the_hall_has_it(&hall, &peer).await;
+    peer.held(|h| {
+        let again = h.batches[sent_before..]
+            .iter()
+            .filter(|b| b.first().is_some_and(|s| *s <= first))
+            .count();
+        assert_eq!(again, 1, "{:?}", &h.batches[sent_before..]);
+    });
+    hall.close().await;
+}

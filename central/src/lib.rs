@@ -3,6 +3,7 @@
 //! (docs/central.md), head office reads the halls now and the league table on its pages.
 
 pub mod auth;
+pub mod callbacks;
 pub mod cli;
 pub mod error;
 pub mod publish;
@@ -59,10 +60,12 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/published", get(publish::api_published))
         .route("/api/v1/publications", get(publish::api_publications))
         .route("/api/v1/halls", get(web::api_halls))
+        .route("/api/v1/callbacks", get(callbacks::api_callbacks))
         .route("/api/v1/league", get(web::api_league))
         .route("/api/v1/league.csv", get(web::league_csv))
         .route("/", get(web::halls_page))
         .route("/league", get(web::league_page))
+        .route("/callbacks", get(callbacks::callbacks_page))
         .route(
             "/publish",
             get(publish::publish_page).post(publish::publish),

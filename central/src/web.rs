@@ -300,6 +300,7 @@ th, td { border: 1px solid #d0d5dd; padding: 6px 8px; text-align: right; }
 th { background: #eef2f8; }
 td.name, th.name { text-align: left; font-weight: 600; }
 tr.stale td { color: #98a2b3; }
+tr.overdue td { background: #fff6f5; }
 .bad { color: #b42318; font-weight: 700; }
 .good { color: #067647; font-weight: 700; }
 .tag { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; font-weight: 700; }

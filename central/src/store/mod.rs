@@ -110,6 +110,21 @@ pub struct HallNow {
     pub published_latest: Option<i64>,
 }
 
+/// A callback captured in a hall and not resolved: no phone number, which stays in the hall.
+#[derive(Clone, Debug, Serialize)]
+pub struct OpenCallback {
+    pub hall: String,
+    /// The hall's own id of the callback (its callback list shows the same).
+    pub id: i64,
+    pub day: NaiveDate,
+    pub captured_at: i64,
+    /// `outage`, `long_wait` or `request`.
+    pub origin: String,
+    pub ticket: Option<String>,
+    /// `pending` or `contacted`.
+    pub status: String,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum HallAddError {
     #[error("a hall named {0:?} exists already")]
@@ -289,6 +304,7 @@ impl Store {
                     ],
                 )
                 .await?;
+            callbacks(&tx, hall_id, &batch.events).await?;
             // A callback followed up today counts in the day it was captured.
             if !resolved_ids.is_empty() {
                 for r in tx
@@ -565,6 +581,49 @@ impl Store {
         Ok((halls, days))
     }
 
+    /// The callbacks not resolved in live halls, oldest first, at most `limit`, and per hall how
+    /// many there are and how many were captured before `overdue_before` (ms).
+    pub async fn open_callbacks(
+        &self,
+        overdue_before: i64,
+        limit: i64,
+    ) -> Result<(Vec<OpenCallback>, Vec<(String, i64, i64)>), StoreError> {
+        let c = self.conn().await?;
+        let list = c
+            .query(
+                "SELECT h.name, c.id, c.day, c.captured_at, c.origin, c.ticket, c.status
+                 FROM callbacks c JOIN halls h ON h.id = c.hall_id
+                 WHERE c.resolved_at IS NULL AND h.revoked_at IS NULL
+                 ORDER BY c.captured_at, h.name, c.id LIMIT $1",
+                &[&limit],
+            )
+            .await?
+            .iter()
+            .map(|r| OpenCallback {
+                hall: r.get(0),
+                id: r.get(1),
+                day: r.get(2),
+                captured_at: r.get(3),
+                origin: r.get(4),
+                ticket: r.get(5),
+                status: r.get(6),
+            })
+            .collect();
+        let per_hall = c
+            .query(
+                "SELECT h.name, count(*), count(*) FILTER (WHERE c.captured_at < $1)
+                 FROM callbacks c JOIN halls h ON h.id = c.hall_id
+                 WHERE c.resolved_at IS NULL AND h.revoked_at IS NULL
+                 GROUP BY h.name ORDER BY h.name",
+                &[&overdue_before],
+            )
+            .await?
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect();
+        Ok((list, per_hall))
+    }
+
     /// How many events of a hall are stored (tests and checks; the page reads `events_stored`).
     pub async fn event_count(&self, hall: &str) -> Result<i64, StoreError> {
         let c = self.conn().await?;
@@ -754,6 +813,57 @@ async fn report_input<C: GenericClient>(
         events,
         ratings,
     })
+}
+
+/// Keep the `callbacks` table as the batch's callback events leave it, in `seq` order. Events
+/// stored before are applied again harmlessly: a capture is inserted once, and a status moves only
+/// on an event later than the one that set it.
+async fn callbacks(
+    tx: &Transaction<'_>,
+    hall_id: i64,
+    events: &[crate::wire::WireEvent],
+) -> Result<(), StoreError> {
+    for e in events {
+        let Some(id) = e.kind.get("id").and_then(Value::as_i64) else {
+            continue;
+        };
+        let text = |k: &str| e.kind.get(k).and_then(Value::as_str);
+        match e.kind_type() {
+            "callback_captured" => {
+                tx.execute(
+                    "INSERT INTO callbacks (hall_id, id, day, captured_at, origin, ticket, status,
+                                            status_seq, status_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $4)
+                     ON CONFLICT DO NOTHING",
+                    &[
+                        &hall_id,
+                        &id,
+                        &e.day,
+                        &e.at,
+                        &text("origin").unwrap_or(""),
+                        &text("ticket"),
+                        &(e.seq as i64),
+                    ],
+                )
+                .await?;
+            }
+            "callback_updated" => {
+                let Some(status) = text("status") else {
+                    continue;
+                };
+                tx.execute(
+                    "UPDATE callbacks SET status = $3, status_seq = $4, status_at = $5,
+                         resolved_at = CASE WHEN $3 = 'resolved' THEN coalesce(resolved_at, $5)
+                                            ELSE resolved_at END
+                     WHERE hall_id = $1 AND id = $2 AND status_seq < $4",
+                    &[&hall_id, &id, &status, &(e.seq as i64), &e.at],
+                )
+                .await?;
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// Recompute the rollups of a hall's days from their rows, in the batch's transaction.

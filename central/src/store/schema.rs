@@ -140,6 +140,44 @@ const MIGRATIONS: &[&str] = &[
         detail jsonb NOT NULL
     );
     "#,
+    // 3: callbacks as their events leave them (no phone number: the hall keeps it), for the list
+    // of callbacks open across halls; filled from the events already stored.
+    r#"
+    CREATE TABLE callbacks (
+        hall_id bigint NOT NULL REFERENCES halls (id),
+        id bigint NOT NULL,
+        day date NOT NULL,
+        captured_at bigint NOT NULL,
+        origin text NOT NULL,
+        ticket text,
+        status text NOT NULL,
+        -- The event that set the status: an event stored again never moves it back.
+        status_seq bigint NOT NULL,
+        status_at bigint NOT NULL,
+        resolved_at bigint,
+        PRIMARY KEY (hall_id, id)
+    );
+    CREATE INDEX callbacks_open ON callbacks (hall_id, captured_at) WHERE resolved_at IS NULL;
+
+    INSERT INTO callbacks (hall_id, id, day, captured_at, origin, ticket, status, status_seq,
+                           status_at)
+    SELECT hall_id, (body->>'id')::bigint, day, at, coalesce(body->>'origin', ''),
+           body->>'ticket', 'pending', seq, at
+    FROM events WHERE type = 'callback_captured'
+    ON CONFLICT DO NOTHING;
+    UPDATE callbacks c SET status = coalesce(l.body->>'status', c.status), status_seq = l.seq,
+                           status_at = l.at
+    FROM (SELECT DISTINCT ON (hall_id, (body->>'id')::bigint)
+                 hall_id, (body->>'id')::bigint AS id, seq, at, body
+          FROM events WHERE type = 'callback_updated'
+          ORDER BY hall_id, (body->>'id')::bigint, seq DESC) l
+    WHERE c.hall_id = l.hall_id AND c.id = l.id AND l.seq > c.status_seq;
+    UPDATE callbacks c SET resolved_at = r.at
+    FROM (SELECT hall_id, (body->>'id')::bigint AS id, min(at) AS at
+          FROM events WHERE type = 'callback_updated' AND body->>'status' = 'resolved'
+          GROUP BY 1, 2) r
+    WHERE c.hall_id = r.hall_id AND c.id = r.id;
+    "#,
 ];
 
 /// The version this program writes.

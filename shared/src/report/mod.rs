@@ -30,7 +30,8 @@
 //!   [`crate::estimate::ErrorStats`], which the day simulator measures with too.
 //! - **Callbacks**: captured in the period (`callback_captured` events); resolved = the first
 //!   `callback_updated` to `resolved` of such a callback, whenever it happened; resolve delay =
-//!   resolved − captured.
+//!   resolved − captured. **Overdue**: not resolved [`CALLBACK_PROMISE_H`] hours after it was
+//!   captured ([`callback_overdue`]); the configuration has no promise of its own.
 //! - **Counter opening**: the first `counter_state_changed` to `open` of each counter on each day, in
 //!   the hall's local time, against `hours.opening`: `before_opening_s` is positive when the counter
 //!   opened early. Rulebook Ch.3 §1.1 wants staff in place 10 minutes before opening
@@ -63,6 +64,15 @@ use crate::hall::{CounterId, Lang, Millis, Now, TicketState};
 
 /// Ch.3 §1.1: staff in place ten minutes before the hall opens.
 pub const STAFF_IN_PLACE_BEFORE_OPENING_S: i64 = 600;
+
+/// Hours within which a captured callback is to be resolved: the halls promise a call back within
+/// a day (the demo hall's commitments), and the configuration has no setting for it.
+pub const CALLBACK_PROMISE_H: i64 = 24;
+
+/// Whether a callback captured at `captured_at` and not resolved is overdue at `now`.
+pub fn callback_overdue(captured_at: Millis, now: Millis) -> bool {
+    now - captured_at > CALLBACK_PROMISE_H * 3_600_000
+}
 
 mod build;
 mod csv;

@@ -149,7 +149,7 @@ pub async fn callbacks_page(
     for c in &v.callbacks {
         rows.push_str(&format!(
             "<tr class=\"{}\"><td class=\"name\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
-             <td class=\"name\">{}</td><td class=\"name\">{}</td><td class=\"name\">{}</td></tr>",
+             <td class=\"left\">{}</td><td class=\"left\">{}</td><td class=\"left\">{}</td></tr>",
             if c.overdue { "overdue" } else { "" },
             esc(&c.hall),
             c.id,
@@ -179,9 +179,9 @@ pub async fn callbacks_page(
          <table id=\"callback-halls\"><thead><tr><th class=\"name\">营业厅</th><th>未解决</th><th>超时</th>\
          <th>最久</th></tr></thead><tbody>{halls}</tbody></table>\
          <h2>未解决的回访（最早的在前）</h2>{more}\
-         <table id=\"callbacks\"><thead><tr><th class=\"name\">营业厅</th><th>编号</th><th>登记时间</th>\
-         <th>已过</th><th>是否超时</th><th class=\"name\">原因</th><th class=\"name\">票号</th>\
-         <th class=\"name\">进度</th></tr></thead><tbody>{rows}</tbody></table>",
+         <table id=\"callbacks\"><thead><tr><th class=\"name\">营业厅</th><th>编号</th><th>登记时间（北京时间）</th>\
+         <th>已过</th><th>是否超时</th><th class=\"left\">原因</th><th class=\"left\">票号</th>\
+         <th class=\"left\">进度</th></tr></thead><tbody>{rows}</tbody></table>",
         v.promise_hours
     );
     Ok(no_store(page("回访跟踪", Some(("callbacks", &who)), &body)))

@@ -100,15 +100,17 @@ pub async fn publish_page(
     let Query(q) = q?;
     let versions = state.store.publications(LISTED).await?;
     let groups = state.store.groups().await?;
-    let text = versions
+    // The next version starts from the latest, for the same halls: an operator correcting a
+    // group's text must not publish it to every hall by leaving the selector as it was.
+    let (text, group) = versions
         .first()
-        .map(|p| p.toml.clone())
-        .unwrap_or_else(template);
+        .map(|p| (p.toml.clone(), p.group.clone().unwrap_or_default()))
+        .unwrap_or_else(|| (template(), String::new()));
     let notice = q
         .published
         .map(|v| format!("<p class=\"ok\" id=\"published\">已发布版本 v{v}。营业厅下次拉取时生效（见“营业厅实况”的“发布版本”）。</p>"))
         .unwrap_or_default();
-    let body = render(&who, &groups, &versions, &text, "", None, &notice);
+    let body = render(&who, &groups, &versions, &text, &group, None, &notice);
     Ok(no_store(body))
 }
 
@@ -195,8 +197,8 @@ fn render(
     let mut rows = String::new();
     for p in versions {
         rows.push_str(&format!(
-            "<tr><td>v{}</td><td class=\"name\">{}</td><td class=\"name\">{}</td><td>{}</td>\
-             <td>{} / {}</td><td class=\"name\"><details><summary>查看</summary><pre>{}</pre></details></td></tr>",
+            "<tr><td>v{}</td><td class=\"left\">{}</td><td class=\"left\">{}</td><td>{}</td>\
+             <td>{} / {}</td><td class=\"left\"><details><summary>查看</summary><pre>{}</pre></details></td></tr>",
             p.version,
             p.group
                 .as_deref()
@@ -225,8 +227,8 @@ fn render(
          <button type=\"submit\">发布新版本</button></div>\
          <textarea id=\"toml\" name=\"toml\" spellcheck=\"false\" rows=\"22\">{}</textarea></form>\
          <h2>已发布版本</h2>\
-         <table id=\"versions\"><thead><tr><th>版本</th><th class=\"name\">发布给</th>\
-         <th class=\"name\">发布人</th><th>发布时间</th><th>已用上 / 适用营业厅</th><th class=\"name\">内容</th></tr></thead>\
+         <table id=\"versions\"><thead><tr><th>版本</th><th class=\"left\">发布给</th>\
+         <th class=\"left\">发布人</th><th>发布时间（北京时间）</th><th>已用上 / 适用营业厅</th><th class=\"left\">内容</th></tr></thead>\
          <tbody>{rows}</tbody></table>",
         esc(text),
     );

@@ -299,6 +299,7 @@ table { border-collapse: collapse; background: #fff; width: 100%; font-size: 14p
 th, td { border: 1px solid #d0d5dd; padding: 6px 8px; text-align: right; }
 th { background: #eef2f8; }
 td.name, th.name { text-align: left; font-weight: 600; }
+td.left, th.left { text-align: left; }
 tr.stale td { color: #98a2b3; }
 tr.overdue td { background: #fff6f5; }
 .bad { color: #b42318; font-weight: 700; }

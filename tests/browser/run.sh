@@ -2,11 +2,14 @@
 # The staff pages' end-to-end tests: builds the hub, starts it on a free loopback port with a fresh
 # data dir and test accounts, drives headless Chromium through tests/browser/*.test.mjs, stops the
 # hub. Exits non-zero when a test fails. With CI=true a missing chromium is a failure, not a skip.
+# central.test.mjs starts a PostgreSQL cluster and hallq-central of its own (built here too); without
+# PostgreSQL it is skipped, and with CI=true that is a failure as well.
 #
 #   tests/browser/run.sh                          # all tests; screenshots in tests/browser/out/
 #   HALLQ_SHOTS="$PWD/docs/img" tests/browser/run.sh   # refresh the README's screenshots
 #   HALLQ_HUB_BIN=path/to/hallq-hub tests/browser/run.sh   # use an already built hub
 #   HALLQ_SAMPLE_DAY_BIN=path/to/examples/sample_day           # and an already built sample day
+#   HALLQ_CENTRAL_BIN=path/to/hallq-central tests/browser/run.sh # and an already built central
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -35,6 +38,16 @@ if [ -n "${HALLQ_HUB_BIN:-}" ]; then
 else
   (cd "$root" && cargo build -p hallq-hub)
   bin="${CARGO_TARGET_DIR:-$root/target}/debug/hallq-hub"
+fi
+
+if [ -z "${HALLQ_CENTRAL_BIN:-}" ]; then
+  (cd "$root" && cargo build -p hallq-central)
+  HALLQ_CENTRAL_BIN="${CARGO_TARGET_DIR:-$root/target}/debug/hallq-central"
+fi
+export HALLQ_CENTRAL_BIN
+if [ "${CI:-}" = true ] && [ ! -x /usr/lib/postgresql/15/bin/initdb ]; then
+  echo "FAIL: PostgreSQL 15 not found (apt-get install postgresql) for central.test.mjs" >&2
+  exit 1
 fi
 
 data=$(mktemp -d "${TMPDIR:-/tmp}/hallq-browser.XXXXXX")

@@ -63,6 +63,62 @@ async fn many_halls_ship_at_once_and_every_event_arrives_once() {
             "{name}"
         );
     }
+    // What a year of history will take on disk (docs/central.md's plan): bytes per stored row,
+    // indexes included.
+    let c = central.store.conn().await.unwrap();
+    for table in ["events", "tickets", "ratings", "hall_days"] {
+        let r = c
+            .query_one(
+                &format!("SELECT pg_total_relation_size('{table}'), count(*) FROM {table}"),
+                &[],
+            )
+            .await
+            .unwrap();
+        let (bytes, rows): (i64, i64) = (r.get(0), r.get(1));
+        println!(
+            "{table}: {rows} rows, {bytes} bytes with indexes, {:.0} bytes a row",
+            bytes as f64 / rows.max(1) as f64
+        );
+    }
+}
+
+/// A hall shipping as a live hub does, a few events per commit into a day that already holds
+/// most of its tickets: each batch recomputes that day's rollup, so its cost follows the day's
+/// size, not the batch's. The per-batch figure of docs/central.md's plan.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn small_batches_into_a_busy_day() {
+    let Some(pg) = Pg::start() else { return };
+    let per_day = env_or("HALLQ_CENTRAL_INGEST_TICKETS", 60);
+    let central = Central::start(&pg.url()).await;
+    let cred = central.hall("城东营业厅").await;
+    let h = HallHistory::build(&["2026-12-01"], per_day, 3);
+    let live = 200.min(h.last_seq() / 2);
+    let mut cursor = 0;
+    while cursor < h.last_seq() - live {
+        let to = (cursor + 500).min(h.last_seq() - live);
+        cursor = central
+            .ship(&cred, &h.batch(cursor + 1, to))
+            .await
+            .stored_through();
+    }
+    let started = Instant::now();
+    let mut batches = 0;
+    while cursor < h.last_seq() {
+        let to = (cursor + 4).min(h.last_seq());
+        cursor = central
+            .ship(&cred, &h.batch(cursor + 1, to))
+            .await
+            .stored_through();
+        batches += 1;
+    }
+    let ms = started.elapsed().as_secs_f64() * 1000.0 / f64::from(batches);
+    println!(
+        "{batches} batches of at most 4 events into a day of {per_day} tickets: {ms:.1} ms a batch"
+    );
+    assert_eq!(
+        central.store.event_count("城东营业厅").await.unwrap(),
+        h.last_seq() as i64
+    );
 }
 
 /// A year's league table over 100 halls reads 36,500 rollup lines, whatever the tickets behind

@@ -54,6 +54,8 @@ pub struct DayResult {
     pub tickets: Vec<TicketRecord>,
     /// Seconds after opening at which service times changed, if they did.
     pub slowdown_s: Option<f64>,
+    /// Events the day recorded (what a hub would ship to central for it).
+    pub events: u64,
 }
 
 /// Error figures of both estimators over some tickets.
@@ -158,6 +160,7 @@ pub fn run(scenario: &Scenario, seed: u64) -> DayResult {
     last.unwrap_or(DayResult {
         tickets: vec![],
         slowdown_s: None,
+        events: 0,
     })
 }
 
@@ -238,6 +241,7 @@ impl<'a> Day<'a> {
     }
 
     fn run(mut self) -> DayResult {
+        let first_seq = self.hall.last_seq;
         let (h, m) = scenario::LAST_TICKET;
         let (oh, om) = scenario::OPENING;
         let day_ms = i64::from((h * 60 + m) - (oh * 60 + om)) * 60_000;
@@ -273,6 +277,7 @@ impl<'a> Day<'a> {
             self.happen(at, what);
         }
         DayResult {
+            events: self.hall.last_seq - first_seq,
             tickets: self.records,
             slowdown_s: self
                 .scenario

@@ -6,8 +6,7 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use hallq_shared::config::HallConfig;
-use hallq_shared::hall::CounterId;
-use hallq_shared::report::{Fact, Period, Report, ReportInput};
+use hallq_shared::report::{EventBody, Fact, Period, Report, ReportInput, fact_of};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -28,41 +27,11 @@ pub const REPORT_EVENT_TYPES: &[&str] = &[
     "callback_updated",
 ];
 
-/// What a report reads from one stored event (its type and its kind's JSON), as the hall's store
-/// reads it (`shared/src/store/reports.rs`); `None` for what reports ignore.
+/// What a report reads from one stored event (its type and its kind's JSON): the hall's own
+/// [`fact_of`], so that central counts as the hall does; `None` for what reports ignore (and for a
+/// body whose fields have types central does not know, from a newer hub).
 pub fn fact(kind: &str, body: &Value) -> Option<Fact> {
-    let text = |k: &str| body.get(k).and_then(Value::as_str).map(str::to_string);
-    let counter = body
-        .get("counter")
-        .or_else(|| body.get("from_counter"))
-        .and_then(Value::as_u64)
-        .and_then(|c| CounterId::try_from(c).ok());
-    let id = body.get("id").and_then(Value::as_i64);
-    Some(match (kind, text("number"), counter) {
-        ("ticket_called", Some(number), Some(counter)) => Fact::Called { number, counter },
-        ("ticket_finished", Some(number), Some(counter)) => Fact::Finished { number, counter },
-        ("ticket_no_show", Some(number), Some(counter)) => Fact::NoShow { number, counter },
-        ("ticket_transferred", Some(number), Some(from_counter)) => Fact::Transferred {
-            number,
-            from_counter,
-        },
-        ("counter_state_changed", _, Some(counter)) if text("state").as_deref() == Some("open") => {
-            Fact::CounterOpened { counter }
-        }
-        ("counter_state_changed", _, Some(counter)) => Fact::CounterLeft { counter },
-        ("long_wait_began", ..) => Fact::LongWaitBegan {
-            service: text("service")?,
-        },
-        ("long_wait_ended", ..) => Fact::LongWaitEnded {
-            service: text("service")?,
-        },
-        ("outage_started", ..) => Fact::OutageStarted,
-        ("callback_captured", ..) => Fact::CallbackCaptured { id: id? },
-        ("callback_updated", ..) if text("status").as_deref() == Some("resolved") => {
-            Fact::CallbackResolved { id: id? }
-        }
-        _ => return None,
-    })
+    fact_of(kind, &EventBody::deserialize(body).ok()?)
 }
 
 /// The hall's configuration from the body of its latest `config_replaced` event; the demo

@@ -76,12 +76,14 @@ pub fn callback_overdue(captured_at: Millis, now: Millis) -> bool {
 
 mod build;
 mod csv;
+mod fact;
 mod figures;
 mod period;
 mod rows;
 mod satisfaction;
 mod staffing;
 
+pub use fact::{EventBody, fact_of};
 pub use figures::{
     CallbackStats, CounterOpening, Durations, EstimateStats, Incidents, Level, LoadRow,
     LongService, LongWait, OpenTimes, Report, Row, SatisfactionStats, Stats, mean,

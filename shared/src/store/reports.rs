@@ -9,7 +9,7 @@ use super::{Store, StoreError};
 use crate::config::HallConfig;
 use crate::hall::{CounterId, Millis, TicketState};
 use crate::report::{
-    EventRow, Fact, Period, RatingRow, Report, ReportInput, Satisfaction, TicketRow,
+    EventBody, EventRow, Period, RatingRow, Report, ReportInput, Satisfaction, TicketRow, fact_of,
 };
 
 /// Why a rating was not kept.
@@ -64,22 +64,6 @@ fn parse_state(s: &str) -> Result<TicketState, StoreError> {
     })
 }
 
-/// The fields of an event body a report reads; the rest of the body is skipped.
-#[derive(serde::Deserialize)]
-struct Body<'a> {
-    #[serde(borrow)]
-    number: Option<&'a str>,
-    counter: Option<CounterId>,
-    from_counter: Option<CounterId>,
-    #[serde(borrow)]
-    service: Option<&'a str>,
-    id: Option<i64>,
-    #[serde(borrow)]
-    state: Option<&'a str>,
-    #[serde(borrow)]
-    status: Option<&'a str>,
-}
-
 /// Turn one `(seq, day, at, actor, type, body)` row into a report fact, skipping what reports ignore.
 fn push_event(
     r: &rusqlite::Row<'_>,
@@ -88,37 +72,10 @@ fn push_event(
 ) -> Result<(), StoreError> {
     let kind = r.get_ref(4)?.as_str().map_err(rusqlite::Error::from)?;
     let text = r.get_ref(5)?.as_str().map_err(rusqlite::Error::from)?;
-    let b: Body<'_> = serde_json::from_str(text)
+    let b: EventBody<'_> = serde_json::from_str(text)
         .map_err(|e| StoreError::Corrupt(format!("event body {text:?}: {e}")))?;
-    let number = || b.number.map(str::to_string);
-    let fact = match (kind, number(), b.counter.or(b.from_counter)) {
-        ("ticket_called", Some(number), Some(counter)) => Fact::Called { number, counter },
-        ("ticket_finished", Some(number), Some(counter)) => Fact::Finished { number, counter },
-        ("ticket_no_show", Some(number), Some(counter)) => Fact::NoShow { number, counter },
-        ("ticket_transferred", Some(number), Some(from_counter)) => Fact::Transferred {
-            number,
-            from_counter,
-        },
-        ("counter_state_changed", _, Some(counter)) if b.state == Some("open") => {
-            Fact::CounterOpened { counter }
-        }
-        ("counter_state_changed", _, Some(counter)) => Fact::CounterLeft { counter },
-        ("long_wait_began", ..) if b.service.is_some() => Fact::LongWaitBegan {
-            service: b.service.unwrap_or_default().to_string(),
-        },
-        ("long_wait_ended", ..) if b.service.is_some() => Fact::LongWaitEnded {
-            service: b.service.unwrap_or_default().to_string(),
-        },
-        ("outage_started", ..) => Fact::OutageStarted,
-        ("callback_captured", ..) if b.id.is_some() => Fact::CallbackCaptured {
-            id: b.id.unwrap_or_default(),
-        },
-        ("callback_updated", ..) if b.status == Some("resolved") && b.id.is_some() => {
-            Fact::CallbackResolved {
-                id: b.id.unwrap_or_default(),
-            }
-        }
-        _ => return Ok(()),
+    let Some(fact) = fact_of(kind, &b) else {
+        return Ok(());
     };
     let d = r.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?;
     let day = match last_day {

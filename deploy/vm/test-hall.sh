@@ -370,6 +370,8 @@ fill_disk() {
     on door 'avail=$(df --output=avail -B1 /var/lib/hallq | tail -n 1)
              sudo fallocate -l "$avail" /var/lib/hallq/filler || sudo fallocate -l "$((avail - 1048576))" /var/lib/hallq/filler'
 }
+HALLQ_TOKEN=$(python3 "$here/traffic.py" token "$url")
+export HALLQ_TOKEN
 check "the data partition is filled" fill_disk
 # SQLite may still reuse room inside its log for a few tickets: issue until refused (bounded).
 refused=""
@@ -388,6 +390,7 @@ check "with the disk full every acknowledged ticket is still there" \
 on door sudo rm -f /var/lib/hallq/filler
 check "once space is freed tickets are taken again and numbering goes on" \
     python3 "$here/traffic.py" verify "$url" "$work/acknowledged.jsonl"
+unset HALLQ_TOKEN
 
 echo "--- no real-time clock: the door Pi boots with its clock a day behind, then NTP sets it right"
 # A Pi has no real-time clock: at boot systemd-timesyncd sets the clock to the time it last saved
@@ -397,7 +400,8 @@ echo "--- no real-time clock: the door Pi boots with its clock a day behind, the
 clock_problem() { python3 "$here/traffic.py" clock "$url"; }
 hub_logged() { on door sudo journalctl -u hallq-hub -b --no-pager | grep -q "$1"; }
 ticket_seq() { echo "$1" | tr -dc '0-9' | sed 's/^0*//'; }
-on door "sudo systemctl stop systemd-timesyncd && sudo touch -d '-1 day' /var/lib/systemd/timesync/clock" || true
+# The saved time is synced to the disk before the cut, or the cut takes it back.
+on door "sudo systemctl stop systemd-timesyncd && sudo touch -d '-1 day' /var/lib/systemd/timesync/clock && sync" || true
 power_cut door
 RTC_BASE=$(date -u -d '-1 day' +%Y-%m-%dT%H:%M:%S) boot door
 if wait_up door; then healthy 100 || true; fi

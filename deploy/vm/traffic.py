@@ -11,11 +11,14 @@
     traffic.py verify-kept URL LOG   verify without taking a new ticket
     traffic.py clock URL             print the staff's clock alert (nothing when the clock is right)
     traffic.py storage URL           print the staff's storage alert (nothing when there is room)
+    traffic.py token URL             sign in as the manager and print the token (HALLQ_TOKEN=...
+                                     makes the other commands use it instead of signing in)
     traffic.py printer PORT OUT      a network ticket printer on 127.0.0.1:PORT: answers status
                                      queries (DLE EOT n) as a ready printer does and appends every
                                      byte it is sent to OUT
 """
 import json
+import os
 import socket
 import sys
 import threading
@@ -38,6 +41,9 @@ def api(url, method, path, token=None, body=None, timeout=60):
 
 
 def login(url):
+    # A token taken earlier (HALLQ_TOKEN): signing in writes a session, which a full disk refuses.
+    if os.environ.get("HALLQ_TOKEN"):
+        return os.environ["HALLQ_TOKEN"]
     _, body = api(url, "POST", "/api/v1/login", body={"login": "manager", "password": "manager-pass-1"})
     return body["token"]
 
@@ -159,6 +165,9 @@ if __name__ == "__main__":
         sys.exit(0)
     if sys.argv[1] == "issue":
         issue(sys.argv[2])
+        sys.exit(0)
+    if sys.argv[1] == "token":
+        print(login(sys.argv[2]))
         sys.exit(0)
     if sys.argv[1] in ("clock", "storage"):
         alert(sys.argv[2], sys.argv[1])

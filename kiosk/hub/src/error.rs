@@ -119,6 +119,10 @@ impl From<WriterError> for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
+        // A sign-in on a full disk is refused as a full disk, not as a passing failure.
+        if e.is_disk_full() {
+            return ApiError::disk_full();
+        }
         ApiError::unavailable(e)
     }
 }

@@ -230,6 +230,16 @@ async fn a_full_disk_refuses_new_tickets_clearly_keeps_every_acknowledged_one_an
         "{body}"
     );
 
+    // A clerk who signs in now is told why it fails (a session is a row to write).
+    let (st, body) = req(
+        hub.addr,
+        "POST",
+        "/api/v1/login",
+        None,
+        Some(json!({"login": "boss", "password": PASSWORD})),
+    )
+    .await;
+    assert_eq!((st, body["error"]["code"].as_str()), (507, Some("disk_full")), "{body}");
     let (st, alerts) = req(hub.addr, "GET", "/api/v1/alerts", Some(&boss), None).await;
     assert_eq!(st, 200, "{alerts}");
     assert!(

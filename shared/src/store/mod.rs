@@ -49,6 +49,39 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
 }
 
+impl Store {
+    /// Whether `e` failed for want of space: SQLite's own "full", or an I/O error while the
+    /// database's file system has (almost) nothing left for this user. On ext4 a write that finds
+    /// no room can come back from SQLite as an I/O error rather than as "full" (measured on the
+    /// virtual Pi), and the caller must be told the same thing either way.
+    pub fn out_of_space(&self, e: &StoreError) -> bool {
+        out_of_space_at(&self.path, e)
+    }
+}
+
+/// [`Store::out_of_space`] for the database at `db`.
+pub fn out_of_space_at(db: &Path, e: &StoreError) -> bool {
+    if e.is_disk_full() {
+        return true;
+    }
+    let io = matches!(
+        e,
+        StoreError::Sqlite(rusqlite::Error::SqliteFailure(f, _))
+            if f.code == rusqlite::ErrorCode::SystemIoFailure
+    );
+    io && available_bytes(db).is_some_and(|b| b < 1024 * 1024)
+}
+
+/// Bytes an unprivileged writer may still use on the file system holding `db`.
+pub fn available_bytes(db: &Path) -> Option<u64> {
+    let dir = db
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let st = rustix::fs::statvfs(dir).ok()?;
+    Some(st.f_bavail.saturating_mul(st.f_frsize))
+}
+
 impl StoreError {
     /// The disk (or the database's size limit) is full: SQLite refused to grow a file. Nothing
     /// of the failed transaction was kept, and writing works again once there is room.

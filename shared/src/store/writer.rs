@@ -122,6 +122,7 @@ impl HallWriter {
         let (tx, rx) = mpsc::channel();
         let published = Arc::new(RwLock::new(hall.clone()));
         let trouble = Arc::new(Mutex::new(None));
+        let db = store.path.clone();
         // Without it SQLite checkpoints inside commits, which is slower but loses nothing.
         let checkpoints = store.background_checkpoints().ok();
         let worker = Worker {
@@ -131,6 +132,7 @@ impl HallWriter {
             working: hall,
             published: published.clone(),
             trouble: trouble.clone(),
+            db,
             clock: clock.clone(),
             last_at: 0,
             options,
@@ -273,6 +275,8 @@ struct Worker {
     /// Background checkpoint rounds this thread has finished off (see `checkpoint.rs`).
     rounds_finished: u64,
     store: Store,
+    /// The database's path, for telling a full disk apart while a batch borrows the store.
+    db: std::path::PathBuf,
     trouble: Arc<Mutex<Option<WriteTrouble>>>,
     working: Hall,
     published: Arc<RwLock<Hall>>,
@@ -360,7 +364,7 @@ impl Worker {
                         message: format!("no callback {id}"),
                         message_zh: "没有这条回访记录".into(),
                     }))),
-                    Err(e) => reply(Err(failed(&e))),
+                    Err(e) => reply(Err(failed(&e, self.store.out_of_space(&e)))),
                 },
             }
         }
@@ -376,7 +380,7 @@ impl Worker {
         if let Err(e) = result {
             // Nothing of this batch is durable: forget it and tell everyone.
             tracing_like_log(&format!("commit failed, batch discarded: {e}"));
-            let disk_full = e.is_disk_full();
+            let disk_full = self.store.out_of_space(&e);
             {
                 let mut t = self.trouble.lock().unwrap_or_else(|p| p.into_inner());
                 let since = t.as_ref().map_or_else(|| (self.clock)(), |t| t.since);
@@ -393,7 +397,7 @@ impl Worker {
                 .unwrap_or_else(|p| p.into_inner().clone());
             for (_, reply) in accepted {
                 if let Some(r) = reply {
-                    r(Err(failed(&e)));
+                    r(Err(failed(&e, disk_full)));
                 }
             }
             return;
@@ -481,10 +485,11 @@ impl Worker {
                         continue;
                     }
                     if let Err(e) = batch.record(&ex, &self.working) {
+                        let full = super::out_of_space_at(&self.db, &e);
                         accepted.push((ex, reply));
                         for (_, _, reply) in pending {
                             if let Some(r) = reply {
-                                r(Err(failed(&e)));
+                                r(Err(failed(&e, full)));
                             }
                         }
                         return Err(e);
@@ -619,8 +624,8 @@ mod timing {
 /// The store has no logging dependency; failures reach the caller as errors, and this line goes to
 /// standard error for the journal.
 /// What a caller is told when the store fails under their command.
-fn failed(e: &StoreError) -> WriterError {
-    if e.is_disk_full() {
+fn failed(e: &StoreError, disk_full: bool) -> WriterError {
+    if disk_full {
         WriterError::DiskFull
     } else {
         WriterError::Store(e.to_string())

@@ -239,7 +239,11 @@ async fn a_full_disk_refuses_new_tickets_clearly_keeps_every_acknowledged_one_an
         Some(json!({"login": "boss", "password": PASSWORD})),
     )
     .await;
-    assert_eq!((st, body["error"]["code"].as_str()), (507, Some("disk_full")), "{body}");
+    assert_eq!(
+        (st, body["error"]["code"].as_str()),
+        (507, Some("disk_full")),
+        "{body}"
+    );
     let (st, alerts) = req(hub.addr, "GET", "/api/v1/alerts", Some(&boss), None).await;
     assert_eq!(st, 200, "{alerts}");
     assert!(

@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod callbacks;
+pub mod chart;
 pub mod cli;
 pub mod error;
 pub mod publish;

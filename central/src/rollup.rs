@@ -141,7 +141,7 @@ impl HallDay {
 }
 
 /// One hall's line of the league table.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct LeagueRow {
     pub rank: u32,
     pub hall: String,

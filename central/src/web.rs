@@ -498,13 +498,21 @@ pub async fn league_page(
          <table id=\"league\"><thead><tr><th>名次</th><th class=\"name\">营业厅</th><th>营业天数</th>\
          <th>取号</th><th>叫号</th><th>目标内叫号率</th><th>平均等候(分)</th><th>平均办理(分)</th>\
          <th>满意率</th><th>评价数</th><th>系统故障</th><th>长时间等候</th><th>回访登记</th>\
-         <th>回访已解决</th></tr></thead><tbody>{rows}</tbody></table>",
+         <th>回访已解决</th></tr></thead><tbody>{rows}</tbody></table>{}",
         sel("day"),
         sel("week"),
         sel("month"),
         period.from,
         period.to,
         (table.target_share * 100.0).round(),
+        if table.halls.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "<h3>目标内叫号率</h3><div class=\"chart\">{}</div>",
+                crate::chart::league_svg(&table)
+            )
+        },
     );
     Ok(no_store(page("营业厅排名", Some(("league", &who)), &body)))
 }

@@ -234,6 +234,9 @@ test("the league table of the day and its CSV", { skip }, async () => {
   assert.match(await rows.nth(0).textContent(), /^1/);
   const issued = await page.locator("#league tbody tr", { hasText: "城东营业厅" }).locator("td").nth(3).textContent();
   assert.equal(issued, "40");
+  // The chart: a bar for each hall that called anyone, and the target line.
+  assert.equal(await page.locator("#league-chart rect").count(), 2);
+  assert.match(await page.locator("#league-chart").textContent(), /目标 85%/);
   await shot("central-league.png");
 
   const [download] = await Promise.all([page.waitForEvent("download"), page.click("a[href*='league.csv']")]);

@@ -1,0 +1,398 @@
+//! Real hubs shipping to the real central on a real PostgreSQL (a cluster of the test's own on a
+//! loopback port): central cut off while the halls keep issuing, calling, finishing and rating,
+//! central killed mid-stream and started again on the same database, a hub stopped mid-stream and
+//! opened again on its data. In the end central holds every event of every hall once, under the
+//! hall's seqs, and its league table for the day equals each hall's own report.
+
+mod common;
+#[path = "../../../central/tests/common/mod.rs"]
+mod pg;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::http::StatusCode;
+use common::{Fixture, add_accounts, shanghai};
+use hallq_central::rollup::League;
+use hallq_hub::central::CentralOptions;
+use hallq_hub::{self as hub, Hub, HubOptions};
+use hallq_shared::config::HallConfig;
+use hallq_shared::report::Period;
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+
+/// Central served on a runtime of its own at a fixed loopback address, so that it can come back
+/// where the hubs look for it. Shutting that runtime down is the in-process kill: the listener,
+/// the hubs' open connections, requests in flight and database connections all go at once,
+/// nothing is shut down in order.
+struct CentralServer {
+    rt: Option<tokio::runtime::Runtime>,
+}
+
+async fn serve_central(url: &str, addr: SocketAddr) -> CentralServer {
+    let start = Instant::now();
+    let listener = loop {
+        match std::net::TcpListener::bind(addr) {
+            Ok(l) => break l,
+            Err(e) => {
+                assert!(
+                    start.elapsed() < Duration::from_secs(10),
+                    "rebind {addr}: {e}"
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    };
+    listener.set_nonblocking(true).unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let url = url.to_string();
+    rt.spawn(async move {
+        let listener = TcpListener::from_std(listener).unwrap();
+        let store = hallq_central::Store::open(&url, 8).await.unwrap();
+        let state = hallq_central::AppState::new(store, false);
+        let _ = hallq_central::run(listener, state, std::future::pending()).await;
+    });
+    CentralServer { rt: Some(rt) }
+}
+
+impl CentralServer {
+    fn kill(self) {
+        drop(self);
+    }
+}
+
+impl Drop for CentralServer {
+    fn drop(&mut self) {
+        // The only way to drop a runtime inside the test's own.
+        if let Some(rt) = self.rt.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+/// The issue asks for central cut off "for minutes": the hubs' back-off is shortened to 20–400 ms,
+/// so that the same states (many failed tries, the back-off at its ceiling, a long backlog) are
+/// reached in seconds.
+fn options(url: &str, credential: &str) -> CentralOptions {
+    let mut o = CentralOptions::new(url, credential).unwrap();
+    o.idle = Duration::from_millis(100);
+    o.heartbeat = Duration::from_millis(300);
+    o.backoff_min = Duration::from_millis(20);
+    o.backoff_max = Duration::from_millis(400);
+    o.timeout = Duration::from_secs(2);
+    // Small batches, so that a kill is likely to fall between batches of one backlog.
+    o.batch = 7;
+    o
+}
+
+struct Hall {
+    f: Fixture,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+async fn open_hall(
+    dir: tempfile::TempDir,
+    clock: Arc<AtomicI64>,
+    central: CentralOptions,
+    fresh: bool,
+) -> Hall {
+    let (kiosk, display, tablet) = if fresh {
+        add_accounts(dir.path())
+    } else {
+        Default::default()
+    };
+    let c = clock.clone();
+    let mut opts = HubOptions::new(dir.path(), HallConfig::demo());
+    opts.clock = Arc::new(move || c.load(Ordering::SeqCst));
+    opts.central = Some(central);
+    let hub = Hub::open(opts).unwrap();
+    let app = hub::app(hub.clone());
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let (stop, rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(hub::run_on(
+        listener,
+        None,
+        hub.clone(),
+        async {
+            let _ = rx.await;
+        },
+        hub::ServeOptions::for_this_process(),
+    ));
+    let mut f = Fixture {
+        hub,
+        app,
+        dir,
+        clock,
+        kiosk,
+        display,
+        tablet,
+        clerk1: String::new(),
+        clerk2: String::new(),
+        manager: String::new(),
+    };
+    f.clerk1 = f.login("clerk1", Some(1)).await;
+    f.clerk2 = f.login("clerk2", Some(2)).await;
+    f.manager = f.login("boss", None).await;
+    Hall {
+        f,
+        stop: Some(stop),
+        task,
+    }
+}
+
+impl Hall {
+    /// Stop serving (the shipping task stops with it, a request in flight is dropped) and let go
+    /// of the database.
+    async fn close(mut self) -> tempfile::TempDir {
+        let _ = self.stop.take().unwrap().send(());
+        tokio::time::timeout(Duration::from_secs(10), &mut self.task)
+            .await
+            .expect("the hub stops within 10 s")
+            .unwrap()
+            .unwrap();
+        let Fixture { hub, app, dir, .. } = self.f;
+        drop(app);
+        let mut hub = Some(hub);
+        for _ in 0..200 {
+            match Arc::try_unwrap(hub.take().unwrap()) {
+                Ok(h) => {
+                    tokio::task::spawn_blocking(move || drop(h)).await.unwrap();
+                    break;
+                }
+                Err(h) => {
+                    hub = Some(h);
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            }
+        }
+        assert!(hub.is_none(), "the hub is still held 4 s after it stopped");
+        dir
+    }
+
+    fn last_seq(&self) -> u64 {
+        self.f.hub.writer.hall().read().unwrap().last_seq
+    }
+
+    async fn central_status(&self) -> Value {
+        let (st, b) = self
+            .f
+            .call("GET", "/api/v1/central", Some(&self.f.manager), None)
+            .await;
+        assert_eq!(st, StatusCode::OK, "{b}");
+        b["central"].clone()
+    }
+
+    async fn post(&self, path: &str, token: &str, body: Option<Value>) {
+        let (st, b) = self.f.call("POST", path, Some(token), body).await;
+        assert!(st.is_success(), "{path}: {st} {b}");
+    }
+
+    /// A few minutes of a working hall: tickets issued, called at both counters after a wait
+    /// that depends on `round` (some past the 15-minute target), served and now and then rated.
+    async fn work(&self, round: u32) {
+        let f = &self.f;
+        for s in ["pay", "pay", "account"] {
+            f.issue(s).await;
+        }
+        f.advance_ms(i64::from(3 + round % 4 * 5) * 60_000);
+        for counter in [1, 2] {
+            let token = if counter == 1 { &f.clerk1 } else { &f.clerk2 };
+            let (st, _) = f
+                .call(
+                    "POST",
+                    &format!("/api/v1/counters/{counter}/next"),
+                    Some(token),
+                    None,
+                )
+                .await;
+            if st == StatusCode::OK {
+                f.advance_ms(90_000);
+                self.post(&format!("/api/v1/counters/{counter}/finish"), token, None)
+                    .await;
+                if counter == 1 && round.is_multiple_of(2) {
+                    // A rating goes through the hub's admin connection, not the writer; seen
+                    // answered 503 here now and then, so it is tried again (see the report).
+                    let body = json!({"counter": 1, "score": 3 + round % 3});
+                    let mut tries = 0;
+                    loop {
+                        let (st, b) = f
+                            .call(
+                                "POST",
+                                "/api/v1/ratings",
+                                Some(&f.tablet),
+                                Some(body.clone()),
+                            )
+                            .await;
+                        if st == StatusCode::CREATED {
+                            break;
+                        }
+                        tries += 1;
+                        assert!(
+                            tries < 20 && st == StatusCode::SERVICE_UNAVAILABLE,
+                            "{st} {b}"
+                        );
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                }
+            }
+        }
+        f.advance_ms(60_000);
+    }
+}
+
+async fn wait_until<F, Fut>(what: &str, limit: Duration, mut done: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let start = Instant::now();
+    while !done().await {
+        assert!(start.elapsed() < limit, "not within {limit:?}: {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn close(a: Option<f64>, b: Option<f64>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => (a - b).abs() < 1e-9,
+        _ => false,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn halls_ship_through_cuts_and_kills_and_central_agrees_with_their_reports() {
+    let Some(pg) = pg::Pg::start() else { return };
+    let url = pg.url();
+    let addr: SocketAddr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let central_url = format!("http://{addr}");
+    // Opened first: it creates the tables, which two opening at once would race to do.
+    let store = hallq_central::Store::open(&url, 4).await.unwrap();
+    let central = serve_central(&url, addr).await;
+
+    let names = ["城东营业厅", "城西营业厅", "乡镇服务点"];
+    let mut halls = Vec::new();
+    let mut credentials = Vec::new();
+    for name in names {
+        let credential = hallq_central::auth::new_secret();
+        store
+            .add_hall(name, &hallq_central::auth::sha256_hex(&credential))
+            .await
+            .unwrap();
+        let clock = Arc::new(AtomicI64::new(shanghai(9, 30)));
+        let dir = tempfile::tempdir().unwrap();
+        let h = open_hall(dir, clock, options(&central_url, &credential), true).await;
+        for c in [1, 2] {
+            h.f.open_counter(c).await;
+        }
+        credentials.push(credential);
+        halls.push(h);
+    }
+
+    for round in 0..3 {
+        for h in &halls {
+            h.work(round).await;
+        }
+    }
+    // Central cut off while the halls keep working.
+    central.kill();
+    for round in 3..8 {
+        for h in &halls {
+            h.work(round).await;
+        }
+    }
+    let failing = halls[0].central_status().await;
+    assert!(failing["behind"].as_u64().unwrap() > 0, "{failing}");
+    assert!(failing["failures"].as_u64().unwrap() > 0, "{failing}");
+    let central = serve_central(&url, addr).await;
+    // A hub stopped while its backlog is being shipped, then opened again on its data.
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    let h = halls.remove(1);
+    let clock = h.f.clock.clone();
+    let tablet = h.f.tablet.clone();
+    let dir = h.close().await;
+    let mut h = open_hall(dir, clock, options(&central_url, &credentials[1]), false).await;
+    // Device tokens are kept in the hall's database; only the test's copy has to be carried.
+    h.f.tablet = tablet;
+    halls.insert(1, h);
+    for round in 8..10 {
+        for h in &halls {
+            h.work(round).await;
+        }
+    }
+    // Central killed mid-stream, its batches in flight cut, and back on the same database.
+    tokio::time::sleep(Duration::from_millis(15)).await;
+    central.kill();
+    for round in 10..12 {
+        for h in &halls {
+            h.work(round).await;
+        }
+    }
+    let _central = serve_central(&url, addr).await;
+
+    for h in &halls {
+        wait_until("every hub caught up", Duration::from_secs(60), || async {
+            h.central_status().await["behind"] == 0
+        })
+        .await;
+    }
+
+    let day: chrono::NaiveDate = "2026-11-25".parse().unwrap();
+    let period = Period::day(day);
+    let (league_names, days) = store.league_days(period).await.unwrap();
+    let league = League::build(period, &league_names, &days);
+    for (name, h) in names.iter().zip(&halls) {
+        let last = h.last_seq();
+        assert!(last > 60, "{name}: only {last} events");
+        let c = store.conn().await.unwrap();
+        let rows = c
+            .query(
+                "SELECT e.seq, count(*) FROM events e JOIN halls h ON h.id = e.hall_id \
+                 WHERE h.name = $1 GROUP BY e.seq ORDER BY e.seq",
+                &[name],
+            )
+            .await
+            .unwrap();
+        let seqs: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
+        let expected: Vec<i64> = (1..=last as i64).collect();
+        assert_eq!(seqs, expected, "{name}: the events central holds");
+        assert!(rows.iter().all(|r| r.get::<_, i64>(1) == 1), "{name}");
+
+        let hall_store = hallq_shared::store::Store::open_reader(h.f.hub.data_path()).unwrap();
+        let r = hall_store.report(period, &HallConfig::demo()).unwrap();
+        let t = &r.totals;
+        let row = league
+            .halls
+            .iter()
+            .find(|r| r.hall == *name)
+            .unwrap_or_else(|| panic!("{name} is in the league table"));
+        assert!(t.issued > 30 && t.called > 20, "{name}: {t:?}");
+        assert_eq!(row.issued, t.issued, "{name}");
+        assert_eq!(row.called, t.called, "{name}");
+        assert_eq!(row.served, t.served, "{name}");
+        assert!(
+            close(row.within_target, t.within_target),
+            "{name}: {:?} {:?}",
+            row.within_target,
+            t.within_target
+        );
+        assert!(t.within_target.is_some_and(|s| s > 0.0 && s < 1.0), "{t:?}");
+        assert!(close(row.mean_wait_s, t.wait.mean_s), "{name}");
+        assert!(close(row.mean_service_s, t.service_time.mean_s), "{name}");
+        assert_eq!(row.rated, t.satisfaction.rated, "{name}");
+        assert!(t.satisfaction.rated > 0);
+        assert!(close(row.satisfied_share, t.satisfaction.satisfied_share));
+        assert_eq!(row.outages, r.incidents.outages, "{name}");
+        assert_eq!(row.long_waits, r.incidents.long_waits, "{name}");
+    }
+}

@@ -53,6 +53,8 @@ pub struct CentralOptions {
     pub backoff_max: Duration,
     /// One request, connection included.
     pub timeout: Duration,
+    /// How often the hall asks for central's published texts (and once at start).
+    pub pull_every: Duration,
 }
 
 impl std::fmt::Debug for CentralOptions {
@@ -93,6 +95,7 @@ impl CentralOptions {
             backoff_min: Duration::from_secs(1),
             backoff_max: Duration::from_secs(300),
             timeout: Duration::from_secs(30),
+            pull_every: Duration::from_secs(300),
         })
     }
 
@@ -128,6 +131,10 @@ impl CentralOptions {
     fn ship_uri(&self) -> String {
         format!("{}/api/v1/ship", self.url)
     }
+
+    fn published_uri(&self) -> String {
+        format!("{}/api/v1/published", self.url)
+    }
 }
 
 #[cfg(unix)]
@@ -161,6 +168,18 @@ pub struct CentralStatus {
     pub failures: u32,
     /// Most events per batch now (halved by a 413 answer).
     pub batch_limit: usize,
+    /// Central's published texts as this hall has them.
+    pub published: PublishedStatus,
+}
+
+/// The published texts the hall runs, and why the latest one was not taken, if it was not.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct PublishedStatus {
+    pub version: Option<u64>,
+    pub applied_at: Option<Millis>,
+    /// A document refused (it stays refused until central publishes another version) or
+    /// central's trouble when asking.
+    pub error: Option<String>,
 }
 
 /// The shipping task's settings and its state, shared with the API.
@@ -213,7 +232,166 @@ pub fn start(hub: &AppState) -> Option<tokio::task::JoinHandle<()>> {
         committed: hub.committed.subscribe(),
         shutdown: hub.shutdown.subscribe(),
     };
+    tokio::spawn(pull_published(hub.clone()));
     Some(tokio::spawn(task.run()))
+}
+
+/// Ask central for its published texts at start and every `pull_every`, and apply a version this
+/// hall does not run yet. Stops with the hub.
+async fn pull_published(hub: AppState) {
+    let Some(shipping) = hub.central.clone() else {
+        return;
+    };
+    let opts = shipping.options.clone();
+    let mut shutdown = hub.shutdown.subscribe();
+    let Ok(client) = client(opts.timeout) else {
+        return;
+    };
+    let db = hub.db.clone();
+    let running = tokio::task::spawn_blocking(move || {
+        Store::open_reader(&db).and_then(|s| s.published_version())
+    })
+    .await
+    .ok()
+    .and_then(Result::ok)
+    .flatten();
+    shipping.update(|s| s.published.version = running);
+    // A version refused once is not tried again: the same document would be refused again.
+    let mut refused: Option<u64> = None;
+    loop {
+        match fetch_published(&client, &opts).await {
+            Ok(None) => {}
+            Ok(Some((version, document))) => {
+                let current = shipping.status().published.version;
+                if current != Some(version) && refused != Some(version) {
+                    match apply_published(&hub, version, document).await {
+                        Ok(()) => {
+                            let now = (hub.clock)();
+                            tracing::info!(version, "published texts from central applied");
+                            shipping.update(|s| {
+                                s.published.version = Some(version);
+                                s.published.applied_at = Some(now);
+                                s.published.error = None;
+                            });
+                        }
+                        Err(e) => {
+                            tracing::error!(version, error = %e, "published texts from central refused");
+                            refused = Some(version);
+                            shipping.update(|s| {
+                                s.published.error = Some(format!("version {version} refused: {e}"));
+                            });
+                        }
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot ask central for its published texts");
+                shipping.update(|s| s.published.error = Some(e.to_string()));
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(opts.pull_every) => {}
+            _ = shutdown.wait_for(|stop| *stop) => return,
+        }
+    }
+}
+
+/// `GET /api/v1/published`: the version and document that apply to this hall, `None` on 204.
+async fn fetch_published(
+    client: &HttpClient,
+    opts: &CentralOptions,
+) -> Result<Option<(u64, serde_json::Value)>, Failure> {
+    let req = Request::get(opts.published_uri())
+        .header(header::AUTHORIZATION, format!("Bearer {}", opts.credential))
+        .header(
+            header::USER_AGENT,
+            concat!("hallq-hub/", env!("CARGO_PKG_VERSION")),
+        )
+        .body(Full::new(Bytes::new()))
+        .map_err(|e| Failure::Trouble(format!("cannot make the request: {e}")))?;
+    let exchange = async {
+        let resp = client
+            .request(req)
+            .await
+            .map_err(|e| Failure::Trouble(format!("cannot reach central: {}", error_chain(&e))))?;
+        let status = resp.status();
+        let bytes = Limited::new(resp.into_body(), MAX_ANSWER_BYTES)
+            .collect()
+            .await
+            .map_err(|e| Failure::Trouble(format!("central's answer broke off: {e}")))?
+            .to_bytes();
+        Ok::<_, Failure>((status, bytes))
+    };
+    let (status, bytes) = tokio::time::timeout(opts.timeout, exchange)
+        .await
+        .map_err(|_| Failure::Trouble("central did not answer in time".into()))??;
+    match status {
+        StatusCode::NO_CONTENT => Ok(None),
+        StatusCode::OK => {
+            #[derive(serde::Deserialize)]
+            struct Answer {
+                version: u64,
+                document: serde_json::Value,
+            }
+            serde_json::from_slice::<Answer>(&bytes)
+                .map(|a| Some((a.version, a.document)))
+                .map_err(|e| {
+                    Failure::Trouble(format!("central's answer is not the protocol's: {e}"))
+                })
+        }
+        StatusCode::UNAUTHORIZED => Err(Failure::Refused),
+        s => Err(Failure::Trouble(format!(
+            "central answered {s}: {}",
+            error_message(&bytes)
+        ))),
+    }
+}
+
+/// Take a published document over into the hall's configuration: checked as central checks it,
+/// merged, checked as a manager's edit is, and committed through the writer as a
+/// `config_replaced` by the actor `central` (so the board and central's rollups see it), audited,
+/// and only then recorded as the version the hall runs. A refusal changes nothing.
+async fn apply_published(
+    hub: &AppState,
+    version: u64,
+    document: serde_json::Value,
+) -> Result<(), String> {
+    use hallq_shared::engine::{Actor, Command};
+    use hallq_shared::protocol::Role;
+    use hallq_shared::published::Published;
+    let published: Published =
+        serde_json::from_value(document).map_err(|e| format!("not a published document: {e}"))?;
+    published.validate()?;
+    let before = hub
+        .writer
+        .hall()
+        .read()
+        .unwrap_or_else(|p| p.into_inner())
+        .config
+        .clone();
+    let config = published.apply_to(&before);
+    config.validate().map_err(|e| e.to_string())?;
+    hub.exec(
+        Command::ReplaceConfig {
+            config: Box::new(config.clone()),
+        },
+        Actor::new("central", Role::Manager, None),
+    )
+    .await
+    .map_err(|e| e.message.clone())?;
+    let mut detail = super::manager::config_changes(&before, &config);
+    if let Some(o) = detail.as_object_mut() {
+        o.insert("published_version".into(), version.into());
+    }
+    let now = (hub.clock)();
+    hub.admin(move |s| s.audit(now, "central", "config_replaced", &detail))
+        .await
+        .map_err(|e| e.message.clone())?;
+    let db = hub.db.clone();
+    tokio::task::spawn_blocking(move || Store::set_published_version_beside(&db, version))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())
 }
 
 type HttpClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;

@@ -2,7 +2,8 @@
 //! loopback port): central cut off while the halls keep issuing, calling, finishing and rating,
 //! central killed mid-stream and started again on the same database, a hub stopped mid-stream and
 //! opened again on its data. In the end central holds every event of every hall once, under the
-//! hall's seqs, and its league table for the day equals each hall's own report.
+//! hall's seqs, and its league table for the day equals each hall's own report. And a document
+//! published at central reaches the hall's board, while one the hall cannot take is refused whole.
 
 mod common;
 #[path = "../../../central/tests/common/mod.rs"]
@@ -395,4 +396,80 @@ async fn halls_ship_through_cuts_and_kills_and_central_agrees_with_their_reports
         assert_eq!(row.outages, r.incidents.outages, "{name}");
         assert_eq!(row.long_waits, r.incidents.long_waits, "{name}");
     }
+}
+
+/// A document published at central reaches the hall within a pull: the board's notices carry it,
+/// the hub says which version it runs, and central's halls page finds the hall current. A
+/// document the hall cannot take (central's checks passed by writing it straight into central's
+/// table) is refused whole, shown in `GET /api/v1/central`, and the hall keeps what it ran.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_hall_pulls_what_central_publishes() {
+    let Some(pg) = pg::Pg::start() else { return };
+    let url = pg.url();
+    let addr: SocketAddr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let store = hallq_central::Store::open(&url, 4).await.unwrap();
+    let _central = serve_central(&url, addr).await;
+    let credential = hallq_central::auth::new_secret();
+    store
+        .add_hall("城东营业厅", &hallq_central::auth::sha256_hex(&credential))
+        .await
+        .unwrap();
+    let mut o = options(&format!("http://{addr}"), &credential);
+    o.pull_every = Duration::from_millis(200);
+    let clock = Arc::new(AtomicI64::new(shanghai(9, 30)));
+    let h = open_hall(tempfile::tempdir().unwrap(), clock, o, true).await;
+    assert!(h.central_status().await["published"]["version"].is_null());
+
+    let toml = "notices = [ { zh = \"本月起缴费可用数字人民币\", en = \"Pay with e-CNY from this month\" } ]\n";
+    let doc = hallq_shared::published::Published::from_toml(toml).unwrap();
+    let v1 = store
+        .publish(None, &serde_json::to_value(&doc).unwrap(), toml, "zongbu")
+        .await
+        .unwrap();
+    wait_until("the hall runs v1", Duration::from_secs(20), || async {
+        h.central_status().await["published"]["version"] == json!(v1)
+    })
+    .await;
+    let (st, board) = h.f.call("GET", "/api/v1/board", None, None).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(
+        board.to_string().contains("本月起缴费可用数字人民币"),
+        "{board}"
+    );
+    // What the hall keeps is its own.
+    assert_eq!(
+        h.f.hub.writer.hall().read().unwrap().config.hall.name,
+        HallConfig::demo().hall.name
+    );
+    wait_until(
+        "central finds the hall current",
+        Duration::from_secs(20),
+        || async {
+            let halls = store.halls_now().await.unwrap();
+            let hall = halls.iter().find(|x| x.name == "城东营业厅").unwrap();
+            hall.published_latest == Some(v1)
+                && hall
+                    .status
+                    .as_ref()
+                    .is_some_and(|s| s["config_version"] == json!(v1.to_string()))
+        },
+    )
+    .await;
+
+    let bad = json!({"notices": [{"zh": "x"}], "hall": {"name": "别的厅"}});
+    let v2 = store.publish(None, &bad, "", "zongbu").await.unwrap();
+    wait_until("the refusal is shown", Duration::from_secs(20), || async {
+        h.central_status().await["published"]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains(&format!("version {v2}")))
+    })
+    .await;
+    let status = h.central_status().await;
+    assert_eq!(status["published"]["version"], json!(v1), "{status}");
+    let (_, board) = h.f.call("GET", "/api/v1/board", None, None).await;
+    assert!(board.to_string().contains("本月起缴费可用数字人民币"));
+    h.close().await;
 }

@@ -17,6 +17,8 @@ use crate::hall::Millis;
 
 /// `meta` key of the highest `seq` central holds every event up to.
 pub const EVENTS_CURSOR: &str = "central_cursor";
+/// The version of central's published texts the hall runs (docs/central.md, "Published texts").
+pub const PUBLISHED_VERSION: &str = "published_version";
 /// `meta` key of the last rating central accepted, as `[at, day, number]`.
 pub const RATINGS_CURSOR: &str = "central_ratings_cursor";
 
@@ -147,6 +149,26 @@ impl Store {
             status,
             committed,
         })
+    }
+
+    /// The version of central's published texts this hall last applied, if any.
+    pub fn published_version(&self) -> Result<Option<u64>, StoreError> {
+        self.meta(PUBLISHED_VERSION)?
+            .map(|v| {
+                v.parse::<u64>().map_err(|e| {
+                    StoreError::Corrupt(format!("meta.{PUBLISHED_VERSION} {v:?}: {e}"))
+                })
+            })
+            .transpose()
+    }
+
+    /// Record the published version applied, beside a running writer. Written after the
+    /// configuration's own commit: a crash between the two only applies the same document again.
+    pub fn set_published_version_beside(path: &Path, version: u64) -> Result<(), StoreError> {
+        let conn = Connection::open(path).map_err(|e| StoreError::open(path, e))?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        upsert_meta(&conn, PUBLISHED_VERSION, &version.to_string())?;
+        Ok(())
     }
 
     /// Store the cursors beside a running writer, on a short connection of its own. The commit
@@ -344,6 +366,13 @@ fn status(conn: &Connection, now: Millis) -> Result<ShipStatus, StoreError> {
         }
         None => None,
     };
+    let config_version: Option<String> = conn
+        .query_row(
+            "SELECT value FROM meta WHERE key = ?1",
+            [PUBLISHED_VERSION],
+            |r| r.get(0),
+        )
+        .optional()?;
     let callbacks_open: u32 = conn.query_row(
         "SELECT count(*) FROM callbacks WHERE status != 'resolved'",
         [],
@@ -356,7 +385,7 @@ fn status(conn: &Connection, now: Millis) -> Result<ShipStatus, StoreError> {
         long_waits,
         outage,
         callbacks_open,
-        config_version: None,
+        config_version,
     })
 }
 

@@ -218,29 +218,12 @@ impl Hall {
                 self.post(&format!("/api/v1/counters/{counter}/finish"), token, None)
                     .await;
                 if counter == 1 && round.is_multiple_of(2) {
-                    // A rating goes through the hub's admin connection, not the writer; seen
-                    // answered 503 here now and then, so it is tried again (see the report).
-                    let body = json!({"counter": 1, "score": 3 + round % 3});
-                    let mut tries = 0;
-                    loop {
-                        let (st, b) = f
-                            .call(
-                                "POST",
-                                "/api/v1/ratings",
-                                Some(&f.tablet),
-                                Some(body.clone()),
-                            )
-                            .await;
-                        if st == StatusCode::CREATED {
-                            break;
-                        }
-                        tries += 1;
-                        assert!(
-                            tries < 20 && st == StatusCode::SERVICE_UNAVAILABLE,
-                            "{st} {b}"
-                        );
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                    }
+                    self.post(
+                        "/api/v1/ratings",
+                        &f.tablet,
+                        Some(json!({"counter": 1, "score": 3 + round % 3})),
+                    )
+                    .await;
                 }
             }
         }

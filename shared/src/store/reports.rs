@@ -218,10 +218,13 @@ impl Store {
         at: Millis,
     ) -> Result<(), RatingError> {
         let d = day_str(day);
-        let tx = self
-            .conn
-            .unchecked_transaction()
-            .map_err(StoreError::from)?;
+        // Immediate: a deferred transaction that reads and then writes fails at once (busy, no
+        // wait) when another connection, such as the shipping task's cursor, wrote in between.
+        let tx = rusqlite::Transaction::new_unchecked(
+            &self.conn,
+            rusqlite::TransactionBehavior::Immediate,
+        )
+        .map_err(StoreError::from)?;
         let ticket: Option<(String, Option<CounterId>)> = tx
             .query_row(
                 "SELECT state, counter FROM tickets WHERE day = ?1 AND number = ?2",

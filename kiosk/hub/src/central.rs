@@ -296,6 +296,33 @@ async fn pull_published(hub: AppState) {
     }
 }
 
+/// One request to central and its (short) answer, within `timeout`, connection included.
+async fn exchange(
+    client: &HttpClient,
+    req: Request<Full<Bytes>>,
+    timeout: Duration,
+) -> Result<(StatusCode, Bytes), Failure> {
+    let answer = async {
+        let resp = client
+            .request(req)
+            .await
+            .map_err(|e| Failure::Trouble(format!("cannot reach central: {}", error_chain(&e))))?;
+        let status = resp.status();
+        let bytes = Limited::new(resp.into_body(), MAX_ANSWER_BYTES)
+            .collect()
+            .await
+            .map_err(|e| Failure::Trouble(format!("central's answer broke off: {e}")))?
+            .to_bytes();
+        Ok::<_, Failure>((status, bytes))
+    };
+    tokio::time::timeout(timeout, answer).await.map_err(|_| {
+        Failure::Trouble(format!(
+            "central did not answer within {} s",
+            timeout.as_secs()
+        ))
+    })?
+}
+
 /// `GET /api/v1/published`: the version and document that apply to this hall, `None` on 204.
 async fn fetch_published(
     client: &HttpClient,
@@ -309,22 +336,7 @@ async fn fetch_published(
         )
         .body(Full::new(Bytes::new()))
         .map_err(|e| Failure::Trouble(format!("cannot make the request: {e}")))?;
-    let exchange = async {
-        let resp = client
-            .request(req)
-            .await
-            .map_err(|e| Failure::Trouble(format!("cannot reach central: {}", error_chain(&e))))?;
-        let status = resp.status();
-        let bytes = Limited::new(resp.into_body(), MAX_ANSWER_BYTES)
-            .collect()
-            .await
-            .map_err(|e| Failure::Trouble(format!("central's answer broke off: {e}")))?
-            .to_bytes();
-        Ok::<_, Failure>((status, bytes))
-    };
-    let (status, bytes) = tokio::time::timeout(opts.timeout, exchange)
-        .await
-        .map_err(|_| Failure::Trouble("central did not answer in time".into()))??;
+    let (status, bytes) = exchange(client, req, opts.timeout).await?;
     match status {
         StatusCode::NO_CONTENT => Ok(None),
         StatusCode::OK => {
@@ -466,27 +478,7 @@ async fn post(client: &HttpClient, opts: &CentralOptions, body: Vec<u8>) -> Resu
         )
         .body(Full::new(Bytes::from(body)))
         .map_err(|e| Failure::Trouble(format!("cannot make the request: {e}")))?;
-    let exchange = async {
-        let resp = client
-            .request(req)
-            .await
-            .map_err(|e| Failure::Trouble(format!("cannot reach central: {}", error_chain(&e))))?;
-        let status = resp.status();
-        let bytes = Limited::new(resp.into_body(), MAX_ANSWER_BYTES)
-            .collect()
-            .await
-            .map_err(|e| Failure::Trouble(format!("central's answer broke off: {e}")))?
-            .to_bytes();
-        Ok::<_, Failure>((status, bytes))
-    };
-    let (status, bytes) = tokio::time::timeout(opts.timeout, exchange)
-        .await
-        .map_err(|_| {
-            Failure::Trouble(format!(
-                "central did not answer within {} s",
-                opts.timeout.as_secs()
-            ))
-        })??;
+    let (status, bytes) = exchange(client, req, opts.timeout).await?;
     match status {
         StatusCode::OK => serde_json::from_slice::<Answer>(&bytes)
             .map(|a| a.stored_through)

@@ -55,6 +55,9 @@ pub struct CentralOptions {
     pub timeout: Duration,
     /// How often the hall asks for central's published texts (and once at start).
     pub pull_every: Duration,
+    /// Certificates trusted for central besides the public web's roots: the operator's own
+    /// certificate authority, for a central inside its network (`--central-ca-file`).
+    pub extra_roots: Vec<rustls::pki_types::CertificateDer<'static>>,
 }
 
 impl std::fmt::Debug for CentralOptions {
@@ -96,7 +99,26 @@ impl CentralOptions {
             backoff_max: Duration::from_secs(300),
             timeout: Duration::from_secs(30),
             pull_every: Duration::from_secs(300),
+            extra_roots: Vec::new(),
         })
+    }
+
+    /// Trust the PEM certificates in `file` for central too (an operator's own certificate
+    /// authority). A file without one stops the start: the hub would otherwise refuse central
+    /// with a TLS error at every try, far from the setting that caused it.
+    pub fn trust_ca_file(mut self, file: &Path) -> anyhow::Result<CentralOptions> {
+        use rustls::pki_types::pem::PemObject;
+        let certs = rustls::pki_types::CertificateDer::pem_file_iter(file)
+            .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+            .with_context(|| format!("cannot read the central CA file {}", file.display()))?;
+        if certs.is_empty() {
+            bail!(
+                "the central CA file {} holds no PEM certificate",
+                file.display()
+            );
+        }
+        self.extra_roots.extend(certs);
+        Ok(self)
     }
 
     /// Read the credential from `file`: a file the hub cannot read stops the start with its name.
@@ -244,7 +266,7 @@ async fn pull_published(hub: AppState) {
     };
     let opts = shipping.options.clone();
     let mut shutdown = hub.shutdown.subscribe();
-    let Ok(client) = client(opts.timeout) else {
+    let Ok(client) = client(&opts) else {
         return;
     };
     let db = hub.db.clone();
@@ -408,14 +430,27 @@ async fn apply_published(
 
 type HttpClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
 
-fn client(timeout: Duration) -> anyhow::Result<HttpClient> {
+fn client(opts: &CentralOptions) -> anyhow::Result<HttpClient> {
     let mut http = HttpConnector::new();
     http.enforce_http(false);
-    http.set_connect_timeout(Some(timeout));
+    http.set_connect_timeout(Some(opts.timeout));
     http.set_nodelay(true);
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    for cert in &opts.extra_roots {
+        roots
+            .add(cert.clone())
+            .context("a certificate of the central CA file is not a usable authority")?;
+    }
+    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .context("TLS for central")?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
     let https = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_provider_and_webpki_roots(Arc::new(rustls::crypto::ring::default_provider()))
-        .context("TLS for central")?
+        .with_tls_config(tls)
         .https_or_http()
         .enable_http1()
         .wrap_connector(http);
@@ -542,7 +577,7 @@ struct Cursor {
 impl Task {
     async fn run(mut self) {
         let opts = self.shipping.options.clone();
-        let client = match client(opts.timeout) {
+        let client = match client(&opts) {
             Ok(c) => c,
             Err(e) => {
                 tracing::error!(error = %format!("{e:#}"), "cannot ship to central");
@@ -573,13 +608,7 @@ impl Task {
             self.committed.borrow_and_update();
             let now = (self.clock)();
             let batch = match self
-                .read(
-                    &mut reader,
-                    cursor.events,
-                    cursor.ratings.clone(),
-                    limit,
-                    now,
-                )
+                .read(&mut reader, cursor.events, cursor.ratings, limit, now)
                 .await
             {
                 Ok(b) => b,
@@ -780,7 +809,7 @@ impl Task {
                     *reader = Some(store);
                     return Some(Cursor {
                         events,
-                        saved: (events, ratings.clone()),
+                        saved: (events, ratings),
                         ratings,
                         saved_at: Instant::now(),
                     });
@@ -813,7 +842,7 @@ impl Task {
                 Some(s) => s,
                 None => Store::open_reader(&db)?,
             };
-            let b = store.ship_batch(after, ratings.as_ref(), limit, now);
+            let b = store.ship_batch(after, ratings, limit, now);
             Ok::<_, StoreError>((store, b))
         })
         .await;
@@ -833,16 +862,15 @@ impl Task {
     /// Write the cursors if they moved and `now_anyway` or a second has passed since the last
     /// write.
     async fn persist(&self, cursor: &mut Cursor, now_anyway: bool) {
-        let want = (cursor.events, cursor.ratings.clone());
+        let want = (cursor.events, cursor.ratings);
         if want == cursor.saved || !(now_anyway || cursor.saved_at.elapsed() >= PERSIST_EVERY) {
             return;
         }
         let db = self.db.clone();
-        let w = want.clone();
-        let r = tokio::task::spawn_blocking(move || {
-            Store::set_central_cursors_beside(&db, w.0, w.1.as_ref())
-        })
-        .await;
+        let w = want;
+        let r =
+            tokio::task::spawn_blocking(move || Store::set_central_cursors_beside(&db, w.0, w.1))
+                .await;
         match r {
             Ok(Ok(())) => {
                 cursor.saved = want;

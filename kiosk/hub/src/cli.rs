@@ -81,6 +81,10 @@ pub struct ServeArgs {
     /// readable by the hub only.
     #[arg(long, value_name = "FILE", env = "HALLQ_CENTRAL_CREDENTIAL_FILE")]
     pub central_credential_file: Option<String>,
+    /// PEM certificates to trust for central besides the public web's roots: the operator's own
+    /// certificate authority, when central's https address has a certificate it issued.
+    #[arg(long, value_name = "FILE", env = "HALLQ_CENTRAL_CA_FILE")]
+    pub central_ca_file: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -177,10 +181,13 @@ fn central_options(args: &ServeArgs) -> anyhow::Result<Option<super::central::Ce
         given(&args.central_url),
         given(&args.central_credential_file),
     ) {
-        (Some(url), Some(file)) => Ok(Some(super::central::CentralOptions::from_file(
-            &url,
-            Path::new(&file),
-        )?)),
+        (Some(url), Some(file)) => {
+            let opts = super::central::CentralOptions::from_file(&url, Path::new(&file))?;
+            Ok(Some(match given(&args.central_ca_file) {
+                Some(ca) => opts.trust_ca_file(Path::new(&ca))?,
+                None => opts,
+            }))
+        }
         (None, None) => Ok(None),
         (Some(_), None) => bail!(
             "--central-url (HALLQ_CENTRAL_URL) needs --central-credential-file (HALLQ_CENTRAL_CREDENTIAL_FILE): the file holding the hall's credential"

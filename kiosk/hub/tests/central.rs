@@ -156,8 +156,8 @@ async fn ship(State(peer): State<Arc<Peer>>, headers: HeaderMap, body: Bytes) ->
     axum::Json(json!({ "stored_through": through })).into_response()
 }
 
-/// The receiver on 127.0.0.1, port 0: its address and its state.
-async fn peer(mode: Mode) -> (String, Arc<Peer>) {
+/// The receiver's routes.
+fn receiver(mode: Mode) -> (Router, Arc<Peer>) {
     let peer = Arc::new(Peer {
         mode: Mutex::new(mode),
         held: Mutex::new(Held::default()),
@@ -167,6 +167,12 @@ async fn peer(mode: Mode) -> (String, Arc<Peer>) {
         .route("/api/v1/ship", axum::routing::post(ship))
         .layer(DefaultBodyLimit::max(8 << 20))
         .with_state(peer.clone());
+    (app, peer)
+}
+
+/// The receiver on 127.0.0.1, port 0: its address and its state.
+async fn peer(mode: Mode) -> (String, Arc<Peer>) {
+    let (app, peer) = receiver(mode);
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
@@ -193,6 +199,14 @@ struct Hall {
 }
 
 async fn open_hall(dir: tempfile::TempDir, url: Option<&str>, fresh: bool) -> Hall {
+    open_hall_with(dir, url.map(central), fresh).await
+}
+
+async fn open_hall_with(
+    dir: tempfile::TempDir,
+    central: Option<CentralOptions>,
+    fresh: bool,
+) -> Hall {
     let (kiosk, display, tablet) = if fresh {
         add_accounts(dir.path())
     } else {
@@ -202,7 +216,7 @@ async fn open_hall(dir: tempfile::TempDir, url: Option<&str>, fresh: bool) -> Ha
     let c = clock.clone();
     let mut opts = HubOptions::new(dir.path(), HallConfig::demo());
     opts.clock = Arc::new(move || c.load(Ordering::SeqCst));
-    opts.central = url.map(central);
+    opts.central = central;
     let hub = Hub::open(opts).unwrap();
     let app = hub::app(hub.clone());
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -662,4 +676,87 @@ async fn a_lost_cursor_costs_one_batch_sent_again() {
         assert_eq!(again, 1, "{:?}", &h.batches[sent_before..]);
     });
     hall.close().await;
+}
+
+/// The receiver behind TLS, as central is behind an operator's reverse proxy: its certificate
+/// for 127.0.0.1 is issued by a certificate authority of the test's own, whose certificate is
+/// written to `ca_file` as PEM.
+async fn tls_peer(ca_file: &std::path::Path) -> (String, Arc<Peer>) {
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "营业厅运营商内部证书机构");
+    let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+    std::fs::write(ca_file, ca_cert.pem()).unwrap();
+    let issuer = rcgen::Issuer::new(ca_params, ca_key);
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()])
+        .unwrap()
+        .signed_by(&key, &issuer)
+        .unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![cert.der().clone()],
+            rustls::pki_types::PrivateKeyDer::try_from(key.serialize_der()).unwrap(),
+        )
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let (app, peer) = receiver(Mode::Up);
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let (acceptor, app) = (acceptor.clone(), app.clone());
+            tokio::spawn(async move {
+                // A client that does not trust the certificate ends here.
+                let Ok(tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(
+                        hyper_util::rt::TokioIo::new(tls),
+                        hyper_util::service::TowerToHyperService::new(app),
+                    )
+                    .await;
+            });
+        }
+    });
+    (format!("https://{addr}"), peer)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn central_behind_the_operators_own_certificate_authority_is_reached_with_its_ca_file() {
+    let certs = tempfile::tempdir().unwrap();
+    let ca_file = certs.path().join("operator-ca.pem");
+    let (url, peer) = tls_peer(&ca_file).await;
+
+    // Without the CA file the hub refuses the certificate, says why, and ships nothing.
+    let hall = open_hall(tempfile::tempdir().unwrap(), Some(&url), true).await;
+    hall.f.issue("pay").await;
+    let status = central_status_when(&hall, |s| s["failures"].as_u64() > Some(0)).await;
+    let why = status["last_error"]
+        .as_str()
+        .unwrap_or_default()
+        .to_lowercase();
+    assert!(why.contains("certificate"), "{status}");
+    peer.held(|h| assert!(h.events.is_empty()));
+    let dir = hall.close().await;
+
+    // With it, the same hall ships everything it holds.
+    let opts = central(&url).trust_ca_file(&ca_file).unwrap();
+    let hall = open_hall_with(dir, Some(opts), false).await;
+    all_held_as_the_hall_has_it(&hall, &peer).await;
+    hall.close().await;
+
+    // A file with no certificate in it stops the start, naming the file.
+    let empty = certs.path().join("empty.pem");
+    std::fs::write(&empty, "not a certificate\n").unwrap();
+    let e = central(&url).trust_ca_file(&empty).unwrap_err();
+    assert!(format!("{e:#}").contains("empty.pem"), "{e:#}");
 }

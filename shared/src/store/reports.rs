@@ -248,7 +248,10 @@ impl Store {
         }
         let inserted = tx
             .execute(
-                "INSERT INTO ratings (day, number, counter, score, at) VALUES (?1, ?2, ?3, ?4, ?5)
+                // Ratings are never deleted, so the next `ship_seq` is one past the highest, and
+                // the immediate transaction makes it this rating's alone.
+                "INSERT INTO ratings (day, number, counter, score, at, ship_seq)
+                 VALUES (?1, ?2, ?3, ?4, ?5, (SELECT coalesce(max(ship_seq), 0) + 1 FROM ratings))
                  ON CONFLICT (day, number) DO NOTHING",
                 params![d, number, counter.or(last_counter), score.score(), at],
             )

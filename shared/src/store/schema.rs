@@ -161,6 +161,25 @@ pub const MIGRATIONS: &[&str] = &[
         number TEXT NOT NULL
     ) WITHOUT ROWID;
     "#,
+    // 6: ratings are shipped to central in the order they were committed (`ship_seq`), not by
+    // the time they carry: a rating given while the clock read earlier than one already shipped
+    // was never shipped. The cursor kept as (at, day, number) becomes the `ship_seq` of the last
+    // rating at or before it.
+    r#"
+    ALTER TABLE ratings ADD COLUMN ship_seq INTEGER;
+    UPDATE ratings SET ship_seq = o.n
+      FROM (SELECT day, number, row_number() OVER (ORDER BY at, day, number) AS n FROM ratings) AS o
+     WHERE ratings.day = o.day AND ratings.number = o.number;
+    CREATE UNIQUE INDEX ratings_by_ship_seq ON ratings (ship_seq);
+    INSERT INTO meta (key, value)
+    SELECT 'central_ratings_seq',
+           coalesce((SELECT max(ship_seq) FROM ratings
+                      WHERE (at, day, number) <= (json_extract(m.value, '$.at'),
+                                                  json_extract(m.value, '$.day'),
+                                                  json_extract(m.value, '$.number'))), 0)
+      FROM meta AS m WHERE m.key = 'central_ratings_cursor';
+    DELETE FROM meta WHERE key = 'central_ratings_cursor';
+    "#,
 ];
 
 /// The schema version this program writes.

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension, params};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 
 use super::{Store, StoreError, upsert_meta};
@@ -19,20 +19,16 @@ use crate::hall::Millis;
 pub const EVENTS_CURSOR: &str = "central_cursor";
 /// The version of central's published texts the hall runs (docs/central.md, "Published texts").
 pub const PUBLISHED_VERSION: &str = "published_version";
-/// `meta` key of the last rating central accepted, as `[at, day, number]`.
-pub const RATINGS_CURSOR: &str = "central_ratings_cursor";
+/// `meta` key of the `ship_seq` of the last rating central accepted.
+pub const RATINGS_CURSOR: &str = "central_ratings_seq";
 
 /// Ratings are few (one per finished ticket at most); a batch carries at most this many.
 pub const RATINGS_PER_BATCH: usize = 1000;
 
-/// Where the ratings already shipped end: ratings have no sequence number of their own, so they
-/// are shipped in the order (at, day, number) and this is the last one sent.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RatingMark {
-    pub at: Millis,
-    pub day: String,
-    pub number: String,
-}
+/// Where the ratings already shipped end: the `ship_seq` of the last one central has. Ratings are
+/// numbered in the order they were committed, not by the time they carry: a rating given while
+/// the clock read earlier than one already shipped must still be shipped.
+pub type RatingMark = u64;
 
 /// One event as central takes it: the stored event with the business day it was filed under.
 #[derive(Clone, Debug, Serialize)]
@@ -66,6 +62,9 @@ pub struct ShipTicket {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct ShipRating {
+    /// Not part of the protocol: the ratings cursor once central has this one.
+    #[serde(skip)]
+    pub ship_seq: u64,
     pub day: String,
     pub number: String,
     pub counter: Option<u32>,
@@ -99,11 +98,7 @@ pub struct ShipBatch {
 impl ShipBatch {
     /// The last rating in the batch: the ratings cursor once central has it.
     pub fn ratings_mark(&self) -> Option<RatingMark> {
-        self.ratings.last().map(|r| RatingMark {
-            at: r.at,
-            day: r.day.clone(),
-            number: r.number.clone(),
-        })
+        self.ratings.last().map(|r| r.ship_seq)
     }
 }
 
@@ -118,7 +113,7 @@ impl Store {
         };
         let ratings =
             match self.meta(RATINGS_CURSOR)? {
-                Some(v) => Some(serde_json::from_str(&v).map_err(|e| {
+                Some(v) => Some(v.parse::<RatingMark>().map_err(|e| {
                     StoreError::Corrupt(format!("meta.{RATINGS_CURSOR} {v:?}: {e}"))
                 })?),
                 None => None,
@@ -131,7 +126,7 @@ impl Store {
     pub fn ship_batch(
         &self,
         after: u64,
-        ratings_after: Option<&RatingMark>,
+        ratings_after: Option<RatingMark>,
         limit: usize,
         now: Millis,
     ) -> Result<ShipBatch, StoreError> {
@@ -178,7 +173,7 @@ impl Store {
     pub fn set_central_cursors_beside(
         path: &Path,
         events: u64,
-        ratings: Option<&RatingMark>,
+        ratings: Option<RatingMark>,
     ) -> Result<(), StoreError> {
         let conn = Connection::open(path).map_err(|e| StoreError::open(path, e))?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
@@ -186,8 +181,7 @@ impl Store {
         let tx = conn.unchecked_transaction()?;
         upsert_meta(&tx, EVENTS_CURSOR, &events.to_string())?;
         if let Some(r) = ratings {
-            let v = serde_json::to_string(r).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            upsert_meta(&tx, RATINGS_CURSOR, &v)?;
+            upsert_meta(&tx, RATINGS_CURSOR, &r.to_string())?;
         }
         tx.commit()?;
         Ok(())
@@ -311,23 +305,21 @@ fn touched_tickets(conn: &Connection, events: &[ShipEvent]) -> Result<Vec<ShipTi
 
 fn ratings_after_mark(
     conn: &Connection,
-    after: Option<&RatingMark>,
+    after: Option<RatingMark>,
 ) -> Result<Vec<ShipRating>, StoreError> {
-    let (at, day, number) = match after {
-        Some(m) => (m.at, m.day.as_str(), m.number.as_str()),
-        None => (Millis::MIN, "", ""),
-    };
+    let after = after.unwrap_or(0) as i64;
     let mut st = conn.prepare_cached(
-        "SELECT day, number, counter, score, at FROM ratings
-         WHERE (at, day, number) > (?1, ?2, ?3) ORDER BY at, day, number LIMIT ?4",
+        "SELECT ship_seq, day, number, counter, score, at FROM ratings
+         WHERE ship_seq > ?1 ORDER BY ship_seq LIMIT ?2",
     )?;
-    let rows = st.query_map(params![at, day, number, RATINGS_PER_BATCH as i64], |r| {
+    let rows = st.query_map(params![after, RATINGS_PER_BATCH as i64], |r| {
         Ok(ShipRating {
-            day: r.get(0)?,
-            number: r.get(1)?,
-            counter: r.get(2)?,
-            score: r.get(3)?,
-            at: r.get(4)?,
+            ship_seq: r.get::<_, i64>(0)? as u64,
+            day: r.get(1)?,
+            number: r.get(2)?,
+            counter: r.get(3)?,
+            score: r.get(4)?,
+            at: r.get(5)?,
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
@@ -518,12 +510,93 @@ mod tests {
         assert_eq!(b.ratings.len(), 1);
         assert_eq!(b.ratings[0].score, 5);
         let mark = b.ratings_mark().unwrap();
-        Store::set_central_cursors_beside(&path, 3, Some(&mark)).unwrap();
+        Store::set_central_cursors_beside(&path, 3, Some(mark)).unwrap();
         let reader = Store::open_reader(&path).unwrap();
-        assert_eq!(reader.central_cursors().unwrap(), (3, Some(mark.clone())));
-        let next = reader.ship_batch(3, Some(&mark), 500, 1).unwrap();
+        assert_eq!(reader.central_cursors().unwrap(), (3, Some(mark)));
+        let next = reader.ship_batch(3, Some(mark), 500, 1).unwrap();
         assert!(next.ratings.is_empty());
         assert_eq!(next.events.first().unwrap().seq, 4);
+    }
+
+    #[test]
+    fn a_rating_given_while_the_clock_reads_earlier_is_still_shipped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = hall_with_history(dir.path());
+        let store = Store::open(&path).unwrap();
+        let tickets = store.tickets_of_day(day()).unwrap();
+        let served = tickets.iter().find(|t| t.finished_at.is_some()).unwrap();
+        let other = tickets.iter().find(|t| t.finished_at.is_none()).unwrap();
+        let rate = |number: &str, at: Millis| {
+            store
+                .add_rating(
+                    day(),
+                    number,
+                    None,
+                    Satisfaction::from_score(4).unwrap(),
+                    at,
+                )
+                .unwrap()
+        };
+        rate(&served.number, 1_000_000);
+        let b = store.ship_batch(0, None, 500, 1).unwrap();
+        assert_eq!(b.ratings.len(), 1);
+        let mark = b.ratings_mark();
+        // The other ticket is served too, and rated after the clock was set back (an NTP
+        // correction): its rating carries an earlier time than the one already shipped.
+        store
+            .connection()
+            .execute(
+                "UPDATE tickets SET state = 'finished', finished_at = 5 WHERE day = ?1 AND number = ?2",
+                params![day().format("%Y-%m-%d").to_string(), other.number],
+            )
+            .unwrap();
+        rate(&other.number, 10);
+        let next = store.ship_batch(0, mark, 500, 1).unwrap();
+        assert_eq!(
+            next.ratings
+                .iter()
+                .map(|r| r.number.as_str())
+                .collect::<Vec<_>>(),
+            [other.number.as_str()],
+            "the rating with the earlier time comes after the cursor"
+        );
+        assert!(next.ratings_mark() > mark);
+    }
+
+    #[test]
+    fn an_old_ratings_cursor_becomes_the_sequence_of_the_last_rating_it_covered() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hallq.db");
+        {
+            // Schema 5, as the last release wrote it: three ratings, two of them shipped.
+            let conn = Connection::open(&path).unwrap();
+            for sql in &super::super::schema::MIGRATIONS[..5] {
+                conn.execute_batch(sql).unwrap();
+            }
+            conn.pragma_update(None, "user_version", 5).unwrap();
+            conn.execute_batch(
+                "INSERT INTO ratings (day, number, counter, score, at) VALUES
+                     ('2026-12-04', 'B002', 1, 5, 200),
+                     ('2026-12-04', 'A001', 1, 4, 100),
+                     ('2026-12-04', 'A003', 2, 3, 300);
+                 INSERT INTO meta (key, value) VALUES
+                     ('central_ratings_cursor', '{\"at\":200,\"day\":\"2026-12-04\",\"number\":\"B002\"}');",
+            )
+            .unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        let (_, mark) = store.central_cursors().unwrap();
+        assert_eq!(mark, Some(2));
+        let rest = store.ship_batch(0, mark, 500, 1).unwrap();
+        assert_eq!(
+            rest.ratings
+                .iter()
+                .map(|r| r.number.as_str())
+                .collect::<Vec<_>>(),
+            ["A003"]
+        );
+        let old: Option<String> = store.meta("central_ratings_cursor").unwrap();
+        assert_eq!(old, None);
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Callbacks left open across halls: per hall the callbacks captured and not resolved, with their
 //! age, flagged overdue past the halls' promise (`hallq_shared::report::callback_overdue`, 24 hours).
-//! Built from the shipped `callback_captured` / `callback_updated` events: no phone numbers.
+//! Built from the shipped `callback_captured` / `callback_updated` events. No phone number is on
+//! this page or its JSON: where head office turned numbers on for a hall, a callback has a
+//! 显示号码 button, and each number is read on its own, audited (`phones.rs`).
 
 use axum::Json;
 use axum::extract::State;
@@ -26,6 +28,8 @@ pub struct HallCallbacks {
     pub overdue: i64,
     /// Age of the oldest open one, seconds.
     pub oldest_age_s: Option<i64>,
+    /// Head office turned phone numbers on for the hall.
+    pub callback_phones: bool,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -39,11 +43,15 @@ pub struct CallbackView {
     pub origin: String,
     pub ticket: Option<String>,
     pub status: String,
+    /// Central holds the number (never shown here: `POST /api/v1/callbacks/phone` reads it).
+    pub phone_at_central: bool,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct OpenCallbacks {
     pub promise_hours: i64,
+    /// The live halls whose callbacks' numbers central keeps (head office's switch), by name.
+    pub phone_halls: Vec<String>,
     pub halls: Vec<HallCallbacks>,
     /// The oldest first, at most 1,000.
     pub callbacks: Vec<CallbackView>,
@@ -57,6 +65,14 @@ async fn open_callbacks(state: &AppState) -> Result<OpenCallbacks, ApiError> {
         .store
         .open_callbacks(now - CALLBACK_PROMISE_H * 3_600_000, LISTED)
         .await?;
+    let phone_halls: Vec<String> = state
+        .store
+        .callback_phone_settings()
+        .await?
+        .into_iter()
+        .filter(|s| s.on)
+        .map(|s| s.hall)
+        .collect();
     let view = |c: OpenCallback| CallbackView {
         overdue: callback_overdue(c.captured_at, now),
         age_s: ((now - c.captured_at) / 1000).max(0),
@@ -67,6 +83,7 @@ async fn open_callbacks(state: &AppState) -> Result<OpenCallbacks, ApiError> {
         origin: c.origin,
         ticket: c.ticket,
         status: c.status,
+        phone_at_central: c.phone_at_central,
     };
     let callbacks: Vec<CallbackView> = list.into_iter().map(view).collect();
     let total: i64 = per_hall.iter().map(|h| h.1).sum();
@@ -74,6 +91,7 @@ async fn open_callbacks(state: &AppState) -> Result<OpenCallbacks, ApiError> {
         .into_iter()
         .map(|(hall, open, overdue)| HallCallbacks {
             oldest_age_s: callbacks.iter().find(|c| c.hall == hall).map(|c| c.age_s),
+            callback_phones: phone_halls.contains(&hall),
             hall,
             open,
             overdue,
@@ -81,6 +99,7 @@ async fn open_callbacks(state: &AppState) -> Result<OpenCallbacks, ApiError> {
         .collect();
     Ok(OpenCallbacks {
         promise_hours: CALLBACK_PROMISE_H,
+        phone_halls,
         truncated: total > callbacks.len() as i64,
         halls,
         callbacks,
@@ -147,9 +166,23 @@ pub async fn callbacks_page(
     }
     let mut rows = String::new();
     for c in &v.callbacks {
+        // The number only on its own page, by this form, recorded under the operator's name.
+        let phone = if c.phone_at_central {
+            format!(
+                "<form method=\"post\" action=\"/callbacks/phone\" class=\"reveal\">\
+                 <input type=\"hidden\" name=\"hall\" value=\"{}\">\
+                 <input type=\"hidden\" name=\"id\" value=\"{}\">\
+                 <button type=\"submit\">显示号码</button></form>",
+                esc(&c.hall),
+                c.id
+            )
+        } else {
+            "<span class=\"note\">在营业厅</span>".to_string()
+        };
         rows.push_str(&format!(
             "<tr class=\"{}\"><td class=\"name\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
-             <td class=\"left\">{}</td><td class=\"left\">{}</td><td class=\"left\">{}</td></tr>",
+             <td class=\"left\">{}</td><td class=\"left\">{}</td><td class=\"left\">{}</td>\
+             <td class=\"left\">{phone}</td></tr>",
             if c.overdue { "overdue" } else { "" },
             esc(&c.hall),
             c.id,
@@ -173,15 +206,25 @@ pub async fn callbacks_page(
     } else {
         String::new()
     };
+    let phones = if v.phone_halls.is_empty() {
+        "电话号码只在营业厅，总部不保存。".to_string()
+    } else {
+        format!(
+            "总部保存回访电话号码的营业厅（由总部管理员在服务器上开启）：<span id=\"phone-halls\">{}</span>。\
+             这些营业厅的回访可点“显示号码”逐条查看，每次查看都记入操作记录；\
+             回访解决后按营业厅的保留期限删除。其他营业厅的号码只在营业厅。",
+            esc(&v.phone_halls.join("、"))
+        )
+    };
     let body = format!(
-        "<p class=\"note\">各营业厅登记了、尚未解决的回访（按营业厅上报的事件，不含电话号码，号码只在营业厅）。\
-         登记超过 {} 小时仍未解决的标为“超时”。</p>\
+        "<p class=\"note\">各营业厅登记了、尚未解决的回访（按营业厅上报的事件）。\
+         登记超过 {} 小时仍未解决的标为“超时”。{phones}</p>\
          <table id=\"callback-halls\"><thead><tr><th class=\"name\">营业厅</th><th>未解决</th><th>超时</th>\
          <th>最久</th></tr></thead><tbody>{halls}</tbody></table>\
          <h2>未解决的回访（最早的在前）</h2>{more}\
          <table id=\"callbacks\"><thead><tr><th class=\"name\">营业厅</th><th>编号</th><th>登记时间（北京时间）</th>\
          <th>已过</th><th>是否超时</th><th class=\"left\">原因</th><th class=\"left\">票号</th>\
-         <th class=\"left\">进度</th></tr></thead><tbody>{rows}</tbody></table>",
+         <th class=\"left\">进度</th><th class=\"left\">电话号码</th></tr></thead><tbody>{rows}</tbody></table>",
         v.promise_hours
     );
     Ok(no_store(page("回访跟踪", Some(("callbacks", &who)), &body)))

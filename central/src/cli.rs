@@ -9,7 +9,7 @@ use clap::Args;
 use tokio::net::TcpListener;
 
 use crate::auth::{hash_password, new_secret, sha256_hex};
-use crate::store::{HallAddError, Store};
+use crate::store::{HallAddError, PhoneSwitchError, Store};
 use crate::{AppState, run};
 
 /// Who the audit log names for what is done on the command line (the machine's administrator).
@@ -47,6 +47,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
     tracing::info!(addr = %listener.local_addr()?, "hallq-central serving");
+    tokio::spawn(crate::phones::purge_loop(store.clone()));
     let state = AppState::new(store, args.secure_cookies);
     run(listener, state, shutdown_signal()).await?;
     tracing::info!("hallq-central stopped");
@@ -137,15 +138,77 @@ pub async fn hall_list(db: &DbArg) -> anyhow::Result<()> {
     let store = Store::open(&db.db, 1).await?;
     for h in store.list_halls().await? {
         println!(
-            "{}\t{}\t{}\t{}",
+            "{}\t{}\t{}\t{}\t{}",
             h.name,
             h.group.as_deref().unwrap_or("-"),
             h.created_at.format("%Y-%m-%d %H:%M"),
             match h.revoked_at {
                 Some(t) => format!("revoked {}", t.format("%Y-%m-%d %H:%M")),
                 None => "live".into(),
+            },
+            if h.callback_phones {
+                "phones-on"
+            } else {
+                "phones-off"
             }
         );
+    }
+    Ok(())
+}
+
+/// `hall phones NAME on|off` (or `--all`): whether the hall ships its callbacks' phone numbers to
+/// central. Turning on is a decision head office must give a reason for, kept in the audit log
+/// with who and when; turning off deletes the numbers central holds for the hall at once.
+pub async fn hall_phones(
+    db: &DbArg,
+    hall: Option<&str>,
+    on: bool,
+    why: Option<&str>,
+) -> anyhow::Result<()> {
+    let why = why.map(str::trim).filter(|w| !w.is_empty());
+    let why = match (on, why) {
+        (true, None) => bail!(
+            "say why central should keep the halls' phone numbers: --why \"…\" (kept in the audit log)"
+        ),
+        (_, Some(w)) if w.chars().count() > 500 || w.chars().any(char::is_control) => {
+            bail!("--why is at most 500 characters, without control characters")
+        }
+        (true, Some(w)) => w,
+        (false, w) => w.unwrap_or("turned off"),
+    };
+    // Who: the administrator's own account, as the shell names it (sudo's caller first).
+    let user = std::env::var("SUDO_USER")
+        .or_else(|_| std::env::var("USER"))
+        .ok()
+        .filter(|u| !u.is_empty());
+    let actor = match &user {
+        Some(u) => format!("{CLI_ACTOR} ({u})"),
+        None => CLI_ACTOR.to_string(),
+    };
+    let store = Store::open(&db.db, 1).await?;
+    let done = match store
+        .set_callback_phones(hall.map(str::trim), on, &actor, why)
+        .await
+    {
+        Ok(d) => d,
+        Err(PhoneSwitchError::NoSuchHall(n)) => bail!("no live hall named {n:?}"),
+        Err(PhoneSwitchError::Store(e)) => return Err(e.into()),
+    };
+    if done.is_empty() {
+        println!("no live halls");
+    }
+    for d in done {
+        match (on, d.was_on) {
+            (true, true) => println!("hall {:?}: phone numbers were on already", d.hall),
+            (true, false) => println!(
+                "hall {:?}: phone numbers on; the hub starts sending them with its next batch",
+                d.hall
+            ),
+            (false, _) => println!(
+                "hall {:?}: phone numbers off; {} held at central deleted",
+                d.hall, d.deleted
+            ),
+        }
     }
     Ok(())
 }

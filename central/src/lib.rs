@@ -7,6 +7,7 @@ pub mod callbacks;
 pub mod chart;
 pub mod cli;
 pub mod error;
+pub mod phones;
 pub mod publish;
 pub mod rollup;
 pub mod ship;
@@ -62,11 +63,13 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/publications", get(publish::api_publications))
         .route("/api/v1/halls", get(web::api_halls))
         .route("/api/v1/callbacks", get(callbacks::api_callbacks))
+        .route("/api/v1/callbacks/phone", post(phones::api_phone))
         .route("/api/v1/league", get(web::api_league))
         .route("/api/v1/league.csv", get(web::league_csv))
         .route("/", get(web::halls_page))
         .route("/league", get(web::league_page))
         .route("/callbacks", get(callbacks::callbacks_page))
+        .route("/callbacks/phone", post(phones::phone_page))
         .route(
             "/publish",
             get(publish::publish_page).post(publish::publish),

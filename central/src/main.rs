@@ -51,11 +51,33 @@ enum HallCmd {
         #[command(flatten)]
         db: DbArg,
     },
+    /// Whether a hall ships its callbacks' phone numbers to central (off unless turned on here).
+    /// Turning on needs --why, kept in the audit log; turning off deletes the numbers central holds.
+    #[command(allow_missing_positional = true)]
+    Phones {
+        /// The hall (or --all: every live hall now; halls added later start off).
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        name: Option<String>,
+        switch: Switch,
+        #[arg(long)]
+        all: bool,
+        /// Why central should keep the numbers (required to turn them on).
+        #[arg(long)]
+        why: Option<String>,
+        #[command(flatten)]
+        db: DbArg,
+    },
     /// The halls, live and revoked.
     List {
         #[command(flatten)]
         db: DbArg,
     },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum Switch {
+    On,
+    Off,
 }
 
 #[derive(Debug, Subcommand)]
@@ -80,6 +102,21 @@ async fn main() -> anyhow::Result<()> {
             cli::hall_group(&db, &name, group.as_deref()).await
         }
         Cmd::Hall(HallCmd::Revoke { name, db }) => cli::hall_revoke(&db, &name).await,
+        Cmd::Hall(HallCmd::Phones {
+            name,
+            switch,
+            all: _,
+            why,
+            db,
+        }) => {
+            cli::hall_phones(
+                &db,
+                name.as_deref(),
+                matches!(switch, Switch::On),
+                why.as_deref(),
+            )
+            .await
+        }
         Cmd::Hall(HallCmd::List { db }) => cli::hall_list(&db).await,
         Cmd::Operator(OperatorCmd::Add { name, db }) => cli::operator_add(&db, &name).await,
     }

@@ -53,14 +53,18 @@ pub async fn ship(
 ) -> Result<Json<ShipAnswer>, ApiError> {
     let Json(mut batch) = body?;
     batch.sanitise()?;
-    let stored_through = state.store.ship(hall.id, &batch).await?;
+    let stored = state.store.ship(hall.id, &batch).await?;
     tracing::info!(
         hall = %hall.name,
         events = batch.events.len(),
         tickets = batch.tickets.len(),
         ratings = batch.ratings.len(),
-        stored_through,
+        phones = batch.callback_phones.as_ref().map(|p| p.numbers.len()),
+        stored_through = stored.stored_through,
         "batch stored"
     );
-    Ok(Json(ShipAnswer { stored_through }))
+    Ok(Json(ShipAnswer {
+        stored_through: stored.stored_through,
+        callback_phones: stored.callback_phones,
+    }))
 }

@@ -6,13 +6,18 @@
 //! even if no report reads them.
 
 use chrono::NaiveDate;
-use hallq_shared::hall::{CounterId, Millis, TicketState};
+use hallq_shared::config::MAX_RETENTION_DAYS;
+use hallq_shared::hall::{CounterId, Millis, Phone, TicketState};
 use hallq_shared::report::{Period, RatingRow, Satisfaction, TicketRow};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// The protocol version this central speaks.
 pub const VERSION: u32 = 1;
+
+/// Numbers beside one batch at most: a hall's open callbacks, sent once when the switch turns
+/// on, are far fewer.
+pub const MAX_PHONES: usize = 20_000;
 
 /// More than the hub's 500 events per batch, so that a hub with a larger batch setting is not
 /// refused outright; the body limit bounds the rest.
@@ -31,6 +36,27 @@ pub struct Batch {
     pub ratings: Vec<WireRating>,
     #[serde(default)]
     pub status: Option<Value>,
+    /// Phone numbers of callbacks: only from a hub central told `callback_phones`, and stored only
+    /// while head office's switch for the hall is on.
+    #[serde(default)]
+    pub callback_phones: Option<WirePhones>,
+}
+
+/// The numbers beside a batch, and how long the hall keeps a resolved callback's.
+#[derive(Debug, Deserialize)]
+pub struct WirePhones {
+    /// The hall's `policy.callback_retention_days`: central deletes a number this long after its
+    /// callback was resolved, as the hall does.
+    pub retention_days: u32,
+    #[serde(default)]
+    pub numbers: Vec<WirePhone>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct WirePhone {
+    /// The hall's id of the callback (the `id` of its `callback_captured` event).
+    pub id: i64,
+    pub phone: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -120,6 +146,10 @@ impl WireRating {
 #[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ShipAnswer {
     pub stored_through: u64,
+    /// Head office turned phone numbers on for this hall: send them beside the next batches. An
+    /// older hub ignores it; an older central's answer lacks it, which reads as off.
+    #[serde(default)]
+    pub callback_phones: bool,
 }
 
 /// Why a batch is refused as malformed (400): the hub logs it and retries later.
@@ -143,6 +173,13 @@ pub enum BatchError {
     },
     #[error("the status is not a JSON object")]
     Status,
+    #[error("{0} phone numbers in one batch; send at most {MAX_PHONES}")]
+    TooManyPhones(usize),
+    #[error("callback_phones: retention_days {0} is more than {MAX_RETENTION_DAYS}")]
+    PhoneRetention(u32),
+    /// The number itself is not repeated: an error message ends up in logs.
+    #[error("callback_phones: callback {0} has no valid id or phone number")]
+    Phone(i64),
 }
 
 impl Batch {
@@ -216,6 +253,21 @@ impl Batch {
             .is_some_and(|s| !s.is_object() && !s.is_null())
         {
             return Err(BatchError::Status);
+        }
+        if let Some(p) = &mut self.callback_phones {
+            if p.numbers.len() > MAX_PHONES {
+                return Err(BatchError::TooManyPhones(p.numbers.len()));
+            }
+            if p.retention_days > MAX_RETENTION_DAYS {
+                return Err(BatchError::PhoneRetention(p.retention_days));
+            }
+            // Kept in the hall's own form, so that central holds nothing the hall would refuse.
+            for n in &mut p.numbers {
+                match Phone::parse(&n.phone) {
+                    Ok(phone) if n.id > 0 => n.phone = phone.as_str().to_string(),
+                    _ => return Err(BatchError::Phone(n.id)),
+                }
+            }
         }
         Ok(())
     }
@@ -322,6 +374,38 @@ mod tests {
             r#"{"version":1,"ratings":[{"day":"2026-12-04","number":"A1","score":6,"at":1}]}"#,
         );
         assert!(matches!(b.sanitise(), Err(BatchError::Score { .. })));
+    }
+
+    #[test]
+    fn phone_numbers_are_checked_and_kept_in_the_halls_form() {
+        let mut b = batch(
+            r#"{"version":1,"callback_phones":{"retention_days":30,
+               "numbers":[{"id":1,"phone":"138 1234 5678"},{"id":2,"phone":"02787654321"}]}}"#,
+        );
+        b.sanitise().unwrap();
+        let p = b.callback_phones.unwrap();
+        assert_eq!(p.numbers[0].phone, "13812345678");
+        assert_eq!(p.numbers[1].phone, "027-87654321");
+        let mut b = batch(
+            r#"{"version":1,"callback_phones":{"retention_days":30,
+               "numbers":[{"id":7,"phone":"12345"}]}}"#,
+        );
+        let e = b.sanitise().unwrap_err();
+        assert_eq!(e, BatchError::Phone(7));
+        assert!(
+            !e.to_string().contains("12345"),
+            "the number stays out of the message"
+        );
+        let mut b = batch(
+            r#"{"version":1,"callback_phones":{"retention_days":30,
+               "numbers":[{"id":0,"phone":"13812345678"}]}}"#,
+        );
+        assert_eq!(b.sanitise(), Err(BatchError::Phone(0)));
+        let mut b = batch(r#"{"version":1,"callback_phones":{"retention_days":99999}}"#);
+        assert_eq!(b.sanitise(), Err(BatchError::PhoneRetention(99999)));
+        // An older central's answer has no switch: off.
+        let a: ShipAnswer = serde_json::from_str(r#"{"stored_through":4}"#).unwrap();
+        assert!(!a.callback_phones);
     }
 
     #[test]

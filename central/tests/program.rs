@@ -1,6 +1,6 @@
 //! The built `hallq-central` program: registering a hall prints a credential that ships, an
-//! operator's password comes from standard input, a revoked hall is refused, and SIGTERM stops
-//! the server cleanly.
+//! operator's password comes from standard input, phone numbers are switched on only with a
+//! reason, a revoked hall is refused, and SIGTERM stops the server cleanly.
 
 mod common;
 
@@ -87,9 +87,37 @@ fn the_program_registers_halls_and_serves_them() {
 
     let (ok, out, _) = central(&url, &["hall", "list"], "");
     assert!(
-        ok && out.contains("城北营业厅\t") && out.contains("live"),
+        ok && out.contains("城北营业厅\t") && out.contains("live") && out.contains("phones-off"),
         "{out}"
     );
+    // Phone numbers: on only with a reason; the answer to the hall's next batch says so.
+    let (ok, _, err) = central(&url, &["hall", "phones", "城北营业厅", "on"], "");
+    assert!(!ok && err.contains("--why"), "{err}");
+    let (ok, _, err) = central(
+        &url,
+        &["hall", "phones", "城南营业厅", "on", "--why", "x"],
+        "",
+    );
+    assert!(!ok && err.contains("no live hall"), "{err}");
+    let (ok, out, err) = central(
+        &url,
+        &[
+            "hall",
+            "phones",
+            "城北营业厅",
+            "on",
+            "--why",
+            "回访由总部统一拨打",
+        ],
+        "",
+    );
+    assert!(ok && out.contains("phone numbers on"), "{out} {err}");
+    assert_eq!(ship(&credential).json()["callback_phones"], true);
+    let (ok, out, _) = central(&url, &["hall", "list"], "");
+    assert!(ok && out.contains("phones-on"), "{out}");
+    let (ok, out, err) = central(&url, &["hall", "phones", "--all", "off"], "");
+    assert!(ok && out.contains("phone numbers off"), "{out} {err}");
+    assert_eq!(ship(&credential).json()["callback_phones"], false);
     let (ok, _, err) = central(&url, &["hall", "revoke", "城北营业厅"], "");
     assert!(ok, "{err}");
     assert_eq!(ship(&credential).status, 401);

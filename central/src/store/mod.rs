@@ -2,6 +2,7 @@
 //! shipped batch, the rollups, the live view, the league table's rows, head office's accounts and
 //! sessions. Nothing outside this module writes a query.
 
+mod phones;
 mod publish;
 mod schema;
 
@@ -18,6 +19,7 @@ use tokio_postgres::{Client, GenericClient, NoTls, Transaction};
 use crate::rollup::{self, HallDay, REPORT_EVENT_TYPES};
 use crate::wire::{Batch, parse_state, state_name};
 
+pub use phones::{PhoneSetting, PhoneSwitch, PhoneSwitchError};
 pub use publish::{Group, Publication, PublishError};
 pub use schema::VERSION as SCHEMA_VERSION;
 
@@ -92,6 +94,8 @@ pub struct HallEntry {
     pub created_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
     pub group: Option<String>,
+    /// Head office's switch: the hall ships its callbacks' phone numbers.
+    pub callback_phones: bool,
 }
 
 /// A hall right now, for the "halls now" view.
@@ -123,6 +127,16 @@ pub struct OpenCallback {
     pub ticket: Option<String>,
     /// `pending` or `contacted`.
     pub status: String,
+    /// Central holds its phone number (the hall's switch is on); reading it is audited.
+    pub phone_at_central: bool,
+}
+
+/// What central answers a stored batch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stored {
+    pub stored_through: u64,
+    /// Head office turned phone numbers on for the hall.
+    pub callback_phones: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -198,23 +212,37 @@ impl Store {
             .ok_or_else(|| HallAddError::Exists(name.to_string()))
     }
 
-    /// Whether a hall of that name was live and is now revoked.
+    /// Whether a hall of that name was live and is now revoked. Its phone numbers go with it: a
+    /// hall that no longer ships never resolves its callbacks at central.
     pub async fn revoke_hall(&self, name: &str) -> Result<bool, StoreError> {
-        let c = self.conn().await?;
-        let n = c
-            .execute(
-                "UPDATE halls SET revoked_at = now() WHERE name = $1 AND revoked_at IS NULL",
+        let mut c = self.conn().await?;
+        let tx = c.transaction().await?;
+        let Some(id) = tx
+            .query_opt(
+                "UPDATE halls SET revoked_at = now() WHERE name = $1 AND revoked_at IS NULL
+                 RETURNING id",
                 &[&name],
             )
-            .await?;
-        Ok(n == 1)
+            .await?
+            .map(|r| r.get::<_, i64>(0))
+        else {
+            return Ok(false);
+        };
+        let deleted = phones::forget_hall(&tx, id, name, "hall revoked").await?;
+        tx.commit().await?;
+        drop(c);
+        if deleted > 0 {
+            self.vacuum_callback_phones().await?;
+        }
+        Ok(true)
     }
 
     pub async fn list_halls(&self) -> Result<Vec<HallEntry>, StoreError> {
         let c = self.conn().await?;
         let rows = c
             .query(
-                "SELECT id, name, created_at, revoked_at, group_name FROM halls ORDER BY name",
+                "SELECT id, name, created_at, revoked_at, group_name, callback_phones FROM halls
+                 ORDER BY name",
                 &[],
             )
             .await?;
@@ -226,6 +254,7 @@ impl Store {
                 created_at: r.get(2),
                 revoked_at: r.get(3),
                 group: r.get(4),
+                callback_phones: r.get(5),
             })
             .collect())
     }
@@ -247,9 +276,9 @@ impl Store {
 
     // ---- shipping ----
 
-    /// Store one sanitised batch of hall `hall_id` in one transaction and answer the highest seq
-    /// up to which every event of the hall is stored.
-    pub async fn ship(&self, hall_id: i64, batch: &Batch) -> Result<u64, StoreError> {
+    /// Store one sanitised batch of hall `hall_id` in one transaction: the highest seq up to
+    /// which every event of the hall is stored, and whether the hall ships phone numbers.
+    pub async fn ship(&self, hall_id: i64, batch: &Batch) -> Result<Stored, StoreError> {
         let mut c = self.conn().await?;
         let tx = c.transaction().await?;
         // The hall's status row is its lock: two batches of one hall are stored one after the
@@ -417,6 +446,12 @@ impl Store {
             .await?;
         }
 
+        // After the callback events, so that a batch's numbers find their callbacks.
+        let callback_phones =
+            phones::store_batch_phones(&tx, hall_id, batch.callback_phones.as_ref()).await?;
+        let phones_deleted =
+            phones::delete_expired(&tx, Some(hall_id), Utc::now().timestamp_millis()).await?;
+
         // Everything from `through` up: only the events past a gap are read again, and a hub
         // sends from `stored_through`, so there are few of them.
         let new_through: i64 = tx
@@ -450,7 +485,14 @@ impl Store {
             refresh_days(&tx, hall_id, &day_list(&touched)).await?;
         }
         tx.commit().await?;
-        Ok(new_through as u64)
+        drop(c);
+        if phones_deleted > 0 {
+            self.vacuum_callback_phones().await?;
+        }
+        Ok(Stored {
+            stored_through: new_through as u64,
+            callback_phones,
+        })
     }
 
     // ---- reading ----
@@ -591,7 +633,9 @@ impl Store {
         let c = self.conn().await?;
         let list = c
             .query(
-                "SELECT h.name, c.id, c.day, c.captured_at, c.origin, c.ticket, c.status
+                "SELECT h.name, c.id, c.day, c.captured_at, c.origin, c.ticket, c.status,
+                        EXISTS (SELECT 1 FROM callback_phones p
+                                WHERE p.hall_id = c.hall_id AND p.id = c.id)
                  FROM callbacks c JOIN halls h ON h.id = c.hall_id
                  WHERE c.resolved_at IS NULL AND h.revoked_at IS NULL
                  ORDER BY c.captured_at, h.name, c.id LIMIT $1",
@@ -607,6 +651,7 @@ impl Store {
                 origin: r.get(4),
                 ticket: r.get(5),
                 status: r.get(6),
+                phone_at_central: r.get(7),
             })
             .collect();
         let per_hall = c

@@ -212,7 +212,7 @@ impl Store {
     }
 }
 
-async fn audit(
+pub(super) async fn audit(
     tx: &tokio_postgres::Transaction<'_>,
     actor: &str,
     action: &str,

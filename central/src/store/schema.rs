@@ -178,6 +178,24 @@ const MIGRATIONS: &[&str] = &[
           GROUP BY 1, 2) r
     WHERE c.hall_id = r.hall_id AND c.id = r.id;
     "#,
+    // 4: phone numbers of callbacks, for the halls head office deliberately turned them on for
+    // (off by default), in a table of their own that events and rollups never read; a number goes
+    // as its callback is deleted in the hall (the hall's callback_retention_days after it was
+    // resolved), when the switch goes off, or when the hall is revoked.
+    r#"
+    ALTER TABLE halls ADD COLUMN callback_phones boolean NOT NULL DEFAULT false;
+    -- The hall's own callback_retention_days, as its last batch carrying numbers said.
+    ALTER TABLE halls ADD COLUMN callback_retention_days integer;
+
+    CREATE TABLE callback_phones (
+        hall_id bigint NOT NULL,
+        id bigint NOT NULL,
+        phone text NOT NULL,
+        received_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (hall_id, id),
+        FOREIGN KEY (hall_id, id) REFERENCES callbacks (hall_id, id)
+    );
+    "#,
 ];
 
 /// The version this program writes.

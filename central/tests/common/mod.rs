@@ -114,7 +114,7 @@ impl Pg {
         Some(pg)
     }
 
-    fn data(&self) -> PathBuf {
+    pub fn data(&self) -> PathBuf {
         self.dir.path().join("data")
     }
 

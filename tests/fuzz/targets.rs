@@ -259,8 +259,15 @@ fn report_rows() -> ReportInput {
             ),
             ev(6, Fact::CallbackCaptured { id: 1 }),
             ev(7, Fact::CallbackResolved { id: 1 }),
+            ev(
+                8,
+                Fact::OutageEnded {
+                    started_at: Some(at + 4000),
+                },
+            ),
         ],
         ratings: vec![],
+        as_of: None,
     }
 }
 

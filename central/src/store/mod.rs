@@ -857,6 +857,7 @@ async fn report_input<C: GenericClient>(
         tickets,
         events,
         ratings,
+        as_of: None,
     })
 }
 

@@ -548,9 +548,13 @@ pub async fn report(
     Query(q): Query<ReportQuery>,
 ) -> ApiResult<Response> {
     caller.need(&[Role::Manager])?;
-    let period = report_period(&q, hub.now().day)?;
+    let now = hub.now();
+    let period = report_period(&q, now.day)?;
     let config = current_config(&hub);
-    let report: Report = hub.read(move |s| s.report(period, &config)).await?;
+    // An outage going on counts up to now, as the hall lives it.
+    let report: Report = hub
+        .read(move |s| s.report_as_of(period, &config, now.at))
+        .await?;
     match q.format {
         ReportFormat::Json => Ok(Json(report).into_response()),
         ReportFormat::Csv => {

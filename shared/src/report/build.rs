@@ -90,6 +90,44 @@ fn local_hms(at: Millis, tz: &chrono_tz::Tz) -> String {
     Now::in_zone(at, tz).time.format("%H:%M:%S").to_string()
 }
 
+/// The milliseconds each outage took of each business day of `period` (the module's
+/// definitions), from the period's events in `seq` order.
+fn outage_parts(
+    period: &Period,
+    tz: &chrono_tz::Tz,
+    events: &[&EventRow],
+    as_of: Option<Millis>,
+) -> Vec<i64> {
+    let midnight = |day: NaiveDate| staffing::local_ms(tz, day, 0);
+    let mut parts = Vec::new();
+    // The outage going on at this point of each day's events: since when.
+    let mut open: BTreeMap<NaiveDate, Millis> = BTreeMap::new();
+    for e in events.iter().filter(|e| period.contains(e.day)) {
+        match e.fact {
+            Fact::OutageStarted => {
+                // The engine starts no outage while one goes on; rows that do end the first here.
+                if let Some(since) = open.insert(e.day, e.at) {
+                    parts.push((e.at - since).max(0));
+                }
+            }
+            Fact::OutageEnded { started_at } => {
+                let since = open.remove(&e.day).unwrap_or_else(|| {
+                    let day_began = midnight(e.day);
+                    started_at.map_or(day_began, |s| s.max(day_began))
+                });
+                parts.push((e.at - since).max(0));
+            }
+            _ => {}
+        }
+    }
+    for (day, since) in open {
+        let day_ended = staffing::local_ms(tz, day, 24);
+        let until = as_of.map_or(day_ended, |now| now.min(day_ended));
+        parts.push((until - since).max(0));
+    }
+    parts
+}
+
 impl Report {
     /// Compute the report of `period` from its rows. Rows outside the period are ignored.
     pub fn build(period: Period, config: &HallConfig, input: &ReportInput) -> Report {
@@ -294,6 +332,9 @@ impl Report {
             }
         }
         incidents.long_waits = incidents.long_wait_list.len() as u32;
+        let outages = outage_parts(&period, &tz, &events, input.as_of);
+        incidents.outage_total_s = outages.iter().sum::<i64>() as f64 / 1000.0;
+        incidents.outage_longest_s = outages.iter().max().copied().unwrap_or(0) as f64 / 1000.0;
 
         let delays: Vec<i64> = captured
             .iter()

@@ -48,6 +48,7 @@ pub fn fact_of(kind: &str, b: &EventBody<'_>) -> Option<Fact> {
             service: b.service?.to_string(),
         },
         ("outage_started", ..) => Fact::OutageStarted,
+        ("outage_ended", ..) => Fact::OutageEnded { started_at: b.id },
         ("callback_captured", ..) => Fact::CallbackCaptured { id: b.id? },
         ("callback_updated", ..) if b.status == Some("resolved") => {
             Fact::CallbackResolved { id: b.id? }

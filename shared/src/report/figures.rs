@@ -133,7 +133,15 @@ pub struct Incidents {
     pub long_wait_list: Vec<LongWait>,
     pub long_services: u32,
     pub long_service_list: Vec<LongService>,
+    /// Outages begun in the period (`outage_started` events).
     pub outages: u32,
+    /// Seconds the business system was down within the period, day by day (the module's
+    /// definitions): whole milliseconds over 1000.
+    #[serde(default)]
+    pub outage_total_s: f64,
+    /// The longest time one outage took of one business day, seconds.
+    #[serde(default)]
+    pub outage_longest_s: f64,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

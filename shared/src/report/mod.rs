@@ -22,6 +22,16 @@
 //! - **Long service**: a finished ticket whose service time is over `thresholds.long_service_min` minutes.
 //! - **Long wait incident**: a `long_wait_began` event, closed by the next `long_wait_ended` of the same
 //!   service on the same day (an incident still open at the end of the period has no duration).
+//! - **Outage time**: how long the business system was down, in clock time, counted day by day,
+//!   each business day from its own events, so that a period's figure is the sum of its days'.
+//!   On a day, an outage runs from its `outage_started` to its `outage_ended`. One ended that day
+//!   but begun on an earlier one counts from the day's local midnight (or from its start, the
+//!   `outage_ended`'s id, if that is later). One not ended that day counts to the next local
+//!   midnight, or to the instant the rows were read ([`ReportInput::as_of`]) if that is earlier:
+//!   today's report counts it up to now. So an outage across midnight is split between its two
+//!   days. A whole day between them with no outage event of its own counts nothing (a day's
+//!   report reads its own events only). **Longest outage**: the longest such part of one outage
+//!   on one day; a period's is the longest of its days'.
 //! - **Median and 90th percentile**: linear interpolation between closest ranks on the sorted values,
 //!   the same as Excel's `MEDIAN` and `PERCENTILE.INC`: `h = (n − 1)·p`, value = `v[⌊h⌋] + (h − ⌊h⌋)·(v[⌊h⌋+1] − v[⌊h⌋])`.
 //! - **Estimate error** of a called ticket: actual waiting time − `estimated_wait_s` (positive: the

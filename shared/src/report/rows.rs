@@ -70,7 +70,12 @@ pub enum Fact {
     LongWaitEnded {
         service: String,
     },
+    /// `outage_started`: the outage began at the event's instant.
     OutageStarted,
+    /// `outage_ended`; `started_at` is the outage's id, which is the instant it began.
+    OutageEnded {
+        started_at: Option<Millis>,
+    },
     CallbackCaptured {
         id: i64,
     },
@@ -105,4 +110,8 @@ pub struct ReportInput {
     pub tickets: Vec<TicketRow>,
     pub events: Vec<EventRow>,
     pub ratings: Vec<RatingRow>,
+    /// When the rows were read: an outage still going on at the end of its day's events is
+    /// counted up to this instant when it comes before the end of that day. `None`: up to the end
+    /// of the day (the rows of a day that is over).
+    pub as_of: Option<Millis>,
 }

@@ -48,7 +48,7 @@ pub struct StaffingHour {
 }
 
 /// Local midnight of `day` and `hour` o'clock, as instants (the earlier one across a clock change).
-fn local_ms(tz: &chrono_tz::Tz, day: NaiveDate, hour: u32) -> Millis {
+pub(super) fn local_ms(tz: &chrono_tz::Tz, day: NaiveDate, hour: u32) -> Millis {
     let t = NaiveTime::from_hms_opt(hour.min(23), 0, 0).unwrap_or_default();
     let at = tz
         .from_local_datetime(&day.and_time(t))
@@ -244,6 +244,7 @@ mod tests {
             tickets,
             events,
             ratings: vec![],
+            as_of: None,
         };
         let r = Report::build(Period::day(day()), &config, &input);
         let h = &r.staffing_by_hour;

@@ -157,6 +157,7 @@ fn rows_without_events_fall_back_to_the_tickets_counter_and_outside_days_are_ign
             score: Satisfaction::Fair,
             at: at(9, 25),
         }],
+        as_of: None,
     };
     let r = Report::build(Period::day(day(2026, 11, 25)), &HallConfig::demo(), &input);
     assert_eq!(
@@ -200,4 +201,150 @@ fn csv_quotes_what_needs_quoting_and_starts_with_a_bom() {
     let text = String::from_utf8(out).unwrap();
     assert!(text.contains("\r\nreport,,,from,2026-11-25\r\n"));
     assert!(text.split_terminator('\n').all(|l| l.ends_with('\r')));
+}
+
+/// Shanghai local time `h:m` on `d` as UTC milliseconds (`h` may be 24: the next midnight).
+fn local(d: NaiveDate, h: i64, m: i64) -> Millis {
+    d.and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp_millis() + ((h - 8) * 60 + m) * 60_000
+}
+
+fn outage_event(seq: u64, d: NaiveDate, at: Millis, fact: Fact) -> EventRow {
+    EventRow {
+        seq,
+        day: d,
+        at,
+        actor: "manager".into(),
+        fact,
+    }
+}
+
+fn outage_report(period: Period, events: &[EventRow], as_of: Option<Millis>) -> Incidents {
+    let input = ReportInput {
+        events: events.to_vec(),
+        as_of,
+        ..ReportInput::default()
+    };
+    Report::build(period, &HallConfig::demo(), &input).incidents
+}
+
+#[test]
+fn an_outage_across_midnight_is_split_between_its_two_days() {
+    let (d1, d2) = (day(2026, 11, 25), day(2026, 11, 26));
+    let began = local(d1, 23, 0);
+    // Filed under the day the hall was on: the start under the first, the end under the second.
+    let events = [
+        outage_event(1, d1, began, Fact::OutageStarted),
+        outage_event(
+            2,
+            d2,
+            local(d2, 1, 30),
+            Fact::OutageEnded {
+                started_at: Some(began),
+            },
+        ),
+    ];
+    let first = outage_report(Period::day(d1), &events, None);
+    assert_eq!(first.outages, 1);
+    assert_eq!(first.outage_total_s, 3600.0, "23:00 to midnight");
+    assert_eq!(first.outage_longest_s, 3600.0);
+    let second = outage_report(Period::day(d2), &events, None);
+    assert_eq!(second.outages, 0, "begun the day before");
+    assert_eq!(second.outage_total_s, 5400.0, "midnight to 01:30");
+    // The two days together are the sum of their days, the longest the longest of their parts.
+    let both = outage_report(Period::new(d1, d2), &events, None);
+    assert_eq!(both.outages, 1);
+    assert_eq!(both.outage_total_s, 9000.0);
+    assert_eq!(both.outage_longest_s, 5400.0);
+    // Read at 00:20 on the second day: the first day is over and counts to its midnight.
+    let now = local(d2, 0, 20);
+    let first_now = outage_report(Period::day(d1), &events[..1], Some(now));
+    assert_eq!(first_now.outage_total_s, 3600.0);
+}
+
+#[test]
+fn two_outages_on_one_day_add_up_and_the_longer_is_the_longest() {
+    let d = day(2026, 11, 25);
+    let (a, b) = (local(d, 9, 10), local(d, 14, 0));
+    let events = [
+        outage_event(1, d, a, Fact::OutageStarted),
+        outage_event(
+            2,
+            d,
+            a + 10 * 60_000 + 500,
+            Fact::OutageEnded {
+                started_at: Some(a),
+            },
+        ),
+        outage_event(3, d, b, Fact::OutageStarted),
+        outage_event(
+            4,
+            d,
+            b + 25 * 60_000,
+            Fact::OutageEnded {
+                started_at: Some(b),
+            },
+        ),
+    ];
+    let inc = outage_report(Period::day(d), &events, Some(local(d, 18, 0)));
+    assert_eq!(inc.outages, 2);
+    assert_eq!(inc.outage_total_s, 2100.5);
+    assert_eq!(inc.outage_longest_s, 1500.0);
+    // The days around it hold none of it.
+    let next = outage_report(Period::day(day(2026, 11, 26)), &events, None);
+    assert_eq!((next.outages, next.outage_total_s), (0, 0.0));
+}
+
+#[test]
+fn an_outage_still_going_on_counts_to_now_today_and_to_midnight_once_the_day_is_over() {
+    let d = day(2026, 11, 25);
+    let began = local(d, 15, 0);
+    let events = [outage_event(1, d, began, Fact::OutageStarted)];
+    let today = outage_report(Period::day(d), &events, Some(local(d, 15, 40)));
+    assert_eq!(today.outages, 1);
+    assert_eq!(today.outage_total_s, 2400.0, "15:00 to now, 15:40");
+    assert_eq!(today.outage_longest_s, 2400.0);
+    let over = outage_report(Period::day(d), &events, None);
+    assert_eq!(over.outage_total_s, 9.0 * 3600.0, "15:00 to midnight");
+    let later = outage_report(Period::day(d), &events, Some(local(d, 24, 30)));
+    assert_eq!(later.outage_total_s, 9.0 * 3600.0, "read after midnight");
+    // A clock read before the outage began counts nothing rather than less than nothing.
+    let behind = outage_report(Period::day(d), &events, Some(began - 60_000));
+    assert_eq!(behind.outage_total_s, 0.0);
+    // The end's own start, when later than midnight, is where an end without a start that day
+    // counts from (a day rolled over a moment late).
+    let late = local(d, 0, 5);
+    let end_only = [outage_event(
+        2,
+        d,
+        local(d, 0, 35),
+        Fact::OutageEnded {
+            started_at: Some(late),
+        },
+    )];
+    assert_eq!(
+        outage_report(Period::day(d), &end_only, None).outage_total_s,
+        1800.0
+    );
+}
+
+#[test]
+fn outage_events_read_as_the_report_reads_them() {
+    let body = |json: &'static str| serde_json::from_str::<EventBody<'_>>(json).unwrap();
+    assert_eq!(
+        fact_of(
+            "outage_ended",
+            &body(r#"{"type":"outage_ended","id":1764054000000}"#)
+        ),
+        Some(Fact::OutageEnded {
+            started_at: Some(1_764_054_000_000)
+        })
+    );
+    assert_eq!(
+        fact_of(
+            "outage_started",
+            &body(r#"{"type":"outage_started","outage":{"id":5,"started_at":5}}"#)
+        ),
+        Some(Fact::OutageStarted)
+    );
+    assert_eq!(fact_of("outage_became_long", &body(r#"{"id":5}"#)), None);
 }

@@ -99,12 +99,25 @@ fn push_event(
 /// Event types a report reads; everything else in the history is skipped by the index.
 const REPORT_EVENT_TYPES: &str = "'ticket_called', 'ticket_finished', 'ticket_no_show', \
      'ticket_transferred', 'counter_state_changed', 'long_wait_began', 'long_wait_ended', \
-     'outage_started', 'callback_captured'";
+     'outage_started', 'outage_ended', 'callback_captured'";
 
 impl Store {
-    /// The report of `period` as `config` defines targets, hours and names.
+    /// The report of `period` as `config` defines targets, hours and names, for a period that is
+    /// over (an outage still going on counts to the end of its day).
     pub fn report(&self, period: Period, config: &HallConfig) -> Result<Report, StoreError> {
         let input = self.report_input(period)?;
+        Ok(Report::build(period, config, &input))
+    }
+
+    /// The report of `period` read at `now`: an outage going on today counts up to `now`.
+    pub fn report_as_of(
+        &self,
+        period: Period,
+        config: &HallConfig,
+        now: Millis,
+    ) -> Result<Report, StoreError> {
+        let mut input = self.report_input(period)?;
+        input.as_of = Some(now);
         Ok(Report::build(period, config, &input))
     }
 
@@ -202,6 +215,7 @@ impl Store {
             tickets,
             events,
             ratings,
+            as_of: None,
         })
     }
 

@@ -213,6 +213,8 @@ export const M = {
   "rep.inc.long_waits": { zh: "等候过长", en: "Long waits" },
   "rep.inc.long_services": { zh: "办理超时", en: "Long services" },
   "rep.inc.outages": { zh: "系统故障", en: "Outages" },
+  "rep.inc.outage_time": { zh: "故障时长", en: "Outage time" },
+  "rep.inc.outage_longest": { zh: "最长一次故障", en: "Longest outage" },
   "rep.callbacks": { zh: "回访", en: "Callbacks" },
   "rep.cb.captured": { zh: "登记", en: "Captured" },
   "rep.cb.resolved": { zh: "已解决", en: "Resolved" },

@@ -415,6 +415,8 @@ fn a_scripted_day_gives_the_figures_worked_out_by_hand() {
         ("B002", Some(2), Some("wang"), 1200.0)
     );
     assert_eq!(inc.outages, 1);
+    // 11:00 to 11:05, read from the outage's two events.
+    assert_eq!((inc.outage_total_s, inc.outage_longest_s), (300.0, 300.0));
 
     // Callbacks: one resolved after 30 min, the other the next morning (22 h).
     let cb = &r.callbacks;

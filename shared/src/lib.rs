@@ -4,7 +4,8 @@
 //! the one module that speaks SQL (rusqlite), with the single writer that makes every acknowledged
 //! command durable before it is acknowledged; the optional `notify` feature adds systemd's readiness and
 //! watchdog notifications for the long-running programs; `qr` draws QR codes for the screens; `logs`
-//! is the programs' log format (every field escaped).
+//! is the programs' log format (every field escaped); `secrets` the tokens and password hashes the hub
+//! and central keep.
 
 pub mod config;
 pub mod engine;
@@ -19,6 +20,8 @@ pub mod qr;
 pub mod queue;
 pub mod report;
 pub mod screen_size;
+#[cfg(feature = "secrets")]
+pub mod secrets;
 #[cfg(feature = "notify")]
 pub mod sd_notify;
 pub mod sim;

@@ -6,14 +6,11 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::http::StatusCode;
 use hallq_shared::engine::Actor;
 use hallq_shared::hall::{CounterId, Millis};
 use hallq_shared::protocol::Role;
-use rand::RngCore;
-use sha2::{Digest, Sha256};
+pub use hallq_shared::secrets::{burn_password_time, hash_password, sha256_hex, verify_password};
 
 use super::error::ApiError;
 
@@ -87,28 +84,11 @@ pub fn parse_role(s: &str) -> Option<Role> {
 
 /// A fresh token: 32 random bytes, hex.
 pub fn new_token() -> String {
-    let mut b = [0u8; 32];
-    rand::rng().fill_bytes(&mut b);
-    hex(&b)
+    hallq_shared::secrets::new_secret()
 }
 
 pub fn token_hash(token: &str) -> String {
     sha256_hex(token)
-}
-
-/// SHA-256 of `text`, hex.
-pub fn sha256_hex(text: &str) -> String {
-    hex(&Sha256::digest(text.as_bytes()))
-}
-
-fn hex(b: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(b.len() * 2);
-    for x in b {
-        s.push(DIGITS[(x >> 4) as usize] as char);
-        s.push(DIGITS[(x & 15) as usize] as char);
-    }
-    s
 }
 
 /// At most this many password hashes run at once: each needs 19 MiB for its fraction of a
@@ -128,33 +108,6 @@ pub async fn password_work<T: Send + 'static>(
     tokio::task::spawn_blocking(work)
         .await
         .map_err(ApiError::unavailable)
-}
-
-pub fn hash_password(password: &str) -> Result<String, String> {
-    let mut salt = [0u8; 16];
-    rand::rng().fill_bytes(&mut salt);
-    let salt = SaltString::encode_b64(&salt).map_err(|e| e.to_string())?;
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| e.to_string())
-}
-
-pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash)
-        .map(|h| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &h)
-                .is_ok()
-        })
-        .unwrap_or(false)
-}
-
-/// Verified a password against nothing, so that an unknown login takes as long as a wrong password.
-pub fn burn_password_time(password: &str) {
-    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let h = DUMMY.get_or_init(|| hash_password("not-a-password").unwrap_or_default());
-    let _ = verify_password(password, h);
 }
 
 /// Tokens recently found valid, so that a busy kiosk does not cost a query per ticket.

@@ -90,6 +90,7 @@ mod tests {
         let league = League {
             period: Period::day(day),
             target_share: 0.85,
+            freshness: Default::default(),
             halls: vec![
                 row("城东<厅>", Some(0.9)),
                 row("城西", Some(0.5)),

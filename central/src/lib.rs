@@ -15,8 +15,9 @@ pub mod store;
 pub mod web;
 pub mod wire;
 
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -103,13 +104,22 @@ async fn security_headers(mut res: Response) -> Response {
     res
 }
 
-/// Serve until `shutdown` resolves, then finish the requests in flight.
+/// Serve until `shutdown` resolves, then finish the requests in flight. Beside the requests, the
+/// rollups of the halls' current days are refreshed ([`store::refresh_loop`]); the days still
+/// marked when it stops are refreshed before it returns.
 pub async fn run(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    let store = state.store.clone();
+    let serve = axum::serve(listener, app(state)).with_graceful_shutdown(shutdown);
+    tokio::select! {
+        served = serve.into_future() => served?,
+        () = store::refresh_loop(store.clone()) => {}
+    }
+    if let Err(e) = store.refresh_rollups(Duration::ZERO).await {
+        tracing::warn!(error = %e, "refreshing the rollups at the stop failed: the next start does it");
+    }
+    Ok(())
 }

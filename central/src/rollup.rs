@@ -3,8 +3,9 @@
 //! mean in the hall; and the league table that adds those days up over a period.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use hallq_shared::config::HallConfig;
 use hallq_shared::report::{EventBody, Fact, Period, Report, ReportInput, fact_of};
 use serde::{Deserialize, Serialize};
@@ -12,6 +13,10 @@ use serde_json::Value;
 
 /// The share of called tickets within the target the rulebook asks for.
 pub const TARGET_SHARE: f64 = 0.85;
+
+/// A hall's current business day is rolled up again at most this often: its batches, a few
+/// events every few seconds, only mark it (docs/central.md, "What central does with a batch").
+pub const REFRESH_EVERY: Duration = Duration::from_secs(60);
 
 /// Event types a day's report reads (the same list the hall's store selects).
 pub const REPORT_EVENT_TYPES: &[&str] = &[
@@ -23,6 +28,7 @@ pub const REPORT_EVENT_TYPES: &[&str] = &[
     "long_wait_began",
     "long_wait_ended",
     "outage_started",
+    "outage_ended",
     "callback_captured",
     "callback_updated",
 ];
@@ -67,6 +73,10 @@ pub struct HallDay {
     pub satisfied: u32,
     pub score_sum: u32,
     pub outages: u32,
+    /// Milliseconds the business system was down that day, as the hall's report counts them.
+    pub outage_ms: i64,
+    /// The longest part of one outage that day.
+    pub outage_longest_ms: i64,
     pub long_waits: u32,
     pub long_wait_s: f64,
     pub callbacks_captured: u32,
@@ -74,7 +84,8 @@ pub struct HallDay {
 }
 
 impl HallDay {
-    /// The figures of `day` from that day's rows (and the later resolutions of its callbacks).
+    /// The figures of `day` from that day's rows (and the later resolutions of its callbacks),
+    /// an outage going on counted up to `input.as_of`.
     pub fn build(day: NaiveDate, config: &HallConfig, input: &ReportInput) -> HallDay {
         let r = Report::build(Period::day(day), config, input);
         let t = &r.totals;
@@ -110,6 +121,9 @@ impl HallDay {
             satisfied: count("4") + count("5"),
             score_sum: (1..=5u32).map(|s| s * count(&s.to_string())).sum(),
             outages: r.incidents.outages,
+            // The report's seconds are whole milliseconds over 1000: back to the exact sum.
+            outage_ms: (r.incidents.outage_total_s * 1000.0).round() as i64,
+            outage_longest_ms: (r.incidents.outage_longest_s * 1000.0).round() as i64,
             long_waits: r.incidents.long_waits,
             long_wait_s: r.incidents.long_wait_total_s,
             callbacks_captured: r.callbacks.captured,
@@ -133,6 +147,8 @@ impl HallDay {
         self.satisfied += d.satisfied;
         self.score_sum += d.score_sum;
         self.outages += d.outages;
+        self.outage_ms += d.outage_ms;
+        self.outage_longest_ms = self.outage_longest_ms.max(d.outage_longest_ms);
         self.long_waits += d.long_waits;
         self.long_wait_s += d.long_wait_s;
         self.callbacks_captured += d.callbacks_captured;
@@ -161,10 +177,27 @@ pub struct LeagueRow {
     pub satisfied_share: Option<f64>,
     pub mean_score: Option<f64>,
     pub outages: u32,
+    /// Seconds the business system was down in the period: the sum of its days', each as the
+    /// hall's own report counts it.
+    pub outage_s: f64,
+    /// The longest part of one outage on one day of the period, seconds.
+    pub outage_longest_s: f64,
     pub long_waits: u32,
     pub long_wait_s: f64,
     pub callbacks_captured: u32,
     pub callbacks_resolved: u32,
+}
+
+/// How fresh a league table is: the current business day of a hall is rolled up about once a
+/// minute, every other day as its batch is stored.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Freshness {
+    /// How often a hall's current day is rolled up again, seconds.
+    pub refresh_every_s: u64,
+    /// Days of the period (one hall's each) with batches stored since their last rollup.
+    pub days_pending: u32,
+    /// The figures hold everything central had stored at this instant.
+    pub as_of: Option<DateTime<Utc>>,
 }
 
 /// The league table of `period`: the halls' days added up, best share within target first.
@@ -172,6 +205,8 @@ pub struct LeagueRow {
 pub struct League {
     pub period: Period,
     pub target_share: f64,
+    #[serde(default)]
+    pub freshness: Freshness,
     pub halls: Vec<LeagueRow>,
 }
 
@@ -220,6 +255,8 @@ impl League {
                     satisfied_share: share(s.satisfied, s.rated),
                     mean_score: share(s.score_sum, s.rated),
                     outages: s.outages,
+                    outage_s: s.outage_ms as f64 / 1000.0,
+                    outage_longest_s: s.outage_longest_ms as f64 / 1000.0,
                     long_waits: s.long_waits,
                     long_wait_s: s.long_wait_s,
                     callbacks_captured: s.callbacks_captured,
@@ -245,6 +282,10 @@ impl League {
         League {
             period,
             target_share: TARGET_SHARE,
+            freshness: Freshness {
+                refresh_every_s: REFRESH_EVERY.as_secs(),
+                ..Freshness::default()
+            },
             halls: rows,
         }
     }
@@ -256,13 +297,14 @@ impl League {
             "名次 rank,营业厅 hall,营业天数 days,取号 issued,叫号 called,办结 served,未叫号 never_called,\
              目标等候(分) target_min,目标内占比 within_target,达标 meets_85,平均等候(秒) mean_wait_s,\
              平均办理(秒) mean_service_s,评价数 rated,满意率 satisfied_share,平均评分 mean_score,\
-             系统故障 outages,长时间等候 long_waits,长时间等候(秒) long_wait_s,回访登记 callbacks,\
+             系统故障 outages,故障时长(分) outage_min,最长一次故障(分) outage_longest_min,\
+             长时间等候 long_waits,长时间等候(秒) long_wait_s,回访登记 callbacks,\
              回访已解决 callbacks_resolved\r\n",
         );
         let opt = |v: Option<f64>| v.map(|x| format!("{x:.4}")).unwrap_or_default();
         for r in &self.halls {
             out.push_str(&format!(
-                "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.3},{},{}\r\n",
+                "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.2},{:.2},{},{:.3},{},{}\r\n",
                 r.rank,
                 csv_field(&r.hall),
                 r.business_days,
@@ -279,6 +321,8 @@ impl League {
                 opt(r.satisfied_share),
                 opt(r.mean_score),
                 r.outages,
+                r.outage_s / 60.0,
+                r.outage_longest_s / 60.0,
                 r.long_waits,
                 r.long_wait_s,
                 r.callbacks_captured,
@@ -346,6 +390,35 @@ mod tests {
             Some(Fact::CounterOpened { counter: 1 })
         );
         assert_eq!(fact("day_started", &json!({"day":"2026-12-04"})), None);
+    }
+
+    #[test]
+    fn a_periods_outage_time_is_the_sum_of_its_days_and_its_longest_the_longest() {
+        let day = |d: u32, ms: i64, longest: i64| HallDay {
+            day: NaiveDate::from_ymd_opt(2026, 12, d),
+            issued: 10,
+            outages: 1,
+            outage_ms: ms,
+            outage_longest_ms: longest,
+            ..HallDay::default()
+        };
+        let hall = "城东厅".to_string();
+        let days = vec![
+            (hall.clone(), day(1, 90_000, 60_000)),
+            (hall.clone(), day(2, 1_800_500, 1_800_500)),
+            (hall.clone(), day(3, 0, 0)),
+        ];
+        let week = Period::week(NaiveDate::from_ymd_opt(2026, 12, 1).unwrap()).unwrap();
+        let league = League::build(week, std::slice::from_ref(&hall), &days);
+        let r = &league.halls[0];
+        assert_eq!(
+            (r.outages, r.outage_s, r.outage_longest_s),
+            (3, 1890.5, 1800.5)
+        );
+        assert_eq!(league.freshness.refresh_every_s, 60);
+        let csv = league.csv();
+        let line = csv.lines().nth(1).unwrap();
+        assert!(line.contains(",3,31.51,30.01,0,"), "{line}");
     }
 
     #[test]

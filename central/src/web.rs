@@ -232,7 +232,11 @@ impl LeagueQuery {
 
 async fn league(state: &AppState, period: Period) -> Result<League, ApiError> {
     let (halls, days) = state.store.league_days(period).await?;
-    Ok(League::build(period, &halls, &days))
+    let (pending, as_of) = state.store.rollups_pending(period).await?;
+    let mut table = League::build(period, &halls, &days);
+    table.freshness.days_pending = pending;
+    table.freshness.as_of = Some(as_of);
+    Ok(table)
 }
 
 pub async fn api_league(
@@ -447,6 +451,31 @@ fn minutes(v: Option<f64>) -> String {
         .unwrap_or_else(|| "—".into())
 }
 
+/// The note on how fresh the table is: today's figures are rolled up about once a minute.
+fn freshness_note(table: &League) -> String {
+    let f = &table.freshness;
+    let as_of = f
+        .as_of
+        .map(|t| {
+            t.with_timezone(&HallConfig::demo().time_zone())
+                .format("%H:%M")
+                .to_string()
+        })
+        .unwrap_or_else(|| "—".into());
+    let pending = if f.days_pending > 0 {
+        format!(
+            "，此后收到的数据将在约一分钟内计入（待汇总 {} 个营业日）",
+            f.days_pending
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        "<p class=\"note\" id=\"freshness\">今日数据约每分钟更新一次，截至 {as_of}（北京时间）\
+         {pending}。以往各日的数据随营业厅上报即时计入。</p>"
+    )
+}
+
 pub async fn league_page(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -463,7 +492,7 @@ pub async fn league_page(
         rows.push_str(&format!(
             "<tr><td>{}</td><td class=\"name\">{}</td><td>{}</td><td>{}</td><td>{}</td>\
              <td class=\"{}\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
-             <td>{}</td><td>{}</td><td>{}</td></tr>",
+             <td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             r.rank,
             esc(&r.hall),
             r.business_days,
@@ -480,6 +509,8 @@ pub async fn league_page(
             pct(r.satisfied_share),
             r.rated,
             r.outages,
+            minutes(Some(r.outage_s)),
+            minutes(Some(r.outage_longest_s)),
             r.long_waits,
             r.callbacks_captured,
             r.callbacks_resolved,
@@ -494,10 +525,11 @@ pub async fn league_page(
          <input type=\"date\" name=\"date\" value=\"{date}\"><button type=\"submit\">查看</button>\
          <a href=\"/api/v1/league.csv?{query}\">下载 CSV</a></form>\
          <p>统计期：{} 至 {}。目标：{}% 的顾客在 15 分钟内叫号（各厅按其配置的目标等候时间）。\
-         口径与营业厅报表相同。</p>\
+         口径与营业厅报表相同。</p>{}\
          <table id=\"league\"><thead><tr><th>名次</th><th class=\"name\">营业厅</th><th>营业天数</th>\
          <th>取号</th><th>叫号</th><th>目标内叫号率</th><th>平均等候(分)</th><th>平均办理(分)</th>\
-         <th>满意率</th><th>评价数</th><th>系统故障</th><th>长时间等候</th><th>回访登记</th>\
+         <th>满意率</th><th>评价数</th><th>系统故障</th><th>故障时长(分)</th><th>最长一次故障(分)</th>\
+         <th>长时间等候</th><th>回访登记</th>\
          <th>回访已解决</th></tr></thead><tbody>{rows}</tbody></table>{}",
         sel("day"),
         sel("week"),
@@ -505,6 +537,7 @@ pub async fn league_page(
         period.from,
         period.to,
         (table.target_share * 100.0).round(),
+        freshness_note(&table),
         if table.halls.is_empty() {
             String::new()
         } else {

@@ -4,6 +4,8 @@
 
 mod common;
 
+use std::time::Duration;
+
 use common::{Central, HallHistory, Pg};
 use hallq_central::rollup::League;
 use hallq_shared::config::HallConfig;
@@ -257,9 +259,22 @@ async fn the_league_table_equals_the_halls_own_reports() {
     let Some(pg) = Pg::start() else { return };
     let central = Central::start(&pg.url()).await;
     let mut halls = Vec::new();
+    let mut clocks = std::collections::HashMap::new();
+    // Each day's outage begins at 10:00 and is not ended that day; the first hall's first one
+    // ends at 00:30 the next day.
+    let ten_am = |d: &str| common::nine_am(d) + 3_600_000;
+    let midnight = |d: &str| common::nine_am(d) - 9 * 3_600_000;
     for (i, name) in ["一厅", "二厅", "三厅"].iter().enumerate() {
         let cred = central.hall(name).await;
         let mut h = HallHistory::build(&DAYS, 50 + 10 * i as u32, 10 + i as u64);
+        if i == 0 {
+            let first_of_day2 = h.events.iter().position(|e| e["day"] == DAYS[1]).unwrap();
+            h.insert(
+                first_of_day2,
+                json!({"day": DAYS[1], "at": midnight(DAYS[1]) + 1_800_000, "actor": "manager",
+                       "counter": null, "kind": {"type": "outage_ended", "id": ten_am(DAYS[0])}}),
+            );
+        }
         // A callback captured on the second day, followed up on the third: it counts as
         // resolved in the second day.
         let seq = h.last_seq() + 1;
@@ -274,8 +289,11 @@ async fn the_league_table_equals_the_halls_own_reports() {
                 .await
                 .stored_through();
         }
+        clocks.insert(name.to_string(), h.clock(h.last_seq()));
         halls.push(name.to_string());
     }
+    // The current day's rollup waits for the refresh that `serve` runs once a minute.
+    central.store.refresh_rollups(Duration::ZERO).await.unwrap();
     let config = HallConfig::demo();
     let week = Period::week(DAYS[0].parse().unwrap()).unwrap();
     for period in [
@@ -287,7 +305,9 @@ async fn the_league_table_equals_the_halls_own_reports() {
         let league = League::build(period, &names, &days);
         assert_eq!(league.halls.len(), 3);
         for row in &league.halls {
-            let input = central.store.report_input(&row.hall, period).await.unwrap();
+            let mut input = central.store.report_input(&row.hall, period).await.unwrap();
+            // Read as the hall would at its last batch: an outage going on counts to its clock.
+            input.as_of = Some(clocks[&row.hall]);
             let r = Report::build(period, &config, &input);
             let t = &r.totals;
             assert_eq!(row.issued, t.issued, "{}", row.hall);
@@ -311,6 +331,8 @@ async fn the_league_table_equals_the_halls_own_reports() {
             assert!(close(row.satisfied_share, t.satisfaction.satisfied_share));
             assert!(close(row.mean_score, t.satisfaction.mean));
             assert_eq!(row.outages, r.incidents.outages);
+            assert_eq!(row.outage_s, r.incidents.outage_total_s, "{}", row.hall);
+            assert_eq!(row.outage_longest_s, r.incidents.outage_longest_s);
             assert_eq!(row.long_waits, r.incidents.long_waits);
             assert!((row.long_wait_s - r.incidents.long_wait_total_s).abs() < 1e-6);
             assert_eq!(row.callbacks_captured, r.callbacks.captured);
@@ -335,6 +357,34 @@ async fn the_league_table_equals_the_halls_own_reports() {
             .iter()
             .all(|r| r.callbacks_captured == 1 && r.callbacks_resolved == 1)
     );
+    // The outage across midnight: 10:00 to midnight on the first day, midnight to 00:30 on the
+    // second, beside the second day's own from 10:00 to midnight. The last day's goes on, and
+    // counts up to the hall's clock at its last batch.
+    let all_days = Period::new(DAYS[0].parse().unwrap(), DAYS[2].parse().unwrap());
+    let (_, all) = central.store.league_days(all_days).await.unwrap();
+    let outage = |hall: &str, day: &str| days_of(&all, hall, Period::day(day.parse().unwrap()));
+    assert_eq!(outage("一厅", DAYS[0]), (14 * 3_600_000, 14 * 3_600_000));
+    assert_eq!(
+        outage("一厅", DAYS[1]),
+        (1_800_000 + 14 * 3_600_000, 14 * 3_600_000)
+    );
+    assert_eq!(outage("二厅", DAYS[1]), (14 * 3_600_000, 14 * 3_600_000));
+    let last = clocks["一厅"] - ten_am(DAYS[2]);
+    assert!(last > 0 && last < 14 * 3_600_000, "{last}");
+    assert_eq!(outage("一厅", DAYS[2]), (last, last));
+}
+
+/// A hall's outage milliseconds and longest outage on the days of `period`, from league lines.
+fn days_of(
+    days: &[(String, hallq_central::rollup::HallDay)],
+    hall: &str,
+    period: Period,
+) -> (i64, i64) {
+    days.iter()
+        .filter(|(h, d)| h == hall && d.day.is_some_and(|d| period.contains(d)))
+        .fold((0, 0), |(sum, longest), (_, d)| {
+            (sum + d.outage_ms, longest.max(d.outage_longest_ms))
+        })
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -362,6 +412,7 @@ async fn rollups_follow_the_halls_own_configuration() {
         h.last_seq() + 1
     );
     assert_eq!(central.store.hall_config("西厅").await.unwrap(), config);
+    central.store.refresh_rollups(Duration::ZERO).await.unwrap();
 
     let period = Period::day(DAYS[0].parse().unwrap());
     let (names, days) = central.store.league_days(period).await.unwrap();

@@ -23,6 +23,12 @@ async fn the_page_signs_in_and_shows_the_halls() {
         .ship(&a, &h.batch(1, h.last_seq()))
         .await
         .stored_through();
+    // The hall's current day is rolled up by the refresh `serve` runs about once a minute.
+    central
+        .store
+        .refresh_rollups(std::time::Duration::ZERO)
+        .await
+        .unwrap();
     central
         .store
         .set_operator(
@@ -125,6 +131,12 @@ async fn the_page_signs_in_and_shows_the_halls() {
         league.body
     );
     assert!(league.body.contains("城东营业厅"));
+    assert!(league.body.contains("故障时长(分)"), "{}", league.body);
+    assert!(
+        league.body.contains("今日数据约每分钟更新一次，截至 "),
+        "{}",
+        league.body
+    );
     let json = central
         .request(
             "GET",
@@ -136,6 +148,17 @@ async fn the_page_signs_in_and_shows_the_halls() {
         .json();
     assert_eq!(json["halls"][0]["hall"], "城东营业厅");
     assert_eq!(json["halls"][0]["issued"], 30);
+    // The day's outage began at 10:00 and goes on: counted up to the hub's clock.
+    let outage_ms = h.clock(h.last_seq()) - (common::nine_am("2026-12-01") + 3_600_000);
+    assert_eq!(json["halls"][0]["outages"], 1);
+    assert_eq!(json["halls"][0]["outage_s"], outage_ms as f64 / 1000.0);
+    assert_eq!(
+        json["halls"][0]["outage_longest_s"],
+        outage_ms as f64 / 1000.0
+    );
+    assert_eq!(json["freshness"]["refresh_every_s"], 60);
+    assert_eq!(json["freshness"]["days_pending"], 0);
+    assert!(json["freshness"]["as_of"].is_string(), "{json}");
     let csv = central
         .request(
             "GET",
@@ -149,6 +172,19 @@ async fn the_page_signs_in_and_shows_the_halls() {
     let lines: Vec<&str> = csv.body.lines().collect();
     assert_eq!(lines.len(), 3, "{}", csv.body);
     assert!(lines[1].starts_with("1,城东营业厅,1,30,"), "{}", lines[1]);
+    assert!(
+        lines[0].contains(
+            "系统故障 outages,故障时长(分) outage_min,最长一次故障(分) outage_longest_min,"
+        ),
+        "{}",
+        lines[0]
+    );
+    let minutes = format!(
+        ",1,{:.2},{:.2},",
+        outage_ms as f64 / 60_000.0,
+        outage_ms as f64 / 60_000.0
+    );
+    assert!(lines[1].contains(&minutes), "{minutes} in {}", lines[1]);
     let bad = central
         .request(
             "GET",

@@ -4,6 +4,7 @@
 
 mod phones;
 mod publish;
+mod rollups;
 mod schema;
 
 use std::collections::{BTreeSet, HashMap};
@@ -21,6 +22,7 @@ use crate::wire::{Batch, parse_state, state_name};
 
 pub use phones::{PhoneSetting, PhoneSwitch, PhoneSwitchError};
 pub use publish::{Group, Publication, PublishError};
+pub use rollups::refresh_loop;
 pub use schema::VERSION as SCHEMA_VERSION;
 
 #[derive(Debug, thiserror::Error)]
@@ -145,10 +147,6 @@ pub enum HallAddError {
     Exists(String),
     #[error(transparent)]
     Store(#[from] StoreError),
-}
-
-fn day_list(days: &BTreeSet<NaiveDate>) -> Vec<NaiveDate> {
-    days.iter().copied().collect()
 }
 
 impl Store {
@@ -481,9 +479,7 @@ impl Store {
         )
         .await?;
 
-        if !touched.is_empty() {
-            refresh_days(&tx, hall_id, &day_list(&touched)).await?;
-        }
+        rollups::after_batch(&tx, hall_id, &touched).await?;
         tx.commit().await?;
         drop(c);
         if phones_deleted > 0 {
@@ -582,7 +578,7 @@ impl Store {
                         d.never_called, d.within_target, d.wait_count, d.wait_sum_ms,
                         d.service_count, d.service_sum_ms, d.rated, d.satisfied, d.score_sum,
                         d.outages, d.long_waits, d.long_wait_s, d.callbacks_captured,
-                        d.callbacks_resolved
+                        d.callbacks_resolved, d.outage_ms, d.outage_longest_ms
                  FROM hall_days d JOIN halls h ON h.id = d.hall_id
                  WHERE d.day BETWEEN $1 AND $2 AND h.revoked_at IS NULL
                  ORDER BY h.name, d.day",
@@ -616,6 +612,8 @@ impl Store {
                         long_wait_s: r.get(18),
                         callbacks_captured: u(r, 19),
                         callbacks_resolved: u(r, 20),
+                        outage_ms: r.get(21),
+                        outage_longest_ms: r.get(22),
                     },
                 )
             })
@@ -912,11 +910,13 @@ async fn callbacks(
     Ok(())
 }
 
-/// Recompute the rollups of a hall's days from their rows, in the batch's transaction.
+/// Recompute the rollups of a hall's days from their rows, in the caller's transaction; an outage
+/// going on counts up to `as_of` (ms).
 async fn refresh_days(
     tx: &Transaction<'_>,
     hall_id: i64,
     days: &[NaiveDate],
+    as_of: i64,
 ) -> Result<(), StoreError> {
     let body: Option<Value> = tx
         .query_opt(
@@ -928,7 +928,8 @@ async fn refresh_days(
         .map(|r| r.get(0));
     let config = rollup::config_of(body.as_ref());
     for &day in days {
-        let input = report_input(tx, hall_id, Period::day(day)).await?;
+        let mut input = report_input(tx, hall_id, Period::day(day)).await?;
+        input.as_of = Some(as_of);
         let d = HallDay::build(day, &config, &input);
         let i = |v: u32| i32::try_from(v).unwrap_or(i32::MAX);
         tx.execute(
@@ -936,9 +937,10 @@ async fn refresh_days(
                                     never_called, within_target, wait_count, wait_sum_ms,
                                     service_count, service_sum_ms, rated, satisfied, score_sum,
                                     outages, long_waits, long_wait_s, callbacks_captured,
-                                    callbacks_resolved, refreshed_at)
+                                    callbacks_resolved, outage_ms, outage_longest_ms,
+                                    refreshed_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                     $18, $19, $20, $21, now())
+                     $18, $19, $20, $21, $22, $23, now())
              ON CONFLICT (hall_id, day) DO UPDATE SET
                  target_wait_min = EXCLUDED.target_wait_min, issued = EXCLUDED.issued,
                  called = EXCLUDED.called, served = EXCLUDED.served,
@@ -950,7 +952,9 @@ async fn refresh_days(
                  outages = EXCLUDED.outages, long_waits = EXCLUDED.long_waits,
                  long_wait_s = EXCLUDED.long_wait_s,
                  callbacks_captured = EXCLUDED.callbacks_captured,
-                 callbacks_resolved = EXCLUDED.callbacks_resolved, refreshed_at = now()",
+                 callbacks_resolved = EXCLUDED.callbacks_resolved,
+                 outage_ms = EXCLUDED.outage_ms, outage_longest_ms = EXCLUDED.outage_longest_ms,
+                 refreshed_at = now()",
             &[
                 &hall_id,
                 &day,
@@ -973,6 +977,8 @@ async fn refresh_days(
                 &d.long_wait_s,
                 &i(d.callbacks_captured),
                 &i(d.callbacks_resolved),
+                &d.outage_ms,
+                &d.outage_longest_ms,
             ],
         )
         .await?;

@@ -196,6 +196,31 @@ const MIGRATIONS: &[&str] = &[
         FOREIGN KEY (hall_id, id) REFERENCES callbacks (hall_id, id)
     );
     "#,
+    // 5: outage lengths in the rollups, and the days whose rollup waits for the next refresh: a
+    // batch into a hall's current day marks it, and the refresh recomputes it at most once a
+    // minute. The days that had outages are marked, so that their lengths are counted.
+    r#"
+    ALTER TABLE hall_days ADD COLUMN outage_ms bigint NOT NULL DEFAULT 0;
+    ALTER TABLE hall_days ADD COLUMN outage_longest_ms bigint NOT NULL DEFAULT 0;
+
+    CREATE TABLE hall_days_dirty (
+        hall_id bigint NOT NULL REFERENCES halls (id),
+        day date NOT NULL,
+        -- The first batch since the day's last rollup: the rollup holds everything before it.
+        marked_at timestamptz NOT NULL DEFAULT now(),
+        batches integer NOT NULL DEFAULT 1,
+        PRIMARY KEY (hall_id, day)
+    );
+
+    -- An outage is counted on the day it began and the day it ended (within a week of it).
+    INSERT INTO hall_days_dirty (hall_id, day)
+    SELECT hall_id, day FROM hall_days WHERE outages > 0
+    UNION
+    SELECT e.hall_id, e.day FROM hall_days d
+    JOIN events e ON e.hall_id = d.hall_id AND e.day > d.day AND e.day <= d.day + 7
+                 AND e.type = 'outage_ended'
+    WHERE d.outages > 0;
+    "#,
 ];
 
 /// The version this program writes.

@@ -510,19 +510,74 @@ impl HallHistory {
                 .cloned()
                 .collect()
         };
+        // The hub's clock when it sends: at least its latest event's.
+        let clock = self.clock(to);
         json!({
             "version": 1,
             "hub": "0.2.0",
             "events": events,
             "tickets": of_days(&self.tickets),
             "ratings": of_days(&self.ratings),
-            "status": {"at": 0, "day": days.iter().next_back(), "waiting": 3,
+            "status": {"at": clock, "day": days.iter().next_back(), "waiting": 3,
                        "long_waits": ["pay"], "outage": null, "callbacks_open": 1,
                        "config_version": null},
         })
     }
 
+    /// The batch of events `from..=to` as a live hub sends it: with the rows of only the tickets
+    /// those events name (and their ratings), not every ticket of their days.
+    pub fn live_batch(&self, from: u64, to: u64) -> Value {
+        let mut b = self.batch(from, to);
+        let named: std::collections::BTreeSet<(String, String)> = b["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|e| {
+                let k = &e["kind"];
+                let number = k["number"].as_str().or(k["ticket"]["number"].as_str())?;
+                Some((e["day"].as_str()?.to_string(), number.to_string()))
+            })
+            .collect();
+        for rows in ["tickets", "ratings"] {
+            let kept: Vec<Value> = b[rows]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|t| {
+                    let key = (
+                        t["day"].as_str().unwrap().to_string(),
+                        t["number"].as_str().unwrap().to_string(),
+                    );
+                    named.contains(&key)
+                })
+                .cloned()
+                .collect();
+            b[rows] = json!(kept);
+        }
+        b
+    }
+
     pub fn last_seq(&self) -> u64 {
         self.events.len() as u64
+    }
+
+    /// The latest instant among events `1..=to`: the hub's clock in the status of a batch
+    /// ending there, which central counts an outage going on up to.
+    pub fn clock(&self, to: u64) -> i64 {
+        self.events
+            .iter()
+            .take(to as usize)
+            .map(|e| e["at"].as_i64().unwrap())
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Put `event` (without its `seq`) before the event at `index`, numbering the events again.
+    pub fn insert(&mut self, index: usize, mut event: Value) {
+        event["seq"] = json!(0);
+        self.events.insert(index, event);
+        for (i, e) in self.events.iter_mut().enumerate() {
+            e["seq"] = json!(i as u64 + 1);
+        }
     }
 }

@@ -195,6 +195,24 @@ impl Hall {
         assert!(st.is_success(), "{path}: {st} {b}");
     }
 
+    /// The manager starts (`true`) or ends the outage of the hall's business system.
+    async fn outage(&self, start: bool) {
+        let f = &self.f;
+        let (st, b) = if start {
+            f.call(
+                "POST",
+                "/api/v1/outage",
+                Some(&f.manager),
+                Some(json!({"expected_minutes": 20})),
+            )
+            .await
+        } else {
+            f.call("DELETE", "/api/v1/outage", Some(&f.manager), None)
+                .await
+        };
+        assert!(st.is_success(), "outage {start}: {st} {b}");
+    }
+
     /// A few minutes of a working hall: tickets issued, called at both counters after a wait
     /// that depends on `round` (some past the 15-minute target), served and now and then rated.
     async fn work(&self, round: u32) {
@@ -288,13 +306,16 @@ async fn halls_ship_through_cuts_and_kills_and_central_agrees_with_their_reports
             h.work(round).await;
         }
     }
-    // Central cut off while the halls keep working.
+    // Central cut off while the halls keep working; the first hall's business system down for
+    // a while meanwhile.
     central.kill();
+    halls[0].outage(true).await;
     for round in 3..8 {
         for h in &halls {
             h.work(round).await;
         }
     }
+    halls[0].outage(false).await;
     let failing = halls[0].central_status().await;
     assert!(failing["behind"].as_u64().unwrap() > 0, "{failing}");
     assert!(failing["failures"].as_u64().unwrap() > 0, "{failing}");
@@ -314,9 +335,11 @@ async fn halls_ship_through_cuts_and_kills_and_central_agrees_with_their_reports
             h.work(round).await;
         }
     }
-    // Central killed mid-stream, its batches in flight cut, and back on the same database.
+    // Central killed mid-stream, its batches in flight cut, and back on the same database; the
+    // third hall's business system down to the end.
     tokio::time::sleep(Duration::from_millis(15)).await;
     central.kill();
+    halls[2].outage(true).await;
     for round in 10..12 {
         for h in &halls {
             h.work(round).await;
@@ -333,6 +356,8 @@ async fn halls_ship_through_cuts_and_kills_and_central_agrees_with_their_reports
 
     let day: chrono::NaiveDate = "2026-11-25".parse().unwrap();
     let period = Period::day(day);
+    // The halls' current day is rolled up by central's refresh about once a minute: now.
+    store.refresh_rollups(Duration::ZERO).await.unwrap();
     let (league_names, days) = store.league_days(period).await.unwrap();
     let league = League::build(period, &league_names, &days);
     for (name, h) in names.iter().zip(&halls) {
@@ -353,7 +378,11 @@ async fn halls_ship_through_cuts_and_kills_and_central_agrees_with_their_reports
         assert!(rows.iter().all(|r| r.get::<_, i64>(1) == 1), "{name}");
 
         let hall_store = hallq_shared::store::Store::open_reader(h.f.hub.data_path()).unwrap();
-        let r = hall_store.report(period, &HallConfig::demo()).unwrap();
+        // Read at the hall's clock, which its last batch carried: an outage going on counts to it.
+        let now = h.f.clock.load(Ordering::SeqCst);
+        let r = hall_store
+            .report_as_of(period, &HallConfig::demo(), now)
+            .unwrap();
         let t = &r.totals;
         let row = league
             .halls
@@ -377,6 +406,15 @@ async fn halls_ship_through_cuts_and_kills_and_central_agrees_with_their_reports
         assert!(t.satisfaction.rated > 0);
         assert!(close(row.satisfied_share, t.satisfaction.satisfied_share));
         assert_eq!(row.outages, r.incidents.outages, "{name}");
+        assert_eq!(row.outage_s, r.incidents.outage_total_s, "{name}");
+        // The first hall's outage ended, the third's goes on; the second had none.
+        assert_eq!(
+            row.outage_s > 0.0,
+            *name != names[1],
+            "{name}: {}",
+            row.outage_s
+        );
+        assert_eq!(row.outage_longest_s, r.incidents.outage_longest_s, "{name}");
         assert_eq!(row.long_waits, r.incidents.long_waits, "{name}");
     }
 }

@@ -1,7 +1,8 @@
 //! Central's pages in a real browser: a PostgreSQL cluster and hallq-central of the test's own (on
 //! loopback ports, thrown away after), halls registered and shipping a day, then head office signs
-//! in, sees the halls, the league table and its CSV, the callbacks open, and publishes a document
-//! (a refused one first). Screenshots go to HALLQ_SHOTS (tests/browser/out/ through run.sh).
+//! in, sees the halls, the league table and its CSV, the callbacks open, reads a phone number
+//! head office keeps for one hall (audited), and publishes a document (a refused one first).
+//! Screenshots go to HALLQ_SHOTS (tests/browser/out/ through run.sh).
 
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
@@ -264,6 +265,34 @@ test("callbacks open across halls, the overdue one flagged", { skip }, async () 
   assert.match(await row.textContent(), /B007/);
   assert.doesNotMatch(await page.content(), /138/);
   await shot("central-callbacks.png");
+});
+
+test("a number central keeps is read one at a time, on the record, and goes when switched off", { skip }, async () => {
+  assert.match(centralCli(["hall", "phones", "城东营业厅", "on", "--why", "回访由总部呼叫中心统一拨打"]), /phone numbers on/);
+  // The hall hears it in the answer to its next batch, and sends its open callback's number.
+  const answer = await ship("城东营业厅", { events: [], callback_phones: { retention_days: 30, numbers: [{ id: 1, phone: "13812345678" }] } });
+  assert.equal(answer.callback_phones, true);
+  await page.click("header a[href='/callbacks']");
+  await page.locator("#callbacks").waitFor();
+  assert.match(await page.locator("#phone-halls").textContent(), /城东营业厅/);
+  assert.doesNotMatch(await page.content(), /13812345678/, "the list shows no number");
+  const row = page.locator("#callbacks tbody tr", { hasText: "城东营业厅" }).first();
+  await shot("central-callbacks-phones.png");
+  await row.locator("button", { hasText: "显示号码" }).click();
+  await page.locator("#phone").waitFor();
+  assert.equal(await page.locator("#phone").textContent(), "13812345678");
+  assert.match(await page.textContent("main"), /已记入总部操作记录/);
+  await shot("central-callback-phone.png");
+  const reads = pg("psql", ["-h", "127.0.0.1", "-p", String(pgPort), "-U", "postgres", "-d", "postgres", "-At", "-c",
+    "SELECT actor || ' ' || (detail->>'hall') || ' ' || (detail->>'callback') FROM audit WHERE action = 'callback_phone_read'"]).toString().trim();
+  assert.equal(reads, `${OPERATOR.login} 城东营业厅 1`);
+
+  // Off: deleted at once; the list has no button and the hall is told.
+  assert.match(centralCli(["hall", "phones", "城东营业厅", "off"]), /1 held at central deleted/);
+  await page.click("a[href='/callbacks']");
+  await page.locator("#callbacks").waitFor();
+  assert.equal(await page.locator("#callbacks button", { hasText: "显示号码" }).count(), 0);
+  assert.equal((await ship("城东营业厅", { events: [] })).callback_phones, false);
 });
 
 test("a refused document is explained; a good one is published to a group", { skip }, async () => {

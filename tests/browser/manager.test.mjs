@@ -271,3 +271,25 @@ test("the page switches to English", async () => {
   await page.click("#lang-switch");
   await until(async () => (await page.locator("[data-tab=publish]").textContent()) === "公示信息", "Chinese again");
 });
+
+test("the page says so while the hall's callback phone numbers go to head office", async () => {
+  // This hub ships to no central: nothing to say.
+  await page.reload();
+  await page.locator("#manager").waitFor();
+  await until(async () => (await page.locator("#editor input").count()) > 0, "the page loaded");
+  assert.equal(await page.locator("#central-phones").isHidden(), true);
+  // As a hub hears it from central's answer (kiosk/hub/tests/phones_ship.rs checks that part).
+  await page.route("**/api/v1/central", (route) => route.fulfill({
+    json: { central: { url: "https://central.example.cn", shipped_through: 10, behind: 0, failures: 0, batch_limit: 500,
+      published: { version: null, applied_at: null, error: null }, callback_phones: true } },
+  }));
+  await page.reload();
+  await page.locator("#central-phones").waitFor();
+  assert.match(await page.locator("#central-phones").textContent(), /回访的电话号码正在上报总部/);
+  await screenshot(page, "manager-callback-phones.png");
+  await page.unroute("**/api/v1/central");
+  await page.reload();
+  await page.locator("#manager").waitFor();
+  await until(async () => (await page.locator("#editor input").count()) > 0, "the page loaded again");
+  assert.equal(await page.locator("#central-phones").isHidden(), true);
+});

@@ -15,6 +15,7 @@ use anyhow::{Context, bail};
 use axum::Json;
 use axum::extract::State;
 use hallq_shared::hall::Millis;
+use hallq_shared::store::central_phones::{ShipPhone, captured_callbacks};
 use hallq_shared::store::shipping::{RATINGS_PER_BATCH, RatingMark, ShipBatch};
 use hallq_shared::store::{Store, StoreError};
 use http_body_util::{BodyExt, Full, Limited};
@@ -192,6 +193,9 @@ pub struct CentralStatus {
     pub batch_limit: usize,
     /// Central's published texts as this hall has them.
     pub published: PublishedStatus,
+    /// Phone numbers of callbacks are being shipped to central: head office turned them on for
+    /// this hall (central's last answer said so). Off until central says otherwise.
+    pub callback_phones: bool,
 }
 
 /// The published texts the hall runs, and why the latest one was not taken, if it was not.
@@ -250,6 +254,7 @@ pub fn start(hub: &AppState) -> Option<tokio::task::JoinHandle<()>> {
     let task = Task {
         shipping,
         db: hub.db.clone(),
+        hall: hub.writer.hall().clone(),
         clock: hub.clock.clone(),
         committed: hub.committed.subscribe(),
         shutdown: hub.shutdown.subscribe(),
@@ -496,14 +501,31 @@ struct Body<'a> {
     tickets: &'a [hallq_shared::store::shipping::ShipTicket],
     ratings: &'a [hallq_shared::store::shipping::ShipRating],
     status: &'a hallq_shared::store::shipping::ShipStatus,
+    /// Only while central's answers say head office turned phone numbers on for this hall.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    callback_phones: Option<&'a PhonesBody>,
+}
+
+/// The callbacks' numbers beside a batch, with how long the hall keeps a resolved one's.
+#[derive(Serialize)]
+struct PhonesBody {
+    retention_days: u32,
+    numbers: Vec<ShipPhone>,
 }
 
 #[derive(serde::Deserialize)]
 struct Answer {
     stored_through: u64,
+    /// Absent from an older central's answer: no numbers are sent then.
+    #[serde(default)]
+    callback_phones: bool,
 }
 
-async fn post(client: &HttpClient, opts: &CentralOptions, body: Vec<u8>) -> Result<u64, Failure> {
+async fn post(
+    client: &HttpClient,
+    opts: &CentralOptions,
+    body: Vec<u8>,
+) -> Result<Answer, Failure> {
     let req = Request::post(opts.ship_uri())
         .header(header::AUTHORIZATION, format!("Bearer {}", opts.credential))
         .header(header::CONTENT_TYPE, "application/json")
@@ -516,7 +538,6 @@ async fn post(client: &HttpClient, opts: &CentralOptions, body: Vec<u8>) -> Resu
     let (status, bytes) = exchange(client, req, opts.timeout).await?;
     match status {
         StatusCode::OK => serde_json::from_slice::<Answer>(&bytes)
-            .map(|a| a.stored_through)
             .map_err(|e| Failure::Trouble(format!("central's answer is not the protocol's: {e}"))),
         StatusCode::PAYLOAD_TOO_LARGE => Err(Failure::TooLarge),
         StatusCode::UNAUTHORIZED => Err(Failure::Refused),
@@ -554,12 +575,21 @@ const REGROW_AFTER: u32 = 16;
 /// A cursor held only in memory is written at most this often while shipping runs behind.
 const PERSIST_EVERY: Duration = Duration::from_secs(1);
 
+/// While phone numbers are on, the numbers of the callbacks still open go again this often, so that
+/// a number central lost (the switch turned off and on between two batches, central restored
+/// from a backup) comes back; central stores each once.
+const OPEN_PHONES_EVERY: Duration = Duration::from_secs(3600);
+
+const DAY_MS: Millis = 86_400_000;
+
 /// Behind by this many events, the log says so (once, until caught up).
 const BEHIND_WARNING: u64 = 2_000;
 
 struct Task {
     shipping: Arc<Shipping>,
     db: PathBuf,
+    /// The live hall, for its callbacks' retention.
+    hall: Arc<std::sync::RwLock<hallq_shared::engine::Hall>>,
     clock: hallq_shared::store::writer::Clock,
     committed: watch::Receiver<u64>,
     shutdown: watch::Receiver<bool>,
@@ -600,6 +630,10 @@ impl Task {
         let mut warned_behind = false;
         let mut warned_ahead = false;
         let mut last_contact: Option<Instant> = None;
+        // Central's word on phone numbers (off until it says on), and when the numbers of the
+        // callbacks still open last went.
+        let mut phones_on = false;
+        let mut open_phones_sent: Option<Instant> = None;
         loop {
             if *self.shutdown.borrow() {
                 break;
@@ -628,7 +662,28 @@ impl Task {
                 warned_behind = true;
                 tracing::warn!(behind, "central: shipping has fallen behind");
             }
-            let news = !batch.events.is_empty() || !batch.ratings.is_empty();
+            let open_phones_due =
+                phones_on && open_phones_sent.is_none_or(|t| t.elapsed() >= OPEN_PHONES_EVERY);
+            let phones = if phones_on {
+                match self
+                    .read_phones(&mut reader, &batch.events, open_phones_due, now)
+                    .await
+                {
+                    Ok(p) => Some(p),
+                    Err(e) => {
+                        let what = format!("cannot read the callbacks' phone numbers: {e}");
+                        tracing::warn!(error = %e, "central: cannot read the callbacks' phone numbers; trying again");
+                        self.failed(&what, now);
+                        if self.pause(&mut backoff).await {
+                            break;
+                        }
+                        continue;
+                    }
+                }
+            } else {
+                None
+            };
+            let news = !batch.events.is_empty() || !batch.ratings.is_empty() || open_phones_due;
             let heartbeat_due = last_contact.is_none_or(|t| t.elapsed() >= opts.heartbeat);
             if !news && !heartbeat_due {
                 self.persist(&mut cursor, true).await;
@@ -644,6 +699,7 @@ impl Task {
                 tickets: &batch.tickets,
                 ratings: &batch.ratings,
                 status: &batch.status,
+                callback_phones: phones.as_ref(),
             }) {
                 Ok(b) => b,
                 Err(e) => {
@@ -660,7 +716,27 @@ impl Task {
             };
             let now = (self.clock)();
             match sent {
-                Ok(stored_through) => {
+                Ok(answer) => {
+                    let stored_through = answer.stored_through;
+                    if open_phones_due {
+                        open_phones_sent = Some(Instant::now());
+                    }
+                    if answer.callback_phones != phones_on {
+                        phones_on = answer.callback_phones;
+                        // Turned on: the callbacks still open go with the next batch; those
+                        // captured from now on go with their events.
+                        open_phones_sent = None;
+                        if phones_on {
+                            tracing::warn!(
+                                "central: head office turned the callbacks' phone numbers on for this hall: they are shipped to central from now on"
+                            );
+                        } else {
+                            tracing::info!(
+                                "central: head office turned the callbacks' phone numbers off for this hall: none are shipped"
+                            );
+                        }
+                        self.shipping.update(|s| s.callback_phones = phones_on);
+                    }
                     last_contact = Some(Instant::now());
                     backoff = opts.backoff_min;
                     // Central may hold more than this batch: a cursor written lazily and lost
@@ -853,6 +929,64 @@ impl Task {
                     *reader = Some(store);
                 }
                 b.map_err(|e| e.to_string())
+            }
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    /// The numbers to send beside a batch, while head office has them on: those of the callbacks
+    /// its events captured, and with `open` those of every callback not resolved; none the hall's
+    /// retention deletes (resolved longer ago than its `callback_retention_days`).
+    async fn read_phones(
+        &self,
+        reader: &mut Option<Store>,
+        events: &[hallq_shared::store::shipping::ShipEvent],
+        open: bool,
+        now: Millis,
+    ) -> Result<PhonesBody, String> {
+        let retention_days = self
+            .hall
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .config
+            .policy
+            .callback_retention_days;
+        let resolved_after = now - i64::from(retention_days) * DAY_MS;
+        let captured = captured_callbacks(events);
+        let db = self.db.clone();
+        let taken = reader.take();
+        let r = tokio::task::spawn_blocking(move || {
+            let store = match taken {
+                Some(s) => s,
+                None => Store::open_reader(&db)?,
+            };
+            let read = || -> Result<Vec<ShipPhone>, StoreError> {
+                let mut by_id = std::collections::BTreeMap::new();
+                for p in store.callback_phones(&captured, resolved_after)? {
+                    by_id.insert(p.id, p);
+                }
+                if open {
+                    for p in store.open_callback_phones()? {
+                        by_id.insert(p.id, p);
+                    }
+                }
+                Ok(by_id.into_values().collect())
+            };
+            let p = read();
+            Ok::<_, StoreError>((store, p))
+        })
+        .await;
+        match r {
+            Ok(Ok((store, p))) => {
+                if p.is_ok() {
+                    *reader = Some(store);
+                }
+                p.map(|numbers| PhonesBody {
+                    retention_days,
+                    numbers,
+                })
+                .map_err(|e| e.to_string())
             }
             Ok(Err(e)) => Err(e.to_string()),
             Err(e) => Err(e.to_string()),

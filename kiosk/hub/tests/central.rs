@@ -49,6 +49,8 @@ struct Held {
     batches: Vec<Vec<u64>>,
     /// Every `callback_captured` kind received.
     callbacks: Vec<Value>,
+    /// Batches carrying phone numbers (this receiver, like an older central, never asks for them).
+    with_numbers: u32,
     /// Batches that started past the first event not held yet (a hole the hub would have made).
     skips: Vec<(u64, u64)>,
     statuses: u32,
@@ -112,6 +114,11 @@ async fn ship(State(peer): State<Arc<Peer>>, headers: HeaderMap, body: Bytes) ->
     }
     let through = {
         let mut held = peer.held.lock().unwrap();
+        if batch.get("callback_phones").is_some()
+            || String::from_utf8_lossy(&body).contains("13812345678")
+        {
+            held.with_numbers += 1;
+        }
         let mut seqs = Vec::new();
         let before = held.stored_through();
         if let Some(first) = events.first().and_then(|e| e["seq"].as_u64())
@@ -443,6 +450,8 @@ async fn every_event_arrives_once_in_order_though_half_the_answers_are_lost() {
             assert_eq!(c["phone_masked"], "", "{c}");
             assert!(!c.to_string().contains("5678"), "{c}");
         }
+        // Its answers never say `callback_phones`, as an older central's do not.
+        assert_eq!(h.with_numbers, 0);
         assert!(h.statuses > 0);
     });
     hall.close().await;

@@ -5,6 +5,7 @@
 //! change is also appended to `events`, the history that reports and supervision read.
 
 pub mod backup;
+pub mod central_phones;
 mod checkpoint;
 mod lock;
 mod reports;

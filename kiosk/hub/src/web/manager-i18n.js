@@ -155,6 +155,10 @@ export const M = {
   "wait.ok": { zh: "正常", en: "Normal" },
   "min": { zh: "{n} 分钟", en: "{n} min" },
   "staff.title": { zh: "窗口建议(目标:85% 客户 {min} 分钟内叫号)", en: "Counters (target: 85 % called within {min} min)" },
+  "central.phones": {
+    zh: "本厅回访的电话号码正在上报总部:总部为本厅开启了这项设置。号码在总部按本厅的保留期限删除,总部每次查看都有记录。",
+    en: "This hall's callback phone numbers are being sent to head office, which turned this on for the hall. Head office deletes them on this hall's retention and records every look at one.",
+  },
   "staff.need": { zh: "(需 {n} 个窗口,现开 {open} 个)", en: "({n} counters needed, {open} open)" },
 
   "rep.period": { zh: "周期", en: "Period" },

@@ -115,6 +115,7 @@ function showManager() {
   selectTab(state.tab);
   loadConfig();
   refreshBoard();
+  refreshCentral();
   if (!events) {
     events = connectEvents({
       onSnapshot: (board) => setBoard(board),
@@ -169,6 +170,22 @@ async function refreshBoard() {
 }
 
 let staffingTimer = null;
+let centralTimer = null;
+
+/**
+ * Whether the hall ships its callbacks' phone numbers to central (`GET /api/v1/central`, the
+ * answer of central to the last batch), said on every tab while it does; asked once a minute.
+ */
+async function refreshCentral() {
+  clearTimeout(centralTimer);
+  centralTimer = setTimeout(refreshCentral, 60000);
+  try {
+    const { data } = await api("GET", "/api/v1/central");
+    $("central-phones").hidden = data?.central?.callback_phones !== true;
+  } catch {
+    // Asked again at the next refresh.
+  }
+}
 
 /**
  * The staffing advice (`GET /api/v1/staffing`), fetched with every board update and once a minute:

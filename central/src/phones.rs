@@ -20,8 +20,9 @@ use crate::store::Store;
 use crate::web::{esc, no_store, operator, page, require_operator};
 
 /// How often `serve` deletes the numbers whose callbacks passed their hall's retention (batches
-/// of a hall delete that hall's as well). The hall itself purges once a day.
-pub const PURGE_EVERY: Duration = Duration::from_secs(3600);
+/// of a hall delete that hall's as well) and rewrites the table after any deletion. The hall
+/// itself purges once a day.
+pub const PURGE_EVERY: Duration = Duration::from_secs(60);
 
 /// Which number to show: the hall's name and its id of the callback, as the callbacks page lists.
 #[derive(Debug, Deserialize, Serialize)]
@@ -113,8 +114,9 @@ pub async fn phone_page(
     Ok(res)
 }
 
-/// Inside `serve`: delete the numbers past their hall's retention at start and then every
-/// [`PURGE_EVERY`]; trouble is logged and tried again at the next round.
+/// Inside `serve`: delete the numbers past their hall's retention, and rewrite the table after
+/// deletions, at start and then every [`PURGE_EVERY`]; trouble is logged and tried again at the
+/// next round.
 pub async fn purge_loop(store: Store) {
     loop {
         match store

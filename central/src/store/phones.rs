@@ -6,7 +6,12 @@
 //! is followed by `VACUUM (FULL)` of that table, outside any transaction: a plain `VACUUM` leaves
 //! the deleted rows' bytes in the table's pages until they are reused, while `FULL` writes the
 //! live rows into a new file and removes the old one (docs/central.md says what the WAL and
-//! backups keep).
+//! backups keep). Turning the switch off and revoking a hall rewrite the table at once; a batch
+//! that deleted numbers past retention leaves the rewrite owed to the next round of the task of
+//! `serve` (a minute at most), since the rewrite locks the table against every hall's batches
+//! for its time and batches delete often in a province.
+
+use std::sync::atomic::Ordering;
 
 use serde::Serialize;
 use serde_json::json;
@@ -169,15 +174,25 @@ impl Store {
     }
 
     /// Delete, across halls, the numbers whose callback was resolved longer ago than its hall's
-    /// retention at `now_ms` (and any left of a hall switched off or revoked), then vacuum the
-    /// table if any went; how many went.
+    /// retention at `now_ms` (and any left of a hall switched off or revoked), then rewrite the
+    /// table if any went here or in a batch since the last rewrite; how many went here.
     pub async fn purge_callback_phones(&self, now_ms: i64) -> Result<u64, StoreError> {
         let c = self.conn().await?;
         let n = delete_expired(&*c, None, now_ms).await?;
-        if n > 0 {
-            vacuum(&c).await?;
+        // Taken before the rewrite: a batch deleting meanwhile owes the next one.
+        let owed = self.inner.phones_vacuum_owed.swap(false, Ordering::SeqCst);
+        if (n > 0 || owed)
+            && let Err(e) = vacuum(&c).await
+        {
+            self.owe_phones_vacuum();
+            return Err(e);
         }
         Ok(n)
+    }
+
+    /// A batch deleted numbers: the next purge rewrites the table.
+    pub(super) fn owe_phones_vacuum(&self) {
+        self.inner.phones_vacuum_owed.store(true, Ordering::SeqCst);
     }
 
     /// Make the table's file hold only live numbers (after a batch's own deletions).

@@ -53,7 +53,7 @@ pub async fn ship(
 ) -> Result<Json<ShipAnswer>, ApiError> {
     let Json(mut batch) = body?;
     batch.sanitise()?;
-    let stored = state.store.ship(hall.id, &batch).await?;
+    let stored = state.store.ship(hall.id, &mut batch).await?;
     tracing::info!(
         hall = %hall.name,
         events = batch.events.len(),

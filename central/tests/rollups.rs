@@ -21,7 +21,7 @@ const DAYS: [&str; 2] = ["2026-12-01", "2026-12-02"];
 async fn ship(store: &Store, hall: i64, batch: Value) {
     let mut b: Batch = serde_json::from_value(batch).unwrap();
     b.sanitise().unwrap();
-    store.ship(hall, &b).await.unwrap();
+    store.ship(hall, &mut b).await.unwrap();
 }
 
 /// The hall's rollup of `day`, if it has one.

@@ -20,10 +20,10 @@ pub mod qr;
 pub mod queue;
 pub mod report;
 pub mod screen_size;
-#[cfg(feature = "secrets")]
-pub mod secrets;
 #[cfg(feature = "notify")]
 pub mod sd_notify;
+#[cfg(feature = "secrets")]
+pub mod secrets;
 pub mod sim;
 pub mod staffing;
 #[cfg(feature = "store")]

@@ -2,6 +2,7 @@
 //! shipped batch, the rollups, the live view, the league table's rows, head office's accounts and
 //! sessions. Nothing outside this module writes a query.
 
+mod fork;
 mod phones;
 mod publish;
 mod rollups;
@@ -280,7 +281,7 @@ impl Store {
 
     /// Store one sanitised batch of hall `hall_id` in one transaction: the highest seq up to
     /// which every event of the hall is stored, and whether the hall ships phone numbers.
-    pub async fn ship(&self, hall_id: i64, batch: &Batch) -> Result<Stored, StoreError> {
+    pub async fn ship(&self, hall_id: i64, batch: &mut Batch) -> Result<Stored, StoreError> {
         let mut c = self.conn().await?;
         let tx = c.transaction().await?;
         // The hall's status row is its lock: two batches of one hall are stored one after the
@@ -297,6 +298,9 @@ impl Store {
             )
             .await?
             .get(0);
+        // From here on the events carry central's seqs: the hall's own, unless its database
+        // was restored from an older backup (see `fork`).
+        let forks = fork::place(&tx, hall_id, &mut batch.events).await?;
 
         let mut touched: BTreeSet<NaiveDate> = BTreeSet::new();
         let mut inserted = 0u64;
@@ -454,18 +458,9 @@ impl Store {
         let phones_deleted =
             phones::delete_expired(&tx, Some(hall_id), Utc::now().timestamp_millis()).await?;
 
-        // Everything from `through` up: only the events past a gap are read again, and a hub
-        // sends from `stored_through`, so there are few of them.
-        let new_through: i64 = tx
-            .query_one(
-                "SELECT coalesce(max(seq), $2) FROM (
-                     SELECT seq, row_number() OVER (ORDER BY seq) AS n
-                     FROM events WHERE hall_id = $1 AND seq > $2) s
-                 WHERE seq = $2 + n",
-                &[&hall_id, &through],
-            )
-            .await?
-            .get(0);
+        // Everything from `through` up (the hall's seqs): only the events past a gap are read
+        // again, and a hub sends from `stored_through`, so there are few of them.
+        let new_through = fork::stored_through(&tx, hall_id, &forks, through).await?;
         tx.execute(
             "UPDATE hall_status SET last_contact = now(),
                  hub_version = coalesce($2, hub_version),

@@ -221,6 +221,18 @@ const MIGRATIONS: &[&str] = &[
                  AND e.type = 'outage_ended'
     WHERE d.outages > 0;
     "#,
+    // 6: a hall restored from an older backup numbers new events with seqs central holds for
+    // events it lost; from the first that differs, its seqs after `after_seq` are stored at
+    // `seq + seq_offset`, after everything central held (store/fork.rs).
+    r#"
+    CREATE TABLE seq_forks (
+        hall_id bigint NOT NULL REFERENCES halls (id),
+        after_seq bigint NOT NULL,
+        seq_offset bigint NOT NULL,
+        made_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (hall_id, after_seq)
+    );
+    "#,
 ];
 
 /// The version this program writes.

@@ -748,7 +748,7 @@ impl Task {
                         tracing::error!(
                             stored_through,
                             committed = batch.committed,
-                            "central: central holds more events of this hall than this database has (a database restored from an older backup, or a second hub on this credential): central keeps its own events under the seqs that come again"
+                            "central: central holds more events of this hall than this database has (a database restored from an older backup, or a second hub on this credential): central keeps those and stores this hall's new events after them"
                         );
                     }
                     if next < cursor.events {

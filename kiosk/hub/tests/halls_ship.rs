@@ -1,8 +1,9 @@
 //! Real hubs shipping to the real central on a real PostgreSQL (a cluster of the test's own on a
 //! loopback port): central cut off while the halls keep issuing, calling, finishing and rating,
-//! central killed mid-stream and started again on the same database, a hub stopped mid-stream and
-//! opened again on its data. In the end central holds every event of every hall once, under the
-//! hall's seqs, and its league table for the day equals each hall's own report. And a document
+//! central's process killed (SIGKILL) mid-stream and started again on the same database, a hub
+//! stopped mid-stream and opened again on its data. In the end central holds every event of every
+//! hall once, under the hall's seqs, and its league table for the day equals each hall's own
+//! report. And a document
 //! published at central reaches the hall's board, while one the hall cannot take is refused whole.
 
 mod common;
@@ -24,57 +25,93 @@ use hallq_shared::report::Period;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
-/// Central served on a runtime of its own at a fixed loopback address, so that it can come back
-/// where the hubs look for it. Shutting that runtime down is the in-process kill: the listener,
-/// the hubs' open connections, requests in flight and database connections all go at once,
-/// nothing is shut down in order.
+/// The environment that makes this test program serve central instead of testing (see
+/// [`central_process_of_the_kill_test`]): the database's URL and the address to serve on.
+const CHILD_DB: &str = "HALLQ_TEST_CENTRAL_CHILD_DB";
+const CHILD_ADDR: &str = "HALLQ_TEST_CENTRAL_CHILD_ADDR";
+
+/// Central as a process of its own at a fixed loopback address, so that it can come back where the
+/// hubs look for it: this test program run again with only [`central_process_of_the_kill_test`],
+/// which serves central's real code (`hallq_central::run`). `kill` is SIGKILL: the listener, the
+/// hubs' open connections, batches half stored in their transactions and the database
+/// connections all go at once, as when a server loses its power.
 struct CentralServer {
-    rt: Option<tokio::runtime::Runtime>,
+    child: std::process::Child,
 }
 
 async fn serve_central(url: &str, addr: SocketAddr) -> CentralServer {
+    let child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "central_process_of_the_kill_test",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD_DB, url)
+        .env(CHILD_ADDR, addr.to_string())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("start central's process");
     let start = Instant::now();
-    let listener = loop {
-        match std::net::TcpListener::bind(addr) {
-            Ok(l) => break l,
-            Err(e) => {
-                assert!(
-                    start.elapsed() < Duration::from_secs(10),
-                    "rebind {addr}: {e}"
-                );
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-        }
-    };
-    listener.set_nonblocking(true).unwrap();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let url = url.to_string();
-    rt.spawn(async move {
-        let listener = TcpListener::from_std(listener).unwrap();
-        let store = hallq_central::Store::open(&url, 8).await.unwrap();
-        let state = hallq_central::AppState::new(store, false);
-        let _ = hallq_central::run(listener, state, std::future::pending()).await;
-    });
-    CentralServer { rt: Some(rt) }
+    while tokio::net::TcpStream::connect(addr).await.is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "central's process does not listen on {addr}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    CentralServer { child }
 }
 
 impl CentralServer {
-    fn kill(self) {
-        drop(self);
+    fn kill(mut self) {
+        // `Child::kill` is SIGKILL.
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
     }
 }
 
 impl Drop for CentralServer {
     fn drop(&mut self) {
-        // The only way to drop a runtime inside the test's own.
-        if let Some(rt) = self.rt.take() {
-            rt.shutdown_background();
-        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
+}
+
+/// Not a test: central's process for the kill test, when run with [`CHILD_DB`] set (it serves
+/// until killed); without it, it returns at once.
+#[test]
+fn central_process_of_the_kill_test() {
+    let (Ok(url), Ok(addr)) = (std::env::var(CHILD_DB), std::env::var(CHILD_ADDR)) else {
+        return;
+    };
+    let addr: SocketAddr = addr.parse().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async move {
+        // The port was the killed process's a moment ago.
+        let start = Instant::now();
+        let listener = loop {
+            match TcpListener::bind(addr).await {
+                Ok(l) => break l,
+                Err(e) => {
+                    assert!(
+                        start.elapsed() < Duration::from_secs(10),
+                        "bind {addr}: {e}"
+                    );
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            }
+        };
+        let store = hallq_central::Store::open(&url, 8).await.unwrap();
+        let state = hallq_central::AppState::new(store, false);
+        hallq_central::run(listener, state, std::future::pending())
+            .await
+            .unwrap();
+    });
 }
 
 /// The issue asks for central cut off "for minutes": the hubs' back-off is shortened to 20–400 ms,

@@ -3,8 +3,10 @@
 //! central's process killed (SIGKILL) mid-stream and started again on the same database, a hub
 //! stopped mid-stream and opened again on its data. In the end central holds every event of every
 //! hall once, under the hall's seqs, and its league table for the day equals each hall's own
-//! report. And a document
-//! published at central reaches the hall's board, while one the hall cannot take is refused whole.
+//! report. The built `hallq-hub` killed (SIGKILL) six times while it issues and ships, and
+//! started again on its data: central holds each of its events once and every ticket it
+//! acknowledged. And a document published at central reaches the hall's board, while one the
+//! hall cannot take is refused whole.
 
 mod common;
 #[path = "../../../central/tests/common/mod.rs"]
@@ -530,4 +532,197 @@ async fn the_hall_pulls_what_central_publishes() {
     let (_, board) = h.f.call("GET", "/api/v1/board", None, None).await;
     assert!(board.to_string().contains("本月起缴费可用数字人民币"));
     h.close().await;
+}
+
+// ---- a hub killed mid-batch ---------------------------------------------------------------------
+
+const HUB_BIN: &str = env!("CARGO_BIN_EXE_hallq-hub");
+
+/// `hallq-hub serve` on a loopback port, shipping to central: the process and its address.
+fn start_hub(
+    data: &std::path::Path,
+    config: &std::path::Path,
+    url: &str,
+    key: &std::path::Path,
+) -> (std::process::Child, SocketAddr) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(HUB_BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data)
+        .arg("--config")
+        .arg(config)
+        .arg("--central-url")
+        .arg(url)
+        .arg("--central-credential-file")
+        .arg(key)
+        .env("NO_COLOR", "1")
+        .env("RUST_LOG", "info")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let addr = loop {
+        let line = lines
+            .next()
+            .expect("the hub exited before listening")
+            .unwrap();
+        if let Some(rest) = line.split("addr=").nth(1) {
+            break rest.split_whitespace().next().unwrap().parse().unwrap();
+        }
+    };
+    // The log is drained, so that the hub never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines.by_ref() {});
+    (child, addr)
+}
+
+fn hub_cli(args: &[&str]) -> String {
+    let out = std::process::Command::new(HUB_BIN)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hub_killed_mid_batch_again_and_again_ships_every_event_once() {
+    let Some(pg) = pg::Pg::start() else { return };
+    let url = pg.url();
+    let store = hallq_central::Store::open(&url, 4).await.unwrap();
+    let addr: SocketAddr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let _central = serve_central(&url, addr).await;
+    let credential = hallq_central::auth::new_secret();
+    store
+        .add_hall("城南营业厅", &hallq_central::auth::sha256_hex(&credential))
+        .await
+        .unwrap();
+
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let data_s = data.to_str().unwrap();
+    let config = tmp.path().join("hall.toml");
+    std::fs::write(&config, hallq_hub::cli::demo_config().to_toml()).unwrap();
+    let key = tmp.path().join("central.key");
+    std::fs::write(&key, format!("{credential}\n")).unwrap();
+    let kiosk = hub_cli(&[
+        "device",
+        "add",
+        "kiosk-door",
+        "--role",
+        "kiosk",
+        "--data-dir",
+        data_s,
+    ])
+    .trim()
+    .to_string();
+
+    // Each round: the hub issues tickets as fast as the kiosk asks, shipping as it commits, and
+    // is killed (SIGKILL) after a while that differs from round to round.
+    let mut acknowledged = Vec::new();
+    for round in 0..6u64 {
+        let (mut hub, hub_addr) = start_hub(&data, &config, &format!("http://{addr}"), &key);
+        let kiosk = kiosk.clone();
+        let issuing = tokio::spawn(async move {
+            let mut numbers = Vec::new();
+            let Ok(mut h) = common::net::Http::connect(hub_addr).await else {
+                return numbers;
+            };
+            for i in 0..400 {
+                let body = json!({"service": if i % 3 == 0 { "account" } else { "pay" }});
+                match h
+                    .request(
+                        "POST",
+                        "/api/v1/tickets",
+                        Some(&kiosk),
+                        Some(&body.to_string()),
+                    )
+                    .await
+                {
+                    Ok((201, b)) => {
+                        let t: Value = serde_json::from_str(&b).unwrap();
+                        numbers.push(t["number"].as_str().unwrap().to_string());
+                    }
+                    // The hub was killed under the request: not acknowledged.
+                    _ => break,
+                }
+            }
+            numbers
+        });
+        tokio::time::sleep(Duration::from_millis(120 + round * 37 % 150)).await;
+        hub.kill().unwrap();
+        hub.wait().unwrap();
+        acknowledged.extend(issuing.await.unwrap());
+    }
+    assert!(
+        acknowledged.len() > 50,
+        "only {} tickets",
+        acknowledged.len()
+    );
+
+    // Started once more, the hub catches up.
+    let (mut hub, _) = start_hub(&data, &config, &format!("http://{addr}"), &key);
+    let db = hallq_shared::store::db_path(&data);
+    let last = hallq_shared::store::Store::open_reader(&db)
+        .unwrap()
+        .ship_batch(0, None, 1, 0)
+        .unwrap()
+        .committed;
+    wait_until(
+        "central holds every event",
+        Duration::from_secs(60),
+        || async {
+            store
+                .halls_now()
+                .await
+                .unwrap()
+                .iter()
+                .any(|h| h.name == "城南营业厅" && h.stored_through as u64 >= last)
+        },
+    )
+    .await;
+    hub.kill().unwrap();
+    hub.wait().unwrap();
+
+    let c = store.conn().await.unwrap();
+    let rows = c
+        .query(
+            "SELECT e.seq, count(*) FROM events e JOIN halls h ON h.id = e.hall_id \
+             WHERE h.name = $1 GROUP BY e.seq ORDER BY e.seq",
+            &[&"城南营业厅"],
+        )
+        .await
+        .unwrap();
+    let seqs: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
+    assert_eq!(
+        seqs,
+        (1..=last as i64).collect::<Vec<_>>(),
+        "every event, once"
+    );
+    assert!(rows.iter().all(|r| r.get::<_, i64>(1) == 1));
+    // Every acknowledged ticket is at central too.
+    let held: std::collections::HashSet<String> = c
+        .query(
+            "SELECT t.number FROM tickets t JOIN halls h ON h.id = t.hall_id WHERE h.name = $1",
+            &[&"城南营业厅"],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    for n in &acknowledged {
+        assert!(
+            held.contains(n),
+            "ticket {n} was acknowledged by the hall but is not at central"
+        );
+    }
 }

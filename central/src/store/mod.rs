@@ -455,8 +455,13 @@ impl Store {
         // After the callback events, so that a batch's numbers find their callbacks.
         let callback_phones =
             phones::store_batch_phones(&tx, hall_id, batch.callback_phones.as_ref()).await?;
-        let phones_deleted =
-            phones::delete_expired(&tx, Some(hall_id), Utc::now().timestamp_millis()).await?;
+        // A hall switched off holds none (they went with the switch), and its batches leave the
+        // table alone, so the table's rewrite never holds them up.
+        let phones_deleted = if callback_phones {
+            phones::delete_expired(&tx, Some(hall_id), Utc::now().timestamp_millis()).await?
+        } else {
+            0
+        };
 
         // Everything from `through` up (the hall's seqs): only the events past a gap are read
         // again, and a hub sends from `stored_through`, so there are few of them.

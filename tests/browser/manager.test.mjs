@@ -281,7 +281,7 @@ test("the page says so while the hall's callback phone numbers go to head office
   // As a hub hears it from central's answer (kiosk/hub/tests/phones_ship.rs checks that part).
   await page.route("**/api/v1/central", (route) => route.fulfill({
     json: { central: { url: "https://central.example.cn", shipped_through: 10, behind: 0, failures: 0, batch_limit: 500,
-      published: { version: null, applied_at: null, error: null }, callback_phones: true } },
+      published: { version: null, applied_at: null, error: null, ask_error: null }, callback_phones: true } },
   }));
   await page.reload();
   await page.locator("#central-phones").waitFor();
@@ -292,4 +292,28 @@ test("the page says so while the hall's callback phone numbers go to head office
   await page.locator("#manager").waitFor();
   await until(async () => (await page.locator("#editor input").count()) > 0, "the page loaded again");
   assert.equal(await page.locator("#central-phones").isHidden(), true);
+});
+
+test("the publish tab says which version of head office's texts the hall runs, and a refusal", async () => {
+  assert.equal(await page.locator("#central-published").isHidden(), true, "no central, no line");
+  const applied = Date.UTC(2026, 11, 4, 1, 30);
+  await page.route("**/api/v1/central", (route) => route.fulfill({
+    json: { central: { url: "https://central.example.cn", shipped_through: 10, behind: 0, failures: 0, batch_limit: 500,
+      published: { version: 3, applied_at: applied, error: "version 4 refused: 服务项目 \"安装\" 缺少收费标准",
+        ask_error: "cannot reach central" }, callback_phones: false } },
+  }));
+  await page.reload();
+  await page.click("[data-tab=publish]");
+  await page.locator("#central-published").waitFor();
+  const line = await page.locator("#central-published").textContent();
+  assert.match(line, /本厅执行第 3 版/);
+  assert.match(line, /未被本厅采用:version 4 refused/);
+  assert.doesNotMatch(line, /cannot reach central/, "a passing fault is not the hall's business here");
+  assert.equal(await page.locator("#central-phones").isHidden(), true);
+  await screenshot(page, "manager-central-published.png");
+  await page.unroute("**/api/v1/central");
+  await page.reload();
+  await page.locator("#manager").waitFor();
+  await until(async () => (await page.locator("#editor input").count()) > 0, "the page loaded again");
+  assert.equal(await page.locator("#central-published").isHidden(), true);
 });

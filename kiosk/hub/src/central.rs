@@ -203,9 +203,12 @@ pub struct CentralStatus {
 pub struct PublishedStatus {
     pub version: Option<u64>,
     pub applied_at: Option<Millis>,
-    /// A document refused (it stays refused until central publishes another version) or
-    /// central's trouble when asking.
+    /// A document refused: it stays refused, and says so here, until central publishes another
+    /// version (or the hub restarts and tries it again).
     pub error: Option<String>,
+    /// Central's trouble when last asked (unreachable, an unexpected answer); gone with the next
+    /// answer. Kept apart so that a passing network fault does not hide a refusal.
+    pub ask_error: Option<String>,
 }
 
 /// The shipping task's settings and its state, shared with the API.
@@ -286,7 +289,11 @@ async fn pull_published(hub: AppState) {
     // A version refused once is not tried again: the same document would be refused again.
     let mut refused: Option<u64> = None;
     loop {
-        match fetch_published(&client, &opts).await {
+        let fetched = fetch_published(&client, &opts).await;
+        if fetched.is_ok() {
+            shipping.update(|s| s.published.ask_error = None);
+        }
+        match fetched {
             Ok(None) => {}
             Ok(Some((version, document))) => {
                 let current = shipping.status().published.version;
@@ -313,7 +320,7 @@ async fn pull_published(hub: AppState) {
             }
             Err(e) => {
                 tracing::warn!(error = %e, "cannot ask central for its published texts");
-                shipping.update(|s| s.published.error = Some(e.to_string()));
+                shipping.update(|s| s.published.ask_error = Some(e.to_string()));
             }
         }
         tokio::select! {

@@ -471,7 +471,7 @@ async fn the_hall_pulls_what_central_publishes() {
         .local_addr()
         .unwrap();
     let store = hallq_central::Store::open(&url, 4).await.unwrap();
-    let _central = serve_central(&url, addr).await;
+    let central = serve_central(&url, addr).await;
     let credential = hallq_central::auth::new_secret();
     store
         .add_hall("城东营业厅", &hallq_central::auth::sha256_hex(&credential))
@@ -529,6 +529,21 @@ async fn the_hall_pulls_what_central_publishes() {
     .await;
     let status = h.central_status().await;
     assert_eq!(status["published"]["version"], json!(v1), "{status}");
+    // Central out of reach: the next ask fails, and the refusal still shows beside that.
+    central.kill();
+    wait_until(
+        "the failed ask is shown",
+        Duration::from_secs(20),
+        || async { h.central_status().await["published"]["ask_error"].is_string() },
+    )
+    .await;
+    let status = h.central_status().await;
+    assert!(
+        status["published"]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains(&format!("version {v2}"))),
+        "{status}"
+    );
     let (_, board) = h.f.call("GET", "/api/v1/board", None, None).await;
     assert!(board.to_string().contains("本月起缴费可用数字人民币"));
     h.close().await;

@@ -159,6 +159,9 @@ export const M = {
     zh: "本厅回访的电话号码正在上报总部:总部为本厅开启了这项设置。号码在总部按本厅的保留期限删除,总部每次查看都有记录。",
     en: "This hall's callback phone numbers are being sent to head office, which turned this on for the hall. Head office deletes them on this hall's retention and records every look at one.",
   },
+  "central.published": { zh: "总部统一发布:本厅执行第 {v} 版(采用于 {at})。", en: "Head office's published texts: this hall runs version {v} (taken at {at})." },
+  "central.published.none": { zh: "总部统一发布:本厅尚未采用总部发布的内容。", en: "Head office's published texts: none taken yet." },
+  "central.published.refused": { zh: "总部发布的内容未被本厅采用:{why}", en: "Head office's published texts were not taken: {why}" },
   "staff.need": { zh: "(需 {n} 个窗口,现开 {open} 个)", en: "({n} counters needed, {open} open)" },
 
   "rep.period": { zh: "周期", en: "Period" },

@@ -182,9 +182,38 @@ async function refreshCentral() {
   try {
     const { data } = await api("GET", "/api/v1/central");
     $("central-phones").hidden = data?.central?.callback_phones !== true;
+    renderPublished(data?.central?.published);
   } catch {
     // Asked again at the next refresh.
   }
+}
+
+/**
+ * Which version of head office's published texts the hall runs, and a refusal, on the publish tab;
+ * nothing when the hall does not ship to central.
+ */
+function renderPublished(p) {
+  const el = $("central-published");
+  if (!p) {
+    el.hidden = true;
+    return;
+  }
+  const runs = document.createElement("span");
+  if (p.version != null) {
+    const at = p.applied_at != null ? new Date(p.applied_at).toLocaleString("zh-CN", { hour12: false }) : "—";
+    runs.textContent = m("central.published", { v: p.version, at });
+  } else {
+    runs.textContent = m("central.published.none");
+  }
+  const parts = [runs];
+  if (p.error) {
+    const refused = document.createElement("span");
+    refused.className = "refused";
+    refused.textContent = ` ${m("central.published.refused", { why: p.error })}`;
+    parts.push(refused);
+  }
+  el.replaceChildren(...parts);
+  el.hidden = false;
 }
 
 /**

@@ -165,6 +165,10 @@ async fn round(
             url.clone(),
             "--central-credential-file".to_string(),
             key.display().to_string(),
+            // Every commit shipped as it comes: the most a hub can spend on shipping (by default
+            // it waits 5 s for more and ships fewer, larger batches).
+            "--central-gather-ms".to_string(),
+            "0".to_string(),
         ]);
     }
     let args: Vec<&str> = args.iter().map(String::as_str).collect();

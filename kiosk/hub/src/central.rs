@@ -50,6 +50,10 @@ pub struct CentralOptions {
     pub idle: Duration,
     /// When nothing happens, how often central still hears from the hall (its status).
     pub heartbeat: Duration,
+    /// When caught up, how long after a commit the next batch waits for more: a busy hall then
+    /// ships a few commits a batch instead of one, and central stores and rolls up fewer
+    /// batches (docs/central.md, "A province of 2,000 halls"). Central's view lags by as much.
+    pub gather: Duration,
     pub backoff_min: Duration,
     pub backoff_max: Duration,
     /// One request, connection included.
@@ -96,6 +100,7 @@ impl CentralOptions {
             batch: 500,
             idle: Duration::from_secs(5),
             heartbeat: Duration::from_secs(60),
+            gather: Duration::from_secs(5),
             backoff_min: Duration::from_secs(1),
             backoff_max: Duration::from_secs(300),
             timeout: Duration::from_secs(30),
@@ -1025,14 +1030,25 @@ impl Task {
 
     /// Until the next commit or `idle`; true when the hub is stopping.
     async fn wait_for_commit(&mut self, idle: Duration) -> bool {
-        tokio::select! {
+        let committed = tokio::select! {
             r = self.committed.changed() => {
                 // The writer is gone: the hub is stopping.
-                r.is_err()
+                if r.is_err() {
+                    return true;
+                }
+                true
             }
             _ = tokio::time::sleep(idle) => false,
-            _ = self.shutdown.changed() => true,
+            _ = self.shutdown.changed() => return true,
+        };
+        let gather = self.shipping.options.gather;
+        if committed && !gather.is_zero() {
+            tokio::select! {
+                _ = tokio::time::sleep(gather) => {}
+                _ = self.shutdown.changed() => return true,
+            }
         }
+        false
     }
 
     /// Back off: a random time in the upper half of `backoff`, which then doubles up to the

@@ -85,6 +85,10 @@ pub struct ServeArgs {
     /// certificate authority, when central's https address has a certificate it issued.
     #[arg(long, value_name = "FILE", env = "HALLQ_CENTRAL_CA_FILE")]
     pub central_ca_file: Option<String>,
+    /// When shipping is caught up, how long after a commit it waits for more before sending
+    /// (milliseconds; default 5000): longer means fewer, larger batches for central.
+    #[arg(long, value_name = "MS", env = "HALLQ_CENTRAL_GATHER_MS")]
+    pub central_gather_ms: Option<u64>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -182,7 +186,10 @@ fn central_options(args: &ServeArgs) -> anyhow::Result<Option<super::central::Ce
         given(&args.central_credential_file),
     ) {
         (Some(url), Some(file)) => {
-            let opts = super::central::CentralOptions::from_file(&url, Path::new(&file))?;
+            let mut opts = super::central::CentralOptions::from_file(&url, Path::new(&file))?;
+            if let Some(ms) = args.central_gather_ms {
+                opts.gather = std::time::Duration::from_millis(ms.min(600_000));
+            }
             Ok(Some(match given(&args.central_ca_file) {
                 Some(ca) => opts.trust_ca_file(Path::new(&ca))?,
                 None => opts,

@@ -192,6 +192,8 @@ fn central(url: &str) -> CentralOptions {
     let mut o = CentralOptions::new(url, CREDENTIAL).unwrap();
     o.idle = Duration::from_millis(100);
     o.heartbeat = Duration::from_millis(300);
+    // Scaled down with the other waits: the 5 s a hub gathers commits for is not what these test.
+    o.gather = Duration::from_millis(20);
     o.backoff_min = Duration::from_millis(20);
     o.backoff_max = Duration::from_millis(200);
     o.timeout = Duration::from_secs(1);
@@ -768,4 +770,28 @@ async fn central_behind_the_operators_own_certificate_authority_is_reached_with_
     std::fs::write(&empty, "not a certificate\n").unwrap();
     let e = central(&url).trust_ca_file(&empty).unwrap_err();
     assert!(format!("{e:#}").contains("empty.pem"), "{e:#}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_hall_ships_several_commits_a_batch() {
+    let (url, peer) = peer(Mode::Up).await;
+    let mut o = central(&url);
+    o.gather = Duration::from_millis(400);
+    // No heartbeats in between: every request counted is a batch.
+    o.heartbeat = Duration::from_secs(600);
+    o.idle = Duration::from_secs(600);
+    let hall = open_hall_with(tempfile::tempdir().unwrap(), Some(o), true).await;
+    // Caught up first (the accounts' and the day's first events).
+    all_held_as_the_hall_has_it(&hall, &peer).await;
+    let before = peer.posts.load(Ordering::SeqCst);
+    for _ in 0..30 {
+        hall.f.issue("pay").await;
+    }
+    all_held_as_the_hall_has_it(&hall, &peer).await;
+    let posts = peer.posts.load(Ordering::SeqCst) - before;
+    assert!(
+        posts <= 4,
+        "30 tickets, each its own commit, went in {posts} batches"
+    );
+    hall.close().await;
 }

@@ -123,6 +123,8 @@ fn options(url: &str, credential: &str) -> CentralOptions {
     let mut o = CentralOptions::new(url, credential).unwrap();
     o.idle = Duration::from_millis(100);
     o.heartbeat = Duration::from_millis(300);
+    // Scaled down with the other waits: the 5 s a hub gathers commits for is not what these test.
+    o.gather = Duration::from_millis(20);
     o.backoff_min = Duration::from_millis(20);
     o.backoff_max = Duration::from_millis(400);
     o.timeout = Duration::from_secs(2);
@@ -570,6 +572,9 @@ fn start_hub(
         .arg(url)
         .arg("--central-credential-file")
         .arg(key)
+        // Every commit shipped at once, so that the kills fall on batches in flight.
+        .arg("--central-gather-ms")
+        .arg("0")
         .env("NO_COLOR", "1")
         .env("RUST_LOG", "info")
         .stdout(std::process::Stdio::null())

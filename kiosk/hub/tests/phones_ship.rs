@@ -53,6 +53,8 @@ async fn open_hall(
     let mut central = CentralOptions::new(central_url, credential).unwrap();
     central.idle = Duration::from_millis(100);
     central.heartbeat = Duration::from_millis(200);
+    // Scaled down with the other waits: the 5 s a hub gathers commits for is not what these test.
+    central.gather = Duration::from_millis(20);
     central.backoff_min = Duration::from_millis(20);
     central.backoff_max = Duration::from_millis(200);
     central.timeout = Duration::from_secs(5);

@@ -630,6 +630,8 @@ fn migration_4_takes_old_notes_out_of_the_event_log_and_the_hall_rebuilds_the_sa
             ALTER TABLE suggestions DROP COLUMN handled_at;
             ALTER TABLE devices DROP COLUMN counter;
             DROP TABLE phone_tickets;
+            DROP INDEX ratings_by_ship_seq;
+            ALTER TABLE ratings DROP COLUMN ship_seq;
             INSERT INTO suggestions (at, text, contact, source)
                  VALUES (1, '等候时间太长', '13812345678', 'kiosk');
             PRAGMA user_version = 3;

@@ -32,10 +32,13 @@ check() {
     shift
     if "$@"; then echo "ok: $what"; else fail "$what"; fi
 }
+# Run a command and say how long it took; its exit status is the command's (a check around it
+# must see a failure).
 timed() {
-    local start=$SECONDS
-    "$@"
+    local start=$SECONDS rc=0
+    "$@" || rc=$?
     echo "(took $((SECONDS - start)) s)"
+    return "$rc"
 }
 
 # None of the hall's packages is installed on this machine.

@@ -17,10 +17,8 @@ use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use common::{Fixture, add_accounts, shanghai};
+use common::shanghai;
 use hallq_hub::central::CentralOptions;
-use hallq_hub::{self as hub, Hub, HubOptions};
-use hallq_shared::config::HallConfig;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
@@ -201,11 +199,7 @@ fn central(url: &str) -> CentralOptions {
 }
 
 /// A hub serving on a loopback port, shipping to `url`.
-struct Hall {
-    f: Fixture,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<std::io::Result<()>>,
-}
+type Hall = common::Serving;
 
 async fn open_hall(dir: tempfile::TempDir, url: Option<&str>, fresh: bool) -> Hall {
     open_hall_with(dir, url.map(central), fresh).await
@@ -216,92 +210,11 @@ async fn open_hall_with(
     central: Option<CentralOptions>,
     fresh: bool,
 ) -> Hall {
-    let (kiosk, display, tablet) = if fresh {
-        add_accounts(dir.path())
-    } else {
-        Default::default()
-    };
     let clock = Arc::new(std::sync::atomic::AtomicI64::new(shanghai(10, 0)));
-    let c = clock.clone();
-    let mut opts = HubOptions::new(dir.path(), HallConfig::demo());
-    opts.clock = Arc::new(move || c.load(Ordering::SeqCst));
-    opts.central = central;
-    let hub = Hub::open(opts).unwrap();
-    let app = hub::app(hub.clone());
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let (stop, rx) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(hub::run_on(
-        listener,
-        None,
-        hub.clone(),
-        async {
-            let _ = rx.await;
-        },
-        hub::ServeOptions::for_this_process(),
-    ));
-    let mut f = Fixture {
-        hub,
-        app,
-        dir,
-        clock,
-        kiosk,
-        display,
-        tablet,
-        clerk1: String::new(),
-        clerk2: String::new(),
-        manager: String::new(),
-    };
-    f.clerk1 = f.login("clerk1", Some(1)).await;
-    f.manager = f.login("boss", None).await;
-    Hall {
-        f,
-        stop: Some(stop),
-        task,
-    }
+    Hall::open(dir, clock, central, fresh).await
 }
 
 impl Hall {
-    /// Stop serving (the shipping task stops with it) and let go of the database.
-    async fn close(mut self) -> tempfile::TempDir {
-        let _ = self.stop.take().unwrap().send(());
-        tokio::time::timeout(Duration::from_secs(10), &mut self.task)
-            .await
-            .expect("the hub stops within 10 s")
-            .unwrap()
-            .unwrap();
-        let Fixture { hub, app, dir, .. } = self.f;
-        drop(app);
-        let mut hub = Some(hub);
-        for _ in 0..200 {
-            match Arc::try_unwrap(hub.take().unwrap()) {
-                Ok(h) => {
-                    tokio::task::spawn_blocking(move || drop(h)).await.unwrap();
-                    break;
-                }
-                Err(h) => {
-                    hub = Some(h);
-                    tokio::time::sleep(Duration::from_millis(20)).await;
-                }
-            }
-        }
-        assert!(hub.is_none(), "the hub is still held 4 s after it stopped");
-        dir
-    }
-
-    /// The last committed seq (the published hall has it before any caller hears "done").
-    fn last_seq(&self) -> u64 {
-        self.f.hub.writer.hall().read().unwrap().last_seq
-    }
-
-    async fn central_status(&self) -> Value {
-        let (st, b) = self
-            .f
-            .call("GET", "/api/v1/central", Some(&self.f.manager), None)
-            .await;
-        assert_eq!(st, StatusCode::OK, "{b}");
-        b["central"].clone()
-    }
-
     /// Open counter 1, serve one ticket there and rate the visit on its tablet.
     async fn serve_and_rate(&self) {
         let f = &self.f;

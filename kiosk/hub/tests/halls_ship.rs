@@ -18,10 +18,9 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
-use common::{Fixture, add_accounts, shanghai};
+use common::shanghai;
 use hallq_central::rollup::League;
 use hallq_hub::central::CentralOptions;
-use hallq_hub::{self as hub, Hub, HubOptions};
 use hallq_shared::config::HallConfig;
 use hallq_shared::report::Period;
 use serde_json::{Value, json};
@@ -133,11 +132,7 @@ fn options(url: &str, credential: &str) -> CentralOptions {
     o
 }
 
-struct Hall {
-    f: Fixture,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<std::io::Result<()>>,
-}
+type Hall = common::Serving;
 
 async fn open_hall(
     dir: tempfile::TempDir,
@@ -145,92 +140,10 @@ async fn open_hall(
     central: CentralOptions,
     fresh: bool,
 ) -> Hall {
-    let (kiosk, display, tablet) = if fresh {
-        add_accounts(dir.path())
-    } else {
-        Default::default()
-    };
-    let c = clock.clone();
-    let mut opts = HubOptions::new(dir.path(), HallConfig::demo());
-    opts.clock = Arc::new(move || c.load(Ordering::SeqCst));
-    opts.central = Some(central);
-    let hub = Hub::open(opts).unwrap();
-    let app = hub::app(hub.clone());
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let (stop, rx) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(hub::run_on(
-        listener,
-        None,
-        hub.clone(),
-        async {
-            let _ = rx.await;
-        },
-        hub::ServeOptions::for_this_process(),
-    ));
-    let mut f = Fixture {
-        hub,
-        app,
-        dir,
-        clock,
-        kiosk,
-        display,
-        tablet,
-        clerk1: String::new(),
-        clerk2: String::new(),
-        manager: String::new(),
-    };
-    f.clerk1 = f.login("clerk1", Some(1)).await;
-    f.clerk2 = f.login("clerk2", Some(2)).await;
-    f.manager = f.login("boss", None).await;
-    Hall {
-        f,
-        stop: Some(stop),
-        task,
-    }
+    Hall::open(dir, clock, Some(central), fresh).await
 }
 
 impl Hall {
-    /// Stop serving (the shipping task stops with it, a request in flight is dropped) and let go
-    /// of the database.
-    async fn close(mut self) -> tempfile::TempDir {
-        let _ = self.stop.take().unwrap().send(());
-        tokio::time::timeout(Duration::from_secs(10), &mut self.task)
-            .await
-            .expect("the hub stops within 10 s")
-            .unwrap()
-            .unwrap();
-        let Fixture { hub, app, dir, .. } = self.f;
-        drop(app);
-        let mut hub = Some(hub);
-        for _ in 0..200 {
-            match Arc::try_unwrap(hub.take().unwrap()) {
-                Ok(h) => {
-                    tokio::task::spawn_blocking(move || drop(h)).await.unwrap();
-                    break;
-                }
-                Err(h) => {
-                    hub = Some(h);
-                    tokio::time::sleep(Duration::from_millis(20)).await;
-                }
-            }
-        }
-        assert!(hub.is_none(), "the hub is still held 4 s after it stopped");
-        dir
-    }
-
-    fn last_seq(&self) -> u64 {
-        self.f.hub.writer.hall().read().unwrap().last_seq
-    }
-
-    async fn central_status(&self) -> Value {
-        let (st, b) = self
-            .f
-            .call("GET", "/api/v1/central", Some(&self.f.manager), None)
-            .await;
-        assert_eq!(st, StatusCode::OK, "{b}");
-        b["central"].clone()
-    }
-
     async fn post(&self, path: &str, token: &str, body: Option<Value>) {
         let (st, b) = self.f.call("POST", path, Some(token), body).await;
         assert!(st.is_success(), "{path}: {st} {b}");

@@ -9,16 +9,13 @@ mod common;
 mod pg;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::AtomicI64;
 use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
-use common::{Fixture, add_accounts};
+use common::Fixture;
 use hallq_hub::central::CentralOptions;
-use hallq_hub::{self as hub, Hub, HubOptions};
-use hallq_shared::config::HallConfig;
 use serde_json::{Value, json};
-use tokio::net::TcpListener;
 
 const HALL: &str = "城东营业厅";
 
@@ -38,18 +35,8 @@ where
 }
 
 /// A hub on a loopback port of its own, shipping to `central_url`, its clock now.
-async fn open_hall(
-    central_url: &str,
-    credential: &str,
-) -> (
-    Fixture,
-    tokio::sync::oneshot::Sender<()>,
-    tokio::task::JoinHandle<std::io::Result<()>>,
-) {
-    let dir = tempfile::tempdir().unwrap();
-    let (kiosk, display, tablet) = add_accounts(dir.path());
+async fn open_hall(central_url: &str, credential: &str) -> common::Serving {
     let clock = Arc::new(AtomicI64::new(chrono::Utc::now().timestamp_millis()));
-    let c = clock.clone();
     let mut central = CentralOptions::new(central_url, credential).unwrap();
     central.idle = Duration::from_millis(100);
     central.heartbeat = Duration::from_millis(200);
@@ -58,37 +45,7 @@ async fn open_hall(
     central.backoff_min = Duration::from_millis(20);
     central.backoff_max = Duration::from_millis(200);
     central.timeout = Duration::from_secs(5);
-    let mut opts = HubOptions::new(dir.path(), HallConfig::demo());
-    opts.clock = Arc::new(move || c.load(Ordering::SeqCst));
-    opts.central = Some(central);
-    let hub = Hub::open(opts).unwrap();
-    let app = hub::app(hub.clone());
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let (stop, rx) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(hub::run_on(
-        listener,
-        None,
-        hub.clone(),
-        async {
-            let _ = rx.await;
-        },
-        hub::ServeOptions::for_this_process(),
-    ));
-    let mut f = Fixture {
-        hub,
-        app,
-        dir,
-        clock,
-        kiosk,
-        display,
-        tablet,
-        clerk1: String::new(),
-        clerk2: String::new(),
-        manager: String::new(),
-    };
-    f.clerk1 = f.login("clerk1", Some(1)).await;
-    f.manager = f.login("boss", None).await;
-    (f, stop, task)
+    common::Serving::open(tempfile::tempdir().unwrap(), clock, Some(central), true).await
 }
 
 async fn capture(f: &Fixture, phone: &str) -> i64 {
@@ -123,23 +80,24 @@ async fn numbers_reach_central_only_after_head_office_turns_them_on() {
     let Some(pg) = pg::Pg::start() else { return };
     let central = pg::Central::start(&pg.url()).await;
     let credential = central.hall(HALL).await;
-    let (f, stop, task) = open_hall(&format!("http://{}", central.addr), &credential).await;
+    let hall = open_hall(&format!("http://{}", central.addr), &credential).await;
+    let f = &hall.f;
     let store = central.store.clone();
 
     // Off: the callback reaches central, its number does not, heartbeat after heartbeat.
-    let first = capture(&f, "13812345678").await;
+    let first = capture(f, "13812345678").await;
     wait_until("central has callback 1", || central_knows(&store, first)).await;
     wait_until("the hub heard central", || async {
-        status(&f).await["last_ok_at"].is_i64()
+        status(f).await["last_ok_at"].is_i64()
     })
     .await;
-    let ok_before = status(&f).await["last_ok_at"].as_i64().unwrap();
+    let ok_before = status(f).await["last_ok_at"].as_i64().unwrap();
     f.advance_ms(1000);
     wait_until("another batch answered", || async {
-        status(&f).await["last_ok_at"].as_i64().unwrap() > ok_before
+        status(f).await["last_ok_at"].as_i64().unwrap() > ok_before
     })
     .await;
-    let s = status(&f).await;
+    let s = status(f).await;
     assert_eq!(s["callback_phones"], false, "{s}");
     assert_eq!(store.callback_phone_count(HALL).await.unwrap(), 0);
 
@@ -155,7 +113,7 @@ async fn numbers_reach_central_only_after_head_office_turns_them_on() {
         .await
         .unwrap();
     wait_until("the hub says numbers are shipped", || async {
-        status(&f).await["callback_phones"] == true
+        status(f).await["callback_phones"] == true
     })
     .await;
     wait_until("the open callback's number arrives", || async {
@@ -172,7 +130,7 @@ async fn numbers_reach_central_only_after_head_office_turns_them_on() {
     );
 
     // A callback captured now comes with its event; its number with it.
-    let second = capture(&f, "027-87654321").await;
+    let second = capture(f, "027-87654321").await;
     wait_until("the new callback's number arrives", || async {
         store.callback_phone_count(HALL).await.unwrap() == 2
     })
@@ -194,17 +152,12 @@ async fn numbers_reach_central_only_after_head_office_turns_them_on() {
     assert_eq!(done[0].deleted, 2);
     assert_eq!(store.callback_phone_count(HALL).await.unwrap(), 0);
     wait_until("the hub says numbers are not shipped", || async {
-        status(&f).await["callback_phones"] == false
+        status(f).await["callback_phones"] == false
     })
     .await;
-    let third = capture(&f, "13912345678").await;
+    let third = capture(f, "13912345678").await;
     wait_until("central has callback 3", || central_knows(&store, third)).await;
     assert_eq!(store.callback_phone_count(HALL).await.unwrap(), 0);
 
-    let _ = stop.send(());
-    tokio::time::timeout(Duration::from_secs(10), task)
-        .await
-        .expect("the hub stops within 10 s")
-        .unwrap()
-        .unwrap();
+    hall.close().await;
 }

@@ -240,3 +240,108 @@ pub fn code(v: &Value) -> &str {
 }
 pub mod net;
 pub mod who;
+
+/// A hub serving on a loopback port of its own, so that its background tasks (shipping to
+/// central, pulling published texts) run as in `serve`; driven through `f` like any fixture.
+pub struct Serving {
+    pub f: Fixture,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Serving {
+    /// Open the hub on `dir` with `clock` and `central`; `fresh` adds the accounts and devices
+    /// (a reopened hall has them in its database; the test carries its copies of the tokens).
+    pub async fn open(
+        dir: tempfile::TempDir,
+        clock: Arc<AtomicI64>,
+        central: Option<hallq_hub::central::CentralOptions>,
+        fresh: bool,
+    ) -> Serving {
+        let (kiosk, display, tablet) = if fresh {
+            add_accounts(dir.path())
+        } else {
+            Default::default()
+        };
+        let c = clock.clone();
+        let mut opts = HubOptions::new(dir.path(), HallConfig::demo());
+        opts.clock = Arc::new(move || c.load(Ordering::SeqCst));
+        opts.central = central;
+        let hub = Hub::open(opts).unwrap();
+        let app = hub::app(hub.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let (stop, rx) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(hub::run_on(
+            listener,
+            None,
+            hub.clone(),
+            async {
+                let _ = rx.await;
+            },
+            hub::ServeOptions::for_this_process(),
+        ));
+        let mut f = Fixture {
+            hub,
+            app,
+            dir,
+            clock,
+            kiosk,
+            display,
+            tablet,
+            clerk1: String::new(),
+            clerk2: String::new(),
+            manager: String::new(),
+        };
+        f.clerk1 = f.login("clerk1", Some(1)).await;
+        f.clerk2 = f.login("clerk2", Some(2)).await;
+        f.manager = f.login("boss", None).await;
+        Serving {
+            f,
+            stop: Some(stop),
+            task,
+        }
+    }
+
+    /// Stop serving (the background tasks stop with it, a request in flight is dropped) and let
+    /// go of the database.
+    pub async fn close(mut self) -> tempfile::TempDir {
+        let _ = self.stop.take().unwrap().send(());
+        tokio::time::timeout(std::time::Duration::from_secs(10), &mut self.task)
+            .await
+            .expect("the hub stops within 10 s")
+            .unwrap()
+            .unwrap();
+        let Fixture { hub, app, dir, .. } = self.f;
+        drop(app);
+        let mut hub = Some(hub);
+        for _ in 0..200 {
+            match Arc::try_unwrap(hub.take().unwrap()) {
+                Ok(h) => {
+                    tokio::task::spawn_blocking(move || drop(h)).await.unwrap();
+                    break;
+                }
+                Err(h) => {
+                    hub = Some(h);
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                }
+            }
+        }
+        assert!(hub.is_none(), "the hub is still held 4 s after it stopped");
+        dir
+    }
+
+    /// The last committed seq (the published hall has it before any caller hears "done").
+    pub fn last_seq(&self) -> u64 {
+        self.f.hub.writer.hall().read().unwrap().last_seq
+    }
+
+    /// `GET /api/v1/central`, as a manager.
+    pub async fn central_status(&self) -> Value {
+        let (st, b) = self
+            .f
+            .call("GET", "/api/v1/central", Some(&self.f.manager), None)
+            .await;
+        assert_eq!(st, StatusCode::OK, "{b}");
+        b["central"].clone()
+    }
+}

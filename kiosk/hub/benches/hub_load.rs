@@ -18,21 +18,17 @@
 
 #[path = "../tests/common/net.rs"]
 mod net;
+mod support;
 
-use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use net::{Http, login};
+use support::{bin, pct, spawn};
 use tokio_tungstenite::tungstenite::Message;
 
-/// The hub binary; `HALLQ_BIN` overrides it (the `hub` profile's build, or a copy).
-fn bin() -> String {
-    std::env::var("HALLQ_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_hallq-hub").to_string())
-}
 const PASSWORD: &str = "bench-password";
 const CLIENTS: usize = 16;
 const ISSUES_PER_CLIENT: usize = 250;
@@ -40,13 +36,6 @@ const WS_CLIENTS: usize = 500;
 const CALLS: usize = 40;
 const PHONES: usize = 300;
 const PHONE_CALLS: usize = 30;
-
-fn free_port() -> SocketAddr {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-}
 
 /// `VmRSS` with its split: anonymous memory (the hub's own heap and stacks) and file pages (the
 /// executable's code and data as mapped, shared with any other process running the same binary).
@@ -65,66 +54,6 @@ fn rss_kb(pid: u32) -> String {
         field("RssAnon:"),
         field("RssFile:")
     )
-}
-
-fn pct(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i]
-}
-
-struct Hub {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl Drop for Hub {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        for _ in 0..100 {
-            if self.child.try_wait().ok().flatten().is_some() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-    }
-}
-
-/// Spawn a hub and wait for `/health`; the time it took.
-async fn spawn(args: &[&str], dir: &Path) -> (Hub, Duration) {
-    let addr = free_port();
-    let started = Instant::now();
-    let child = Command::new(bin())
-        .args(args)
-        .arg("--listen")
-        .arg(addr.to_string())
-        .arg("--data-dir")
-        .arg(dir)
-        .env("RUST_LOG", "warn")
-        // All 500 event-stream clients come from this one address.
-        .env("HALLQ_MAX_CONNECTIONS_PER_CLIENT", "2048")
-        // As the systemd unit runs it (deploy/systemd/hallq-hub.service).
-        .env("MALLOC_ARENA_MAX", "1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start hallq-hub");
-    let deadline = started + Duration::from_secs(10);
-    loop {
-        if let Ok(mut h) = Http::connect(addr).await
-            && let Ok((200, _)) = h.request("GET", "/api/v1/health", None, None).await
-        {
-            break;
-        }
-        assert!(Instant::now() < deadline, "hub did not answer within 10 s");
-        tokio::time::sleep(Duration::from_micros(500)).await;
-    }
-    (Hub { child, addr }, started.elapsed())
 }
 
 fn main() {

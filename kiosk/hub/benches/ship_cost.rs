@@ -13,10 +13,9 @@
 
 #[path = "../tests/common/net.rs"]
 mod net;
+mod support;
 
-use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -25,6 +24,7 @@ use axum::Json;
 use axum::extract::{DefaultBodyLimit, State};
 use net::{Http, login};
 use serde_json::{Value, json};
+use support::{bin, pct, spawn};
 
 const PASSWORD: &str = "bench-password";
 const CREDENTIAL: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
@@ -33,24 +33,6 @@ const PACED: usize = 500;
 const PACE: Duration = Duration::from_millis(20);
 const BURST_CLIENTS: usize = 16;
 const BURST_EACH: usize = 150;
-
-fn bin() -> String {
-    std::env::var("HALLQ_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_hallq-hub").to_string())
-}
-
-fn free_port() -> SocketAddr {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-}
-
-fn pct(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
 
 /// What the receiver got.
 #[derive(Default)]
@@ -82,47 +64,6 @@ async fn receiver() -> (String, Arc<Received>) {
         let _ = axum::serve(listener, app).await;
     });
     (format!("http://{addr}"), r)
-}
-
-struct Hub {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl Drop for Hub {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let _ = self.child.wait();
-    }
-}
-
-async fn spawn(args: &[&str], dir: &Path) -> Hub {
-    let addr = free_port();
-    let child = Command::new(bin())
-        .args(args)
-        .arg("--listen")
-        .arg(addr.to_string())
-        .arg("--data-dir")
-        .arg(dir)
-        .env("RUST_LOG", "warn")
-        .env("MALLOC_ARENA_MAX", "1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start hallq-hub");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        if let Ok(mut h) = Http::connect(addr).await
-            && let Ok((200, _)) = h.request("GET", "/api/v1/health", None, None).await
-        {
-            break;
-        }
-        assert!(Instant::now() < deadline, "hub did not answer within 10 s");
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
-    Hub { child, addr }
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -172,7 +113,7 @@ async fn round(
         ]);
     }
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let hub = spawn(&args, scratch).await;
+    let (hub, _) = spawn(&args, scratch).await;
     let addr = hub.addr;
     let token = Arc::new(login(addr, "manager", PASSWORD, None).await.unwrap());
 

@@ -17,11 +17,20 @@ packages=(
   # The central service's tests start a PostgreSQL cluster of their own (hallq-central).
   postgresql
 )
+# The hall in a box (deploy/vm/test-hall.sh, run by deploy/check.sh unless HALLQ_VM=0): an arm64
+# machine emulated by QEMU, its Debian image made with debootstrap, and the Pi's packages
+# cross-built for it (docs/install.md "Building the packages").
+arm64=()
+if [ "${HALLQ_VM:-1}" != 0 ]; then
+  packages+=(qemu-system-arm qemu-utils debootstrap gpgv e2fsprogs kmod openssh-client
+             gcc-aarch64-linux-gnu libc6-dev-arm64-cross)
+  arm64=(libfontconfig1-dev:arm64 libinput-dev:arm64 libudev-dev:arm64 libxkbcommon-dev:arm64)
+fi
 # Node.js may come from elsewhere than Debian: an npm on the PATH is enough.
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 
 missing=()
-for p in "${packages[@]}"; do
+for p in "${packages[@]}" "${arm64[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 
@@ -33,6 +42,10 @@ if ((${#missing[@]})); then
     sudo_cmd=(sudo)
   fi
   log=$(mktemp)
+  # The arm64 libraries the cross-build links come from Debian's arm64 archive (multiarch).
+  if ((${#arm64[@]})) && ! dpkg --print-foreign-architectures | grep -qx arm64; then
+    "${sudo_cmd[@]}" dpkg --add-architecture arm64
+  fi
   if ! { "${sudo_cmd[@]}" apt-get update -qq &&
          DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
     cat "$log" >&2
@@ -51,4 +64,9 @@ fi
 if [ "${HALLQ_SKIP_CARGO_DEB:-0}" != 1 ] && ! cargo deb --version >/dev/null 2>&1; then
   echo "installing cargo-deb"
   cargo install cargo-deb --locked --quiet
+fi
+
+if ((${#arm64[@]})) && ! rustup target list --installed 2>/dev/null | grep -qx aarch64-unknown-linux-gnu; then
+  echo "adding the Rust target aarch64-unknown-linux-gnu (the Pi's packages)"
+  rustup target add aarch64-unknown-linux-gnu
 fi

@@ -5,6 +5,7 @@ machine's screen, touch screen and power.
     qmp.py SOCKET screendump OUT.ppm     the screen as it is now (PPM)
     qmp.py SOCKET tap X Y W H            a finger on the touch screen at pixel (X, Y) of a W×H screen
     qmp.py SOCKET status                 prints the machine's run state
+    qmp.py SOCKET stop | cont            pauses the machine (its CPU and clocks stand still) / resumes it
 """
 import json
 import socket
@@ -61,6 +62,8 @@ def main():
         q.call("input-send-event", events=[{"type": "btn", "data": {"down": True, "button": "left"}}])
         time.sleep(0.15)
         q.call("input-send-event", events=[{"type": "btn", "data": {"down": False, "button": "left"}}])
+    elif command in ("stop", "cont"):
+        q.call(command)
     elif command == "status":
         print(q.call("query-status")["status"])
     else:

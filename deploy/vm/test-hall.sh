@@ -27,6 +27,9 @@ repo=$(cd "$here/../.." && pwd)
 debs="${1:-}"
 POWER_CUTS=${HALLQ_VM_POWER_CUTS:-10}
 failures=0
+started=$(date +%s)
+# A part of the test, with the minutes and seconds since the start (where the time goes).
+part() { printf -- '--- [%s] %s\n' "$(date -u -d "@$(( $(date +%s) - started ))" +%M:%S)" "$*"; }
 fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
 # The command's output into a file (the check's own line stays on the terminal).
 into() {
@@ -40,13 +43,44 @@ check() {
     if "$@"; then echo "ok: $what"; else fail "$what"; fi
 }
 
-if [ -z "$debs" ]; then
-    debs="${CARGO_TARGET_DIR:-$repo/target}/hallq-debs-arm64"
-    bash "$repo/deploy/build-deb.sh" --target aarch64-unknown-linux-gnu --fast --out "$debs" >&2
-fi
-base=$(bash "$here/image.sh" | tail -n 1)
 work=$(mktemp -d /tmp/hallq-vm.XXXXXX)
 echo "hall in a box: artefacts in $work"
+# The base image (built when missing: mostly emulated CPU) and the arm64 packages (this machine's
+# compiler) are made side by side. HALLQ_VM_BASE names an image folder made earlier instead;
+# HALLQ_VM_CARGO_TARGET_DIR a target folder of its own for this test's builds, so that they need
+# not wait for another cargo run's lock (deploy/check.sh runs this beside the other tests).
+base=${HALLQ_VM_BASE:-}
+if [ -z "$base" ]; then
+    bash "$here/image.sh" >"$work/image.out" &
+    image_pid=$!
+fi
+export CARGO_TARGET_DIR="${HALLQ_VM_CARGO_TARGET_DIR:-${CARGO_TARGET_DIR:-$repo/target}}"
+if [ -z "$debs" ]; then
+    debs="$CARGO_TARGET_DIR/hallq-debs-arm64"
+    bash "$repo/deploy/build-deb.sh" --target aarch64-unknown-linux-gnu --fast --out "$debs" >&2
+fi
+# This machine's side: the board program that draws the reference pictures, and the ticket reader.
+# HALLQ_VM_HOST_TOOLS: a folder where another run puts them (deploy/check.sh, from its own build of
+# the workspace), with a file `ready` once they are there; waited for (bounded), not built again.
+if [ -n "${HALLQ_VM_HOST_TOOLS:-}" ]; then
+    for _ in $(seq 1 1800); do [ -e "$HALLQ_VM_HOST_TOOLS/ready" ] && break; sleep 2; done
+    host_board="$HALLQ_VM_HOST_TOOLS/hallq-board"
+    read_ticket="$HALLQ_VM_HOST_TOOLS/read-ticket"
+    if ! [ -x "$host_board" ] || ! [ -x "$read_ticket" ]; then
+        echo "FAIL: hallq-board and read-ticket never came to $HALLQ_VM_HOST_TOOLS" >&2
+        exit 1
+    fi
+else
+    cargo build -q --locked -p hallq-board --bin hallq-board --manifest-path "$repo/Cargo.toml"
+    cargo build -q --locked -p hallq-tests --example read-ticket --manifest-path "$repo/Cargo.toml"
+    host_board="$CARGO_TARGET_DIR/debug/hallq-board"
+    read_ticket="$CARGO_TARGET_DIR/debug/examples/read-ticket"
+fi
+if [ -z "$base" ]; then
+    wait "$image_pid" || { echo "FAIL: the base image could not be made (deploy/vm/image.sh)" >&2; exit 1; }
+    base=$(tail -n 1 "$work/image.out")
+fi
+part "the base image ($base) and the arm64 packages are ready"
 mkdir -p "$work/release"
 cp "$debs"/hallq-hub_*_arm64.deb "$debs"/hallq-kiosk_*_arm64.deb "$debs"/hallq-board_*_arm64.deb \
     "$debs"/hallq-tools_*_all.deb "$work/release/"
@@ -71,9 +105,12 @@ boot() {
     if [ "$name" = board ]; then
         extra=(-audiodev "wav,id=snd,path=$work/board-$(date +%s).wav" -device intel-hda -device "hda-output,audiodev=snd")
     fi
+    # The Pi 4's own processor (Cortex-A72). QEMU's "max" model also emulates pointer
+    # authentication, which Debian's kernel uses on every function call: its boot alone takes
+    # 6 times longer to start init.
     # RTC_BASE: where the machine's clock starts (a Pi has no real-time clock: see the clock checks).
     if [ -n "${RTC_BASE:-}" ]; then extra+=(-rtc "base=$RTC_BASE"); fi
-    qemu-system-aarch64 -M virt -cpu max -smp 1 -m 1024 \
+    qemu-system-aarch64 -M virt -cpu cortex-a72 -smp 1 -m 1024 \
         -kernel "$base/vmlinuz" -initrd "$base/initrd.gz" -append "root=/dev/vda console=ttyAMA0 rw ${BOOT_ARGS:-}" \
         -drive "file=$work/$name.qcow2,format=qcow2,if=none,id=root,cache=writethrough" -device virtio-blk-pci,drive=root \
         -netdev "user,id=net,$fwd" -device virtio-net-pci,netdev=net,romfile= \
@@ -82,11 +119,35 @@ boot() {
         -qmp "unix:${qmp[$name]},server=on,wait=off" -serial "file:$work/$name-console-$(date +%s).log" \
         -display none -daemonize -pidfile "${pidfile[$name]}"
 }
+# One SSH connection per guest, shared by the commands sent to it: a key exchange costs an
+# emulated Pi seconds of CPU.
+ssh_opts() {
+    echo -i "$base/id_ed25519" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+        -o ConnectTimeout=10 -o ServerAliveInterval=5 \
+        -o ControlMaster=auto -o "ControlPath=$work/ssh-$1" -o ControlPersist=120
+}
 on() {
     local name="$1"
     shift
-    ssh -q -i "$base/id_ed25519" -p "${ssh_port[$name]}" -o StrictHostKeyChecking=no \
-        -o UserKnownHostsFile=/dev/null -o ConnectTimeout=10 -o ServerAliveInterval=5 pi@127.0.0.1 "$@"
+    # shellcheck disable=SC2046 # the options are words without spaces
+    ssh -q $(ssh_opts "$name") -p "${ssh_port[$name]}" pi@127.0.0.1 "$@"
+}
+# Copies a folder of this machine into the pi user's home on a guest.
+copy_to() {
+    # shellcheck disable=SC2046 # the options are words without spaces
+    scp -q -r $(ssh_opts "$1") -P "${ssh_port[$1]}" "$2" "pi@127.0.0.1:$3"
+}
+# Copies a folder of a guest to this machine.
+copy_from() {
+    # shellcheck disable=SC2046 # the options are words without spaces
+    scp -q -r $(ssh_opts "$1") -P "${ssh_port[$1]}" "pi@127.0.0.1:$2" "$3"
+}
+# The board Pi stands still while only the door Pi is exercised: an emulated board drawing its
+# notices takes a whole core of this machine. Resumed, its clock is set right as NTP would.
+pause_board() { python3 "$here/qmp.py" "${qmp[board]}" stop; }
+resume_board() {
+    python3 "$here/qmp.py" "${qmp[board]}" cont
+    on board "sudo date -s @$(date +%s)" >/dev/null || true
 }
 # Waits (bounded) until a guest answers on SSH.
 wait_up() {
@@ -109,6 +170,8 @@ cleanup() {
     rm -f "$work"/*.qcow2
 }
 trap cleanup EXIT
+# Stopped by a signal (CI giving up), the guests are still switched off by the EXIT trap.
+trap 'exit 143' TERM INT HUP
 
 hub() { curl -fsS -m 20 -H 'content-type: application/json' "$@"; }
 healthy() {
@@ -120,7 +183,7 @@ healthy() {
 }
 screen() { python3 "$here/qmp.py" "${qmp[$1]}" screendump "$work/$2.ppm" && python3 "$here/pixels.py" png "$work/$2.ppm" "$work/$2.png" && rm -f "$work/$2.ppm"; }
 
-echo "--- two Pis boot from blank copies of the base image"
+part "two Pis boot from blank copies of the base image"
 boot door
 boot board
 check "the door Pi boots and answers on SSH" wait_up door
@@ -128,15 +191,12 @@ check "the board Pi boots and answers on SSH" wait_up board
 systemd_runs() { on "$1" systemctl is-system-running --wait | grep -Eq 'running|degraded'; }
 check "the door Pi runs systemd" systemd_runs door
 
-echo "--- installed as docs/install.md says"
+part "installed as docs/install.md says"
 # The hall's local time is put in business hours (a hall elsewhere, setup's --time-zone), so the test
 # can take tickets whenever it runs: UTC+N is Etc/GMT-N.
 offset=$(( 11 - 10#$(date -u +%H) ))
 if [ "$offset" -ge 0 ]; then tz="Etc/GMT-$offset"; else tz="Etc/GMT+$(( -offset ))"; fi
-for name in door board; do
-    scp -q -r -i "$base/id_ed25519" -P "${ssh_port[$name]}" -o StrictHostKeyChecking=no \
-        -o UserKnownHostsFile=/dev/null "$work/release" pi@127.0.0.1:hallq-release
-done
+for name in door board; do copy_to "$name" "$work/release" hallq-release; done
 check "hallq-setup on the door Pi (hub with the kiosk screen)" into "$work/setup-door.log" on door \
     "cd ~/hallq-release && sudo HALLQ_MANAGER_PASSWORD=manager-pass-1 ./hallq-setup --role hub \
      --time-zone $tz --hall-name 测试营业厅 --hall-name-en 'Test Hall' --manager manager \
@@ -154,11 +214,8 @@ check "the kiosk's service runs" on door systemctl is-active --quiet hallq-kiosk
 # What the board shows is compared with what the same board program draws on this machine from
 # the same hub, with the guest's own fonts: the same software renderer, so the pixels agree except
 # where the clock is.
-cargo build -q -p hallq-board --manifest-path "$repo/Cargo.toml"
-host_board="${CARGO_TARGET_DIR:-$repo/target}/debug/hallq-board"
 mkdir -p "$work/fonts" "$work/fc-cache"
-scp -q -r -i "$base/id_ed25519" -P "${ssh_port[board]}" -o StrictHostKeyChecking=no \
-    -o UserKnownHostsFile=/dev/null pi@127.0.0.1:/usr/share/fonts "$work/fonts/"
+copy_from board /usr/share/fonts "$work/fonts/"
 printf '<?xml version="1.0"?>\n<fontconfig><dir>%s</dir><cachedir>%s</cachedir></fontconfig>\n' \
     "$work/fonts" "$work/fc-cache" >"$work/fonts.conf"
 reference() {
@@ -187,7 +244,7 @@ CALL=(12 156 710 440)
 check "the board shows the hall's name the installer gave (测试营业厅)" screen_agrees board-hall "${TITLE[@]}"
 cp "$work/board-hall.png" "$work/board-before-call.png"
 
-echo "--- a clerk calls; the board shows it and speaks"
+part "a clerk calls; the board shows it and speaks"
 manager=$(hub -X POST -d '{"login":"manager","password":"manager-pass-1"}' \
     "http://127.0.0.1:$hub_port/api/v1/login" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
 auth=(-H "Authorization: Bearer $manager")
@@ -209,7 +266,7 @@ loud() {
 }
 check "the board spoke the call (the captured sound is not silent)" loud
 
-echo "--- a customer takes a ticket on the kiosk's touch screen; the ticket is printed"
+part "a customer takes a ticket on the kiosk's touch screen; the ticket is printed"
 # A network printer on this machine's side (install.md "The printer": tcp:ADDRESS:9100) that
 # answers as a ready printer and keeps every byte it is sent.
 python3 "$here/traffic.py" printer "$printer_port" "$work/printed.bin" &
@@ -234,8 +291,7 @@ b = open(sys.argv[1], "rb").read()
 sys.exit(0 if b"\x1dv0" in b and b"\x1dV" in b else 1)' "$work/printed.bin"; }
 check "the ticket reached the printer as an ESC/POS raster and a cut" printed
 # The number on the paper, read from the ticket's QR code (its /t/NUMBER address) in the raster.
-cargo build -q -p hallq-tests --example read-ticket --manifest-path "$repo/Cargo.toml"
-printed_url=$("${CARGO_TARGET_DIR:-$repo/target}/debug/examples/read-ticket" "$work/printed.bin" | tail -n 1 || true)
+printed_url=$("$read_ticket" "$work/printed.bin" | tail -n 1 || true)
 printed_number=${printed_url##*/t/}
 just_issued() {
     hub "http://127.0.0.1:$hub_port/api/v1/tickets/$printed_number" | python3 -c '
@@ -246,7 +302,7 @@ sys.exit(0 if t["service"] == "pay" and t["state"] == "waiting" and time.time() 
 }
 check "the printed ticket is the one the hub just issued for the touches (${printed_number:-no QR read})" just_issued
 
-echo "--- figures (BENCHMARKS.md, \"The hall on virtual Pis\")"
+part "figures (BENCHMARKS.md, \"The hall on virtual Pis\")"
 figures="$work/figures.txt"
 rss_kb() { on "$1" "ps -C $2 -o rss= | awk '{ s += \$1 } END { print s + 0 }'"; }
 hub_kb=$(rss_kb door hallq-hub)
@@ -266,7 +322,7 @@ native_s=$(timed)
 guest_s=$(on board "spin='$spin'; $(declare -f timed); timed")
 echo "CPU-bound mawk loop: native $native_s s, guest $guest_s s" | tee -a "$figures"
 
-echo "--- watchdog: the hub hangs"
+part "watchdog: the hub hangs"
 hub_pid() { on door systemctl show -p MainPID --value hallq-hub; }
 frozen=$(hub_pid)
 on door sudo kill -STOP "$frozen"
@@ -300,32 +356,8 @@ check "the called ticket is still called after the restart" bash -c \
     "curl -fsS http://127.0.0.1:$hub_port/api/v1/tickets/$first | grep -q '\"state\":\"called\"'"
 check "the board is back on the live hall" screen_agrees board-after-watchdog "${CALL[@]}"
 
-echo "--- power cuts while tickets are issued and called ($POWER_CUTS times)"
-cuts_ok=0
-for cut in $(seq 1 "$POWER_CUTS"); do
-    rm -f "$work/acknowledged.jsonl.ready"
-    python3 "$here/traffic.py" run "http://127.0.0.1:$hub_port" "$work/acknowledged.jsonl" 120 &
-    traffic=$!
-    for _ in $(seq 1 100); do [ -e "$work/acknowledged.jsonl.ready" ] && break; sleep 0.2; done
-    # A random moment in the next 2–12 s of traffic.
-    sleep "$(python3 -c 'import random; print(round(random.uniform(2, 12), 2))')"
-    power_cut door
-    wait "$traffic" || true
-    boot door
-    if wait_up door && healthy 100 &&
-        python3 "$here/traffic.py" verify "http://127.0.0.1:$hub_port" "$work/acknowledged.jsonl" >"$work/cut-$cut.txt" 2>&1; then
-        cuts_ok=$((cuts_ok + 1))
-    else
-        echo "  power cut $cut: $(tail -n 3 "$work/cut-$cut.txt" 2>/dev/null)" >&2
-    fi
-done
-echo "  $(tail -n 1 "$work/cut-$POWER_CUTS.txt" 2>/dev/null)"
-check "after each of $POWER_CUTS power cuts the hall came back by itself with nothing acknowledged lost" \
-    test "$cuts_ok" = "$POWER_CUTS"
-check "the board is on the live hall after the last power cut" screen_agrees board-after-cuts "${CALL[@]}"
-
 url="http://127.0.0.1:$hub_port"
-echo "--- an update and a rollback with customers waiting (install.md \"Updates and rollback\")"
+part "an update and a rollback with customers waiting (install.md \"Updates and rollback\")"
 # The update is this release again under a higher version (+update1): what is checked is the path
 # (backup, install, services back, board reconnects, nothing waiting lost), not new code.
 mkdir -p "$work/update"
@@ -336,8 +368,7 @@ for deb in "$work"/release/*.deb; do
     dpkg-deb -b -Zgzip "$unpacked/p" "$work/update/" >/dev/null
     rm -rf "$unpacked"
 done
-scp -q -r -i "$base/id_ed25519" -P "${ssh_port[door]}" -o StrictHostKeyChecking=no \
-    -o UserKnownHostsFile=/dev/null "$work/update" pi@127.0.0.1:hallq-update
+copy_to door "$work/update" hallq-update
 for _ in 1 2 3; do
     n=$(python3 "$here/traffic.py" issue "$url" || true)
     printf '{"issued": "%s"}\n' "$n" >>"$work/acknowledged.jsonl"
@@ -362,7 +393,34 @@ check "nobody waiting was lost in the rollback, and numbering goes on" \
 sleep 20
 check "the board reconnected by itself after the rollback" screen_agrees board-after-rollback "${CALL[@]}"
 
-echo "--- the data partition fills up"
+pause_board
+part "power cuts while tickets are issued and called ($POWER_CUTS times)"
+cuts_ok=0
+for cut in $(seq 1 "$POWER_CUTS"); do
+    rm -f "$work/acknowledged.jsonl.ready"
+    python3 "$here/traffic.py" run "http://127.0.0.1:$hub_port" "$work/acknowledged.jsonl" 120 &
+    traffic=$!
+    for _ in $(seq 1 100); do [ -e "$work/acknowledged.jsonl.ready" ] && break; sleep 0.2; done
+    # A random moment in the next 2–12 s of traffic.
+    sleep "$(python3 -c 'import random; print(round(random.uniform(2, 12), 2))')"
+    power_cut door
+    wait "$traffic" || true
+    boot door
+    # Back by itself: the hub answers without anyone logging in to the machine.
+    if healthy 100 &&
+        python3 "$here/traffic.py" verify "http://127.0.0.1:$hub_port" "$work/acknowledged.jsonl" >"$work/cut-$cut.txt" 2>&1; then
+        cuts_ok=$((cuts_ok + 1))
+    else
+        echo "  power cut $cut: $(tail -n 3 "$work/cut-$cut.txt" 2>/dev/null)" >&2
+    fi
+done
+echo "  $(tail -n 1 "$work/cut-$POWER_CUTS.txt" 2>/dev/null)"
+check "after each of $POWER_CUTS power cuts the hall came back by itself with nothing acknowledged lost" \
+    test "$cuts_ok" = "$POWER_CUTS"
+
+check "the door Pi answers on SSH again" wait_up door
+
+part "the data partition fills up"
 # As root, fallocate takes what ordinary users may still use; the hub (user hallq) then has nothing,
 # while root keeps ext4's reserve, so the machine itself goes on.
 fill_disk() {
@@ -392,7 +450,7 @@ check "once space is freed tickets are taken again and numbering goes on" \
     python3 "$here/traffic.py" verify "$url" "$work/acknowledged.jsonl"
 unset HALLQ_TOKEN
 
-echo "--- no real-time clock: the door Pi boots with its clock a day behind, then NTP sets it right"
+part "no real-time clock: the door Pi boots with its clock a day behind, then NTP sets it right"
 # A Pi has no real-time clock: at boot systemd-timesyncd sets the clock to the time it last saved
 # (/var/lib/systemd/timesync/clock), so after a night without power the Pi starts at yesterday's
 # time until NTP answers (this network has no NTP). That is made here: timesyncd stopped (it saves
@@ -421,7 +479,7 @@ left=$(clock_problem || true)
 on door sudo journalctl -u hallq-hub -b --no-pager >"$work/hub-journal-clock-behind.log" 2>&1 || true
 check "the staff's clock alert is gone once the clock is right (${left:-gone})" test -z "$left"
 
-echo "--- ... and the other way round: a day ahead, then set right"
+part "... and the other way round: a day ahead, then set right"
 # Nobody can tell a clock a day ahead from a new morning without NTP: the hall begins that day.
 # Once the clock is set right, numbering must not start again and the staff must hear of it.
 power_cut door
@@ -435,7 +493,11 @@ check "no number is given twice when the clock comes back from a day ahead ($ahe
     test "$(ticket_seq "$after")" -gt "$(ticket_seq "$ahead")"
 check "the staff are told the clock reads before the newest recorded event" test -n "$(clock_problem)"
 
-echo "--- the board Pi is switched off and on: the board comes back by itself"
+resume_board
+check "the board is back on the live hall after the power cuts and clock changes, by itself" \
+    screen_agrees board-after-cuts "${CALL[@]}"
+
+part "the board Pi is switched off and on: the board comes back by itself"
 on board sudo systemctl reboot || true
 sleep 10
 if wait_up board; then

@@ -84,6 +84,16 @@ impl Fixture {
         opts.clock = Arc::new(move || c.load(Ordering::SeqCst));
         opts.stream_buffer = stream_buffer;
         let hub = Hub::open(opts).unwrap();
+        Fixture::signed_in(hub, dir, clock, (kiosk, display, tablet)).await
+    }
+
+    /// A fixture on an open `hub` with the device tokens, its clerks and manager signed in.
+    async fn signed_in(
+        hub: AppState,
+        dir: tempfile::TempDir,
+        clock: Arc<AtomicI64>,
+        (kiosk, display, tablet): (String, String, String),
+    ) -> Fixture {
         let app = hub::app(hub.clone());
         let mut f = Fixture {
             hub,
@@ -119,24 +129,7 @@ impl Fixture {
             manager,
         } = self;
         drop(app);
-        let mut hub = Some(hub);
-        // The router's clones go with it; wait (bounded) for the last other holder.
-        for _ in 0..200 {
-            match Arc::try_unwrap(hub.take().unwrap()) {
-                Ok(h) => {
-                    tokio::task::spawn_blocking(move || drop(h)).await.unwrap();
-                    break;
-                }
-                Err(h) => {
-                    hub = Some(h);
-                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-                }
-            }
-        }
-        assert!(
-            hub.is_none(),
-            "the hub is still held 4 s after its router went"
-        );
+        let_go(hub, "its router went").await;
         let c = clock.clone();
         let mut opts = HubOptions::new(dir.path(), HallConfig::demo());
         opts.clock = Arc::new(move || c.load(Ordering::SeqCst));
@@ -234,6 +227,26 @@ impl Fixture {
     }
 }
 
+/// Drop the last hold on `hub` (its database and writer thread close with it) once its other
+/// holders, the router's clones and tasks, have gone: waited for up to 4 s. `after` says what
+/// should have let go of it, for the failure message.
+async fn let_go(hub: AppState, after: &str) {
+    let mut hub = Some(hub);
+    for _ in 0..200 {
+        match Arc::try_unwrap(hub.take().unwrap()) {
+            Ok(h) => {
+                tokio::task::spawn_blocking(move || drop(h)).await.unwrap();
+                return;
+            }
+            Err(h) => {
+                hub = Some(h);
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+        }
+    }
+    panic!("the hub is still held 4 s after {after}");
+}
+
 /// The error code of an error body.
 pub fn code(v: &Value) -> &str {
     v["error"]["code"].as_str().unwrap_or("")
@@ -268,7 +281,6 @@ impl Serving {
         opts.clock = Arc::new(move || c.load(Ordering::SeqCst));
         opts.central = central;
         let hub = Hub::open(opts).unwrap();
-        let app = hub::app(hub.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let (stop, rx) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(hub::run_on(
@@ -280,21 +292,7 @@ impl Serving {
             },
             hub::ServeOptions::for_this_process(),
         ));
-        let mut f = Fixture {
-            hub,
-            app,
-            dir,
-            clock,
-            kiosk,
-            display,
-            tablet,
-            clerk1: String::new(),
-            clerk2: String::new(),
-            manager: String::new(),
-        };
-        f.clerk1 = f.login("clerk1", Some(1)).await;
-        f.clerk2 = f.login("clerk2", Some(2)).await;
-        f.manager = f.login("boss", None).await;
+        let f = Fixture::signed_in(hub, dir, clock, (kiosk, display, tablet)).await;
         Serving {
             f,
             stop: Some(stop),
@@ -313,20 +311,7 @@ impl Serving {
             .unwrap();
         let Fixture { hub, app, dir, .. } = self.f;
         drop(app);
-        let mut hub = Some(hub);
-        for _ in 0..200 {
-            match Arc::try_unwrap(hub.take().unwrap()) {
-                Ok(h) => {
-                    tokio::task::spawn_blocking(move || drop(h)).await.unwrap();
-                    break;
-                }
-                Err(h) => {
-                    hub = Some(h);
-                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-                }
-            }
-        }
-        assert!(hub.is_none(), "the hub is still held 4 s after it stopped");
+        let_go(hub, "it stopped").await;
         dir
     }
 

@@ -23,15 +23,17 @@
 
 #[path = "../tests/common/net.rs"]
 mod net;
+mod support;
 
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use net::{Http, login};
+use support::{Hub as Server, bin, free_port, pct, wait_healthy};
 use tokio_tungstenite::tungstenite::Message;
 
 const PASSWORD: &str = "bench-password";
@@ -41,60 +43,6 @@ const GAP: Duration = Duration::from_millis(10);
 const ROUNDS: usize = 3;
 /// Set in the second process: serve the reference on this address until killed.
 const REFERENCE_ENV: &str = "HALLQ_CALL_PATH_REFERENCE";
-
-fn bin() -> String {
-    std::env::var("HALLQ_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_hallq-hub").to_string())
-}
-
-fn free_port() -> SocketAddr {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-}
-
-fn pct(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
-
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        for _ in 0..100 {
-            if self.child.try_wait().ok().flatten().is_some() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-    }
-}
-
-async fn wait_healthy(addr: SocketAddr) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        if let Ok(mut h) = Http::connect(addr).await
-            && let Ok((200, _)) = h.request("GET", "/api/v1/health", None, None).await
-        {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{addr} did not answer within 10 s"
-        );
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
-}
 
 async fn spawn_hub(dir: &Path) -> Server {
     let addr = free_port();

@@ -30,6 +30,8 @@ pub fn pct(sorted: &[f64], p: f64) -> f64 {
     sorted[i]
 }
 
+/// A server started as a process (the hub, or another server a bench compares it with), stopped
+/// with SIGTERM when dropped and killed if it has not gone 5 s later.
 pub struct Hub {
     pub child: Child,
     pub addr: SocketAddr,
@@ -69,15 +71,23 @@ pub async fn spawn(args: &[&str], dir: &Path) -> (Hub, Duration) {
         .stderr(Stdio::null())
         .spawn()
         .expect("start hallq-hub");
-    let deadline = started + Duration::from_secs(10);
+    wait_healthy(addr).await;
+    (Hub { child, addr }, started.elapsed())
+}
+
+/// Wait until the server on `addr` answers `GET /health`, for up to 10 s.
+pub async fn wait_healthy(addr: SocketAddr) {
+    let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         if let Ok(mut h) = Http::connect(addr).await
             && let Ok((200, _)) = h.request("GET", "/api/v1/health", None, None).await
         {
-            break;
+            return;
         }
-        assert!(Instant::now() < deadline, "hub did not answer within 10 s");
+        assert!(
+            Instant::now() < deadline,
+            "{addr} did not answer within 10 s"
+        );
         tokio::time::sleep(Duration::from_micros(500)).await;
     }
-    (Hub { child, addr }, started.elapsed())
 }

@@ -1,7 +1,8 @@
 //! Simulated business days through the engine: how far the printed waits are from the waits that
 //! followed, for the hall's estimator and for the estimator that knows the true service time.
 //!
-//! `cargo run --release -p hallq-shared --example day_sim -- [--seeds N] [--hours] [--unseen]`
+//! `cargo run --release -p hallq-shared --example day_sim -- [--seeds N] [--hours] [--unseen]
+//! [--after] [--means] [--spread]`
 
 use std::time::Instant;
 
@@ -88,6 +89,25 @@ fn recovery(s: &Scenario, days: &[DayResult]) {
                 " {m:+}:{:+.1}/{:+.1}",
                 c.hall.mean_s / 60.0,
                 c.reference.mean_s / 60.0
+            );
+        }
+        println!("{line}");
+        let mut line = String::from("|   mean service estimate / true by 10 min after:");
+        for m in (-10..90).step_by(10) {
+            let (from, to) = (f64::from(m) * 60.0, f64::from(m + 10) * 60.0);
+            let r: Vec<f64> = days
+                .iter()
+                .flat_map(|d| {
+                    let at = d.slowdown_s.unwrap_or(f64::INFINITY);
+                    d.tickets
+                        .iter()
+                        .filter(move |t| t.issued_s >= at + from && t.issued_s < at + to)
+                })
+                .map(|t| t.mean_s / t.true_mean_s)
+                .collect();
+            line += &format!(
+                " {m:+}:{:.2}",
+                r.iter().sum::<f64>() / r.len().max(1) as f64
             );
         }
         println!("{line}");

@@ -36,9 +36,11 @@ fi
 
 step "Rust build (the tests' programs; the hall in a box takes its host-side tools from it)"
 cargo build --workspace --locked --bins --examples
+# The steps below run these programs as built here. A `cargo run -p` of one package would build
+# its dependencies again with that package's features alone (several minutes each).
+target_dir=$(realpath "${CARGO_TARGET_DIR:-target}")
 if [ -n "$vm_pid" ]; then
   # Copies: a later cargo run may rebuild these files while the virtual Pis' test uses them.
-  target_dir=${CARGO_TARGET_DIR:-target}
   cp "$target_dir/debug/hallq-board" "$target_dir/debug/examples/read-ticket" "$vm_tools/"
   touch "$vm_tools/ready"
 fi
@@ -49,15 +51,16 @@ cargo test --workspace --locked
 step "Fuzzing the hub's decoders and the hall configuration (short run; long runs: BENCHMARKS.md)"
 # A new seed each day, printed, so that a failure can be replayed (`--seed S --index I`).
 FUZZ_SEED=${HALLQ_FUZZ_SEED:-$(date -u +%Y%m%d)}
-cargo run -p hallq-tests --example fuzz --locked -q -- --seed "$FUZZ_SEED" --inputs 100000 \
+"$target_dir/debug/examples/fuzz" --seed "$FUZZ_SEED" --inputs 100000 \
   --target json --target query --target path --target text
-cargo run -p hallq-tests --example fuzz --locked -q -- --seed "$FUZZ_SEED" --inputs 10000 --target config
+"$target_dir/debug/examples/fuzz" --seed "$FUZZ_SEED" --inputs 10000 --target config
 
 step "The Pi screen's pixel blend (kms-blend): blend agreement and a call's partial repaints"
 cargo test -p hallq-board --features kms-blend --locked --lib --test repaint
 
 step "Browser tests (staff and manager pages, headless Chromium)"
-bash tests/browser/run.sh
+HALLQ_HUB_BIN="$target_dir/debug/hallq-hub" HALLQ_CENTRAL_BIN="$target_dir/debug/hallq-central" \
+  HALLQ_SAMPLE_DAY_BIN="$target_dir/debug/examples/sample_day" bash tests/browser/run.sh
 
 step "Deployment checks"
 # The host packages are built with the default (desktop) features here; the Pi's kms and rpi

@@ -33,7 +33,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use net::{Http, login};
-use support::{Hub as Server, bin, free_port, pct, wait_healthy};
+use support::{Server, bin, free_port, pct, wait_healthy};
 use tokio_tungstenite::tungstenite::Message;
 
 const PASSWORD: &str = "bench-password";

@@ -32,12 +32,12 @@ pub fn pct(sorted: &[f64], p: f64) -> f64 {
 
 /// A server started as a process (the hub, or another server a bench compares it with), stopped
 /// with SIGTERM when dropped and killed if it has not gone 5 s later.
-pub struct Hub {
+pub struct Server {
     pub child: Child,
     pub addr: SocketAddr,
 }
 
-impl Drop for Hub {
+impl Drop for Server {
     fn drop(&mut self) {
         let _ = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
@@ -53,7 +53,7 @@ impl Drop for Hub {
 }
 
 /// Spawn a hub and wait for `/health`; the time it took.
-pub async fn spawn(args: &[&str], dir: &Path) -> (Hub, Duration) {
+pub async fn spawn(args: &[&str], dir: &Path) -> (Server, Duration) {
     let addr = free_port();
     let started = Instant::now();
     let child = Command::new(bin())
@@ -72,7 +72,7 @@ pub async fn spawn(args: &[&str], dir: &Path) -> (Hub, Duration) {
         .spawn()
         .expect("start hallq-hub");
     wait_healthy(addr).await;
-    (Hub { child, addr }, started.elapsed())
+    (Server { child, addr }, started.elapsed())
 }
 
 /// Wait until the server on `addr` answers `GET /health`, for up to 10 s.

@@ -94,15 +94,7 @@ fn recovery(s: &Scenario, days: &[DayResult]) {
         println!("{line}");
         let mut line = String::from("|   mean service estimate / true by 10 min after:");
         for m in (-10..90).step_by(10) {
-            let (from, to) = (f64::from(m) * 60.0, f64::from(m + 10) * 60.0);
-            let r: Vec<f64> = days
-                .iter()
-                .flat_map(|d| {
-                    let at = d.slowdown_s.unwrap_or(f64::INFINITY);
-                    d.tickets
-                        .iter()
-                        .filter(move |t| t.issued_s >= at + from && t.issued_s < at + to)
-                })
+            let r: Vec<f64> = sim::issued_after_slowdown(days, f64::from(m), f64::from(m + 10))
                 .map(|t| t.mean_s / t.true_mean_s)
                 .collect();
             line += &format!(

@@ -137,12 +137,21 @@ pub fn recovery_minutes(days: &[DayResult], within_s: f64) -> Option<u32> {
 /// The mean error of the hall's estimates for tickets issued in `[from_min, to_min)` after the
 /// slowdown, pooled over `days`.
 pub fn after_slowdown(days: &[DayResult], from_min: f64, to_min: f64) -> Comparison {
-    Comparison::of(days.iter().flat_map(|d| {
+    Comparison::of(issued_after_slowdown(days, from_min, to_min))
+}
+
+/// Tickets issued in `[from_min, to_min)` after the slowdown, over `days`.
+pub fn issued_after_slowdown(
+    days: &[DayResult],
+    from_min: f64,
+    to_min: f64,
+) -> impl Iterator<Item = &TicketRecord> {
+    days.iter().flat_map(move |d| {
         let at = d.slowdown_s.unwrap_or(f64::INFINITY);
         d.tickets
             .iter()
             .filter(move |t| t.issued_s >= at + from_min * 60.0 && t.issued_s < at + to_min * 60.0)
-    }))
+    })
 }
 
 /// Run the scenario's history days and then the measured day, all from `seed`; the measured day's

@@ -2,7 +2,7 @@
 //! followed, for the hall's estimator and for the estimator that knows the true service time.
 //!
 //! `cargo run --release -p hallq-shared --example day_sim -- [--seeds N] [--hours] [--unseen]
-//! [--after] [--means] [--spread]`
+//! [--after] [--means] [--spread] [--services]`
 
 use std::time::Instant;
 
@@ -40,6 +40,17 @@ fn main() {
             let sd =
                 (ratio.iter().map(|r| (r - m) * (r - m)).sum::<f64>() / ratio.len() as f64).sqrt();
             println!("|   mean service estimate / true: {m:.3} ± {sd:.3} | | | | | | | | |");
+        }
+        if s.services.len() > 1 && args.iter().any(|a| a == "--services") {
+            for service in &s.services {
+                let t: Vec<sim::TicketRecord> = days
+                    .iter()
+                    .flat_map(|d| &d.tickets)
+                    .filter(|t| t.service == service.id)
+                    .cloned()
+                    .collect();
+                row(&format!("  {}", service.id), &Comparison::of(&t));
+            }
         }
         if s.slowdown.is_some() {
             recovery(s, &days);

@@ -349,6 +349,41 @@ pub fn unseen() -> Vec<Scenario> {
             history_days: 1,
             steady: false,
         },
+        Scenario {
+            name: "unseen: 5 counters shared by 3 services, breaks",
+            services: vec![
+                svc("pay", 'A', 0.0, 180.0, Spread::Exponential),
+                svc("install", 'D', 0.0, 600.0, Spread::LogNormal(0.6)),
+                svc("business", 'E', 0.0, 360.0, Spread::LogNormal(0.8)),
+            ],
+            counters: vec![
+                counter(1, &["pay"]),
+                SimCounter {
+                    lunch: Some((150, 40)),
+                    ..counter(2, &["pay", "business"])
+                },
+                SimCounter {
+                    lunch: Some((200, 40)),
+                    ..counter(3, &["business", "pay"])
+                },
+                SimCounter {
+                    opens_after_min: 15,
+                    lunch: Some((150, 60)),
+                    ..counter(4, &["install", "business"])
+                },
+                SimCounter {
+                    lunch: Some((210, 60)),
+                    ..counter(5, &["business", "install"])
+                },
+            ],
+            profile: DAILY.to_vec(),
+            priority_share: 0.08,
+            no_show_share: 0.03,
+            slowdown: None,
+            history_days: 1,
+            steady: true,
+        }
+        .with_rates(&[36.0, 8.0, 12.0]),
     ]
 }
 

@@ -163,13 +163,20 @@ impl Hall {
             .services
             .iter()
             .map(|s| {
-                let count: u32 = self
-                    .issued
-                    .get(&s.id)
-                    .map_or(0, |t| t.range(self.clock - span..).map(|(_, n)| n).sum());
+                let count = self.issued_between(&s.id, self.clock - span, self.clock);
                 f64::from(count) / (span as f64 / 1000.0)
             })
             .collect()
+    }
+
+    /// Tickets of `service` issued after `from`, up to and including `to`.
+    pub(super) fn issued_between(&self, service: &str, from: Millis, to: Millis) -> u32 {
+        if from >= to {
+            return 0;
+        }
+        self.issued
+            .get(service)
+            .map_or(0, |t| t.range(from + 1..=to).map(|(_, n)| n).sum())
     }
 
     /// People waiting for `service` now.

@@ -137,46 +137,14 @@ impl Hall {
             .iter()
             .map(|s| self.mean_service_secs(&s.id))
             .collect();
-        let rates = self.arrival_rates();
-        let secs = replay::wait_secs(&open, &lines, &means, &rates, target, ahead).or_else(|| {
+        let secs = replay::wait_secs(&open, &lines, &means, target, ahead).or_else(|| {
             let all: Vec<replay::Desk> =
                 self.config.counters.iter().map(|c| desk(c, None)).collect();
-            replay::wait_secs(&all, &lines, &means, &rates, target, ahead)
+            replay::wait_secs(&all, &lines, &means, target, ahead)
         });
         secs.unwrap_or_else(|| f64::from(ahead) * means[target])
             .round()
             .min(f64::from(u32::MAX)) as u32
-    }
-
-    /// Each configured service's arrivals per second: its tickets of the last hour, or since the
-    /// day's first ticket when that is later (but over at least a quarter hour, so that the first
-    /// few tickets of a morning are not read as a rush).
-    pub fn arrival_rates(&self) -> Vec<f64> {
-        const HOUR: Millis = 60 * 60_000;
-        const QUARTER: Millis = 15 * 60_000;
-        let first = self.issued.values().filter_map(|t| t.keys().next()).min();
-        let Some(&first) = first else {
-            return vec![0.0; self.config.services.len()];
-        };
-        let span = (self.clock - first).clamp(QUARTER, HOUR);
-        self.config
-            .services
-            .iter()
-            .map(|s| {
-                let count = self.issued_between(&s.id, self.clock - span, self.clock);
-                f64::from(count) / (span as f64 / 1000.0)
-            })
-            .collect()
-    }
-
-    /// Tickets of `service` issued after `from`, up to and including `to`.
-    pub(super) fn issued_between(&self, service: &str, from: Millis, to: Millis) -> u32 {
-        if from >= to {
-            return 0;
-        }
-        self.issued
-            .get(service)
-            .map_or(0, |t| t.range(from + 1..=to).map(|(_, n)| n).sum())
     }
 
     /// People waiting for `service` now.

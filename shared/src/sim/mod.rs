@@ -513,22 +513,6 @@ mod tests {
         assert_ne!(run(s, 5).tickets, run(s, 6).tickets);
     }
 
-    /// On counters shared by several services, customers of a service a counter prefers keep
-    /// arriving while a ticket waits and go before it; the replay foresees them at the measured
-    /// rates. Without them the day's mean error was +1.7 min, the pay line's +1.1 and the repair
-    /// line's +3.7.
-    #[test]
-    fn shared_counter_days_foresee_the_newcomers_that_go_first() {
-        let s = scenario::scenarios()
-            .into_iter()
-            .find(|s| s.name.contains("shared"))
-            .expect("the shared-counter day");
-        let c = pooled(&run_seeds(&s, 11..=22));
-        assert!(c.hall.count > 2000, "{c:?}");
-        assert!(c.hall.mean_s.abs() <= 30.0, "{:.1} s", c.hall.mean_s);
-        assert!(c.rmse_ratio() <= 1.0, "{:.3}", c.rmse_ratio());
-    }
-
     /// The targets on steady days with one service per counter (mean error and late
     /// share with margin): RMSE within 1.15× of the known-μ estimator's, mean error within
     /// ±0.5 min, at most 2 points more customers called over five minutes late. The log-normal

@@ -30,6 +30,7 @@ impl Hall {
                 // Expired tickets stay in the store's history; the live hall starts empty.
                 self.tickets.clear();
                 self.waiting.clear();
+                self.issued.clear();
                 for rt in self.counters.values_mut() {
                     rt.current = None;
                 }
@@ -262,6 +263,13 @@ impl Hall {
     }
 
     pub(super) fn index(&mut self, t: &Ticket) {
+        match self.issued.get_mut(&t.service) {
+            Some(times) => *times.entry(t.issued_at).or_default() += 1,
+            None => {
+                self.issued
+                    .insert(t.service.clone(), BTreeMap::from([(t.issued_at, 1)]));
+            }
+        }
         if t.state == TicketState::Waiting {
             self.waiting
                 .entry(t.service.clone())
@@ -271,6 +279,17 @@ impl Hall {
     }
 
     pub(super) fn unindex(&mut self, t: &Ticket) {
+        if let Some(times) = self.issued.get_mut(&t.service)
+            && let Some(n) = times.get_mut(&t.issued_at)
+        {
+            *n -= 1;
+            if *n == 0 {
+                times.remove(&t.issued_at);
+                if times.is_empty() {
+                    self.issued.remove(&t.service);
+                }
+            }
+        }
         if let Some(w) = self.waiting.get_mut(&t.service) {
             w.remove(&Place::of(t));
             if w.is_empty() {
@@ -291,7 +310,16 @@ impl Hall {
                     .insert(Place::of(t));
             }
         }
+        let mut issued: HashMap<ServiceId, BTreeMap<Millis, u32>> = HashMap::new();
+        for t in self.tickets.values() {
+            *issued
+                .entry(t.service.clone())
+                .or_default()
+                .entry(t.issued_at)
+                .or_default() += 1;
+        }
         scanned == self.waiting
+            && issued == self.issued
             && self
                 .all_waiting()
                 .all(|t| self.ahead_of(t) == queue::ahead_of(t, self.tickets.values()))

@@ -1,33 +1,21 @@
 //! The hall's load as the staffing advice needs it: arrivals and service times per service, read off the day's state.
 
-use std::collections::HashMap;
-
 use super::Hall;
-use crate::hall::{CounterState, Now};
+use crate::hall::{CounterState, Millis, Now};
 use crate::staffing::{Advice, ServiceLoad, advise};
 
 impl Hall {
     /// Arrivals in the last 30 and 60 minutes, the line, the counters open for `service` and its
     /// mean service time, at `now`.
     pub fn service_load(&self, service: &str, now: Now) -> ServiceLoad {
-        let arrivals = self.arrivals(now);
-        self.load_with(service, arrivals.get(service).copied().unwrap_or_default())
+        self.load_with(service, self.arrivals(service, now))
     }
 
-    /// Tickets issued in the last 30 and 60 minutes by service, in one pass over the day.
-    fn arrivals(&self, now: Now) -> HashMap<&str, (u32, u32)> {
-        let mut out: HashMap<&str, (u32, u32)> = HashMap::new();
-        for t in self.tickets.values() {
-            let age = now.at - t.issued_at;
-            if (0..60 * 60_000).contains(&age) {
-                let e = out.entry(t.service.as_str()).or_default();
-                e.1 += 1;
-                if age < 30 * 60_000 {
-                    e.0 += 1;
-                }
-            }
-        }
-        out
+    /// Tickets of `service` issued in the last 30 and 60 minutes before `now`.
+    fn arrivals(&self, service: &str, now: Now) -> (u32, u32) {
+        let since =
+            |minutes: Millis| self.issued_between(service, now.at - minutes * 60_000, now.at);
+        (since(30), since(60))
     }
 
     fn load_with(&self, service: &str, (arrivals_30m, arrivals_60m): (u32, u32)) -> ServiceLoad {
@@ -77,14 +65,16 @@ impl Hall {
             return Vec::new();
         }
         let target = self.config.thresholds.target_wait_min;
-        let arrivals = self.arrivals(now);
         self.config
             .services
             .iter()
             .filter(|s| s.enabled)
             .map(|s| {
-                let a = arrivals.get(s.id.as_str()).copied().unwrap_or_default();
-                advise(&s.name, &self.load_with(&s.id, a), target)
+                advise(
+                    &s.name,
+                    &self.load_with(&s.id, self.arrivals(&s.id, now)),
+                    target,
+                )
             })
             .collect()
     }

@@ -307,6 +307,9 @@ pub struct Hall {
     /// change so that counts, estimates and call-next look at the people still waiting, not the
     /// whole day.
     waiting: BTreeMap<ServiceId, BTreeSet<Place>>,
+    /// How many of the day's tickets were issued at each instant, by service: derived from
+    /// `tickets` like `waiting`, for the arrival rates the wait estimates foresee.
+    issued: HashMap<ServiceId, BTreeMap<Millis, u32>>,
     pub counters: BTreeMap<CounterId, CounterRuntime>,
     pub outage: Option<Outage>,
     pub outage_long: bool,
@@ -384,6 +387,7 @@ impl Hall {
             day,
             tickets: BTreeMap::new(),
             waiting: BTreeMap::new(),
+            issued: HashMap::new(),
             counters,
             outage: None,
             outage_long: false,

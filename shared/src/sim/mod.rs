@@ -513,6 +513,32 @@ mod tests {
         assert_ne!(run(s, 5).tickets, run(s, 6).tickets);
     }
 
+    /// On counters shared by several services, customers of a service a counter prefers keep
+    /// arriving while a ticket waits and go before it; the replay foresees them at the last
+    /// hour's rates. Without them the shared day's mean error was +1.7 min (the repair line's
+    /// +3.7), and on the opening rush where every counter calls payments first +2.4 min (the
+    /// set-top-box line's +8.9) with RMSE 1.20× the known-μ estimator's.
+    #[test]
+    fn shared_counter_days_foresee_the_newcomers_that_go_first() {
+        for (name, mean_bound_s) in [
+            ("shared counters, priority", 30.0),
+            ("opening rush, 4 shared", 75.0),
+        ] {
+            let s = scenario::scenarios()
+                .into_iter()
+                .find(|s| s.name.starts_with(name))
+                .expect("a shared-counter day");
+            let c = pooled(&run_seeds(&s, 11..=22));
+            assert!(c.hall.count > 2000, "{name}: {c:?}");
+            assert!(
+                c.hall.mean_s.abs() <= mean_bound_s,
+                "{name}: {:.1} s",
+                c.hall.mean_s
+            );
+            assert!(c.rmse_ratio() <= 1.0, "{name}: {:.3}", c.rmse_ratio());
+        }
+    }
+
     /// The targets on steady days with one service per counter (mean error and late
     /// share with margin): RMSE within 1.15× of the known-μ estimator's, mean error within
     /// ±0.5 min, at most 2 points more customers called over five minutes late. The log-normal

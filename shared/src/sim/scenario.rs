@@ -287,6 +287,30 @@ pub fn scenarios() -> Vec<Scenario> {
             steady: true,
         }
         .with_rates(&[28.0, 6.0, 6.0]),
+        Scenario {
+            name: "opening rush, 4 shared counters that all call payments first",
+            services: vec![
+                svc("pay", 'A', 0.0, 240.0, Spread::Exponential),
+                svc("account", 'B', 0.0, 540.0, Spread::LogNormal(0.7)),
+                svc("stb", 'D', 0.0, 600.0, Spread::LogNormal(0.5)),
+                svc("consult", 'E', 0.0, 300.0, Spread::Exponential),
+            ],
+            counters: vec![
+                counter(1, &["pay", "account", "consult"]),
+                counter(2, &["pay", "stb"]),
+                counter(3, &["pay", "consult", "stb"]),
+                counter(4, &["pay", "account", "stb"]),
+            ],
+            // The first hour brings 1.6 times the day's rate: more than the counters serve,
+            // as on the morning after a holiday.
+            profile: vec![1.6, 1.1, 1.0, 0.7, 0.85, 1.0, 1.0, 0.9],
+            priority_share: 0.03,
+            no_show_share: 0.03,
+            slowdown: None,
+            history_days: 2,
+            steady: true,
+        }
+        .with_rates(&[24.0, 3.0, 4.0, 5.0]),
     ]
 }
 

@@ -27,6 +27,10 @@ impl Hall {
                         self.history.add(service, *day, hour, secs);
                     }
                 }
+                for t in self.tickets.values() {
+                    let hour = Now::in_zone(t.issued_at, &tz).time.hour();
+                    self.history.add_arrival(&t.service, *day, hour);
+                }
                 // Expired tickets stay in the store's history; the live hall starts empty.
                 self.tickets.clear();
                 self.waiting.clear();

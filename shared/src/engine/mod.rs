@@ -320,8 +320,11 @@ pub struct Hall {
     pub recent_calls: VecDeque<CallView>,
     /// Each service's durations today and its seed from `history`.
     pub service_times: HashMap<ServiceId, ServiceTimes>,
-    /// Finished services of the days before, the seed of each day's estimates.
+    /// Finished services and issued tickets of the days before, the seed of each day's estimates.
     pub history: History,
+    /// Tickets issued per service and local hour on an average day of today's weekday, from
+    /// `history`: the arrival rates foreseen before the day has an hour of its own.
+    arrivals_seed: BTreeMap<ServiceId, BTreeMap<u32, f64>>,
     /// The instant of the latest event: "now" for the estimates of views that are not given one
     /// (services in progress count with their time so far).
     pub clock: Millis,
@@ -396,6 +399,7 @@ impl Hall {
             recent_calls: VecDeque::new(),
             service_times: HashMap::new(),
             history: History::default(),
+            arrivals_seed: BTreeMap::new(),
             clock: 0,
             last_seq: 0,
             last_callback_id: 0,

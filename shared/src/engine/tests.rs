@@ -1252,3 +1252,49 @@ fn a_morning_burst_is_read_as_the_hours_rate() {
     t.ok(Command::Tick, Actor::system());
     assert_eq!(per_hour(&t, "pay"), 0.0);
 }
+
+/// Before the day has an hour of its own, the part of the hour before its first ticket is filled
+/// with what the same weekday issued in this hour of the day.
+#[test]
+fn the_first_hour_borrows_its_arrivals_from_the_same_weekday() {
+    let mut t = T::new();
+    // 09:00–10:00: 12 payments and 6 set-top boxes.
+    for i in 0..12 {
+        t.issue("pay");
+        if i % 2 == 0 {
+            t.issue("stb");
+        }
+        t.advance(5);
+    }
+    let per_hour = |t: &T, id: &str| {
+        let i = t.hall.config.services.iter().position(|s| s.id == id);
+        t.hall.arrival_rates()[i.unwrap()] * 3600.0
+    };
+    // A week later, the day's first ticket at 09:00: the history's hour, and that ticket.
+    let nine = chrono::NaiveTime::from_hms_opt(9, 0, 0).unwrap();
+    t.now = Now::at_local(day() + chrono::Duration::days(7), nine);
+    t.issue("pay");
+    assert!(
+        (per_hour(&t, "pay") - 13.0).abs() < 1e-9,
+        "{}",
+        per_hour(&t, "pay")
+    );
+    assert!((per_hour(&t, "stb") - 6.0).abs() < 1e-9);
+    // Half an hour on, half the hour is the day's own.
+    t.advance(30);
+    t.issue("pay");
+    assert!(
+        (per_hour(&t, "pay") - 8.0).abs() < 1e-9,
+        "{}",
+        per_hour(&t, "pay")
+    );
+    assert!((per_hour(&t, "stb") - 3.0).abs() < 1e-9);
+    // The next day is another weekday, without history: only its own ticket counts.
+    t.now = Now::at_local(t.now.day.succ_opt().unwrap(), nine);
+    t.issue("pay");
+    assert!(
+        (per_hour(&t, "pay") - 1.0).abs() < 1e-9,
+        "{}",
+        per_hour(&t, "pay")
+    );
+}

@@ -81,11 +81,13 @@ type Cell = (u64, u32);
 /// The same by local hour.
 type Cells = BTreeMap<u32, Cell>;
 
-/// Finished services of past days: total seconds and count per service, business day and local
-/// hour of the finish.
+/// Past days: finished services (total seconds and count per service, business day and local
+/// hour of the finish) and tickets issued (count per service, business day and local hour of the
+/// issue).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct History {
     cells: BTreeMap<(ServiceId, NaiveDate, u32), (u64, u32)>,
+    arrivals: BTreeMap<(ServiceId, NaiveDate, u32), u32>,
 }
 
 impl History {
@@ -98,14 +100,48 @@ impl History {
         c.1 += 1;
     }
 
+    /// A ticket of `service` issued on `day` in the local `hour`.
+    pub fn add_arrival(&mut self, service: &str, day: NaiveDate, hour: u32) {
+        *self
+            .arrivals
+            .entry((service.to_string(), day, hour))
+            .or_default() += 1;
+    }
+
     /// Keep only the [`HISTORY_DAYS`] days before `day`.
     pub fn keep_before(&mut self, day: NaiveDate) {
         let from = day - chrono::Duration::days(HISTORY_DAYS);
         self.cells.retain(|(_, d, _), _| *d >= from && *d < day);
+        self.arrivals.retain(|(_, d, _), _| *d >= from && *d < day);
     }
 
     pub fn is_empty(&self) -> bool {
-        self.cells.is_empty()
+        self.cells.is_empty() && self.arrivals.is_empty()
+    }
+
+    /// Tickets issued per service and local hour on an average `weekday`: over the days of that
+    /// weekday on which the hall issued any ticket, so that a closed day does not dilute them.
+    pub fn arrivals_by_hour(&self, weekday: Weekday) -> BTreeMap<ServiceId, BTreeMap<u32, f64>> {
+        let days: std::collections::BTreeSet<NaiveDate> = self
+            .arrivals
+            .keys()
+            .map(|(_, d, _)| *d)
+            .filter(|d| d.weekday() == weekday)
+            .collect();
+        let mut out: BTreeMap<ServiceId, BTreeMap<u32, f64>> = BTreeMap::new();
+        if days.is_empty() {
+            return out;
+        }
+        let share = 1.0 / days.len() as f64;
+        for ((service, day, hour), n) in &self.arrivals {
+            if day.weekday() == weekday {
+                *out.entry(service.clone())
+                    .or_default()
+                    .entry(*hour)
+                    .or_default() += f64::from(*n) * share;
+            }
+        }
+        out
     }
 
     /// Each service's seed for `weekday`: the same weekday by hour, and its whole history.

@@ -349,6 +349,10 @@ impl Store {
             let hour = Now::in_zone(at, &tz).time.hour();
             hall.history.add(&service, d, hour, secs);
         }
+        for (service, d, at) in rows::issued_tickets(&self.conn, from, day)? {
+            let hour = Now::in_zone(at, &tz).time.hour();
+            hall.history.add_arrival(&service, d, hour);
+        }
         hall.reseed();
         for (service, _, at, secs) in
             rows::finished_services(&self.conn, day, day.succ_opt().unwrap_or(day))?

@@ -282,6 +282,31 @@ pub(super) fn finished_services(
     Ok(out)
 }
 
+/// Every ticket issued on the business days from `from` up to `to` (excluded): its service, day
+/// and instant of issue, for the history of arrivals.
+pub(super) fn issued_tickets(
+    conn: &Connection,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<(String, NaiveDate, i64)>, StoreError> {
+    let mut st =
+        conn.prepare("SELECT service, day, issued_at FROM tickets WHERE day >= ?1 AND day < ?2")?;
+    let rows = st.query_map([day_str(from), day_str(to)], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, i64>(2)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for r in rows {
+        let (service, day, at) = r?;
+        let day = NaiveDate::parse_from_str(&day, "%Y-%m-%d").map_err(corrupt)?;
+        out.push((service, day, at));
+    }
+    Ok(out)
+}
+
 /// The instant of the latest event, 0 when there is none.
 pub(super) fn last_event_at(conn: &Connection) -> Result<i64, StoreError> {
     let at: Option<i64> = conn.query_row("SELECT max(at) FROM events", [], |r| r.get(0))?;

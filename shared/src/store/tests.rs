@@ -482,11 +482,18 @@ fn the_day_rolls_over_on_a_tick_and_is_remembered() {
             .iter()
             .any(|e| matches!(e.kind, EventKind::DayClosed { .. }))
     );
+    let live_history = w.hall().read().unwrap().history.clone();
     drop(w);
     let mut s = Store::open(&path).unwrap();
     let next_day = day().succ_opt().unwrap();
     let hall = s.load_hall(&HallConfig::demo(), next_day).unwrap();
     assert_eq!(hall.day, next_day);
+    // The day's ticket is in the history of arrivals (09:00 local), folded by the live hall and
+    // rebuilt from the file alike.
+    let mut arrivals = crate::estimate::History::default();
+    arrivals.add_arrival("pay", day(), 9);
+    assert_eq!(live_history, arrivals);
+    assert_eq!(hall.history, arrivals);
     assert!(hall.tickets.is_empty());
     assert_eq!(
         s.tickets_of_day(day()).unwrap()[0].state,

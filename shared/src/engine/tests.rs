@@ -83,6 +83,17 @@ impl T {
         }
     }
 
+    /// The arrivals an hour foreseen for `service`.
+    fn per_hour(&self, service: &str) -> f64 {
+        let i = self
+            .hall
+            .config
+            .services
+            .iter()
+            .position(|s| s.id == service);
+        self.hall.arrival_rates()[i.unwrap()] * 3600.0
+    }
+
     fn advance(&mut self, minutes: i64) {
         self.now = self.now.plus_ms(minutes * MIN);
     }
@@ -1240,17 +1251,13 @@ fn a_morning_burst_is_read_as_the_hours_rate() {
             t.advance(1);
         }
     }
-    let per_hour = |t: &T, id: &str| {
-        let i = t.hall.config.services.iter().position(|s| s.id == id);
-        t.hall.arrival_rates()[i.unwrap()] * 3600.0
-    };
     // 9 payments in 8 minutes: 9 an hour, not 67.
-    assert!((per_hour(&t, "pay") - 9.0).abs() < 1e-9);
-    assert!((per_hour(&t, "stb") - 3.0).abs() < 1e-9);
+    assert!((t.per_hour("pay") - 9.0).abs() < 1e-9);
+    assert!((t.per_hour("stb") - 3.0).abs() < 1e-9);
     // An hour after the last ticket nobody is foreseen any more.
     t.advance(60);
     t.ok(Command::Tick, Actor::system());
-    assert_eq!(per_hour(&t, "pay"), 0.0);
+    assert_eq!(t.per_hour("pay"), 0.0);
 }
 
 /// Before the day has an hour of its own, the part of the hour before its first ticket is filled
@@ -1266,35 +1273,31 @@ fn the_first_hour_borrows_its_arrivals_from_the_same_weekday() {
         }
         t.advance(5);
     }
-    let per_hour = |t: &T, id: &str| {
-        let i = t.hall.config.services.iter().position(|s| s.id == id);
-        t.hall.arrival_rates()[i.unwrap()] * 3600.0
-    };
     // A week later, the day's first ticket at 09:00: the history's hour, and that ticket.
     let nine = chrono::NaiveTime::from_hms_opt(9, 0, 0).unwrap();
     t.now = Now::at_local(day() + chrono::Duration::days(7), nine);
     t.issue("pay");
     assert!(
-        (per_hour(&t, "pay") - 13.0).abs() < 1e-9,
+        (t.per_hour("pay") - 13.0).abs() < 1e-9,
         "{}",
-        per_hour(&t, "pay")
+        t.per_hour("pay")
     );
-    assert!((per_hour(&t, "stb") - 6.0).abs() < 1e-9);
+    assert!((t.per_hour("stb") - 6.0).abs() < 1e-9);
     // Half an hour on, half the hour is the day's own.
     t.advance(30);
     t.issue("pay");
     assert!(
-        (per_hour(&t, "pay") - 8.0).abs() < 1e-9,
+        (t.per_hour("pay") - 8.0).abs() < 1e-9,
         "{}",
-        per_hour(&t, "pay")
+        t.per_hour("pay")
     );
-    assert!((per_hour(&t, "stb") - 3.0).abs() < 1e-9);
+    assert!((t.per_hour("stb") - 3.0).abs() < 1e-9);
     // The next day is another weekday, without history: only its own ticket counts.
     t.now = Now::at_local(t.now.day.succ_opt().unwrap(), nine);
     t.issue("pay");
     assert!(
-        (per_hour(&t, "pay") - 1.0).abs() < 1e-9,
+        (t.per_hour("pay") - 1.0).abs() < 1e-9,
         "{}",
-        per_hour(&t, "pay")
+        t.per_hour("pay")
     );
 }

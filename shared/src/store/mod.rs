@@ -345,22 +345,22 @@ impl Store {
         // a closing day; then today's finished services, as the engine recorded them.
         let tz = hall.config.time_zone();
         let from = day - chrono::Duration::days(crate::estimate::mean::HISTORY_DAYS);
-        for (service, d, at, secs) in rows::finished_services(&self.conn, from, day)? {
-            let hour = Now::in_zone(at, &tz).time.hour();
-            hall.history.add(&service, d, hour, secs);
-        }
-        for (service, d, at) in rows::issued_tickets(&self.conn, from, day)? {
-            let hour = Now::in_zone(at, &tz).time.hour();
-            hall.history.add_arrival(&service, d, hour);
+        let hour = |at: i64| Now::in_zone(at, &tz).time.hour();
+        for t in rows::history_tickets(&self.conn, from, day)? {
+            hall.history
+                .add_arrival(&t.service, t.day, hour(t.issued_at));
+            if let Some((at, secs)) = t.finished {
+                hall.history.add(&t.service, t.day, hour(at), secs);
+            }
         }
         hall.reseed();
-        for (service, _, at, secs) in
-            rows::finished_services(&self.conn, day, day.succ_opt().unwrap_or(day))?
-        {
-            hall.service_times
-                .entry(service)
-                .or_default()
-                .record(at, secs);
+        for t in rows::history_tickets(&self.conn, day, day.succ_opt().unwrap_or(day))? {
+            if let Some((at, secs)) = t.finished {
+                hall.service_times
+                    .entry(t.service)
+                    .or_default()
+                    .record(at, secs);
+            }
         }
         hall.clock = rows::last_event_at(&self.conn)?;
         for e in rows::recent_call_events(&self.conn, day, crate::engine::RECENT_CALLS)? {

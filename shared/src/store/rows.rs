@@ -254,55 +254,52 @@ pub(super) fn long_wait(conn: &Connection) -> Result<Vec<String>, StoreError> {
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// Finished services of the business days in `[from, to)`: (service, day, finished at, seconds),
-/// the seconds counted as the engine counts them when a ticket finishes.
-pub(super) fn finished_services(
+/// A ticket as the estimates' history needs it.
+pub(super) struct HistoryTicket {
+    pub service: String,
+    pub day: NaiveDate,
+    pub issued_at: i64,
+    /// When it was finished, and the seconds it took at the counter, counted as the engine
+    /// counts them when a ticket finishes.
+    pub finished: Option<(i64, u32)>,
+}
+
+/// The tickets of the business days from `from` up to `to` (excluded), in one pass over the
+/// table: the arrivals and the finished services of the estimates' history.
+pub(super) fn history_tickets(
     conn: &Connection,
     from: NaiveDate,
     to: NaiveDate,
-) -> Result<Vec<(String, NaiveDate, i64, u32)>, StoreError> {
+) -> Result<Vec<HistoryTicket>, StoreError> {
     let mut st = conn.prepare(
-        "SELECT service, day, finished_at, (finished_at - COALESCE(started_at, called_at, finished_at)) / 1000
-         FROM tickets WHERE day >= ?1 AND day < ?2 AND state = 'finished' AND finished_at IS NOT NULL",
+        "SELECT service, day, issued_at,
+                CASE WHEN state = 'finished' THEN finished_at END,
+                (finished_at - COALESCE(started_at, called_at, finished_at)) / 1000
+         FROM tickets WHERE day >= ?1 AND day < ?2",
     )?;
     let rows = st.query_map([day_str(from), day_str(to)], |r| {
         Ok((
             r.get::<_, String>(0)?,
             r.get::<_, String>(1)?,
             r.get::<_, i64>(2)?,
-            r.get::<_, i64>(3)?,
+            r.get::<_, Option<i64>>(3)?,
+            r.get::<_, Option<i64>>(4)?,
         ))
     })?;
     let mut out = Vec::new();
     for r in rows {
-        let (service, day, at, secs) = r?;
+        let (service, day, issued_at, finished_at, secs) = r?;
         let day = NaiveDate::parse_from_str(&day, "%Y-%m-%d").map_err(corrupt)?;
-        out.push((service, day, at, secs.clamp(0, i64::from(u32::MAX)) as u32));
-    }
-    Ok(out)
-}
-
-/// Every ticket issued on the business days from `from` up to `to` (excluded): its service, day
-/// and instant of issue, for the history of arrivals.
-pub(super) fn issued_tickets(
-    conn: &Connection,
-    from: NaiveDate,
-    to: NaiveDate,
-) -> Result<Vec<(String, NaiveDate, i64)>, StoreError> {
-    let mut st =
-        conn.prepare("SELECT service, day, issued_at FROM tickets WHERE day >= ?1 AND day < ?2")?;
-    let rows = st.query_map([day_str(from), day_str(to)], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, i64>(2)?,
-        ))
-    })?;
-    let mut out = Vec::new();
-    for r in rows {
-        let (service, day, at) = r?;
-        let day = NaiveDate::parse_from_str(&day, "%Y-%m-%d").map_err(corrupt)?;
-        out.push((service, day, at));
+        let finished = finished_at.map(|at| {
+            let secs = secs.unwrap_or(0).clamp(0, i64::from(u32::MAX)) as u32;
+            (at, secs)
+        });
+        out.push(HistoryTicket {
+            service,
+            day,
+            issued_at,
+            finished,
+        });
     }
     Ok(out)
 }

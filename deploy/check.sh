@@ -13,6 +13,10 @@ step() { printf '== [%s] %s\n' "$(date -u -d "@$(( $(date +%s) - started ))" +%H
 
 bash deploy/dev-setup.sh
 
+# A run from a clean clone builds everything once: incremental compilation's caches would only
+# add gigabytes to the target folder and minutes to the build.
+if [ "${CI:-}" = true ]; then export CARGO_INCREMENTAL=0; fi
+
 # The hall in a box runs beside the other tests: it is mostly an emulated machine's CPU and waiting
 # on it, and would add over half an hour after them. Its arm64 build has a target folder of its own,
 # so that it does not wait for the other cargo runs' lock. Its report comes at the end.
@@ -30,8 +34,9 @@ else
   HALLQ_VM_CARGO_TARGET_DIR="${HALLQ_VM_CARGO_TARGET_DIR:-${CARGO_TARGET_DIR:-$PWD/target}/vm}" \
     HALLQ_VM_HOST_TOOLS="$vm_tools" bash deploy/vm/test-hall.sh >"$vm_log" 2>&1 &
   vm_pid=$!
-  # If the other tests fail first, the virtual Pis are switched off rather than left running.
-  trap '[ -z "$vm_pid" ] || kill "$vm_pid" 2>/dev/null || true' EXIT
+  # If the other tests fail first, the virtual Pis are switched off rather than left running; the
+  # copies of the host tools (about 100 MB) never outlive the run.
+  trap '[ -z "$vm_pid" ] || { kill "$vm_pid" 2>/dev/null || true; wait "$vm_pid" 2>/dev/null || true; }; rm -rf "$vm_tools"' EXIT
 fi
 
 step "Rust build (the tests' programs; the hall in a box takes its host-side tools from it)"
@@ -79,4 +84,6 @@ if [ -n "$vm_pid" ]; then
     exit 1
   fi
 fi
+# What the run left on the disk, so that a machine short of space is seen coming.
+step "target folder: $(du -sh "$target_dir" 2>/dev/null | cut -f1)"
 step "all checks passed"

@@ -168,6 +168,13 @@ cleanup() {
     done
     if [ -n "${printer_pid:-}" ]; then kill "$printer_pid" 2>/dev/null || true; fi
     rm -f "$work"/*.qcow2
+    # The pictures, journals and logs are for finding out why something failed; a run that
+    # passed leaves nothing behind (HALLQ_VM_KEEP_ARTEFACTS=1 keeps them all the same).
+    if [ "$failures" = 0 ] && [ -z "${HALLQ_VM_KEEP_ARTEFACTS:-}" ] && [ "${finished:-}" = yes ]; then
+        rm -rf "$work"
+    else
+        echo "hall in a box: artefacts kept in $work"
+    fi
 }
 trap cleanup EXIT
 # Stopped by a signal (CI giving up), the guests are still switched off by the EXIT trap.
@@ -514,4 +521,5 @@ if [ -n "${HALLQ_VM_KEEP:-}" ]; then
     echo "the guests stay up for $HALLQ_VM_KEEP s: door SSH ${ssh_port[door]}, board SSH ${ssh_port[board]}, hub $hub_port"
     sleep "$HALLQ_VM_KEEP"
 fi
+finished=yes
 exit "$failures"

@@ -79,6 +79,7 @@ if [ -n "$vm_pid" ]; then
   wait "$vm_pid" || vm_status=$?
   vm_pid=""
   cat "$vm_log"
+  rm -f "$vm_log"
   if [ "$vm_status" != 0 ]; then
     echo "FAIL: the hall in a box: $vm_status failure(s) (log above; artefacts in the folder it names)" >&2
     exit 1

@@ -14,6 +14,7 @@ impl Hall {
                 self.reseed();
                 self.next_seq.clear();
                 self.recent_calls.clear();
+                self.counter_changes.clear();
                 self.long_wait.clear();
                 for rt in self.counters.values_mut() {
                     *rt = CounterRuntime::default();
@@ -31,6 +32,11 @@ impl Hall {
                     let hour = Now::in_zone(t.issued_at, &tz).time.hour();
                     self.history.add_arrival(&t.service, *day, hour);
                 }
+                for &(counter, at, open) in &self.counter_changes {
+                    self.history
+                        .add_counter_change(counter, *day, minute_of_day(at, &tz), open);
+                }
+                self.counter_changes.clear();
                 // Expired tickets stay in the store's history; the live hall starts empty.
                 self.tickets.clear();
                 self.waiting.clear();
@@ -132,6 +138,8 @@ impl Hall {
                 if let Some(rt) = self.counters.get_mut(counter) {
                     rt.state = *state;
                 }
+                self.counter_changes
+                    .push((*counter, e.at, *state == CounterState::Open));
                 for n in released {
                     self.update_ticket(n, |t| t.for_counter = None);
                 }

@@ -325,6 +325,11 @@ pub struct Hall {
     /// Tickets issued per service and local hour on an average day of today's weekday, from
     /// `history`: the arrival rates foreseen before the day has an hour of its own.
     arrivals_seed: BTreeMap<ServiceId, BTreeMap<u32, f64>>,
+    /// Each counter's usual breaks on today's weekday, from `history`.
+    breaks_seed: BTreeMap<CounterId, crate::estimate::breaks::Breaks>,
+    /// The counters' state changes today, (counter, at, open after it), in order: folded into
+    /// `history` when the day closes.
+    pub counter_changes: Vec<(CounterId, Millis, bool)>,
     /// The instant of the latest event: "now" for the estimates of views that are not given one
     /// (services in progress count with their time so far).
     pub clock: Millis,
@@ -400,6 +405,8 @@ impl Hall {
             service_times: HashMap::new(),
             history: History::default(),
             arrivals_seed: BTreeMap::new(),
+            breaks_seed: BTreeMap::new(),
+            counter_changes: Vec::new(),
             clock: 0,
             last_seq: 0,
             last_callback_id: 0,
@@ -489,6 +496,13 @@ mod views;
 mod wait;
 
 pub use decide::update_callback;
+
+/// The local minute of the day of the instant `at` in `tz`: the clock of the counters' usual
+/// breaks.
+pub fn minute_of_day(at: Millis, tz: &chrono_tz::Tz) -> u16 {
+    let t = Now::in_zone(at, tz).time;
+    (t.hour() * 60 + t.minute()) as u16
+}
 
 #[cfg(test)]
 mod tests;

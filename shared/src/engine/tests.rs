@@ -1301,3 +1301,47 @@ fn the_first_hour_borrows_its_arrivals_from_the_same_weekday() {
         t.per_hour("pay")
     );
 }
+
+#[test]
+fn a_counters_usual_lunch_is_foreseen_and_so_is_its_return() {
+    let set = |t: &mut T, c: CounterId, state: CounterState| {
+        t.ok(Command::SetCounter { counter: c, state }, clerk(c));
+    };
+    // Last Wednesday counter 1 lunched 12:00–13:00; the others worked on.
+    let mut t = T::new();
+    t.now = at(12, 0);
+    set(&mut t, 1, CounterState::Paused);
+    t.now = at(13, 0);
+    set(&mut t, 1, CounterState::Open);
+    // Today, 11:40: the counters open and idle, 40 payments waiting, 5 minutes each (the seed
+    // without history). Counters 1, 2 and 4 serve payments: three are called every 5 minutes
+    // until 12:00, when counter 1 frees up and goes to lunch; then two every 5 minutes. The 40th
+    // is called at 11:40 + 85 min, not + 65 min.
+    let week = chrono::Duration::days(7);
+    let today =
+        |h: u32, m: u32| Now::at_local(day() + week, NaiveTime::from_hms_opt(h, m, 0).unwrap());
+    t.now = today(9, 0);
+    for c in 1..=4 {
+        set(&mut t, c, CounterState::Open);
+    }
+    t.now = today(11, 40);
+    for _ in 0..40 {
+        t.issue("pay");
+    }
+    assert_eq!(t.hall.wait_for("pay", 39), 85 * 60);
+    // A hall that does not know the habit says 65 minutes.
+    let mut unaware = t.hall.clone();
+    unaware.history = Default::default();
+    unaware.reseed();
+    assert_eq!(unaware.wait_for("pay", 39), 65 * 60);
+    // Counter 1 goes to lunch at 12:02 and is expected back an hour later, at 13:02. At 12:05,
+    // counters 2 and 4 call two every 5 minutes (24 by 13:00), counter 1 one more at 13:02 and
+    // every 5 minutes after: the 30th at 13:10 (65 min), where without counter 1's return it would
+    // be 13:15; the 40th at 13:27.
+    t.now = today(12, 2);
+    set(&mut t, 1, CounterState::Paused);
+    t.now = today(12, 5);
+    t.issue("pay");
+    assert_eq!(t.hall.wait_for("pay", 29), 65 * 60);
+    assert_eq!(t.hall.wait_for("pay", 39), 82 * 60);
+}

@@ -2,6 +2,7 @@
 //! services, wait estimates, and the tickets a counter may call next.
 
 use super::*;
+use crate::estimate::breaks;
 
 impl Hall {
     /// Counters that share `service`: each open counter counts for its share among the services it
@@ -37,6 +38,7 @@ impl Hall {
     /// of the day yet.
     pub fn reseed(&mut self) {
         self.arrivals_seed = self.history.arrivals_by_hour(self.day.weekday());
+        self.breaks_seed = self.history.usual_breaks(self.day.weekday());
         let mut seeds = self.history.seeds(self.day.weekday());
         for s in &self.config.services {
             seeds.entry(s.id.clone()).or_default();
@@ -60,6 +62,30 @@ impl Hall {
         Now::in_zone(self.clock, &self.config.time_zone())
             .time
             .hour()
+    }
+
+    /// Counter `id`'s state now, as its usual breaks' windows need it: open, or not open since its
+    /// last change today, or not open at all today.
+    fn break_now(&self, id: CounterId, open: bool) -> breaks::Now {
+        let last = self.counter_changes.iter().rev().find(|c| c.0 == id);
+        let minute = |at: Millis| {
+            let t = Now::in_zone(at, &self.config.time_zone()).time;
+            f64::from(t.num_seconds_from_midnight()) / 60.0
+        };
+        match last {
+            _ if open => breaks::Now::Open(last.filter(|c| c.2).map(|c| minute(c.1))),
+            Some(&(_, at, false)) => breaks::Now::NotOpenSince(minute(at)),
+            _ => breaks::Now::NotOpenYet,
+        }
+    }
+
+    /// Local minutes of the day of the clock, with their fraction (none before the first event).
+    fn minute_now(&self) -> Option<f64> {
+        if self.clock == 0 {
+            return None;
+        }
+        let t = Now::in_zone(self.clock, &self.config.time_zone()).time;
+        Some(f64::from(t.num_seconds_from_midnight()) / 60.0)
     }
 
     /// Services of `service` at a counter now, with their time so far.
@@ -113,14 +139,34 @@ impl Hall {
                 .and_then(|r| r.current.as_ref())
                 .and_then(|n| self.tickets.get(n))
                 .and_then(|t| index(&t.service)),
+            off: Vec::new(),
         };
+        // The counters open now, with their usual breaks to come, and those on a usual break or
+        // not yet at their usual opening, from when they are expected back.
+        let now_min = self.minute_now();
         let open: Vec<replay::Desk> = self
             .config
             .counters
             .iter()
             .filter_map(|c| {
                 let rt = self.counters.get(&c.id)?;
-                (rt.state == CounterState::Open).then(|| desk(c, Some(rt)))
+                let is_open = rt.state == CounterState::Open;
+                let usual = now_min.and_then(|m| {
+                    let b = self.breaks_seed.get(&c.id)?;
+                    Some(breaks::windows(b, m, self.break_now(c.id, is_open)))
+                });
+                match usual {
+                    None => is_open.then(|| desk(c, Some(rt))),
+                    Some(None) => None,
+                    Some(Some(off)) if is_open => Some(replay::Desk {
+                        off,
+                        ..desk(c, Some(rt))
+                    }),
+                    Some(Some(off)) => Some(replay::Desk {
+                        off,
+                        ..desk(c, None)
+                    }),
+                }
             })
             .collect();
         let lines: Vec<replay::Line> = services

@@ -22,7 +22,8 @@ use std::collections::BTreeMap;
 use chrono::{Datelike, NaiveDate, Weekday};
 
 use super::DEFAULT_SERVICE_SECS;
-use crate::hall::{Millis, ServiceId};
+use super::breaks::{self, Breaks, DayChanges};
+use crate::hall::{CounterId, Millis, ServiceId};
 
 /// Days of history the seed is taken from.
 pub const HISTORY_DAYS: i64 = 56;
@@ -82,12 +83,13 @@ type Cell = (u64, u32);
 type Cells = BTreeMap<u32, Cell>;
 
 /// Past days: finished services (total seconds and count per service, business day and local
-/// hour of the finish) and tickets issued (count per service, business day and local hour of the
-/// issue).
+/// hour of the finish), tickets issued (count per service, business day and local hour of the
+/// issue) and the counters' state changes (by counter and business day, local minute of the day).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct History {
     cells: BTreeMap<(ServiceId, NaiveDate, u32), (u64, u32)>,
     arrivals: BTreeMap<(ServiceId, NaiveDate, u32), u32>,
+    counter_changes: BTreeMap<(CounterId, NaiveDate), DayChanges>,
 }
 
 impl History {
@@ -108,15 +110,45 @@ impl History {
             .or_default() += 1;
     }
 
+    /// Counter `counter` opened (`open`) or stopped calling (paused or closed) on `day` at the
+    /// local `minute` of the day. Changes of one counter and day come in the order they happened.
+    pub fn add_counter_change(
+        &mut self,
+        counter: CounterId,
+        day: NaiveDate,
+        minute: u16,
+        open: bool,
+    ) {
+        self.counter_changes
+            .entry((counter, day))
+            .or_default()
+            .push((minute, open));
+    }
+
     /// Keep only the [`HISTORY_DAYS`] days before `day`.
     pub fn keep_before(&mut self, day: NaiveDate) {
         let from = day - chrono::Duration::days(HISTORY_DAYS);
         self.cells.retain(|(_, d, _), _| *d >= from && *d < day);
         self.arrivals.retain(|(_, d, _), _| *d >= from && *d < day);
+        self.counter_changes
+            .retain(|(_, d), _| *d >= from && *d < day);
     }
 
     pub fn is_empty(&self) -> bool {
-        self.cells.is_empty() && self.arrivals.is_empty()
+        self.cells.is_empty() && self.arrivals.is_empty() && self.counter_changes.is_empty()
+    }
+
+    /// Each counter's usual breaks on `weekday` ([`breaks`](super::breaks)), over the days of
+    /// that weekday on which the hall issued a ticket or a counter changed state.
+    pub fn usual_breaks(&self, weekday: Weekday) -> BTreeMap<CounterId, Breaks> {
+        let days = breaks::of_weekday(
+            self.arrivals
+                .keys()
+                .map(|(_, d, _)| *d)
+                .chain(self.counter_changes.keys().map(|(_, d)| *d)),
+            weekday,
+        );
+        breaks::usual_breaks(&self.counter_changes, &days)
     }
 
     /// Tickets issued per service and local hour on an average `weekday`: over the days of that

@@ -1,7 +1,8 @@
 //! Wait estimates: the mean service time of each service ([`mean`]), the wait of a customer by
-//! playing the line forward with the hall's call order ([`replay`]), and how far estimates were
-//! from the waits that followed ([`ErrorStats`]).
+//! playing the line forward with the hall's call order ([`replay`]) and the counters' usual breaks
+//! ([`breaks`]), and how far estimates were from the waits that followed ([`ErrorStats`]).
 
+pub mod breaks;
 pub mod mean;
 pub mod replay;
 pub mod text;

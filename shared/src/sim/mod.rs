@@ -539,6 +539,26 @@ mod tests {
         }
     }
 
+    /// Counters that lunch at the same time every day: the history of their state changes tells
+    /// the estimate when each goes and comes back. Without it the shared day's RMSE was 0.79×
+    /// the known-μ estimator's and 16.9 % of customers were called over five minutes late (30
+    /// seeds); with it 0.59× and 15.7 % (the known-μ estimator's 13.7 %).
+    #[test]
+    fn counters_usual_lunches_are_foreseen() {
+        let s = scenario::scenarios()
+            .into_iter()
+            .find(|s| s.name.starts_with("shared counters, priority"))
+            .expect("the shared day");
+        let c = pooled(&run_seeds(&s, 11..=22));
+        assert!(c.rmse_ratio() <= 0.7, "{:.3}", c.rmse_ratio());
+        assert!(
+            c.hall.late_share <= c.reference.late_share + 0.025,
+            "{:.3} vs {:.3}",
+            c.hall.late_share,
+            c.reference.late_share
+        );
+    }
+
     /// The targets on steady days with one service per counter (mean error and late
     /// share with margin): RMSE within 1.15× of the known-μ estimator's, mean error within
     /// ±0.5 min, at most 2 points more customers called over five minutes late. The log-normal

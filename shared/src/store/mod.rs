@@ -353,7 +353,20 @@ impl Store {
                 hall.history.add(&t.service, t.day, hour(at), secs);
             }
         }
+        for (d, at, counter, open) in rows::counter_changes(&self.conn, from, day)? {
+            hall.history.add_counter_change(
+                counter,
+                d,
+                crate::engine::minute_of_day(at, &tz),
+                open,
+            );
+        }
         hall.reseed();
+        for (_, at, counter, open) in
+            rows::counter_changes(&self.conn, day, day.succ_opt().unwrap_or(day))?
+        {
+            hall.counter_changes.push((counter, at, open));
+        }
         for t in rows::history_tickets(&self.conn, day, day.succ_opt().unwrap_or(day))? {
             if let Some((at, secs)) = t.finished {
                 hall.service_times

@@ -304,6 +304,35 @@ pub(super) fn history_tickets(
     Ok(out)
 }
 
+/// The counters' state changes of the business days from `from` up to `to` (excluded), in the
+/// order they happened: (day, at, counter, open after it).
+pub(super) fn counter_changes(
+    conn: &Connection,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<(NaiveDate, i64, CounterId, bool)>, StoreError> {
+    let mut st = conn.prepare(
+        "SELECT day, seq, at, actor, counter, body FROM events
+         WHERE day >= ?1 AND day < ?2 AND type = 'counter_state_changed' ORDER BY seq",
+    )?;
+    let rows = st.query_map([day_str(from), day_str(to)], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?),
+        ))
+    })?;
+    let mut out = Vec::new();
+    for r in rows {
+        let (day, row) = r?;
+        let day = NaiveDate::parse_from_str(&day, "%Y-%m-%d").map_err(corrupt)?;
+        let e = to_event(row)?;
+        if let EventKind::CounterStateChanged { counter, state, .. } = e.kind {
+            out.push((day, e.at, counter, state == CounterState::Open));
+        }
+    }
+    Ok(out)
+}
+
 /// The instant of the latest event, 0 when there is none.
 pub(super) fn last_event_at(conn: &Connection) -> Result<i64, StoreError> {
     let at: Option<i64> = conn.query_row("SELECT max(at) FROM events", [], |r| r.get(0))?;

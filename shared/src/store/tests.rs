@@ -467,6 +467,11 @@ fn the_day_rolls_over_on_a_tick_and_is_remembered() {
     let path = db_path(dir.path());
     let (clock, time) = clock();
     let w = open_writer(&path, clock.clone());
+    let set = |w: &HallWriter, counter: u32, state: CounterState| {
+        w.execute(Command::SetCounter { counter, state }, clerk(counter))
+            .unwrap();
+    };
+    set(&w, 1, CounterState::Open);
     w.execute(
         Command::IssueTicket {
             service: "pay".into(),
@@ -475,6 +480,8 @@ fn the_day_rolls_over_on_a_tick_and_is_remembered() {
         kiosk(),
     )
     .unwrap();
+    *time.lock().unwrap() += 3 * 3600 * 1000;
+    set(&w, 1, CounterState::Paused);
     *time.lock().unwrap() += 24 * 3600 * 1000;
     let ex = w.execute(Command::Tick, Actor::system()).unwrap();
     assert!(
@@ -482,18 +489,26 @@ fn the_day_rolls_over_on_a_tick_and_is_remembered() {
             .iter()
             .any(|e| matches!(e.kind, EventKind::DayClosed { .. }))
     );
+    // The next day's first change, which a restart must not lose either.
+    set(&w, 2, CounterState::Open);
     let live_history = w.hall().read().unwrap().history.clone();
+    let live_changes = w.hall().read().unwrap().counter_changes.clone();
+    assert_eq!(live_changes.len(), 1);
     drop(w);
     let mut s = Store::open(&path).unwrap();
     let next_day = day().succ_opt().unwrap();
     let hall = s.load_hall(&HallConfig::demo(), next_day).unwrap();
     assert_eq!(hall.day, next_day);
-    // The day's ticket is in the history of arrivals (09:00 local), folded by the live hall and
-    // rebuilt from the file alike.
-    let mut arrivals = crate::estimate::History::default();
-    arrivals.add_arrival("pay", day(), 9);
-    assert_eq!(live_history, arrivals);
-    assert_eq!(hall.history, arrivals);
+    // The day's ticket is in the history of arrivals (09:00 local) and counter 1's opening at
+    // 09:00 and pause at 12:00 in its state changes, folded by the live hall and rebuilt from the
+    // file alike.
+    let mut expected = crate::estimate::History::default();
+    expected.add_arrival("pay", day(), 9);
+    expected.add_counter_change(1, day(), 9 * 60, true);
+    expected.add_counter_change(1, day(), 12 * 60, false);
+    assert_eq!(live_history, expected);
+    assert_eq!(hall.history, expected);
+    assert_eq!(hall.counter_changes, live_changes);
     assert!(hall.tickets.is_empty());
     assert_eq!(
         s.tickets_of_day(day()).unwrap()[0].state,

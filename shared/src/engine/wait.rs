@@ -4,6 +4,12 @@
 use super::*;
 use crate::estimate::breaks;
 
+/// Local minutes of the day of the instant `at`, with their fraction: the clock of the usual
+/// breaks' windows.
+fn local_minutes(at: Millis, tz: &chrono_tz::Tz) -> f64 {
+    f64::from(Now::in_zone(at, tz).time.num_seconds_from_midnight()) / 60.0
+}
+
 impl Hall {
     /// Counters that share `service`: each open counter counts for its share among the services it
     /// has people waiting for. Before any counter opens, the configured ones are assumed.
@@ -66,26 +72,13 @@ impl Hall {
 
     /// Counter `id`'s state now, as its usual breaks' windows need it: open, or not open since its
     /// last change today, or not open at all today.
-    fn break_now(&self, id: CounterId, open: bool) -> breaks::Now {
+    fn break_now(&self, id: CounterId, open: bool, tz: &chrono_tz::Tz) -> breaks::Now {
         let last = self.counter_changes.iter().rev().find(|c| c.0 == id);
-        let minute = |at: Millis| {
-            let t = Now::in_zone(at, &self.config.time_zone()).time;
-            f64::from(t.num_seconds_from_midnight()) / 60.0
-        };
         match last {
-            _ if open => breaks::Now::Open(last.filter(|c| c.2).map(|c| minute(c.1))),
-            Some(&(_, at, false)) => breaks::Now::NotOpenSince(minute(at)),
+            _ if open => breaks::Now::Open(last.filter(|c| c.2).map(|c| local_minutes(c.1, tz))),
+            Some(&(_, at, false)) => breaks::Now::NotOpenSince(local_minutes(at, tz)),
             _ => breaks::Now::NotOpenYet,
         }
-    }
-
-    /// Local minutes of the day of the clock, with their fraction (none before the first event).
-    fn minute_now(&self) -> Option<f64> {
-        if self.clock == 0 {
-            return None;
-        }
-        let t = Now::in_zone(self.clock, &self.config.time_zone()).time;
-        Some(f64::from(t.num_seconds_from_midnight()) / 60.0)
     }
 
     /// Services of `service` at a counter now, with their time so far.
@@ -143,7 +136,12 @@ impl Hall {
         };
         // The counters open now, with their usual breaks to come, and those on a usual break or
         // not yet at their usual opening, from when they are expected back.
-        let now_min = self.minute_now();
+        // Only a hall with usual breaks reads its clock in local minutes (none before the first
+        // event).
+        let zone = (!self.breaks_seed.is_empty() && self.clock != 0).then(|| {
+            let tz = self.config.time_zone();
+            (local_minutes(self.clock, &tz), tz)
+        });
         let open: Vec<replay::Desk> = self
             .config
             .counters
@@ -151,9 +149,9 @@ impl Hall {
             .filter_map(|c| {
                 let rt = self.counters.get(&c.id)?;
                 let is_open = rt.state == CounterState::Open;
-                let usual = now_min.and_then(|m| {
+                let usual = zone.as_ref().and_then(|(m, tz)| {
                     let b = self.breaks_seed.get(&c.id)?;
-                    Some(breaks::windows(b, m, self.break_now(c.id, is_open)))
+                    Some(breaks::windows(b, *m, self.break_now(c.id, is_open, tz)))
                 });
                 match usual {
                     None => is_open.then(|| desk(c, Some(rt))),

@@ -353,20 +353,21 @@ impl Store {
                 hall.history.add(&t.service, t.day, hour(at), secs);
             }
         }
-        for (d, at, counter, open) in rows::counter_changes(&self.conn, from, day)? {
-            hall.history.add_counter_change(
-                counter,
-                d,
-                crate::engine::minute_of_day(at, &tz),
-                open,
-            );
+        // The counters' state changes in one pass: the days before into the history, today's
+        // into the day's own list, as the live hall keeps them.
+        let mut today = Vec::new();
+        for (d, at, counter, open) in
+            rows::counter_changes(&self.conn, from, day.succ_opt().unwrap_or(day))?
+        {
+            if d < day {
+                let minute = crate::engine::minute_of_day(at, &tz);
+                hall.history.add_counter_change(counter, d, minute, open);
+            } else {
+                today.push((counter, at, open));
+            }
         }
         hall.reseed();
-        for (_, at, counter, open) in
-            rows::counter_changes(&self.conn, day, day.succ_opt().unwrap_or(day))?
-        {
-            hall.counter_changes.push((counter, at, open));
-        }
+        hall.counter_changes = today;
         for t in rows::history_tickets(&self.conn, day, day.succ_opt().unwrap_or(day))? {
             if let Some((at, secs)) = t.finished {
                 hall.service_times

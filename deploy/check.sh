@@ -61,7 +61,10 @@ FUZZ_SEED=${HALLQ_FUZZ_SEED:-$(date -u +%Y%m%d)}
 "$target_dir/debug/examples/fuzz" --seed "$FUZZ_SEED" --inputs 10000 --target config
 
 step "The Pi screen's pixel blend (kms-blend): blend agreement and a call's partial repaints"
-cargo test -p hallq-board --features kms-blend --locked --lib --test repaint
+# The whole workspace with the feature added, not `-p hallq-board`: one package alone resolves its
+# dependencies' features afresh and built them all again (ten minutes on two cores). The other
+# packages' unit tests run once more; they take seconds.
+cargo test --workspace --features hallq-board/kms-blend --locked --lib --test repaint
 
 step "Browser tests (staff and manager pages, headless Chromium)"
 HALLQ_HUB_BIN="$target_dir/debug/hallq-hub" HALLQ_CENTRAL_BIN="$target_dir/debug/hallq-central" \

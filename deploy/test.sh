@@ -3,7 +3,8 @@
 # failure. Steps:
 #   1. shellcheck on every script (setup, update, rollback, build, this one, maintainer scripts);
 #      the common block of the postinst scripts is the same in every package;
-#   2. the default hall.toml parses (cargo test, hallq-tests deploy_config);
+#   2. the default hall.toml parses (cargo test, hallq-tests deploy_config; with the workspace's
+#      features, like step 3, so that nothing is compiled again);
 #   3. the backup-restore round trip on a real database with a writer running
 #      (the workspace's library tests named "backup": built with the workspace's features, so
 #      after `cargo test --workspace` nothing is compiled again);
@@ -112,7 +113,7 @@ rm -rf "$edits"
 
 step "2. default configuration"
 check "deploy/etc/hall.toml parses and is the demo hall" \
-    cargo test -q --locked -p hallq-tests --test deploy_config
+    cargo test -q --locked --workspace --test deploy_config
 
 step "3. backup-restore round trip"
 check "backup tests" timed cargo test -q --locked --workspace --lib backup

@@ -21,18 +21,21 @@ pub enum Scenario {
     LongOutage,
     /// After the last-ticket time: no more tickets, the waiting are still served.
     TicketsEnded,
+    /// A clerk has said the business system is slow: apology banner, longer estimates.
+    SlowSystem,
     /// A normal board whose counter 4 is paused (for the counter screen).
     CounterPaused,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 6] = [
+    pub const ALL: [Scenario; 7] = [
         Scenario::Normal,
         Scenario::LongWait,
         Scenario::ShortOutage,
         Scenario::LongOutage,
         Scenario::TicketsEnded,
         Scenario::CounterPaused,
+        Scenario::SlowSystem,
     ];
 
     pub fn name(self) -> &'static str {
@@ -43,6 +46,7 @@ impl Scenario {
             Scenario::LongOutage => "long-outage",
             Scenario::TicketsEnded => "tickets-ended",
             Scenario::CounterPaused => "counter-paused",
+            Scenario::SlowSystem => "slow-system",
         }
     }
 
@@ -58,6 +62,10 @@ impl Scenario {
             }
             Scenario::LongWait => {
                 d.morning(hm(9, 5), 45);
+            }
+            Scenario::SlowSystem => {
+                d.morning(hm(9, 40), 10);
+                d.run(Command::SetSlowSystem { slow: true });
             }
             Scenario::ShortOutage => {
                 d.morning(hm(9, 40), 10);

@@ -44,7 +44,7 @@ struct Cli {
     #[arg(long, value_name = "FILE.png")]
     screenshot: Option<PathBuf>,
     /// With --screenshot: a demo hall instead of the hub. One of normal, long-wait, short-outage,
-    /// long-outage, tickets-ended, counter-paused, reconnecting.
+    /// long-outage, tickets-ended, counter-paused, slow-system, reconnecting.
     #[arg(long, value_name = "NAME", requires = "screenshot")]
     demo: Option<String>,
     /// Do not speak calls (counter screens never speak).

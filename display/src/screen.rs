@@ -400,6 +400,7 @@ impl Screen {
                 );
                 g.set_phase(model::phase_name(d.phase).into());
                 g.set_callback_capture(snap.live.callback_capture);
+                g.set_slow_system(snap.live.slow_since.is_some());
                 g.set_retention_days(snap.notices.callback_retention_days as i32);
                 if let Some(c) = &counter_view {
                     g.set_counter_name(c.name.as_str().into());

@@ -91,6 +91,7 @@ fn every_mode_renders_readably() {
         shot("short-outage", Scenario::ShortOutage, (1920, 1080)),
         shot("long-outage", Scenario::LongOutage, (1920, 1080)),
         shot("tickets-ended", Scenario::TicketsEnded, (1920, 1080)),
+        shot("slow-system", Scenario::SlowSystem, (1920, 1080)),
         Shot {
             connected: false,
             ..shot("reconnecting", Scenario::Normal, (1920, 1080))
@@ -191,6 +192,18 @@ fn every_mode_renders_readably() {
                     "{}",
                     s.name
                 );
+            }
+        }
+        if s.counter.is_none() && !portrait {
+            // The apology banner under the header, in the warning colour: for a long wait and a
+            // slow business system, not on an ordinary morning.
+            let banner = count(&headless, WARN, 0.0, 0.09, 1.0, 0.2);
+            match s.name {
+                "long-wait" | "slow-system" => {
+                    assert!(banner > 3000, "{}: apology banner {banner}", s.name)
+                }
+                "normal" => assert!(banner < 500, "{}: no banner {banner}", s.name),
+                _ => {}
             }
         }
         if s.counter.is_none() {

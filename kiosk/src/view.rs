@@ -351,7 +351,11 @@ pub fn render(st: &State) -> StationView {
                 }
                 text
             }
+            (BoardMode::LongWait, _) if b.live.slow_since.is_some() => {
+                words::slow_system_apology(lang, true)
+            }
             (BoardMode::LongWait, _) => words::long_wait_apology(lang).to_string(),
+            _ if b.live.slow_since.is_some() => words::slow_system_apology(lang, false),
             _ if b.live.day.phase == DayPhase::BeforeOpening => {
                 words::before_opening(lang, &b.live.day.opening)
             }

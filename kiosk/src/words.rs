@@ -202,6 +202,19 @@ pub fn outage_apology(lang: Lang, long: bool, expected_end: Option<&str>) -> Str
     }
 }
 
+/// Staff say the business system is slow; `long_wait` when some line is also long (the callback
+/// offer goes with it).
+pub fn slow_system_apology(lang: Lang, long_wait: bool) -> String {
+    match (lang, long_wait) {
+        (Lang::Zh, false) => {
+            "非常抱歉，业务系统响应较慢，每位客户的办理时间比平时长，预计等候已按此计算。".into()
+        }
+        (Lang::Zh, true) => "非常抱歉，业务系统响应较慢，等候时间较长，让您久等了。不想久等可以留下电话，我们回电通知您。".into(),
+        (Lang::En, false) => "We are sorry: our business system is slow, so each visit takes longer than usual. The waits shown allow for it.".into(),
+        (Lang::En, true) => "We are sorry: our business system is slow and the wait is long. If you prefer, leave your phone number and we will call you.".into(),
+    }
+}
+
 pub fn long_wait_apology(lang: Lang) -> &'static str {
     match lang {
         Lang::Zh => {

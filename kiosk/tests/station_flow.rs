@@ -271,6 +271,19 @@ fn a_short_outage_apologises_with_the_expected_time() {
 }
 
 #[test]
+fn a_slow_business_system_is_apologised_for_until_staff_say_it_is_over() {
+    let hub = morning_hub();
+    hub.run(Command::SetSlowSystem { slow: true });
+    let k = kiosk(&hub, None, WAIT);
+    let v = k.last();
+    assert!(v.banner.contains("业务系统响应较慢"), "{}", v.banner);
+    assert!(!v.callback_offer);
+    hub.run(Command::SetSlowSystem { slow: false });
+    k.c.refresh();
+    assert_eq!(k.last().banner, "");
+}
+
+#[test]
 fn callback_capture_needs_consent_and_a_valid_number_and_forgets_it_after() {
     let hub = outage_hub(60);
     let k = kiosk(&hub, None, WAIT);

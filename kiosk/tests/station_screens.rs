@@ -127,6 +127,11 @@ fn every_kiosk_screen_renders_at_both_sizes() {
     shots.push(("suggestion", k.view()));
     k.c.back();
 
+    hub.run(Command::SetSlowSystem { slow: true });
+    k.c.refresh();
+    shots.push(("slow-system", k.view()));
+    hub.run(Command::SetSlowSystem { slow: false });
+
     hub.run(Command::StartOutage {
         expected_minutes: 90,
         message: None,

@@ -2,7 +2,10 @@
 //! followed, for the hall's estimator and for the estimator that knows the true service time.
 //!
 //! `cargo run --release -p hallq-shared --example day_sim -- [--seeds N] [--hours] [--unseen]
-//! [--after] [--means] [--spread] [--services]`
+//! [--after] [--means] [--spread] [--services] [--declared M]`
+//!
+//! `--declared M`: on the days with a slowdown, a clerk says the business system is slow M minutes
+//! after it begins.
 
 use std::time::Instant;
 
@@ -20,6 +23,28 @@ fn main() {
     let mut scenarios = sim::scenario::scenarios();
     if args.iter().any(|a| a == "--unseen") {
         scenarios.extend(sim::scenario::unseen());
+    }
+    let declared: Option<u32> = args
+        .iter()
+        .position(|a| a == "--declared")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|s| s.parse().ok());
+    for s in &mut scenarios {
+        if let Some(slow) = &mut s.slowdown {
+            slow.declared_after_min = declared;
+        }
+    }
+    if let Some(after) = declared {
+        // A false alarm: a clerk says the system is slow at 12:00 and it is not.
+        let mut s = sim::scenario::scenarios()[0].clone();
+        s.name = "steady, 3 counters: a clerk says at 12:00 the system is slow; it is not";
+        s.steady = false;
+        s.slowdown = Some(sim::Slowdown {
+            after_min: 180 - after,
+            factor: 1.0,
+            declared_after_min: Some(after),
+        });
+        scenarios.push(s);
     }
     let started = Instant::now();
     println!(

@@ -122,4 +122,25 @@ fn main() {
         20000,
         Box::new(|| hall.mean_service_secs("pay") as u32),
     );
+    // Staff say the business system is slow: the declared change points are weighed too.
+    let mut slow = hall.clone();
+    let manager = Actor::new("manager", Role::Manager, None);
+    slow.execute(&Command::SetSlowSystem { slow: true }, &manager, now)
+        .unwrap();
+    per(
+        "board update, the system declared slow",
+        1000,
+        Box::new(|| {
+            slow.board_live(now)
+                .waiting
+                .iter()
+                .map(|w| w.estimated_wait_s)
+                .sum()
+        }),
+    );
+    per(
+        "mean service time of one service, the system declared slow",
+        20000,
+        Box::new(|| slow.mean_service_secs("pay") as u32),
+    );
 }

@@ -282,6 +282,10 @@ pub struct BoardLive {
     pub counters: Vec<CounterView>,
     pub waiting: Vec<WaitingView>,
     pub outage: Option<OutageView>,
+    /// Since when staff say the business system is slow (services take longer than usual), if
+    /// they do: the public screens apologise.
+    #[serde(default)]
+    pub slow_since: Option<Timestamp>,
     /// True when the public screens should offer to take a phone number for a callback.
     pub callback_capture: bool,
 }
@@ -346,6 +350,7 @@ pub enum PublicEvent {
     },
     OutageStarted,
     OutageEnded,
+    SlowSystemChanged,
     LongWaitChanged,
     DayChanged,
     NoticesChanged,

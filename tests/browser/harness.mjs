@@ -66,6 +66,8 @@ export async function launch({ phone = false } = {}) {
     foreign,
     errors,
     async close() {
+      // A route handler still fetching when the pages close would throw after the test ended.
+      for (const p of context.pages()) await p.unrouteAll({ behavior: "ignoreErrors" }).catch(() => {});
       await context.close();
       fs.rmSync(profile, { recursive: true, force: true });
     },

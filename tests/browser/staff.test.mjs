@@ -180,6 +180,23 @@ test("pause and resume from the keyboard", async () => {
   await until(async () => (await page.locator("#counter-state").getAttribute("class")).includes("cs-open"), "open again");
 });
 
+test("a clerk says the business system is slow, and later that it is back to speed", async () => {
+  const btn = page.locator("#btn-slow-system");
+  assert.match(await btn.textContent(), /业务系统缓慢/);
+  page.once("dialog", (d) => d.accept());
+  await btn.click();
+  await until(async () => (await page.locator("#alerts .al-slow").count()) === 1, "the slow-system alert, live");
+  assert.match(await page.locator("#alerts .al-slow").textContent(), /预计等候已按较长的办理时间计算/);
+  assert.match(await btn.textContent(), /恢复正常/);
+  const board = await call("GET", "/api/v1/board");
+  assert.ok(board.body.slow_since, JSON.stringify(board.body).slice(0, 300));
+  await screenshot(page, "staff-slow-system.png");
+  await btn.click();
+  await until(async () => (await page.locator("#alerts .al-slow").count()) === 0, "the alert gone");
+  assert.match(await btn.textContent(), /业务系统缓慢/);
+  assert.equal((await call("GET", "/api/v1/board")).body.slow_since, null);
+});
+
 test("a clerk cannot act on another counter", async () => {
   const other = C === 1 ? 2 : 1;
   const r = await page.evaluate(async (other) => {
@@ -425,5 +442,6 @@ test("the console tells the clerk when the hub's clock or disk is wrong", async 
   assert.match(text, /存储空间已满/);
   assert.doesNotMatch(await page.locator("#tell").textContent(), /null|undefined/, "no absent field written out");
   await screenshot(page, "staff-clock-storage-alerts.png");
-  await page.unroute("**/api/v1/alerts");
+  // A poll of `/alerts` may be in the handler still: let it finish before the browser closes.
+  await page.unrouteAll({ behavior: "wait" });
 });

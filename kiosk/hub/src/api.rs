@@ -1,5 +1,5 @@
-//! The `/api/v1` routes, by resource: session, tickets, counters, board, outage, callbacks,
-//! suggestions, kiosk status and alerts. Handlers check who asks, hand commands to the writer and
+//! The `/api/v1` routes, by resource: session, tickets, counters, board, outage, slow system,
+//! callbacks, suggestions, kiosk status and alerts. Handlers check who asks, hand commands to the writer and
 //! shape the answer; the rules themselves live in the engine.
 
 use std::collections::VecDeque;
@@ -504,6 +504,29 @@ pub async fn end_outage(State(hub): State<AppState>, caller: Caller) -> ApiResul
     let p = caller.need(&[Role::Manager])?;
     hub.exec(Command::EndOutage, p.actor()).await?;
     tracing::warn!(by = %p.name, "outage ended");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Slow business system
+
+/// `POST /api/v1/slow-system` (staff): the business system is slow. The wait estimates expect
+/// longer services at once and the public screens apologise.
+pub async fn start_slow_system(State(hub): State<AppState>, caller: Caller) -> ApiResult<Response> {
+    let p = caller.staff()?;
+    hub.exec(Command::SetSlowSystem { slow: true }, p.actor())
+        .await?;
+    tracing::warn!(by = %p.name, "business system marked slow");
+    let since = hub.snapshot().live.slow_since;
+    Ok((StatusCode::CREATED, Json(json!({ "slow_since": since }))).into_response())
+}
+
+/// `DELETE /api/v1/slow-system` (staff): the business system is back to its usual speed.
+pub async fn end_slow_system(State(hub): State<AppState>, caller: Caller) -> ApiResult<StatusCode> {
+    let p = caller.staff()?;
+    hub.exec(Command::SetSlowSystem { slow: false }, p.actor())
+        .await?;
+    tracing::warn!(by = %p.name, "business system back to its usual speed");
     Ok(StatusCode::NO_CONTENT)
 }
 

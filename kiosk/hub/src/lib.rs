@@ -123,6 +123,12 @@ pub fn app(state: AppState) -> Router {
                 .route_layer(only!(MANAGER)),
         )
         .route(
+            "/slow-system",
+            post(api::start_slow_system)
+                .delete(api::end_slow_system)
+                .route_layer(only!(STAFF)),
+        )
+        .route(
             "/callbacks",
             post(api::capture_callback)
                 .route_layer(only!(ANY_SIGNED))

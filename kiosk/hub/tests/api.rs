@@ -64,6 +64,8 @@ async fn every_route_admits_exactly_its_roles() {
             &[Manager],
         ),
         ("DELETE", "/api/v1/outage", None, &[Manager]),
+        ("POST", "/api/v1/slow-system", None, STAFF),
+        ("DELETE", "/api/v1/slow-system", None, STAFF),
         (
             "POST",
             "/api/v1/callbacks",
@@ -1122,4 +1124,70 @@ async fn a_second_hub_on_the_same_data_is_refused_and_the_first_keeps_working() 
     );
     // Nothing was written by the refused one: the first still numbers on.
     assert_eq!(f.issue("pay").await, "B002");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clerk_says_the_business_system_is_slow_and_the_waits_allow_for_it() {
+    let f = Fixture::new().await;
+    f.open_counter(1).await;
+    for _ in 0..5 {
+        f.issue("pay").await;
+    }
+    f.call("POST", "/api/v1/counters/1/next", Some(&f.clerk1), None)
+        .await;
+    f.call("POST", "/api/v1/counters/1/start", Some(&f.clerk1), None)
+        .await;
+    // The first customer has been at the counter for 12 minutes when the clerk says so.
+    f.advance_ms(12 * 60_000);
+    let pay_wait = |b: &Value| {
+        let w = b["waiting"].as_array().unwrap();
+        let pay = w.iter().find(|w| w["service"] == "pay").unwrap();
+        pay["estimated_wait_s"].as_u64().unwrap()
+    };
+    let (_, before) = f.call("GET", "/api/v1/board", None, None).await;
+    assert!(before["slow_since"].is_null(), "{before}");
+
+    let (st, started) = f
+        .call("POST", "/api/v1/slow-system", Some(&f.clerk1), None)
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{started}");
+    assert!(started["slow_since"].is_string(), "{started}");
+    let (st, b) = f
+        .call("POST", "/api/v1/slow-system", Some(&f.clerk2), None)
+        .await;
+    assert_eq!((st, code(&b)), (StatusCode::CONFLICT, "slow_system_active"));
+    let (_, after) = f.call("GET", "/api/v1/board", None, None).await;
+    assert_eq!(after["slow_since"], started["slow_since"]);
+    // The four still waiting are told longer: the service in progress says how slow it is.
+    assert!(
+        pay_wait(&after) * 10 >= pay_wait(&before) * 13,
+        "{} → {}",
+        pay_wait(&before),
+        pay_wait(&after)
+    );
+
+    // A restart keeps the slow system and the same estimate.
+    let f = f.restart().await;
+    let (_, again) = f.call("GET", "/api/v1/board", None, None).await;
+    assert_eq!(again["slow_since"], after["slow_since"]);
+    assert_eq!(pay_wait(&again), pay_wait(&after));
+
+    let (st, _) = f
+        .call("DELETE", "/api/v1/slow-system", Some(&f.manager), None)
+        .await;
+    assert_eq!(st, StatusCode::NO_CONTENT);
+    let (st, b) = f
+        .call("DELETE", "/api/v1/slow-system", Some(&f.clerk1), None)
+        .await;
+    assert_eq!((st, code(&b)), (StatusCode::CONFLICT, "no_slow_system"));
+    let (_, done) = f.call("GET", "/api/v1/board", None, None).await;
+    assert!(done["slow_since"].is_null(), "{done}");
+    // Back to about the estimate from before (the service in progress now counts with its 12
+    // minutes so far, which the board before the clerk spoke had not seen yet).
+    assert!(
+        pay_wait(&done) * 10 <= pay_wait(&before) * 11,
+        "{} → {}",
+        pay_wait(&before),
+        pay_wait(&done)
+    );
 }

@@ -15,6 +15,7 @@ impl Hall {
                 self.next_seq.clear();
                 self.recent_calls.clear();
                 self.counter_changes.clear();
+                self.slow_periods.clear();
                 self.long_wait.clear();
                 for rt in self.counters.values_mut() {
                     *rt = CounterRuntime::default();
@@ -23,7 +24,11 @@ impl Hall {
             EventKind::DayClosed { day, .. } => {
                 let tz = self.config.time_zone();
                 for (service, times) in &self.service_times {
-                    for &(end, secs) in times.done() {
+                    // A slow system's services would lengthen next week's seed.
+                    let done = times.done().iter();
+                    for &(end, secs) in
+                        done.filter(|d| !SlowPeriod::left_out(&self.slow_periods, d.0, d.1))
+                    {
                         let hour = Now::in_zone(end, &tz).time.hour();
                         self.history.add(service, *day, hour, secs);
                     }
@@ -153,6 +158,15 @@ impl Hall {
             EventKind::OutageEnded { .. } => {
                 self.outage = None;
                 self.outage_long = false;
+            }
+            EventKind::SlowSystemStarted => self.slow_periods.push(SlowPeriod {
+                start: e.at,
+                end: None,
+            }),
+            EventKind::SlowSystemEnded => {
+                if let Some(p) = self.slow_periods.last_mut().filter(|p| p.end.is_none()) {
+                    p.end = Some(e.at);
+                }
             }
             EventKind::LongWaitBegan { service } => {
                 self.long_wait.insert(service.clone());

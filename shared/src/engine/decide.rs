@@ -300,6 +300,29 @@ impl Hall {
                 })?;
                 vec![EventKind::OutageEnded { id: o.id }]
             }
+            Command::SetSlowSystem { slow } => {
+                let now_slow = self.slow_since().is_some();
+                match (*slow, now_slow) {
+                    (true, false) => vec![EventKind::SlowSystemStarted],
+                    (false, true) => vec![EventKind::SlowSystemEnded],
+                    (true, true) => {
+                        return Err(refuse(
+                            Conflict,
+                            "slow_system_active",
+                            "the business system is already marked slow",
+                            "已标记为系统缓慢",
+                        ));
+                    }
+                    (false, false) => {
+                        return Err(refuse(
+                            Conflict,
+                            "no_slow_system",
+                            "the business system is not marked slow",
+                            "当前没有标记系统缓慢",
+                        ));
+                    }
+                }
+            }
             Command::CaptureCallback {
                 phone,
                 consent,

@@ -17,7 +17,7 @@ use chrono::{Datelike, NaiveDate, Timelike};
 use serde::{Deserialize, Serialize};
 
 use crate::config::HallConfig;
-use crate::estimate::{History, Running, ServiceTimes, WaitRange, replay, wait_range};
+use crate::estimate::{History, Running, ServiceTimes, SlowPeriod, WaitRange, replay, wait_range};
 use crate::hall::callback::CallbackNote;
 use crate::hall::time::to_rfc3339;
 use crate::hall::{
@@ -113,6 +113,11 @@ pub enum Command {
         message: Option<String>,
     },
     EndOutage,
+    /// Staff say the business system is slow (`slow`), or that it is back to its usual speed:
+    /// the wait estimates take the change as likely and the public screens apologise.
+    SetSlowSystem {
+        slow: bool,
+    },
     CaptureCallback {
         phone: String,
         consent: bool,
@@ -205,6 +210,10 @@ pub enum EventKind {
     OutageEnded {
         id: i64,
     },
+    /// Staff said the business system is slow.
+    SlowSystemStarted,
+    /// Staff said the business system is back to its usual speed.
+    SlowSystemEnded,
     LongWaitBegan {
         service: ServiceId,
     },
@@ -330,6 +339,9 @@ pub struct Hall {
     /// The counters' state changes today, (counter, at, open after it), in order: folded into
     /// `history` when the day closes.
     pub counter_changes: Vec<(CounterId, Millis, bool)>,
+    /// Today's times in which staff said the business system was slow, in order; the last may
+    /// still be going on.
+    pub slow_periods: Vec<SlowPeriod>,
     /// The instant of the latest event: "now" for the estimates of views that are not given one
     /// (services in progress count with their time so far).
     pub clock: Millis,
@@ -407,6 +419,7 @@ impl Hall {
             arrivals_seed: BTreeMap::new(),
             breaks_seed: BTreeMap::new(),
             counter_changes: Vec::new(),
+            slow_periods: Vec::new(),
             clock: 0,
             last_seq: 0,
             last_callback_id: 0,

@@ -927,6 +927,52 @@ fn outages_short_and_long() {
 }
 
 #[test]
+fn a_slow_system_is_said_once_ended_once_and_forgotten_the_next_day() {
+    let mut t = T::new();
+    let slow = |slow| Command::SetSlowSystem { slow };
+    assert_eq!(
+        t.run(slow(false), clerk(1)).unwrap_err().code,
+        "no_slow_system"
+    );
+    t.ok(slow(true), clerk(1));
+    let since = t.now.at;
+    assert_eq!(t.hall.slow_since(), Some(since));
+    assert!(t.hall.board_live(t.now).slow_since.is_some());
+    assert_eq!(
+        t.run(slow(true), clerk(2)).unwrap_err().code,
+        "slow_system_active"
+    );
+    // The board's mode is unchanged: a slow system is apologised for, not a stop.
+    assert_eq!(t.hall.board_live(t.now).mode, BoardMode::Normal);
+    t.advance(30);
+    t.ok(slow(false), clerk(2));
+    assert_eq!(t.hall.slow_since(), None);
+    assert_eq!(
+        t.hall.slow_periods,
+        [SlowPeriod {
+            start: since,
+            end: Some(t.now.at)
+        }]
+    );
+    t.ok(slow(true), clerk(1));
+    let next_day = t.hall.day.succ_opt().unwrap();
+    let events = t.hall.rollover(next_day);
+    for (i, kind) in events.into_iter().enumerate() {
+        t.hall.apply(&Event {
+            seq: t.hall.last_seq + 1 + i as u64,
+            at: t.now.at,
+            actor: "system".into(),
+            counter: None,
+            kind,
+        });
+    }
+    assert!(
+        t.hall.slow_periods.is_empty(),
+        "a new day starts at its usual speed"
+    );
+}
+
+#[test]
 fn callbacks_are_validated_and_only_masked_in_events() {
     let mut t = T::new();
     let cap = |phone: &str, consent: bool| Command::CaptureCallback {

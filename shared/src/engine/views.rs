@@ -223,6 +223,7 @@ impl Hall {
             callback_capture: self.outage_long
                 || (self.outage.is_none() && !self.long_wait.is_empty()),
             outage,
+            slow_since: self.slow_since().map(to_rfc3339),
         }
     }
 
@@ -370,6 +371,7 @@ pub(super) fn public_event(e: &Event) -> PublicEvent {
             PublicEvent::OutageStarted
         }
         EventKind::OutageEnded { .. } => PublicEvent::OutageEnded,
+        EventKind::SlowSystemStarted | EventKind::SlowSystemEnded => PublicEvent::SlowSystemChanged,
         EventKind::LongWaitBegan { .. } | EventKind::LongWaitEnded { .. } => {
             PublicEvent::LongWaitChanged
         }

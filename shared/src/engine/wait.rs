@@ -97,14 +97,22 @@ impl Hall {
             .collect()
     }
 
+    /// Since when staff say the business system is slow, if they do now.
+    pub fn slow_since(&self) -> Option<Millis> {
+        self.slow_periods
+            .last()
+            .filter(|p| p.end.is_none())
+            .map(|p| p.start)
+    }
+
     /// The estimator's mean service time of `service` now, in seconds: the day's services (those
     /// in progress with their time so far), seeded from the same weekday and hour of the history.
     pub fn mean_service_secs(&self, service: &str) -> f64 {
         let running = self.running(service);
         let hour = self.hour_now();
         match self.service_times.get(service) {
-            Some(t) => t.mean_secs(hour, &running),
-            None => ServiceTimes::default().mean_secs(hour, &running),
+            Some(t) => t.mean_secs(hour, &running, &self.slow_periods),
+            None => ServiceTimes::default().mean_secs(hour, &running, &self.slow_periods),
         }
     }
 

@@ -44,6 +44,15 @@ const SEED_MIN_COUNT: u32 = 8;
 pub const CHANGE_PRIOR_SERVICES: f64 = 16.0;
 /// The chance that the mean changes between one service and the next (once in 500 services).
 pub const CHANGE_HAZARD: f64 = 0.002;
+/// How much surer a change is once staff said the business system is slow: the odds of "a change
+/// shortly before they said so" against "no change" before any service is seen.
+pub const DECLARED_ODDS: f64 = 20.0;
+/// What the new mean's prior is worth after such a declaration: little, because how much slower
+/// the system runs is not said.
+pub const DECLARED_PRIOR_SERVICES: f64 = 4.0;
+/// A declared slowdown may have begun this long before staff said so (they notice it on a
+/// customer or two first).
+pub const DECLARED_LOOKBACK_MS: Millis = 15 * 60_000;
 /// Change points are looked for at most this far back (services, by start).
 const CHANGE_SPAN: usize = 60;
 /// Services older than this (by start) weigh less than 1/500 and are not looked at.
@@ -202,6 +211,30 @@ impl History {
     }
 }
 
+/// A time in which staff said the business system was slow, from `start` until `end` (still slow
+/// when `None`). While it lasts a change shortly before `start` is taken as likely; once it is
+/// over, the services it touched no longer count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SlowPeriod {
+    pub start: Millis,
+    pub end: Option<Millis>,
+}
+
+impl SlowPeriod {
+    /// Did a service from `began` to `ended` run in this period (or since it began, while it goes
+    /// on)?
+    pub fn overlaps(&self, began: Millis, ended: Millis) -> bool {
+        began < self.end.unwrap_or(Millis::MAX) && ended > self.start
+    }
+
+    /// Does a service that finished at `end` after `secs` seconds stay out of the mean, the
+    /// history's included, among `periods`?
+    pub fn left_out(periods: &[SlowPeriod], end: Millis, secs: u32) -> bool {
+        let began = end - i64::from(clamp_secs(secs)) * 1000;
+        periods.iter().any(|p| p.overlaps(began, end))
+    }
+}
+
 /// One service's durations today and its seed.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceTimes {
@@ -272,18 +305,27 @@ impl ServiceTimes {
     /// The mean from finished services only, at the seed of no particular hour (for callers that
     /// have no clock).
     pub fn typical_secs(&self) -> u32 {
-        self.mean_secs(u32::MAX, &[]).round() as u32
+        self.mean_secs(u32::MAX, &[], &[]).round() as u32
     }
 
     /// The estimated mean service time in seconds at local hour `hour`, with `running` the
-    /// services of this kind in progress now.
-    pub fn mean_secs(&self, hour: u32, running: &[Running]) -> f64 {
+    /// services of this kind in progress now and `slow` today's declared slow periods.
+    pub fn mean_secs(&self, hour: u32, running: &[Running], slow: &[SlowPeriod]) -> f64 {
         let (prior, prior_weight) = self.seed.at(hour);
+        // The services of a slow time that is over stay out; those of one going on are what the
+        // declared change below is about.
+        let counts = |end: Millis, secs: u32| {
+            let began = end - i64::from(secs) * 1000;
+            !slow
+                .iter()
+                .any(|p| p.end.is_some() && p.overlaps(began, end))
+        };
         // Newest first by start: (seconds so far or in all, finished?).
         let mut items: Vec<(Millis, f64, bool)> = self
             .done
             .iter()
             .rev()
+            .filter(|&&(end, secs)| counts(end, secs))
             .take(SPAN)
             .map(|&(end, secs)| (end - i64::from(secs) * 1000, f64::from(secs), true))
             .chain(running.iter().map(|r| (r.began, r.secs.max(0.0), false)))
@@ -307,12 +349,19 @@ impl ServiceTimes {
         let (mut done_exposure, mut done_count) = (prior_weight * prior, prior_weight);
         // By finish, not start: the newest services to have started and finished are the short
         // ones, the long ones of that time still running.
-        for &(_, secs) in self.done.iter().rev().take(SPAN).rev() {
+        let done = self
+            .done
+            .iter()
+            .rev()
+            .filter(|&&(end, secs)| counts(end, secs));
+        let done: Vec<u32> = done.take(SPAN).map(|d| d.1).collect();
+        for &secs in done.iter().rev() {
             done_exposure = f64::from(secs) + decay * done_exposure;
             done_count = 1.0 + decay * done_count;
         }
         let whole = done_exposure / done_count;
-        change_weighted(&items, &exposure, &completions, whole).max(1.0)
+        let slow_since = slow.last().filter(|p| p.end.is_none()).map(|p| p.start);
+        change_weighted(&items, &exposure, &completions, whole, slow_since).max(1.0)
     }
 }
 
@@ -323,12 +372,27 @@ impl ServiceTimes {
 /// `items` are the services newest first by start as (start, seconds so far or in all, finished);
 /// `exposure` and `completions` the recency-weighted suffix sums over them (the seed oldest of
 /// all), whose ratio at r + 1 is the mean before a change at r.
+///
+/// While staff say the system is slow (since `slow_since`), the changes that put every service
+/// started since then after the change, and perhaps some started up to
+/// [`DECLARED_LOOKBACK_MS`] before, are also weighed as declared: more likely
+/// ([`DECLARED_ODDS`]), with a weak prior of the new mean ([`DECLARED_PRIOR_SERVICES`]), and
+/// never faster than before.
 fn change_weighted(
     items: &[(Millis, f64, bool)],
     exposure: &[f64],
     completions: &[f64],
     whole: f64,
+    slow_since: Option<Millis>,
 ) -> f64 {
+    let declared = |r: usize| {
+        slow_since.is_some_and(|s| {
+            items[r].0 >= s - DECLARED_LOOKBACK_MS && items.get(r + 1).is_none_or(|i| i.0 < s)
+        })
+    };
+    let span = items.len().min(CHANGE_SPAN);
+    let declared_count = (0..span).filter(|&r| declared(r)).count();
+    let declared_prior = (DECLARED_ODDS / declared_count.max(1) as f64).ln();
     // (log weight, mean) of each hypothesis; "no change" has prior weight about 1.
     let mut hypotheses: Vec<(f64, f64)> = Vec::with_capacity(CHANGE_SPAN + 1);
     hypotheses.push((0.0, whole));
@@ -361,6 +425,13 @@ fn change_weighted(
         // The new mean as the prior and the recent services say it together.
         let mean = (b + x) / (a + d);
         hypotheses.push((CHANGE_HAZARD.ln() + marginal - unchanged, mean));
+        if declared(r) {
+            let a = DECLARED_PRIOR_SERVICES.min(completions[r + 1]);
+            let b = a * before;
+            let marginal = a * b.ln() + ln_gamma(a + d) - ln_gamma(a) - (a + d) * (b + x).ln();
+            let mean = ((b + x) / (a + d)).max(before);
+            hypotheses.push((declared_prior + marginal - unchanged, mean));
+        }
     }
     let top = hypotheses
         .iter()
@@ -438,22 +509,60 @@ mod change_tests {
         // most of the way (the prior still holds it back by about a fifth; BENCHMARKS.md).
         let mut secs = vec![300; 200];
         secs.extend([600; 20]);
-        let m = times(&secs).mean_secs(10, &[]);
+        let m = times(&secs).mean_secs(10, &[], &[]);
         assert!((380.0..=620.0).contains(&m), "{m}");
         secs.extend([600; 20]);
-        let m = times(&secs).mean_secs(10, &[]);
+        let m = times(&secs).mean_secs(10, &[], &[]);
         assert!((480.0..=620.0).contains(&m), "{m}");
         // 200 of 5 minutes, then three of 8: long services happen; the mean stays near 5 min.
         let mut secs = vec![300; 200];
         secs.extend([480; 3]);
-        let m = times(&secs).mean_secs(10, &[]);
+        let m = times(&secs).mean_secs(10, &[], &[]);
         assert!((300.0..=330.0).contains(&m), "{m}");
+    }
+
+    #[test]
+    fn a_declared_slow_system_is_followed_at_once_and_forgotten_when_it_is_over() {
+        // 200 services of 5 minutes, then staff say the system is slow, then three of 10.
+        let mut secs = vec![300; 200];
+        let said_at = 200 * 300_000;
+        secs.extend([600; 3]);
+        let t = times(&secs);
+        let ongoing = [SlowPeriod {
+            start: said_at,
+            end: None,
+        }];
+        let unsaid = t.mean_secs(10, &[], &[]);
+        let said = t.mean_secs(10, &[], &ongoing);
+        assert!(
+            unsaid < 340.0,
+            "three long services are no change: {unsaid}"
+        );
+        // A prior worth four services of the old mean beside them: 400 s, on the way to 600.
+        assert!(
+            said > 380.0 && said > 1.2 * unsaid,
+            "but they are once staff said so: {said} ({unsaid})"
+        );
+        // Nothing seen yet: the declaration alone does not move the figure.
+        let before = times(&[300; 200]);
+        let m = before.mean_secs(10, &[], &ongoing);
+        assert!((m - before.mean_secs(10, &[], &[])).abs() < 1.0, "{m}");
+        // Over: the three slow services no longer count, nor lengthen the figure.
+        let over = [SlowPeriod {
+            start: said_at,
+            end: Some(said_at + 1_800_000),
+        }];
+        let m = t.mean_secs(10, &[], &over);
+        assert!((m - before.mean_secs(10, &[], &[])).abs() < 1.0, "{m}");
+        // A service that overlaps it stays out of the history too; one before it does not.
+        assert!(SlowPeriod::left_out(&over, said_at + 60_000, 300));
+        assert!(!SlowPeriod::left_out(&over, said_at, 300));
     }
 
     #[test]
     fn counters_running_long_are_seen_before_they_finish() {
         let t = times(&[300; 200]);
-        let settled = t.mean_secs(10, &[]);
+        let settled = t.mean_secs(10, &[], &[]);
         let running = [
             Running {
                 began: 200 * 300_000,
@@ -466,6 +575,6 @@ mod change_tests {
         ];
         // Two counters at 25 minutes where 200 services took 5: the figure rises before either
         // finishes (with a short history it rises far more: the engine's tests).
-        assert!(t.mean_secs(10, &running) > 1.05 * settled);
+        assert!(t.mean_secs(10, &running, &[]) > 1.05 * settled);
     }
 }

@@ -43,6 +43,9 @@ pub struct SimCounter {
 pub struct Slowdown {
     pub after_min: u32,
     pub factor: f64,
+    /// Minutes after it begins at which a clerk says the business system is slow (and never says
+    /// it is over): `None` when nobody says so.
+    pub declared_after_min: Option<u32>,
 }
 
 #[derive(Clone, Debug)]
@@ -228,6 +231,7 @@ pub fn scenarios() -> Vec<Scenario> {
             slowdown: Some(Slowdown {
                 after_min: 180,
                 factor: 2.0,
+                declared_after_min: None,
             }),
             history_days: 2,
             steady: false,
@@ -369,6 +373,7 @@ pub fn unseen() -> Vec<Scenario> {
             slowdown: Some(Slowdown {
                 after_min: 90,
                 factor: 1.8,
+                declared_after_min: None,
             }),
             history_days: 1,
             steady: false,

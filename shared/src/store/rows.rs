@@ -1,10 +1,13 @@
 //! Row mapping: engine values to and from SQLite rows. Private to the store.
 
+use std::collections::BTreeMap;
+
 use chrono::NaiveDate;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::{StoreError, touched_ticket};
 use crate::engine::{CounterRuntime, Event, EventKind, Hall};
+use crate::estimate::SlowPeriod;
 use crate::hall::{Callback, CallbackStatus, CounterId, CounterState, Outage, Ticket, TicketState};
 
 fn day_str(d: NaiveDate) -> String {
@@ -328,6 +331,42 @@ pub(super) fn counter_changes(
         let e = to_event(row)?;
         if let EventKind::CounterStateChanged { counter, state, .. } = e.kind {
             out.push((day, e.at, counter, state == CounterState::Open));
+        }
+    }
+    Ok(out)
+}
+
+/// The times staff said the business system was slow, by business day from `from` up to `to`
+/// (excluded), each day's in order (the last may still be going on).
+pub(super) fn slow_periods(
+    conn: &Connection,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<BTreeMap<NaiveDate, Vec<SlowPeriod>>, StoreError> {
+    let mut st = conn.prepare(
+        "SELECT day, at, type FROM events
+         WHERE day >= ?1 AND day < ?2 AND type IN ('slow_system_started', 'slow_system_ended')
+         ORDER BY seq",
+    )?;
+    let rows = st.query_map([day_str(from), day_str(to)], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, String>(2)?,
+        ))
+    })?;
+    let mut out: BTreeMap<NaiveDate, Vec<SlowPeriod>> = BTreeMap::new();
+    for r in rows {
+        let (day, at, kind) = r?;
+        let day = NaiveDate::parse_from_str(&day, "%Y-%m-%d").map_err(corrupt)?;
+        let periods = out.entry(day).or_default();
+        if kind == "slow_system_started" {
+            periods.push(SlowPeriod {
+                start: at,
+                end: None,
+            });
+        } else if let Some(p) = periods.last_mut().filter(|p| p.end.is_none()) {
+            p.end = Some(at);
         }
     }
     Ok(out)

@@ -519,6 +519,60 @@ fn the_day_rolls_over_on_a_tick_and_is_remembered() {
 }
 
 #[test]
+fn a_slow_systems_services_stay_out_of_the_history_and_a_restart_keeps_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(dir.path());
+    let (clock, time) = clock();
+    let w = open_writer(&path, clock.clone());
+    let run = |w: &HallWriter, cmd: Command, who: Actor| {
+        w.execute(cmd, who).unwrap();
+    };
+    let minutes = |m: i64| *time.lock().unwrap() += m * 60_000;
+    run(
+        &w,
+        Command::SetCounter {
+            counter: 1,
+            state: CounterState::Open,
+        },
+        clerk(1),
+    );
+    for _ in 0..2 {
+        let issue = Command::IssueTicket {
+            service: "pay".into(),
+            priority: false,
+        };
+        run(&w, issue, kiosk());
+    }
+    // One service of 5 minutes, then the system is said to be slow and one of 10.
+    for (said_slow, length) in [(false, 5), (true, 10)] {
+        if said_slow {
+            run(&w, Command::SetSlowSystem { slow: true }, clerk(1));
+        }
+        run(&w, Command::CallNext { counter: 1 }, clerk(1));
+        run(&w, Command::Start { counter: 1 }, clerk(1));
+        minutes(length);
+        run(&w, Command::Finish { counter: 1 }, clerk(1));
+    }
+    minutes(24 * 60);
+    run(&w, Command::Tick, Actor::system());
+    // The next day is slow too, from its start.
+    run(&w, Command::SetSlowSystem { slow: true }, clerk(1));
+    let live = w.hall().read().unwrap().clone();
+    assert_eq!(live.slow_periods.len(), 1);
+    drop(w);
+    let mut s = Store::open(&path).unwrap();
+    let hall = s
+        .load_hall(&HallConfig::demo(), day().succ_opt().unwrap())
+        .unwrap();
+    // Only the 5-minute service seeds the next weeks, folded live and rebuilt alike.
+    let seed = live.history.seeds(chrono::Datelike::weekday(&day()));
+    assert_eq!(seed["pay"].any_hour, Some((300.0, 1)));
+    assert_eq!(hall.history, live.history);
+    assert_eq!(hall.slow_periods, live.slow_periods);
+    assert_eq!(hall.slow_since(), live.slow_since());
+}
+
+#[test]
 fn tickets_issued_while_the_clock_reads_an_earlier_day_are_there_after_a_restart() {
     // The hall's day begun, then the clock goes back a day (no real-time clock, or the time zone
     // moved west after the first start), tickets are issued, the hub restarts.

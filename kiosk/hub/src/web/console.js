@@ -262,6 +262,7 @@ function wireActions() {
   click("btn-transfer", openTransfer);
   click("btn-pause", togglePause);
   click("btn-close-counter", toggleOpen);
+  click("btn-slow-system", toggleSlowSystem);
   $("call-number-form").addEventListener("submit", (ev) => {
     ev.preventDefault();
     const n = $("call-number-input").value.trim().toUpperCase();
@@ -346,6 +347,27 @@ async function toggleOpen() {
     if (!confirm(t("confirm.close"))) return;
     const res = await run("close");
     if (res) flash(t("done.closed"), "ok");
+  }
+}
+
+/**
+ * The clerk says the business system is slow (the estimates expect longer services at once, the
+ * public screens apologise), or that it is back to its usual speed.
+ */
+async function toggleSlowSystem() {
+  if (state.busy || !state.board) return;
+  const slow = Boolean(state.board.slow_since);
+  if (!slow && !confirm(t("confirm.slow_start"))) return;
+  state.busy = true;
+  render();
+  try {
+    await api(slow ? "DELETE" : "POST", "/api/v1/slow-system");
+    flash(t(slow ? "done.slow_ended" : "done.slow_started"), "ok");
+  } catch (e) {
+    flash(e.message, "error");
+  } finally {
+    state.busy = false;
+    render();
   }
 }
 
@@ -667,6 +689,10 @@ function alertItems() {
       }),
     });
   }
+  const slowSince = board ? board.slow_since : null;
+  if (slowSince && !outage) {
+    items.push({ cls: "al-slow", text: t("alert.slow_system", { since: clockTime(slowSince) }) });
+  }
   const ended = a.last_outage;
   const waitingCallers = ended?.callbacks_open ?? 0;
   if (ended && !outage && waitingCallers > 0) {
@@ -694,6 +720,11 @@ function alertItems() {
 
 function renderAlerts() {
   const items = alertItems();
+  const slow = Boolean(state.board?.slow_since);
+  const slowBtn = $("btn-slow-system");
+  slowBtn.textContent = slow ? t("btn.slow_end") : t("btn.slow_start");
+  slowBtn.classList.toggle("is-slow", slow);
+  slowBtn.disabled = state.busy || !state.board;
   const pending = state.alerts?.callbacks_pending ?? 0;
   const badge = $("callbacks-badge");
   badge.hidden = !pending;

@@ -132,6 +132,12 @@ export const STRINGS = {
   "alert.outage_short": { zh: "业务系统故障中(自 {since},预计 {until} 恢复)", en: "Business system outage (since {since}, expected back {until})" },
   "alert.outage_long": { zh: "业务系统长时间故障(自 {since}):正在登记客户回访电话", en: "Long business system outage (since {since}): callback numbers are being taken" },
   "alert.outage_ended": { zh: "业务系统已于 {at} 恢复:{n}位客户等待回电", en: "The business system is back since {at}: {n} customers wait for a callback" },
+  "alert.slow_system": { zh: "业务系统缓慢(自 {since}):预计等候已按较长的办理时间计算,公共屏幕向客户致歉", en: "Business system slow (since {since}): waits are estimated with longer services, and the public screens apologise" },
+  "btn.slow_start": { zh: "标记业务系统缓慢", en: "Mark the business system slow" },
+  "btn.slow_end": { zh: "标记业务系统已恢复正常", en: "Mark it back to its usual speed" },
+  "done.slow_started": { zh: "已标记业务系统缓慢:预计等候随之加长", en: "Marked slow: the estimated waits now allow for it" },
+  "done.slow_ended": { zh: "已标记业务系统恢复正常", en: "Marked back to its usual speed" },
+  "confirm.slow_start": { zh: "业务系统办理明显变慢了吗?标记后,预计等候会按较长的办理时间计算,大屏和取号机向客户致歉。", en: "Is the business system clearly slower? Once marked, waits are estimated with longer services and the public screens apologise." },
   "alert.callbacks": { zh: "{n}条回访待处理", en: "{n} callbacks pending" },
   "alert.open_callbacks": { zh: "查看回访登记", en: "Open callbacks" },
 

@@ -310,7 +310,8 @@ test("an outage shows on the console; when it ends, its callbacks are put in fro
 
   const alert = page.locator("#alerts .al-outage-ended");
   await alert.waitFor();
-  assert.match(await alert.textContent(), /2位客户等待回电/);
+  // The count comes with the alerts' next fetch after the stream said the outage ended.
+  await until(async () => /2位客户等待回电/.test(await alert.textContent()), "both callers waiting");
   assert.equal(await page.locator("#alerts .al-outage").count(), 0, "the outage alert is gone");
   assert.match(await page.locator("#callbacks-badge").textContent(), /\d/);
 

@@ -15,7 +15,14 @@ impl Hall {
                 self.next_seq.clear();
                 self.recent_calls.clear();
                 self.counter_changes.clear();
-                self.slow_periods.clear();
+                self.disruptions.clear();
+                if let Some(o) = &self.outage {
+                    self.disruptions.push(Disruption {
+                        kind: DisruptionKind::Outage,
+                        start: o.started_at,
+                        end: None,
+                    });
+                }
                 self.long_wait.clear();
                 for rt in self.counters.values_mut() {
                     *rt = CounterRuntime::default();
@@ -24,10 +31,10 @@ impl Hall {
             EventKind::DayClosed { day, .. } => {
                 let tz = self.config.time_zone();
                 for (service, times) in &self.service_times {
-                    // A slow system's services would lengthen next week's seed.
+                    // A slow system's or an outage's services would lengthen next week's seed.
                     let done = times.done().iter();
                     for &(end, secs) in
-                        done.filter(|d| !SlowPeriod::left_out(&self.slow_periods, d.0, d.1))
+                        done.filter(|d| !Disruption::left_out(&self.disruptions, d.0, d.1))
                     {
                         let hour = Now::in_zone(end, &tz).time.hour();
                         self.history.add(service, *day, hour, secs);
@@ -150,24 +157,27 @@ impl Hall {
                 }
             }
             EventKind::OutageStarted { outage } => {
+                self.disruptions.push(Disruption {
+                    kind: DisruptionKind::Outage,
+                    start: outage.started_at,
+                    end: None,
+                });
                 self.outage = Some(outage.clone());
                 self.outage_long =
                     outage.kind(e.at, self.config.thresholds.long_outage_min) == OutageKind::Long;
             }
             EventKind::OutageBecameLong { .. } => self.outage_long = true,
             EventKind::OutageEnded { .. } => {
+                self.end_disruption(DisruptionKind::Outage, e.at);
                 self.outage = None;
                 self.outage_long = false;
             }
-            EventKind::SlowSystemStarted => self.slow_periods.push(SlowPeriod {
+            EventKind::SlowSystemStarted => self.disruptions.push(Disruption {
+                kind: DisruptionKind::Slow,
                 start: e.at,
                 end: None,
             }),
-            EventKind::SlowSystemEnded => {
-                if let Some(p) = self.slow_periods.last_mut().filter(|p| p.end.is_none()) {
-                    p.end = Some(e.at);
-                }
-            }
+            EventKind::SlowSystemEnded => self.end_disruption(DisruptionKind::Slow, e.at),
             EventKind::LongWaitBegan { service } => {
                 self.long_wait.insert(service.clone());
             }
@@ -355,5 +365,15 @@ impl Hall {
                     == queue::next_for_counter(c, services, self.tickets.values())
                         .map(|t| &t.number)
             })
+    }
+}
+
+impl Hall {
+    /// The `kind` of disruption going on ends at `at`.
+    fn end_disruption(&mut self, kind: DisruptionKind, at: Millis) {
+        let going_on = self.disruptions.iter_mut().rev().find(|d| d.kind == kind);
+        if let Some(d) = going_on.filter(|d| d.end.is_none()) {
+            d.end = Some(at);
+        }
     }
 }

@@ -17,7 +17,9 @@ use chrono::{Datelike, NaiveDate, Timelike};
 use serde::{Deserialize, Serialize};
 
 use crate::config::HallConfig;
-use crate::estimate::{History, Running, ServiceTimes, SlowPeriod, WaitRange, replay, wait_range};
+use crate::estimate::{
+    Disruption, DisruptionKind, History, Running, ServiceTimes, WaitRange, replay, wait_range,
+};
 use crate::hall::callback::CallbackNote;
 use crate::hall::time::to_rfc3339;
 use crate::hall::{
@@ -339,9 +341,9 @@ pub struct Hall {
     /// The counters' state changes today, (counter, at, open after it), in order: folded into
     /// `history` when the day closes.
     pub counter_changes: Vec<(CounterId, Millis, bool)>,
-    /// Today's times in which staff said the business system was slow, in order; the last may
-    /// still be going on.
-    pub slow_periods: Vec<SlowPeriod>,
+    /// Today's slow business systems (as staff said) and outages, in the order they began; an
+    /// outage going on since an earlier day is first. Their services leave the estimates.
+    pub disruptions: Vec<Disruption>,
     /// The instant of the latest event: "now" for the estimates of views that are not given one
     /// (services in progress count with their time so far).
     pub clock: Millis,
@@ -419,7 +421,7 @@ impl Hall {
             arrivals_seed: BTreeMap::new(),
             breaks_seed: BTreeMap::new(),
             counter_changes: Vec::new(),
-            slow_periods: Vec::new(),
+            disruptions: Vec::new(),
             clock: 0,
             last_seq: 0,
             last_callback_id: 0,

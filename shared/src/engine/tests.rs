@@ -948,8 +948,9 @@ fn a_slow_system_is_said_once_ended_once_and_forgotten_the_next_day() {
     t.ok(slow(false), clerk(2));
     assert_eq!(t.hall.slow_since(), None);
     assert_eq!(
-        t.hall.slow_periods,
-        [SlowPeriod {
+        t.hall.disruptions,
+        [Disruption {
+            kind: DisruptionKind::Slow,
             start: since,
             end: Some(t.now.at)
         }]
@@ -967,7 +968,7 @@ fn a_slow_system_is_said_once_ended_once_and_forgotten_the_next_day() {
         });
     }
     assert!(
-        t.hall.slow_periods.is_empty(),
+        t.hall.disruptions.is_empty(),
         "a new day starts at its usual speed"
     );
 }

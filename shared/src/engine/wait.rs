@@ -99,10 +99,7 @@ impl Hall {
 
     /// Since when staff say the business system is slow, if they do now.
     pub fn slow_since(&self) -> Option<Millis> {
-        self.slow_periods
-            .last()
-            .filter(|p| p.end.is_none())
-            .map(|p| p.start)
+        Disruption::slow_since(&self.disruptions)
     }
 
     /// The estimator's mean service time of `service` now, in seconds: the day's services (those
@@ -111,8 +108,8 @@ impl Hall {
         let running = self.running(service);
         let hour = self.hour_now();
         match self.service_times.get(service) {
-            Some(t) => t.mean_secs(hour, &running, &self.slow_periods),
-            None => ServiceTimes::default().mean_secs(hour, &running, &self.slow_periods),
+            Some(t) => t.mean_secs(hour, &running, &self.disruptions),
+            None => ServiceTimes::default().mean_secs(hour, &running, &self.disruptions),
         }
     }
 

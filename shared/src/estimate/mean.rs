@@ -211,27 +211,60 @@ impl History {
     }
 }
 
-/// A time in which staff said the business system was slow, from `start` until `end` (still slow
-/// when `None`). While it lasts a change shortly before `start` is taken as likely; once it is
-/// over, the services it touched no longer count.
+/// What kind of stretch of the day a [`Disruption`] is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct SlowPeriod {
+pub enum DisruptionKind {
+    /// Staff said the business system is slow: services take longer, and the estimate should
+    /// follow at once.
+    Slow,
+    /// The business system was down: a customer at a counter then waited for it, and the time
+    /// says nothing of how long a service takes.
+    Outage,
+}
+
+/// A stretch of the day whose services do not speak for the usual speed, from `start` until `end`
+/// (still going on when `None`).
+///
+/// - While a slow system lasts, a change shortly before `start` is taken as likely; once it is
+///   over, the services that ran in it no longer count.
+/// - The services that ran in an outage never count.
+/// - Neither's count in the history that seeds later days.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Disruption {
+    pub kind: DisruptionKind,
     pub start: Millis,
     pub end: Option<Millis>,
 }
 
-impl SlowPeriod {
-    /// Did a service from `began` to `ended` run in this period (or since it began, while it goes
+impl Disruption {
+    /// Did a service from `began` to `ended` run in this stretch (or since it began, while it goes
     /// on)?
     pub fn overlaps(&self, began: Millis, ended: Millis) -> bool {
         began < self.end.unwrap_or(Millis::MAX) && ended > self.start
     }
 
-    /// Does a service that finished at `end` after `secs` seconds stay out of the mean, the
-    /// history's included, among `periods`?
-    pub fn left_out(periods: &[SlowPeriod], end: Millis, secs: u32) -> bool {
+    /// Does a service from `began` to `ended` stay out of today's mean now? A slow system's
+    /// services are the evidence of it until it is over.
+    fn leaves_out_today(&self, began: Millis, ended: Millis) -> bool {
+        (self.kind == DisruptionKind::Outage || self.end.is_some()) && self.overlaps(began, ended)
+    }
+
+    /// Does a service that finished at `end` after `secs` seconds stay out of the history, among
+    /// its day's `disruptions` (one still going on at the day's close lasted to it)?
+    pub fn left_out(disruptions: &[Disruption], end: Millis, secs: u32) -> bool {
         let began = end - i64::from(clamp_secs(secs)) * 1000;
-        periods.iter().any(|p| p.overlaps(began, end))
+        disruptions.iter().any(|p| p.overlaps(began, end))
+    }
+
+    /// Since when staff say the business system is slow, if they do now, among `disruptions`
+    /// (in the order they began).
+    pub fn slow_since(disruptions: &[Disruption]) -> Option<Millis> {
+        disruptions
+            .iter()
+            .rev()
+            .find(|d| d.kind == DisruptionKind::Slow)
+            .filter(|d| d.end.is_none())
+            .map(|d| d.start)
     }
 }
 
@@ -309,16 +342,12 @@ impl ServiceTimes {
     }
 
     /// The estimated mean service time in seconds at local hour `hour`, with `running` the
-    /// services of this kind in progress now and `slow` today's declared slow periods.
-    pub fn mean_secs(&self, hour: u32, running: &[Running], slow: &[SlowPeriod]) -> f64 {
+    /// services of this kind in progress now and `disruptions` today's slow systems and outages.
+    pub fn mean_secs(&self, hour: u32, running: &[Running], disruptions: &[Disruption]) -> f64 {
         let (prior, prior_weight) = self.seed.at(hour);
-        // The services of a slow time that is over stay out; those of one going on are what the
-        // declared change below is about.
         let counts = |end: Millis, secs: u32| {
             let began = end - i64::from(secs) * 1000;
-            !slow
-                .iter()
-                .any(|p| p.end.is_some() && p.overlaps(began, end))
+            !disruptions.iter().any(|p| p.leaves_out_today(began, end))
         };
         // Newest first by start: (seconds so far or in all, finished?).
         let mut items: Vec<(Millis, f64, bool)> = self
@@ -360,7 +389,7 @@ impl ServiceTimes {
             done_count = 1.0 + decay * done_count;
         }
         let whole = done_exposure / done_count;
-        let slow_since = slow.last().filter(|p| p.end.is_none()).map(|p| p.start);
+        let slow_since = Disruption::slow_since(disruptions);
         change_weighted(&items, &exposure, &completions, whole, slow_since).max(1.0)
     }
 }
@@ -528,7 +557,8 @@ mod change_tests {
         let said_at = 200 * 300_000;
         secs.extend([600; 3]);
         let t = times(&secs);
-        let ongoing = [SlowPeriod {
+        let ongoing = [Disruption {
+            kind: DisruptionKind::Slow,
             start: said_at,
             end: None,
         }];
@@ -548,15 +578,37 @@ mod change_tests {
         let m = before.mean_secs(10, &[], &ongoing);
         assert!((m - before.mean_secs(10, &[], &[])).abs() < 1.0, "{m}");
         // Over: the three slow services no longer count, nor lengthen the figure.
-        let over = [SlowPeriod {
+        let over = [Disruption {
+            kind: DisruptionKind::Slow,
             start: said_at,
             end: Some(said_at + 1_800_000),
         }];
         let m = t.mean_secs(10, &[], &over);
         assert!((m - before.mean_secs(10, &[], &[])).abs() < 1.0, "{m}");
         // A service that overlaps it stays out of the history too; one before it does not.
-        assert!(SlowPeriod::left_out(&over, said_at + 60_000, 300));
-        assert!(!SlowPeriod::left_out(&over, said_at, 300));
+        assert!(Disruption::left_out(&over, said_at + 60_000, 300));
+        assert!(!Disruption::left_out(&over, said_at, 300));
+    }
+
+    #[test]
+    fn a_service_stretched_by_an_outage_does_not_count() {
+        // 200 services of 5 minutes; the next one at a counter waits out a 40-minute outage.
+        let mut secs = vec![300; 200];
+        secs.push(45 * 60);
+        let t = times(&secs);
+        let settled = times(&[300; 200]).mean_secs(10, &[], &[]);
+        let down_at = 200 * 300_000 + 60_000;
+        let mut outage = Disruption {
+            kind: DisruptionKind::Outage,
+            start: down_at,
+            end: None,
+        };
+        assert!(t.mean_secs(10, &[], &[]) > settled + 10.0);
+        // Going on or over, it is left out alike.
+        assert!((t.mean_secs(10, &[], &[outage]) - settled).abs() < 1.0);
+        outage.end = Some(down_at + 40 * 60_000);
+        assert!((t.mean_secs(10, &[], &[outage]) - settled).abs() < 1.0);
+        assert_eq!(Disruption::slow_since(&[outage]), None);
     }
 
     #[test]

@@ -7,7 +7,7 @@ pub mod mean;
 pub mod replay;
 pub mod text;
 
-pub use mean::{History, Running, Seed, ServiceTimes, SlowPeriod};
+pub use mean::{Disruption, DisruptionKind, History, Running, Seed, ServiceTimes};
 pub use text::{WaitRange, wait_range};
 
 /// Assumed service time until a service has history of its own.

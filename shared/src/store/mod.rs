@@ -22,7 +22,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use crate::config::HallConfig;
 use crate::engine::{Event, EventKind, Executed, Hall};
-use crate::estimate::SlowPeriod;
+use crate::estimate::{Disruption, DisruptionKind};
 use crate::hall::{Callback, CallbackStatus, Millis, Now, Outage};
 
 pub use lock::WriterLock;
@@ -347,13 +347,13 @@ impl Store {
         let tz = hall.config.time_zone();
         let from = day - chrono::Duration::days(crate::estimate::mean::HISTORY_DAYS);
         let hour = |at: i64| Now::in_zone(at, &tz).time.hour();
-        let slow = rows::slow_periods(&self.conn, from, day.succ_opt().unwrap_or(day))?;
-        let slow_on = |d: NaiveDate| slow.get(&d).map_or(&[][..], Vec::as_slice);
+        let disruptions = rows::disruptions(&self.conn, from, day.succ_opt().unwrap_or(day))?;
+        let disrupted = |d: NaiveDate| disruptions.get(&d).map_or(&[][..], Vec::as_slice);
         for t in rows::history_tickets(&self.conn, from, day)? {
             hall.history
                 .add_arrival(&t.service, t.day, hour(t.issued_at));
             if let Some((at, secs)) = t.finished
-                && !SlowPeriod::left_out(slow_on(t.day), at, secs)
+                && !Disruption::left_out(disrupted(t.day), at, secs)
             {
                 hall.history.add(&t.service, t.day, hour(at), secs);
             }
@@ -373,7 +373,18 @@ impl Store {
         }
         hall.reseed();
         hall.counter_changes = today;
-        hall.slow_periods = slow_on(day).to_vec();
+        hall.disruptions = disrupted(day).to_vec();
+        // An outage going on since an earlier day, as the live hall's new day starts with it.
+        if let Some(o) = &hall.outage
+            && !hall.disruptions.iter().any(|d| d.start == o.started_at)
+        {
+            let going_on = Disruption {
+                kind: DisruptionKind::Outage,
+                start: o.started_at,
+                end: None,
+            };
+            hall.disruptions.insert(0, going_on);
+        }
         for t in rows::history_tickets(&self.conn, day, day.succ_opt().unwrap_or(day))? {
             if let Some((at, secs)) = t.finished {
                 hall.service_times

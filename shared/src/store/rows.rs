@@ -7,7 +7,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::{StoreError, touched_ticket};
 use crate::engine::{CounterRuntime, Event, EventKind, Hall};
-use crate::estimate::SlowPeriod;
+use crate::estimate::{Disruption, DisruptionKind};
 use crate::hall::{Callback, CallbackStatus, CounterId, CounterState, Outage, Ticket, TicketState};
 
 fn day_str(d: NaiveDate) -> String {
@@ -336,37 +336,62 @@ pub(super) fn counter_changes(
     Ok(out)
 }
 
-/// The times staff said the business system was slow, by business day from `from` up to `to`
-/// (excluded), each day's in order (the last may still be going on).
-pub(super) fn slow_periods(
+/// Each business day's slow business systems and outages from `from` up to `to` (excluded), in
+/// the order they began, as the live hall keeps them: an outage that ends on a day it did not
+/// begin on is that day's from its start.
+pub(super) fn disruptions(
     conn: &Connection,
     from: NaiveDate,
     to: NaiveDate,
-) -> Result<BTreeMap<NaiveDate, Vec<SlowPeriod>>, StoreError> {
+) -> Result<BTreeMap<NaiveDate, Vec<Disruption>>, StoreError> {
     let mut st = conn.prepare(
-        "SELECT day, at, type FROM events
-         WHERE day >= ?1 AND day < ?2 AND type IN ('slow_system_started', 'slow_system_ended')
+        "SELECT day, seq, at, actor, counter, body FROM events
+         WHERE day >= ?1 AND day < ?2 AND type IN ('slow_system_started', 'slow_system_ended',
+               'outage_started', 'outage_ended')
          ORDER BY seq",
     )?;
     let rows = st.query_map([day_str(from), day_str(to)], |r| {
         Ok((
             r.get::<_, String>(0)?,
-            r.get::<_, i64>(1)?,
-            r.get::<_, String>(2)?,
+            (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?),
         ))
     })?;
-    let mut out: BTreeMap<NaiveDate, Vec<SlowPeriod>> = BTreeMap::new();
+    let mut out: BTreeMap<NaiveDate, Vec<Disruption>> = BTreeMap::new();
     for r in rows {
-        let (day, at, kind) = r?;
+        let (day, row) = r?;
         let day = NaiveDate::parse_from_str(&day, "%Y-%m-%d").map_err(corrupt)?;
-        let periods = out.entry(day).or_default();
-        if kind == "slow_system_started" {
-            periods.push(SlowPeriod {
-                start: at,
+        let e = to_event(row)?;
+        let list = out.entry(day).or_default();
+        let (kind, start) = match &e.kind {
+            EventKind::SlowSystemStarted => (DisruptionKind::Slow, Some(e.at)),
+            EventKind::OutageStarted { outage } => {
+                (DisruptionKind::Outage, Some(outage.started_at))
+            }
+            EventKind::SlowSystemEnded => (DisruptionKind::Slow, None),
+            EventKind::OutageEnded { .. } => (DisruptionKind::Outage, None),
+            _ => continue,
+        };
+        if let Some(start) = start {
+            list.push(Disruption {
+                kind,
+                start,
                 end: None,
             });
-        } else if let Some(p) = periods.last_mut().filter(|p| p.end.is_none()) {
-            p.end = Some(at);
+            continue;
+        }
+        match list.iter_mut().rev().find(|d| d.kind == kind) {
+            Some(d) if d.end.is_none() => d.end = Some(e.at),
+            _ => {
+                // An outage begun on an earlier day; its id is its start.
+                if let EventKind::OutageEnded { id } = e.kind {
+                    let earlier = Disruption {
+                        kind,
+                        start: id,
+                        end: Some(e.at),
+                    };
+                    list.insert(0, earlier);
+                }
+            }
         }
     }
     Ok(out)

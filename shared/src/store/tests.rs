@@ -519,7 +519,7 @@ fn the_day_rolls_over_on_a_tick_and_is_remembered() {
 }
 
 #[test]
-fn a_slow_systems_services_stay_out_of_the_history_and_a_restart_keeps_it() {
+fn a_slow_systems_services_stay_out_of_the_history_and_a_restart_keeps_it_and_an_outage() {
     let dir = tempfile::tempdir().unwrap();
     let path = db_path(dir.path());
     let (clock, time) = clock();
@@ -555,10 +555,16 @@ fn a_slow_systems_services_stay_out_of_the_history_and_a_restart_keeps_it() {
     }
     minutes(24 * 60);
     run(&w, Command::Tick, Actor::system());
-    // The next day is slow too, from its start.
+    // The next day is slow too, from its start, and then the system goes down.
     run(&w, Command::SetSlowSystem { slow: true }, clerk(1));
+    let boss = Actor::new("boss", Role::Manager, None);
+    let down = Command::StartOutage {
+        expected_minutes: 30,
+        message: None,
+    };
+    run(&w, down, boss);
     let live = w.hall().read().unwrap().clone();
-    assert_eq!(live.slow_periods.len(), 1);
+    assert_eq!(live.disruptions.len(), 2);
     drop(w);
     let mut s = Store::open(&path).unwrap();
     let hall = s
@@ -568,7 +574,7 @@ fn a_slow_systems_services_stay_out_of_the_history_and_a_restart_keeps_it() {
     let seed = live.history.seeds(chrono::Datelike::weekday(&day()));
     assert_eq!(seed["pay"].any_hour, Some((300.0, 1)));
     assert_eq!(hall.history, live.history);
-    assert_eq!(hall.slow_periods, live.slow_periods);
+    assert_eq!(hall.disruptions, live.disruptions);
     assert_eq!(hall.slow_since(), live.slow_since());
 }
 

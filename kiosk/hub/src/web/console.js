@@ -695,7 +695,9 @@ function alertItems() {
   }
   const ended = a.last_outage;
   const waitingCallers = ended?.callbacks_open ?? 0;
-  if (ended && !outage && waitingCallers > 0) {
+  // `a` is from the last fetch: while it still has an outage going on, its `last_outage` is an
+  // earlier one, and the one that just ended comes with the next fetch.
+  if (ended && !outage && !a.outage && waitingCallers > 0) {
     items.push({
       cls: "al-outage-ended",
       text: t("alert.outage_ended", { n: waitingCallers, at: clockTime(ended.ended_at) }),

@@ -1,6 +1,6 @@
 //! The `/api/v1` routes, by resource: session, tickets, counters, board, outage, slow system,
-//! callbacks, suggestions, kiosk status and alerts. Handlers check who asks, hand commands to the writer and
-//! shape the answer; the rules themselves live in the engine.
+//! callbacks, suggestions, kiosk status and alerts. Handlers check who asks, hand commands to the
+//! writer and shape the answer; the rules themselves live in the engine.
 
 use std::collections::VecDeque;
 

@@ -375,20 +375,22 @@ impl ServiceTimes {
         // The settled figure counts finished services only: their time so far makes services in
         // progress follow the length of the line (long services now, long line now), which the
         // wait multiplies into a bias; the detector below uses them, to see a slowdown early.
-        let (mut done_exposure, mut done_count) = (prior_weight * prior, prior_weight);
         // By finish, not start: the newest services to have started and finished are the short
-        // ones, the long ones of that time still running.
+        // ones, the long ones of that time still running. Newest first, each weighing `decay`
+        // less than the one after it, the seed behind the oldest.
+        let (mut done_exposure, mut done_count, mut weight) = (0.0, 0.0, 1.0);
         let done = self
             .done
             .iter()
             .rev()
             .filter(|&&(end, secs)| counts(end, secs));
-        let done: Vec<u32> = done.take(SPAN).map(|d| d.1).collect();
-        for &secs in done.iter().rev() {
-            done_exposure = f64::from(secs) + decay * done_exposure;
-            done_count = 1.0 + decay * done_count;
+        for &(_, secs) in done.take(SPAN) {
+            done_exposure += weight * f64::from(secs);
+            done_count += weight;
+            weight *= decay;
         }
-        let whole = done_exposure / done_count;
+        let whole =
+            (done_exposure + weight * prior_weight * prior) / (done_count + weight * prior_weight);
         let slow_since = Disruption::slow_since(disruptions);
         change_weighted(&items, &exposure, &completions, whole, slow_since).max(1.0)
     }

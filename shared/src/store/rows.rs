@@ -307,17 +307,18 @@ pub(super) fn history_tickets(
     Ok(out)
 }
 
-/// The counters' state changes of the business days from `from` up to `to` (excluded), in the
-/// order they happened: (day, at, counter, open after it).
-pub(super) fn counter_changes(
+/// The events of `types` (a quoted SQL list) of the business days from `from` up to `to`
+/// (excluded), with their day, in the order they happened.
+fn events_of_days(
     conn: &Connection,
     from: NaiveDate,
     to: NaiveDate,
-) -> Result<Vec<(NaiveDate, i64, CounterId, bool)>, StoreError> {
-    let mut st = conn.prepare(
+    types: &str,
+) -> Result<Vec<(NaiveDate, Event)>, StoreError> {
+    let mut st = conn.prepare(&format!(
         "SELECT day, seq, at, actor, counter, body FROM events
-         WHERE day >= ?1 AND day < ?2 AND type = 'counter_state_changed' ORDER BY seq",
-    )?;
+         WHERE day >= ?1 AND day < ?2 AND type IN ({types}) ORDER BY seq"
+    ))?;
     let rows = st.query_map([day_str(from), day_str(to)], |r| {
         Ok((
             r.get::<_, String>(0)?,
@@ -328,7 +329,20 @@ pub(super) fn counter_changes(
     for r in rows {
         let (day, row) = r?;
         let day = NaiveDate::parse_from_str(&day, "%Y-%m-%d").map_err(corrupt)?;
-        let e = to_event(row)?;
+        out.push((day, to_event(row)?));
+    }
+    Ok(out)
+}
+
+/// The counters' state changes of the business days from `from` up to `to` (excluded), in the
+/// order they happened: (day, at, counter, open after it).
+pub(super) fn counter_changes(
+    conn: &Connection,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<(NaiveDate, i64, CounterId, bool)>, StoreError> {
+    let mut out = Vec::new();
+    for (day, e) in events_of_days(conn, from, to, "'counter_state_changed'")? {
         if let EventKind::CounterStateChanged { counter, state, .. } = e.kind {
             out.push((day, e.at, counter, state == CounterState::Open));
         }
@@ -344,23 +358,9 @@ pub(super) fn disruptions(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<BTreeMap<NaiveDate, Vec<Disruption>>, StoreError> {
-    let mut st = conn.prepare(
-        "SELECT day, seq, at, actor, counter, body FROM events
-         WHERE day >= ?1 AND day < ?2 AND type IN ('slow_system_started', 'slow_system_ended',
-               'outage_started', 'outage_ended')
-         ORDER BY seq",
-    )?;
-    let rows = st.query_map([day_str(from), day_str(to)], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?),
-        ))
-    })?;
+    let types = "'slow_system_started', 'slow_system_ended', 'outage_started', 'outage_ended'";
     let mut out: BTreeMap<NaiveDate, Vec<Disruption>> = BTreeMap::new();
-    for r in rows {
-        let (day, row) = r?;
-        let day = NaiveDate::parse_from_str(&day, "%Y-%m-%d").map_err(corrupt)?;
-        let e = to_event(row)?;
+    for (day, e) in events_of_days(conn, from, to, types)? {
         let list = out.entry(day).or_default();
         let (kind, start) = match &e.kind {
             EventKind::SlowSystemStarted => (DisruptionKind::Slow, Some(e.at)),

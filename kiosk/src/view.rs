@@ -257,8 +257,8 @@ pub struct StationView {
 }
 
 /// The wait as the customer is told it: the hub's range ("约15–20分钟", "20分钟以上"), or from a
-/// hub that sends none the single figure in minutes.
-pub fn wait_words(lang: Lang, secs: u32, lo_s: u32, hi_s: Option<u32>) -> String {
+/// hub that sends none the single figure in minutes; `None` for no wait.
+pub fn wait_words(lang: Lang, secs: u32, lo_s: u32, hi_s: Option<u32>) -> Option<String> {
     let range = if lo_s == 0 && hi_s.is_none() {
         let m = minutes(secs) * 60;
         hallq_shared::estimate::WaitRange {
@@ -268,14 +268,17 @@ pub fn wait_words(lang: Lang, secs: u32, lo_s: u32, hi_s: Option<u32>) -> String
     } else {
         hallq_shared::estimate::WaitRange { lo_s, hi_s }
     };
-    match lang {
+    if range.hi_s == Some(0) {
+        return None;
+    }
+    Some(match lang {
         Lang::Zh => range.zh(),
         Lang::En => range.en(),
-    }
+    })
 }
 
 /// A new customer's wait for `service`, as the tile and the service's page say it.
-fn service_wait_words(lang: Lang, service: &ServiceView) -> String {
+fn service_wait_words(lang: Lang, service: &ServiceView) -> Option<String> {
     wait_words(
         lang,
         service.estimated_wait_s,
@@ -333,7 +336,7 @@ pub fn render(st: &State) -> StationView {
                     id: s.id.clone(),
                     letter: s.prefix.to_string(),
                     name: s.name.get(lang).to_string(),
-                    load: words::load(lang, s.waiting, &service_wait_words(lang, s)),
+                    load: words::load(lang, s.waiting, service_wait_words(lang, s).as_deref()),
                     long_wait: s.long_wait,
                 })
                 .collect()
@@ -396,7 +399,7 @@ pub fn render(st: &State) -> StationView {
                     .as_ref()
                     .map(|r| r.get(lang).to_string())
                     .unwrap_or_default(),
-                load: words::ahead(lang, s.waiting, &service_wait_words(lang, s)),
+                load: words::ahead(lang, s.waiting, service_wait_words(lang, s).as_deref()),
             })
             .unwrap_or_default(),
         _ => Detail::default(),
@@ -426,12 +429,13 @@ pub fn render(st: &State) -> StationView {
                 load: words::ahead(
                     lang,
                     t.ahead,
-                    &wait_words(
+                    wait_words(
                         lang,
                         t.estimated_wait_s,
                         t.estimated_wait_lo_s,
                         t.estimated_wait_hi_s,
-                    ),
+                    )
+                    .as_deref(),
                 ),
                 print_note: note,
                 print_state: state,

@@ -122,22 +122,28 @@ pub const PHRASES: [Said; 7] = [
     s("厅内环境需要改善", "The hall needs tidying / more seats"),
 ];
 
-/// `wait` is the wait as told ([`crate::view::wait_words`]): "约15–20分钟", "about 15–20 min".
-pub fn load(lang: Lang, waiting: u32, wait: &str) -> String {
-    match (lang, waiting) {
-        (Lang::Zh, 0) => "无人等候，马上办理".into(),
-        (Lang::En, 0) => "Nobody waiting".into(),
-        (Lang::Zh, n) => format!("等候 {n} 人 · {wait}"),
-        (Lang::En, n) => format!("{n} waiting · {wait}"),
+/// `wait` is the wait as told ([`crate::view::wait_words`]): "约15–20分钟", "about 15–20 min";
+/// `None` when there is none. Nobody waiting is not always no wait: every counter may be busy, or
+/// the business system down.
+pub fn load(lang: Lang, waiting: u32, wait: Option<&str>) -> String {
+    match (lang, waiting, wait) {
+        (Lang::Zh, 0, None) => "无人等候，马上办理".into(),
+        (Lang::En, 0, None) => "Nobody waiting".into(),
+        (Lang::Zh, 0, Some(w)) => format!("无人等候 · {w}"),
+        (Lang::En, 0, Some(w)) => format!("Nobody waiting · {w}"),
+        (Lang::Zh, n, w) => format!("等候 {n} 人 · {}", w.unwrap_or("无需等候")),
+        (Lang::En, n, w) => format!("{n} waiting · {}", w.unwrap_or("no wait")),
     }
 }
 
-pub fn ahead(lang: Lang, ahead: u32, wait: &str) -> String {
-    match (lang, ahead) {
-        (Lang::Zh, 0) => "您前面没有人，请留意叫号".into(),
-        (Lang::En, 0) => "Nobody ahead of you: listen for your number".into(),
-        (Lang::Zh, n) => format!("您前面还有 {n} 人，预计等候{wait}"),
-        (Lang::En, n) => format!("{n} ahead of you, wait {wait}"),
+pub fn ahead(lang: Lang, ahead: u32, wait: Option<&str>) -> String {
+    match (lang, ahead, wait) {
+        (Lang::Zh, 0, None) => "您前面没有人，请留意叫号".into(),
+        (Lang::En, 0, None) => "Nobody ahead of you: listen for your number".into(),
+        (Lang::Zh, 0, Some(w)) => format!("您前面没有人，预计等候{w}，请留意叫号"),
+        (Lang::En, 0, Some(w)) => format!("Nobody ahead of you, wait {w}: listen for your number"),
+        (Lang::Zh, n, w) => format!("您前面还有 {n} 人，预计等候{}", w.unwrap_or("无需等候")),
+        (Lang::En, n, w) => format!("{n} ahead of you, wait {}", w.unwrap_or("no wait")),
     }
 }
 

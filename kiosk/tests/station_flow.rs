@@ -263,11 +263,28 @@ fn outage_hub(expected_minutes: u32) -> FakeHub {
 #[test]
 fn a_short_outage_apologises_with_the_expected_time() {
     let hub = outage_hub(10);
-    let k = kiosk(&hub, None, WAIT);
+    let printer = MemoryPrinter::default();
+    let k = kiosk(&hub, Some(&printer), WAIT);
     let v = k.last();
     assert!(v.banner.contains("预计"), "{}", v.banner);
     assert!(v.banner.contains("09:51"), "{}", v.banner);
     assert!(!v.callback_offer);
+    // Nobody is served until the system is back: every wait runs from 09:51 and promises no
+    // upper end, and a line nobody stands in is not "served at once".
+    for t in &v.services {
+        assert!(t.load.ends_with("分钟以上"), "{}: {}", t.name, t.load);
+    }
+    let consult = v.services.iter().find(|t| t.id == "consult").unwrap();
+    assert_eq!(consult.load, "无人等候 · 10分钟以上");
+    k.c.take_ticket("consult", false);
+    let v = k.settle();
+    assert_eq!(
+        v.issued.load,
+        "您前面没有人，预计等候10分钟以上，请留意叫号"
+    );
+    let p = &printer.printed()[0];
+    assert!(p.estimated_wait_open, "{p:?}");
+    assert_eq!(p.estimated_wait_min, 10);
 }
 
 #[test]

@@ -241,6 +241,24 @@ fn no_one_ahead_and_no_documents() {
 }
 
 #[test]
+fn no_one_ahead_still_prints_a_wait_there_is() {
+    // The business system is down until 10:05: nobody ahead, and still a wait.
+    let none = TicketPrint {
+        ahead: 0,
+        estimated_wait_min: 0,
+        ..TicketPrint::sample()
+    };
+    let outage = TicketPrint {
+        estimated_wait_min: 20,
+        estimated_wait_hi_min: None,
+        estimated_wait_open: true,
+        ..none.clone()
+    };
+    let (a, b) = (printed(&none, WIDTH_58MM), printed(&outage, WIDTH_58MM));
+    assert!(b.height() > a.height(), "a line more: the wait");
+}
+
+#[test]
 fn a_status_url_too_long_for_a_qr_code_is_an_error() {
     let t = TicketPrint {
         status_url: "x".repeat(5000),

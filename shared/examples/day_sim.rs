@@ -2,7 +2,9 @@
 //! followed, for the hall's estimator and for the estimator that knows the true service time.
 //!
 //! `cargo run --release -p hallq-shared --example day_sim -- [--seeds N] [--hours] [--unseen]
-//! [--after] [--means] [--spread] [--services] [--declared M]`
+//! [--after] [--means] [--spread] [--services] [--declared M] [--only TEXT]`
+//!
+//! `--only TEXT`: only the days whose name holds TEXT.
 //!
 //! `--declared M`: on the days with a slowdown, a clerk says the business system is slow M minutes
 //! after it begins.
@@ -23,6 +25,13 @@ fn main() {
     let mut scenarios = sim::scenario::scenarios();
     if args.iter().any(|a| a == "--unseen") {
         scenarios.extend(sim::scenario::unseen());
+    }
+    if let Some(only) = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1))
+    {
+        scenarios.retain(|s| s.name.contains(only.as_str()));
     }
     let declared: Option<u32> = args
         .iter()
@@ -79,6 +88,9 @@ fn main() {
         }
         if s.slowdown.is_some() {
             recovery(s, &days);
+        }
+        if let Some(o) = s.outage {
+            outage(s, o, &days);
         }
         if hours {
             by_hour(&days);
@@ -142,6 +154,31 @@ fn recovery(s: &Scenario, days: &[DayResult]) {
     }
 }
 
+/// Tickets issued while the business system was down, and in the half hour after.
+fn outage(s: &Scenario, o: sim::SimOutage, days: &[DayResult]) {
+    let issued = |from: u32, to: u32| {
+        Comparison::of(days.iter().flat_map(|d| &d.tickets).filter(move |t| {
+            t.issued_s >= f64::from(from) * 60.0 && t.issued_s < f64::from(to) * 60.0
+        }))
+    };
+    let end = o.at_min + o.lasts_min;
+    let during = issued(o.at_min, end);
+    let after = issued(end, end + 30);
+    println!(
+        "| ↳ {}: tickets issued while it was down: {} tickets, RMSE {:.2} ({:.2}), mean err {:+.2} ({:+.2}), late {:.1} % ({:.1} %); in the half hour after: mean err {:+.2} ({:+.2}) | | | | | | | | |",
+        s.name,
+        during.hall.count,
+        during.hall.rmse_s / 60.0,
+        during.reference.rmse_s / 60.0,
+        during.hall.mean_s / 60.0,
+        during.reference.mean_s / 60.0,
+        during.hall.late_share * 100.0,
+        during.reference.late_share * 100.0,
+        after.hall.mean_s / 60.0,
+        after.reference.mean_s / 60.0,
+    );
+}
+
 fn by_hour(days: &[DayResult]) {
     let mut hours: std::collections::BTreeMap<u32, Vec<sim::TicketRecord>> = Default::default();
     for d in days {
@@ -155,8 +192,18 @@ fn by_hour(days: &[DayResult]) {
             );
         }
     }
+    let means = std::env::args().any(|a| a == "--means");
     for (h, tickets) in hours {
         row(&format!("  {h:02}:00"), &Comparison::of(&tickets));
+        if means {
+            let r: Vec<f64> = tickets.iter().map(|t| t.mean_s / t.true_mean_s).collect();
+            let ahead: Vec<f64> = tickets.iter().map(|t| f64::from(t.ahead)).collect();
+            println!(
+                "|     mean service estimate / true {:.3}; people ahead {:.1} | | | | | | | | |",
+                r.iter().sum::<f64>() / r.len().max(1) as f64,
+                ahead.iter().sum::<f64>() / ahead.len().max(1) as f64,
+            );
+        }
     }
 }
 

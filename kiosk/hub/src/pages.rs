@@ -127,7 +127,9 @@ fn ticket_html(s: &TicketStatus) -> String {
             }),
         ));
     }
-    if s.state == TicketState::Waiting && s.ahead == 0 {
+    // Next with a wait still (every counter busy, the business system down): the table says how
+    // long.
+    if s.state == TicketState::Waiting && s.ahead == 0 && s.estimated_wait_hi_s == Some(0) {
         body.push_str(
             "<p class=counter>您是下一位,请留意叫号<br><span class=en>You are next: please listen for your number</span></p>",
         );

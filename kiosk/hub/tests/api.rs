@@ -1191,3 +1191,61 @@ async fn a_clerk_says_the_business_system_is_slow_and_the_waits_allow_for_it() {
         pay_wait(&done)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outage_is_in_every_wait_told_until_it_ends() {
+    let f = Fixture::new().await;
+    f.open_counter(1).await;
+    f.issue("pay").await;
+    let (st, b) = f
+        .call(
+            "POST",
+            "/api/v1/outage",
+            Some(&f.manager),
+            Some(json!({"expected_minutes": 20})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{b}");
+    // Five minutes into it: fifteen minutes at least before anyone is served.
+    f.advance_ms(5 * 60_000);
+    let (st, t) = f
+        .call(
+            "POST",
+            "/api/v1/tickets",
+            Some(&f.kiosk),
+            Some(json!({"service": "pay"})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{t}");
+    let wait = t["estimated_wait_s"].as_u64().unwrap();
+    assert!(wait >= 15 * 60, "{t}");
+    assert!(t["estimated_wait_hi_s"].is_null(), "no upper end: {t}");
+    assert!(t["estimated_wait_lo_s"].as_u64().unwrap() >= 15 * 60, "{t}");
+    let number = t["number"].as_str().unwrap().to_string();
+    let (_, html) = f.call("GET", &format!("/t/{number}"), None, None).await;
+    let html = html.as_str().unwrap();
+    assert!(html.contains("分钟以上"), "{html}");
+    let (_, board) = f.call("GET", "/api/v1/board", None, None).await;
+    let pay = board["waiting"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["service"] == "pay")
+        .unwrap()
+        .clone();
+    assert!(
+        pay["estimated_wait_s"].as_u64().unwrap() >= 15 * 60,
+        "{pay}"
+    );
+    assert!(pay["estimated_wait_hi_s"].is_null(), "{pay}");
+    // Back: the line's own wait, a few minutes.
+    let (st, _) = f
+        .call("DELETE", "/api/v1/outage", Some(&f.manager), None)
+        .await;
+    assert_eq!(st, StatusCode::NO_CONTENT);
+    let (_, s) = f
+        .call("GET", &format!("/api/v1/tickets/{number}"), None, None)
+        .await;
+    let after = s["estimated_wait_s"].as_u64().unwrap();
+    assert!(after < 15 * 60 && after + 10 * 60 < wait, "{wait} → {s}");
+}

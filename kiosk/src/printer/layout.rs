@@ -333,6 +333,7 @@ pub fn render_ticket_with(
     p.rule(2);
     p.space(m.gap);
 
+    // Nobody ahead may still wait: every counter busy, or the business system down.
     if t.ahead == 0 {
         p.left(bold, "", l.none_ahead, m.value, 0.0);
     } else {
@@ -347,19 +348,19 @@ pub fn render_ticket_with(
             (bold, &n, m.ahead),
             (reg, &post, m.label),
         ]);
-        if t.estimated_wait_min > 0 {
-            let lo = t.estimated_wait_min;
-            let (pre, value, post) = match t.estimated_wait_hi_min {
-                _ if t.estimated_wait_open => (l.wait_open_pre, lo.to_string(), l.wait_open_post),
-                Some(hi) if hi > lo => (l.wait_pre, format!("{lo}–{hi}"), l.wait_post),
-                _ => (l.wait_pre, lo.to_string(), l.wait_post),
-            };
-            p.runs(&[
-                (reg, &format!("{pre} "), m.label),
-                (bold, &value, m.value),
-                (reg, &format!(" {post}"), m.label),
-            ]);
-        }
+    }
+    if t.estimated_wait_min > 0 {
+        let lo = t.estimated_wait_min;
+        let (pre, value, post) = match t.estimated_wait_hi_min {
+            _ if t.estimated_wait_open => (l.wait_open_pre, lo.to_string(), l.wait_open_post),
+            Some(hi) if hi > lo => (l.wait_pre, format!("{lo}–{hi}"), l.wait_post),
+            _ => (l.wait_pre, lo.to_string(), l.wait_post),
+        };
+        p.runs(&[
+            (reg, &format!("{pre} "), m.label),
+            (bold, &value, m.value),
+            (reg, &format!(" {post}"), m.label),
+        ]);
     }
     p.runs(&[
         (reg, &format!("{} ", l.issued), m.label),

@@ -927,6 +927,73 @@ fn outages_short_and_long() {
 }
 
 #[test]
+fn an_outage_holds_every_wait_until_its_expected_end_and_promises_no_upper_end() {
+    let mut t = T::new();
+    let boss = Actor::new("boss", Role::Manager, None);
+    // Repairs go to counters 3 and 4: both busy, two waiting.
+    for _ in 0..4 {
+        t.issue("repair");
+    }
+    t.next(3);
+    t.next(4);
+    let before = t.hall.wait_for("repair", 2);
+    assert!(before > 0);
+    t.ok(
+        Command::StartOutage {
+            expected_minutes: 20,
+            message: None,
+        },
+        boss.clone(),
+    );
+    // Nobody is served until the system is back: the line starts 20 minutes from now.
+    let during = t.hall.wait_for("repair", 2);
+    assert!(
+        during.abs_diff(before + 20 * 60) <= 1,
+        "{before} → {during}"
+    );
+    let number = t.issue("repair");
+    let status = t.hall.ticket_status(&number).unwrap();
+    assert!(status.estimated_wait_s.abs_diff(during) <= 1);
+    assert_eq!(status.estimated_wait_hi_s, None, "the end is a guess");
+    assert!(status.estimated_wait_lo_s >= 20 * 60, "{status:?}");
+    // The board's line says the same, and the outage alone makes no long-wait period.
+    let view = t
+        .hall
+        .service_views()
+        .into_iter()
+        .find(|s| s.id == "repair")
+        .unwrap();
+    assert_eq!(view.estimated_wait_hi_s, None);
+    assert!(view.estimated_wait_lo_s >= 20 * 60);
+    t.ok(Command::Tick, Actor::system());
+    assert!(t.hall.long_wait.is_empty());
+    // Ten minutes on, ten minutes left; once overrun, a minute at least and never "no wait".
+    t.advance(10);
+    // (The estimates read the hall's clock, which the next event moves: a payment customer.)
+    t.issue("pay");
+    let later = t.hall.wait_for("repair", 3);
+    let line = t.hall.line_wait_for("repair", 3, 0);
+    assert!(later.abs_diff(line + 10 * 60) <= 1, "{line} → {later}");
+    t.advance(15);
+    t.issue("pay");
+    let overrun = t.hall.wait_for("repair", 0);
+    assert!(overrun >= 60, "{overrun}");
+    let r = t.hall.wait_range_for("repair", overrun, 0);
+    assert_eq!(r.hi_s, None);
+    assert!(r.lo_s >= 60);
+    let overrun = t.hall.wait_for("repair", 3);
+    // Back: the line's own wait again, with its range.
+    t.ok(Command::EndOutage, boss);
+    let after = t.hall.wait_for("repair", 3);
+    assert!(after.abs_diff(overrun - 60) <= 1, "{overrun} → {after}");
+    // (Nothing has finished today and there is no history: no upper end for that reason alone.)
+    assert_eq!(
+        t.hall.wait_range_for("repair", after, 3),
+        crate::estimate::wait_range(after, 3, 0)
+    );
+}
+
+#[test]
 fn a_slow_system_is_said_once_ended_once_and_forgotten_the_next_day() {
     let mut t = T::new();
     let slow = |slow| Command::SetSlowSystem { slow };

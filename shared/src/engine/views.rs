@@ -15,8 +15,10 @@ impl Hall {
                     .get(&s.id)
                     .and_then(|w| w.iter().map(Place::issued_at).min());
                 let waited_long = oldest.is_some_and(|at| now.at - at >= limit_ms);
+                // The line's own wait: an outage is an incident of its own, with its apology.
                 let estimate_long =
-                    i64::from(self.wait_for(&s.id, self.waiting_count(&s.id))) * 1000 >= limit_ms;
+                    i64::from(self.line_wait_for(&s.id, self.waiting_count(&s.id), 0)) * 1000
+                        >= limit_ms;
                 waited_long || estimate_long
             })
             .map(|s| s.id.clone())

@@ -62,12 +62,15 @@ impl Hall {
 
     /// Local hour of the clock, for the history's seed (none before the first event).
     pub(super) fn hour_now(&self) -> u32 {
-        if self.clock == 0 {
+        self.hour_at(self.clock)
+    }
+
+    /// Local hour at the instant `at` (none before the first event).
+    fn hour_at(&self, at: Millis) -> u32 {
+        if at == 0 {
             return u32::MAX;
         }
-        Now::in_zone(self.clock, &self.config.time_zone())
-            .time
-            .hour()
+        Now::in_zone(at, &self.config.time_zone()).time.hour()
     }
 
     /// Counter `id`'s state now, as its usual breaks' windows need it: open, or not open since its
@@ -119,18 +122,57 @@ impl Hall {
             .service_times
             .get(service)
             .map_or(0, |t| t.samples(self.hour_now()));
-        wait_range(secs, ahead, samples)
+        let range = wait_range(secs, ahead, samples);
+        match self.outage_rest_s(self.clock) {
+            // The outage's end is the manager's guess, not a promise: "more than" the time it
+            // leaves, and never "no wait" while no counter can do business.
+            Some(rest) if secs > 0 => WaitRange {
+                lo_s: range.lo_s.max(rest / 60 * 60).max(60),
+                hi_s: None,
+            },
+            _ => range,
+        }
+    }
+
+    /// Seconds until the business system is expected back, while it is down: at least a minute,
+    /// since an outage that has overrun its expected end may end at any moment but not this one.
+    fn outage_rest_s(&self, at: Millis) -> Option<u32> {
+        self.outage.as_ref().map(|o| {
+            ((o.expected_end - at).max(0) / 1000)
+                .clamp(60, i64::from(u32::MAX))
+                .try_into()
+                .unwrap_or(u32::MAX)
+        })
     }
 
     /// Expected wait for someone with `ahead` people before them in `service` (a new customer
     /// when `ahead` is everyone waiting): the line played forward with the open counters' call
     /// order ([`replay`]). Before any counter serving it opens, the configured ones are assumed.
+    /// During an outage no counter does business until the system is back: the counters start
+    /// from its expected end ([`Hall::outage_rest_s`]).
     pub fn wait_for(&self, service: &str, ahead: u32) -> u32 {
+        self.wait_at(service, ahead, self.clock)
+    }
+
+    /// [`Hall::wait_for`] at the instant `at`, now or later: a ticket's printed wait is decided
+    /// before its own event moves the clock.
+    pub(super) fn wait_at(&self, service: &str, ahead: u32, at: Millis) -> u32 {
+        let at = at.max(self.clock);
+        self.line_wait_at(service, ahead, self.outage_rest_s(at).unwrap_or(0), at)
+    }
+
+    /// The line's own wait, with the counters starting `resumes_s` seconds after `at`.
+    pub(super) fn line_wait_for(&self, service: &str, ahead: u32, resumes_s: u32) -> u32 {
+        self.line_wait_at(service, ahead, resumes_s, self.clock)
+    }
+
+    fn line_wait_at(&self, service: &str, ahead: u32, resumes_s: u32, at: Millis) -> u32 {
         let services = &self.config.services;
         let index = |id: &str| services.iter().position(|s| s.id == id);
         let Some(target) = index(service) else {
             return 0;
         };
+        let resumes_s = f64::from(resumes_s);
         let desk = |c: &crate::hall::Counter, rt: Option<&CounterRuntime>| replay::Desk {
             services: c.services.iter().filter_map(|s| index(s)).collect(),
             busy_with: rt
@@ -138,14 +180,15 @@ impl Hall {
                 .and_then(|n| self.tickets.get(n))
                 .and_then(|t| index(&t.service)),
             off: Vec::new(),
+            resumes_s,
         };
         // The counters open now, with their usual breaks to come, and those on a usual break or
         // not yet at their usual opening, from when they are expected back.
         // Only a hall with usual breaks reads its clock in local minutes (none before the first
         // event).
-        let zone = (!self.breaks_seed.is_empty() && self.clock != 0).then(|| {
+        let zone = (!self.breaks_seed.is_empty() && at != 0).then(|| {
             let tz = self.config.time_zone();
-            (local_minutes(self.clock, &tz), tz)
+            (local_minutes(at, &tz), tz)
         });
         let open: Vec<replay::Desk> = self
             .config
@@ -183,11 +226,14 @@ impl Hall {
                 }
             })
             .collect();
+        // The mean as of the last event, as the board shows it: read at the instant of a ticket,
+        // the services in progress count a little longer, which told the steady days' customers
+        // 1–5 s more on average (day_sim; the estimate already errs that way).
         let means: Vec<f64> = services
             .iter()
             .map(|s| self.mean_service_secs(&s.id))
             .collect();
-        let rates = self.arrival_rates();
+        let rates = self.arrival_rates_at(at);
         let secs = replay::wait_secs(&open, &lines, &means, &rates, target, ahead).or_else(|| {
             let all: Vec<replay::Desk> =
                 self.config.counters.iter().map(|c| desk(c, None)).collect();
@@ -206,6 +252,10 @@ impl Hall {
     /// weekday's history issued in this hour of the day, so that the first hour is not read as
     /// quiet; a hall without history leans towards not foreseeing newcomers there.
     pub fn arrival_rates(&self) -> Vec<f64> {
+        self.arrival_rates_at(self.clock)
+    }
+
+    fn arrival_rates_at(&self, at: Millis) -> Vec<f64> {
         const HOUR: Millis = 60 * 60_000;
         let first = self
             .issued
@@ -213,14 +263,14 @@ impl Hall {
             .filter_map(|t| t.keys().next())
             .min()
             .copied();
-        let seen = first.map_or(0, |f| (self.clock - f).clamp(0, HOUR));
+        let seen = first.map_or(0, |f| (at - f).clamp(0, HOUR));
         let unseen_share = (HOUR - seen) as f64 / HOUR as f64;
-        let hour = self.hour_now();
+        let hour = self.hour_at(at);
         self.config
             .services
             .iter()
             .map(|s| {
-                let today = self.issued_between(&s.id, self.clock - HOUR, self.clock);
+                let today = self.issued_between(&s.id, at - HOUR, at);
                 let before = self
                     .arrivals_seed
                     .get(&s.id)

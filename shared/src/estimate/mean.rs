@@ -345,10 +345,9 @@ impl ServiceTimes {
     /// services of this kind in progress now and `disruptions` today's slow systems and outages.
     pub fn mean_secs(&self, hour: u32, running: &[Running], disruptions: &[Disruption]) -> f64 {
         let (prior, prior_weight) = self.seed.at(hour);
-        let counts = |end: Millis, secs: u32| {
-            let began = end - i64::from(secs) * 1000;
-            !disruptions.iter().any(|p| p.leaves_out_today(began, end))
-        };
+        let left_out =
+            |began: Millis, end: Millis| disruptions.iter().any(|p| p.leaves_out_today(began, end));
+        let counts = |end: Millis, secs: u32| !left_out(end - i64::from(secs) * 1000, end);
         // Newest first by start: (seconds so far or in all, finished?).
         let mut items: Vec<(Millis, f64, bool)> = self
             .done
@@ -357,7 +356,13 @@ impl ServiceTimes {
             .filter(|&&(end, secs)| counts(end, secs))
             .take(SPAN)
             .map(|&(end, secs)| (end - i64::from(secs) * 1000, f64::from(secs), true))
-            .chain(running.iter().map(|r| (r.began, r.secs.max(0.0), false)))
+            .chain(
+                running
+                    .iter()
+                    // One that has stood through an outage tells nothing of how long they take.
+                    .filter(|r| !left_out(r.began, r.began + (r.secs.max(0.0) * 1000.0) as Millis))
+                    .map(|r| (r.began, r.secs.max(0.0), false)),
+            )
             .collect();
         items.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.total_cmp(&a.1)));
         items.truncate(SPAN);
@@ -630,5 +635,14 @@ mod change_tests {
         // Two counters at 25 minutes where 200 services took 5: the figure rises before either
         // finishes (with a short history it rises far more: the engine's tests).
         assert!(t.mean_secs(10, &running, &[]) > 1.05 * settled);
+        // Not when they have stood through an outage, going on or over.
+        let mut outage = Disruption {
+            kind: DisruptionKind::Outage,
+            start: 200 * 300_000 + 60_000,
+            end: None,
+        };
+        assert!((t.mean_secs(10, &running, &[outage]) - settled).abs() < 1.0);
+        outage.end = Some(outage.start + 20 * 60_000);
+        assert!((t.mean_secs(10, &running, &[outage]) - settled).abs() < 1.0);
     }
 }

@@ -11,7 +11,8 @@
 //! leaves it, and that order is also given to customers yet to come: other services' customers
 //! arrive at their measured rate for [`HORIZON_S`] and are called before the customer whenever a
 //! counter prefers their service (the customer's own service's newcomers queue behind). A counter
-//! calls no one in its usual breaks ([`Desk::off`]).
+//! calls no one in its usual breaks ([`Desk::off`]), nor during an outage of the business system
+//! ([`Desk::resumes_s`]): then every counter starts from the outage's expected end.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -27,6 +28,9 @@ pub struct Desk {
     /// ([`breaks`](super::breaks)). A counter busy when one begins finishes its customer first,
     /// as a clerk does, and is back after the window's length from when it freed up.
     pub off: Vec<(f64, f64)>,
+    /// Seconds from now before which it calls no one and its customer's service does not go on:
+    /// the rest of an outage of the business system, to its expected end.
+    pub resumes_s: f64,
 }
 
 impl Desk {
@@ -100,13 +104,14 @@ pub fn wait_secs(
     let mut free: BinaryHeap<Reverse<(u64, usize)>> = BinaryHeap::new();
     let mut rank = 0.0;
     for (i, d) in desks.iter().enumerate() {
-        let at = match d.busy_with {
-            Some(s) => {
-                rank += 1.0;
-                rank / busy * mean(s)
-            }
-            None => 0.0,
-        };
+        let at = d.resumes_s.max(0.0)
+            + match d.busy_with {
+                Some(s) => {
+                    rank += 1.0;
+                    rank / busy * mean(s)
+                }
+                None => 0.0,
+            };
         free.push(Reverse(((at * 1000.0) as u64, i)));
     }
     let mut newcomers = Newcomers::new(rates, target);
@@ -209,6 +214,7 @@ mod tests {
                 services: vec![0],
                 busy_with: busy.then_some(0),
                 off: vec![],
+                resumes_s: 0.0,
             })
             .collect()
     }
@@ -252,10 +258,12 @@ mod tests {
         let d = vec![
             Desk {
                 off: vec![(400.0, 2400.0)],
+                resumes_s: 0.0,
                 ..desks(1, false)[0].clone()
             },
             Desk {
                 off: vec![(600.0, 2900.0)],
+                resumes_s: 0.0,
                 ..desks(1, false)[0].clone()
             },
         ];
@@ -277,6 +285,7 @@ mod tests {
             services: vec![1, 0],
             busy_with: Some(0),
             off: vec![],
+            resumes_s: 0.0,
         }];
         let lines = vec![
             Line {
@@ -312,6 +321,7 @@ mod tests {
             services: vec![1, 0],
             busy_with: None,
             off: vec![],
+            resumes_s: 0.0,
         }];
         let lines = vec![
             Line {
@@ -350,11 +360,13 @@ mod tests {
                 services: vec![1],
                 busy_with: None,
                 off: vec![],
+                resumes_s: 0.0,
             },
             Desk {
                 services: vec![1, 0],
                 busy_with: Some(1),
                 off: vec![],
+                resumes_s: 0.0,
             },
         ];
         let lines = vec![

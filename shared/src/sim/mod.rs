@@ -3,7 +3,8 @@
 //! A day is driven through [`Hall::execute`] with simulated time: Poisson arrivals following a
 //! daily profile, exponential or log-normal service times, counters that open late, pause for
 //! lunch, prefer some services to others, priority tickets, customers who do not come when called,
-//! and a slowdown where every service takes longer from some hour on. Every ticket's printed
+//! a slowdown where every service takes longer from some hour on, and an outage of the business
+//! system in which nobody is served. Every ticket's printed
 //! estimate (what the kiosk's reply said) is kept beside the wait it then had, and beside what the
 //! reference estimator that knows the true mean service time would have printed:
 //! E[W] = (k + 1) / (s·μ) for k people ahead and s counters, 0 when a counter is free (the M/M/s
@@ -23,7 +24,7 @@ use crate::hall::{CounterId, CounterState, Now};
 use crate::protocol::Role;
 
 pub use rng::Rng;
-pub use scenario::{Scenario, SimCounter, SimService, Slowdown, Spread};
+pub use scenario::{Scenario, SimCounter, SimOutage, SimService, Slowdown, Spread};
 
 /// The measured day's date (a Wednesday); history days are the same weekday in the weeks before.
 pub fn measured_day() -> NaiveDate {
@@ -164,7 +165,10 @@ pub fn run(scenario: &Scenario, seed: u64) -> DayResult {
     let mut last = None;
     for d in 0..=scenario.history_days {
         let day = first + Duration::days(7 * i64::from(d));
-        last = Some(Day::new(scenario, &mut hall, day, root.fork(u64::from(d))).run());
+        let mut today = Day::new(scenario, &mut hall, day, root.fork(u64::from(d)));
+        // The outage is the measured day's: the history's days ran as usual.
+        today.outage = scenario.outage.filter(|_| d == scenario.history_days);
+        last = Some(today.run());
     }
     last.unwrap_or(DayResult {
         tickets: vec![],
@@ -192,11 +196,16 @@ enum Happening {
     LunchEnds(CounterId),
     Arrival(usize),
     SlowSystemDeclared,
+    OutageBegins,
+    OutageEnds,
 }
 
 #[derive(Clone, Debug, Default)]
 struct Desk {
     busy: bool,
+    /// When its customer's service began, and whether an outage has already pushed its end on.
+    began_ms: i64,
+    stretched: bool,
     lunch_due: Option<u32>,
     open: bool,
 }
@@ -212,6 +221,9 @@ struct Day<'a> {
     desks: BTreeMap<CounterId, Desk>,
     records: Vec<TicketRecord>,
     by_number: HashMap<String, usize>,
+    outage: Option<scenario::SimOutage>,
+    /// The business system is down now.
+    down: bool,
 }
 
 impl<'a> Day<'a> {
@@ -226,6 +238,8 @@ impl<'a> Day<'a> {
             desks: BTreeMap::new(),
             records: Vec::new(),
             by_number: HashMap::new(),
+            outage: None,
+            down: false,
         }
     }
 
@@ -289,6 +303,11 @@ impl<'a> Day<'a> {
             let at = i64::from(s.after_min + after) * 60_000;
             self.schedule(at, Happening::SlowSystemDeclared);
         }
+        if let Some(o) = self.outage {
+            self.schedule(i64::from(o.at_min) * 60_000, Happening::OutageBegins);
+            let end = o.at_min + o.lasts_min;
+            self.schedule(i64::from(end) * 60_000, Happening::OutageEnds);
+        }
         while let Some(Reverse((at, _, what))) = self.agenda.pop() {
             self.happen(at, what);
         }
@@ -341,6 +360,10 @@ impl<'a> Day<'a> {
                 }
             }
             Happening::Finish(c) => {
+                if let Some(later) = self.stretched_finish(c, at) {
+                    self.schedule(later, Happening::Finish(c));
+                    return;
+                }
                 self.exec(Command::Finish { counter: c }, &Self::clerk(c), at);
                 self.free(c, at);
             }
@@ -372,7 +395,47 @@ impl<'a> Day<'a> {
             Happening::SlowSystemDeclared => {
                 self.exec(Command::SetSlowSystem { slow: true }, &Self::clerk(1), at);
             }
+            Happening::OutageBegins => {
+                let expected_minutes = self.outage.map_or(0, |o| o.expected_min);
+                let manager = Actor::new("manager", Role::Manager, None);
+                let start = Command::StartOutage {
+                    expected_minutes,
+                    message: None,
+                };
+                self.exec(start, &manager, at);
+                self.down = true;
+            }
+            Happening::OutageEnds => {
+                let manager = Actor::new("manager", Role::Manager, None);
+                self.exec(Command::EndOutage, &manager, at);
+                self.down = false;
+                let idle: Vec<CounterId> = self
+                    .desks
+                    .iter()
+                    .filter(|(_, d)| d.open && !d.busy)
+                    .map(|(c, _)| *c)
+                    .collect();
+                for c in idle {
+                    self.call(c, at);
+                }
+            }
         }
+    }
+
+    /// When counter `c`'s service, due to end at `at`, really ends: a service under way when the
+    /// business system went down stands still until it is back.
+    fn stretched_finish(&mut self, c: CounterId, at: i64) -> Option<i64> {
+        let o = self.outage?;
+        let (from, to) = (
+            i64::from(o.at_min) * 60_000,
+            i64::from(o.at_min + o.lasts_min) * 60_000,
+        );
+        let d = self.desks.get_mut(&c)?;
+        if d.stretched || d.began_ms >= from || at < from {
+            return None;
+        }
+        d.stretched = true;
+        Some(at.max(from) + (to - from))
     }
 
     fn lunch(&mut self, c: CounterId, minutes: u32, at: i64) {
@@ -435,6 +498,7 @@ impl<'a> Day<'a> {
             .collect();
         let mut counters = 0.0;
         let mut free = false;
+        let mut idle = 0u32;
         for c in &self.scenario.counters {
             if !c.services.contains(&s.id) {
                 continue;
@@ -446,12 +510,21 @@ impl<'a> Day<'a> {
                 continue;
             }
             free |= !d.busy;
+            idle += u32::from(!d.busy);
             let sharing = c
                 .services
                 .iter()
                 .filter(|x| **x == s.id || waiting.contains(x))
                 .count();
             counters += 1.0 / sharing.max(1) as f64;
+        }
+        let mean = s.mean_s * self.slowdown_factor(at);
+        if let Some(o) = self.outage.filter(|_| self.down) {
+            // Nobody is served until the system is back, at the time the manager said; then the
+            // idle counters call at once.
+            let rest = (f64::from(o.at_min + o.expected_min) * 60.0 - at as f64 / 1000.0).max(0.0);
+            let queued = f64::from((ahead + 1).saturating_sub(idle));
+            return rest + queued * mean / counters.max(1.0);
         }
         if free {
             return 0.0;
@@ -466,13 +539,12 @@ impl<'a> Day<'a> {
                 .count()
                 .max(1) as f64;
         }
-        let mean = s.mean_s * self.slowdown_factor(at);
         f64::from(ahead + 1) * mean / counters
     }
 
     /// The counter calls its next customer, who comes (and is served) or does not.
     fn call(&mut self, c: CounterId, at: i64) {
-        let free = self.desks.get(&c).is_some_and(|d| d.open && !d.busy);
+        let free = !self.down && self.desks.get(&c).is_some_and(|d| d.open && !d.busy);
         if !free {
             return;
         }
@@ -488,6 +560,8 @@ impl<'a> Day<'a> {
         }
         if let Some(d) = self.desks.get_mut(&c) {
             d.busy = true;
+            d.began_ms = at;
+            d.stretched = false;
         }
         if self.rng.chance(self.scenario.no_show_share) {
             self.schedule(at + 60_000, Happening::NoShow(c));
@@ -600,6 +674,45 @@ mod tests {
         let c = pooled(&run_seeds(&s, 11..=22));
         assert!(c.rmse_ratio() <= 1.25, "{:.3}", c.rmse_ratio());
         assert!(c.hall.mean_s.abs() <= 60.0, "{:.1} s", c.hall.mean_s);
+    }
+
+    /// While the business system is down the printed waits run from its expected end: tickets
+    /// taken during a 20-minute outage that lasts 20 minutes are told their wait within a
+    /// minute on average (told the line alone, they waited 13 minutes longer than printed when it
+    /// lasted 25), and once it ends early they are told too much, not too little.
+    #[test]
+    fn an_outage_is_in_the_waits_printed_while_it_lasts() {
+        let mut s = scenario::scenarios()
+            .into_iter()
+            .find(|s| s.outage.is_some())
+            .unwrap();
+        let during = |s: &Scenario| {
+            let o = s.outage.unwrap();
+            let days = run_seeds(s, 11..=22);
+            let (from, to) = (o.at_min * 60, (o.at_min + o.lasts_min) * 60);
+            Comparison::of(
+                days.iter()
+                    .flat_map(|d| &d.tickets)
+                    .filter(|t| t.issued_s >= f64::from(from) && t.issued_s < f64::from(to)),
+            )
+        };
+        s.outage = Some(SimOutage {
+            at_min: 120,
+            expected_min: 20,
+            lasts_min: 20,
+        });
+        let c = during(&s);
+        assert!(c.hall.count > 50, "{c:?}");
+        assert!(c.hall.mean_s.abs() <= 60.0, "{:.1} s", c.hall.mean_s);
+        assert!(c.hall.late_share <= c.reference.late_share + 0.05, "{c:?}");
+        s.outage = Some(SimOutage {
+            at_min: 120,
+            expected_min: 20,
+            lasts_min: 12,
+        });
+        let c = during(&s);
+        assert!(c.hall.mean_s < 0.0, "{:.1} s", c.hall.mean_s);
+        assert!(c.hall.late_share <= 0.05, "{c:?}");
     }
 
     /// The targets on steady days with one service per counter (mean error and late

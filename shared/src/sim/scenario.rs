@@ -48,6 +48,16 @@ pub struct Slowdown {
     pub declared_after_min: Option<u32>,
 }
 
+/// The business system down on the measured day: no counter does business from `at_min` minutes
+/// after opening for `lasts_min` minutes; the manager says it will take `expected_min`. A service
+/// under way when it begins goes on once it is over.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SimOutage {
+    pub at_min: u32,
+    pub expected_min: u32,
+    pub lasts_min: u32,
+}
+
 #[derive(Clone, Debug)]
 pub struct Scenario {
     pub name: &'static str,
@@ -58,6 +68,7 @@ pub struct Scenario {
     pub priority_share: f64,
     pub no_show_share: f64,
     pub slowdown: Option<Slowdown>,
+    pub outage: Option<SimOutage>,
     /// Same-weekday days run before the measured one, so that the hall has history.
     pub history_days: u32,
     /// Is this a day on which the service times stay the same all day (the RMSE target applies)?
@@ -165,6 +176,7 @@ pub fn scenarios() -> Vec<Scenario> {
             no_show_share: 0.0,
             slowdown: None,
             history_days: 2,
+            outage: None,
             steady: true,
         },
         Scenario {
@@ -182,6 +194,7 @@ pub fn scenarios() -> Vec<Scenario> {
             no_show_share: 0.04,
             slowdown: None,
             history_days: 2,
+            outage: None,
             steady: true,
         },
         Scenario {
@@ -213,6 +226,7 @@ pub fn scenarios() -> Vec<Scenario> {
             no_show_share: 0.0,
             slowdown: None,
             history_days: 2,
+            outage: None,
             steady: true,
         },
         Scenario {
@@ -234,6 +248,29 @@ pub fn scenarios() -> Vec<Scenario> {
                 declared_after_min: None,
             }),
             history_days: 2,
+            outage: None,
+            steady: false,
+        },
+        Scenario {
+            name: "business system down at 11:00, said 20 min, back after 25",
+            services: vec![svc(
+                "pay",
+                'A',
+                rate(0.8, 3.0, 300.0),
+                300.0,
+                Spread::Exponential,
+            )],
+            counters: one(3),
+            profile: FLAT.to_vec(),
+            priority_share: 0.0,
+            no_show_share: 0.0,
+            slowdown: None,
+            history_days: 2,
+            outage: Some(SimOutage {
+                at_min: 120,
+                expected_min: 20,
+                lasts_min: 25,
+            }),
             steady: false,
         },
         Scenario {
@@ -255,6 +292,7 @@ pub fn scenarios() -> Vec<Scenario> {
             no_show_share: 0.0,
             slowdown: None,
             history_days: 0,
+            outage: None,
             steady: false,
         },
         Scenario {
@@ -288,6 +326,7 @@ pub fn scenarios() -> Vec<Scenario> {
             no_show_share: 0.05,
             slowdown: None,
             history_days: 2,
+            outage: None,
             steady: true,
         }
         .with_rates(&[28.0, 6.0, 6.0]),
@@ -312,6 +351,7 @@ pub fn scenarios() -> Vec<Scenario> {
             no_show_share: 0.03,
             slowdown: None,
             history_days: 2,
+            outage: None,
             steady: true,
         }
         .with_rates(&[24.0, 3.0, 4.0, 5.0]),
@@ -338,6 +378,7 @@ pub fn unseen() -> Vec<Scenario> {
             no_show_share: 0.02,
             slowdown: None,
             history_days: 1,
+            outage: None,
             steady: true,
         },
         Scenario {
@@ -355,6 +396,7 @@ pub fn unseen() -> Vec<Scenario> {
             no_show_share: 0.0,
             slowdown: None,
             history_days: 3,
+            outage: None,
             steady: true,
         },
         Scenario {
@@ -376,6 +418,29 @@ pub fn unseen() -> Vec<Scenario> {
                 declared_after_min: None,
             }),
             history_days: 1,
+            outage: None,
+            steady: false,
+        },
+        Scenario {
+            name: "unseen: system down at 14:00, said 15 min, back after 10, 4 counters",
+            services: vec![svc(
+                "pay",
+                'A',
+                rate(0.75, 4.0, 360.0),
+                360.0,
+                Spread::LogNormal(0.8),
+            )],
+            counters: one(4),
+            profile: DAILY.to_vec(),
+            priority_share: 0.05,
+            no_show_share: 0.02,
+            slowdown: None,
+            history_days: 1,
+            outage: Some(SimOutage {
+                at_min: 300,
+                expected_min: 15,
+                lasts_min: 10,
+            }),
             steady: false,
         },
         Scenario {
@@ -410,6 +475,7 @@ pub fn unseen() -> Vec<Scenario> {
             no_show_share: 0.03,
             slowdown: None,
             history_days: 1,
+            outage: None,
             steady: true,
         }
         .with_rates(&[36.0, 8.0, 12.0]),

@@ -29,6 +29,8 @@ pub const REPORT_EVENT_TYPES: &[&str] = &[
     "long_wait_ended",
     "outage_started",
     "outage_ended",
+    "slow_system_started",
+    "slow_system_ended",
     "callback_captured",
     "callback_updated",
 ];

@@ -136,6 +136,8 @@ test("the report of the sample day shows the hand-worked figures and draws both 
   assert.equal(await cell("by_clerk", "li", "served"), "3");
   assert.equal(await cell("by_clerk", "wang", "served"), "1");
   assert.equal(await cell("by_counter", "2", "long_services"), "1");
+  // Wang said the business system was slow from 09:06 to 09:26.
+  assert.equal(await page.locator(".mg-fact", { hasText: "业务系统缓慢" }).locator("b").textContent(), "1 (20.0 分钟)");
 
   // Charts: one bar per hour with tickets (09, 10), one row per service with tickets.
   const bars = page.locator("#chart-hours rect.ch-mean");
@@ -146,6 +148,8 @@ test("the report of the sample day shows the hand-worked figures and draws both 
   assert.equal(await page.locator("#chart-hours line.ch-target").count(), 1);
   if (await page.locator("#flash").isVisible()) await page.click("#flash .flash-close");
   await screenshot(page, "manager-reports.png");
+  await page.locator(".mg-facts").scrollIntoViewIfNeeded();
+  await screenshot(page, "manager-reports-incidents.png");
 
   // The week and month containing it add nothing else.
   await page.selectOption("#rep-period", "month");

@@ -13,7 +13,9 @@
 //! | E001   | 10:00  | 10:20 li, c1    | 10:20  | finished 10:25      | 20   | 5       |
 //! | B003   | 10:02  | 10:03 wang, c2  | 10:03  | transferred 10:05 to account; li calls 10:26, starts 10:26, finished 10:30 | 1 | 4 |
 //!
-//! Counter 1 opened 08:20 by li (10 min early), counter 2 at 08:35 by wang (5 min late).
+//! Counter 1 opened 08:20 by li (10 min early), counter 2 at 08:35 by wang (5 min late). Wang
+//! said the business system was slow from 09:06 to 09:26 (B002's long service): one slow system,
+//! 20 minutes.
 //! Ratings: B001 非常满意 (5), B002 基本满意 (3), E001 满意 (4).
 //!
 //! Hence: issued 5, served 4, no-shows 1, transfers 1; waits 1, 4, 5, 6, 20 min → mean 7.2,
@@ -165,6 +167,7 @@ pub fn play(db: &std::path::Path, config: &HallConfig, day: NaiveDate) -> Result
     s.at(9, 6);
     s.call("wang", 2, &b002)?;
     s.clerk("wang", 2, Command::Start { counter: 2 })?;
+    s.clerk("wang", 2, Command::SetSlowSystem { slow: true })?;
     s.at(9, 10);
     s.clerk("li", 1, Command::Finish { counter: 1 })?;
     s.call("li", 1, &a001)?;
@@ -172,6 +175,7 @@ pub fn play(db: &std::path::Path, config: &HallConfig, day: NaiveDate) -> Result
     s.clerk("li", 1, Command::NoShow { counter: 1 })?;
     s.at(9, 26);
     s.clerk("wang", 2, Command::Finish { counter: 2 })?;
+    s.clerk("wang", 2, Command::SetSlowSystem { slow: false })?;
 
     s.at(10, 0);
     let e001 = s.issue("consult")?;

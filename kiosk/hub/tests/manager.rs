@@ -510,6 +510,9 @@ async fn reports_give_the_hand_worked_figures_of_the_sample_day() {
         assert_eq!(clerk("wang"), 1);
         assert_eq!(r["open_times"]["in_place"], 1);
         assert_eq!(r["open_times"]["late"], 1);
+        assert_eq!(r["incidents"]["slow_systems"], 1);
+        assert!(close(&r["incidents"]["slow_system_total_s"], 1200.0));
+        assert_eq!(r["incidents"]["outages"], 0);
     }
     let (_, r) = send(
         &app,

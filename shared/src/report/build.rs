@@ -90,9 +90,37 @@ fn local_hms(at: Millis, tz: &chrono_tz::Tz) -> String {
     Now::in_zone(at, tz).time.format("%H:%M:%S").to_string()
 }
 
-/// The milliseconds each outage took of each business day of `period` (the module's
-/// definitions), from the period's events in `seq` order.
-fn outage_parts(
+/// A stretch of clock time the report adds up day by day: how its events begin and end it, and
+/// where one its day's events leave going on stops.
+struct Stretch {
+    begins: fn(&Fact) -> bool,
+    /// `Some(began)` for the event that ends it, `began` when the event says.
+    ends: fn(&Fact) -> Option<Option<Millis>>,
+    /// One not ended on its day: to the day's last event the report reads (a slow system is
+    /// forgotten when the day ends; the hall's business ended with its last call), or else to
+    /// midnight (an outage goes on overnight).
+    unended_to_last_event: bool,
+}
+
+const OUTAGE: Stretch = Stretch {
+    begins: |f| matches!(f, Fact::OutageStarted),
+    ends: |f| match f {
+        Fact::OutageEnded { started_at } => Some(*started_at),
+        _ => None,
+    },
+    unended_to_last_event: false,
+};
+
+const SLOW_SYSTEM: Stretch = Stretch {
+    begins: |f| matches!(f, Fact::SlowSystemStarted),
+    ends: |f| matches!(f, Fact::SlowSystemEnded).then_some(None),
+    unended_to_last_event: true,
+};
+
+/// The parts of each `stretch` (outages, slow systems) within the period, one per stretch and day,
+/// in milliseconds (the module's definitions).
+fn stretch_parts(
+    stretch: &Stretch,
     period: &Period,
     tz: &chrono_tz::Tz,
     events: &[&EventRow],
@@ -100,29 +128,33 @@ fn outage_parts(
 ) -> Vec<i64> {
     let midnight = |day: NaiveDate| staffing::local_ms(tz, day, 0);
     let mut parts = Vec::new();
-    // The outage going on at this point of each day's events: since when.
+    // The stretch going on at this point of each day's events: since when.
     let mut open: BTreeMap<NaiveDate, Millis> = BTreeMap::new();
+    let mut last_event: BTreeMap<NaiveDate, Millis> = BTreeMap::new();
     for e in events.iter().filter(|e| period.contains(e.day)) {
-        match e.fact {
-            Fact::OutageStarted => {
-                // The engine starts no outage while one goes on; rows that do end the first here.
-                if let Some(since) = open.insert(e.day, e.at) {
-                    parts.push((e.at - since).max(0));
-                }
-            }
-            Fact::OutageEnded { started_at } => {
-                let since = open.remove(&e.day).unwrap_or_else(|| {
-                    let day_began = midnight(e.day);
-                    started_at.map_or(day_began, |s| s.max(day_began))
-                });
+        let last = last_event.entry(e.day).or_insert(e.at);
+        *last = (*last).max(e.at);
+        if (stretch.begins)(&e.fact) {
+            // The engine starts none while one goes on; rows that do end the first here.
+            if let Some(since) = open.insert(e.day, e.at) {
                 parts.push((e.at - since).max(0));
             }
-            _ => {}
+        } else if let Some(started_at) = (stretch.ends)(&e.fact) {
+            let since = open.remove(&e.day).unwrap_or_else(|| {
+                let day_began = midnight(e.day);
+                started_at.map_or(day_began, |s| s.max(day_began))
+            });
+            parts.push((e.at - since).max(0));
         }
     }
     for (day, since) in open {
         let day_ended = staffing::local_ms(tz, day, 24);
-        let until = as_of.map_or(day_ended, |now| now.min(day_ended));
+        let until = match as_of {
+            // Today, still going on: up to now.
+            Some(now) if now < day_ended => now,
+            _ if stretch.unended_to_last_event => last_event.get(&day).copied().unwrap_or(since),
+            _ => day_ended,
+        };
         parts.push((until - since).max(0));
     }
     parts
@@ -322,6 +354,7 @@ impl Report {
                     }
                 }
                 Fact::OutageStarted if inside => incidents.outages += 1,
+                Fact::SlowSystemStarted if inside => incidents.slow_systems += 1,
                 Fact::CallbackCaptured { id } if inside => {
                     captured.entry(*id).or_insert(e.at);
                 }
@@ -332,9 +365,11 @@ impl Report {
             }
         }
         incidents.long_waits = incidents.long_wait_list.len() as u32;
-        let outages = outage_parts(&period, &tz, &events, input.as_of);
+        let outages = stretch_parts(&OUTAGE, &period, &tz, &events, input.as_of);
         incidents.outage_total_s = outages.iter().sum::<i64>() as f64 / 1000.0;
         incidents.outage_longest_s = outages.iter().max().copied().unwrap_or(0) as f64 / 1000.0;
+        let slow = stretch_parts(&SLOW_SYSTEM, &period, &tz, &events, input.as_of);
+        incidents.slow_system_total_s = slow.iter().sum::<i64>() as f64 / 1000.0;
 
         let delays: Vec<i64> = captured
             .iter()

@@ -49,6 +49,8 @@ pub fn fact_of(kind: &str, b: &EventBody<'_>) -> Option<Fact> {
         },
         ("outage_started", ..) => Fact::OutageStarted,
         ("outage_ended", ..) => Fact::OutageEnded { started_at: b.id },
+        ("slow_system_started", ..) => Fact::SlowSystemStarted,
+        ("slow_system_ended", ..) => Fact::SlowSystemEnded,
         ("callback_captured", ..) => Fact::CallbackCaptured { id: b.id? },
         ("callback_updated", ..) if b.status == Some("resolved") => {
             Fact::CallbackResolved { id: b.id? }

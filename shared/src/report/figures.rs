@@ -142,6 +142,13 @@ pub struct Incidents {
     /// The longest time one outage took of one business day, seconds.
     #[serde(default)]
     pub outage_longest_s: f64,
+    /// Times staff said the business system was slow in the period (`slow_system_started`).
+    #[serde(default)]
+    pub slow_systems: u32,
+    /// Seconds it was said to be slow, day by day as outages are; one still slow when its day's
+    /// business ended counts to the day's last call or finish.
+    #[serde(default)]
+    pub slow_system_total_s: f64,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

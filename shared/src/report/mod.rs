@@ -32,6 +32,10 @@
 //!   days. A whole day between them with no outage event of its own counts nothing (a day's
 //!   report reads its own events only). **Longest outage**: the longest such part of one outage
 //!   on one day; a period's is the longest of its days'.
+//! - **Slow system time**: how long staff said the business system was slow, counted day by day
+//!   as outage time is, from `slow_system_started` to `slow_system_ended`. The hall forgets it
+//!   when the day ends: one not ended on its day counts to that day's last event the report reads
+//!   (the last call or finish), or to the instant the rows were read while the day goes on.
 //! - **Median and 90th percentile**: linear interpolation between closest ranks on the sorted values,
 //!   the same as Excel's `MEDIAN` and `PERCENTILE.INC`: `h = (n − 1)·p`, value = `v[⌊h⌋] + (h − ⌊h⌋)·(v[⌊h⌋+1] − v[⌊h⌋])`.
 //! - **Estimate error** of a called ticket: actual waiting time − `estimated_wait_s` (positive: the

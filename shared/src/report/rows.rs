@@ -76,6 +76,10 @@ pub enum Fact {
     OutageEnded {
         started_at: Option<Millis>,
     },
+    /// `slow_system_started`: staff say the business system is slow.
+    SlowSystemStarted,
+    /// `slow_system_ended`: staff say it is back to normal.
+    SlowSystemEnded,
     CallbackCaptured {
         id: i64,
     },

@@ -328,6 +328,51 @@ fn an_outage_still_going_on_counts_to_now_today_and_to_midnight_once_the_day_is_
 }
 
 #[test]
+fn slow_systems_staff_declared_add_up_by_day_and_one_left_on_ends_with_the_days_business() {
+    let d = day(2026, 11, 25);
+    let finished = |seq, at| EventRow {
+        seq,
+        day: d,
+        at,
+        actor: "clerk1".into(),
+        fact: Fact::Finished {
+            number: "A001".into(),
+            counter: 1,
+        },
+    };
+    let events = [
+        outage_event(1, d, local(d, 10, 0), Fact::SlowSystemStarted),
+        outage_event(2, d, local(d, 10, 45), Fact::SlowSystemEnded),
+        outage_event(3, d, local(d, 15, 0), Fact::SlowSystemStarted),
+        finished(4, local(d, 17, 20)),
+    ];
+    // Today at 16:00: 45 minutes, and the second one to now.
+    let today = outage_report(Period::day(d), &events, Some(local(d, 16, 0)));
+    assert_eq!(today.slow_systems, 2);
+    assert_eq!(today.slow_system_total_s, (45.0 + 60.0) * 60.0);
+    // The day over: the second one to the last finish at 17:20, not to midnight.
+    let over = outage_report(Period::day(d), &events, None);
+    assert_eq!(over.slow_system_total_s, (45.0 + 140.0) * 60.0);
+    // Neither is an outage.
+    assert_eq!((over.outages, over.outage_total_s), (0, 0.0));
+    let body = |json: &'static str| serde_json::from_str::<EventBody<'_>>(json).unwrap();
+    assert_eq!(
+        fact_of(
+            "slow_system_started",
+            &body(r#"{"type":"slow_system_started"}"#)
+        ),
+        Some(Fact::SlowSystemStarted)
+    );
+    assert_eq!(
+        fact_of(
+            "slow_system_ended",
+            &body(r#"{"type":"slow_system_ended"}"#)
+        ),
+        Some(Fact::SlowSystemEnded)
+    );
+}
+
+#[test]
 fn outage_events_read_as_the_report_reads_them() {
     let body = |json: &'static str| serde_json::from_str::<EventBody<'_>>(json).unwrap();
     assert_eq!(

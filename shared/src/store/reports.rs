@@ -99,7 +99,8 @@ fn push_event(
 /// Event types a report reads; everything else in the history is skipped by the index.
 const REPORT_EVENT_TYPES: &str = "'ticket_called', 'ticket_finished', 'ticket_no_show', \
      'ticket_transferred', 'counter_state_changed', 'long_wait_began', 'long_wait_ended', \
-     'outage_started', 'outage_ended', 'callback_captured'";
+     'outage_started', 'outage_ended', 'slow_system_started', 'slow_system_ended', \
+     'callback_captured'";
 
 impl Store {
     /// The report of `period` as `config` defines targets, hours and names, for a period that is

@@ -222,6 +222,7 @@ export const M = {
   "rep.inc.outages": { zh: "系统故障", en: "Outages" },
   "rep.inc.outage_time": { zh: "故障时长", en: "Outage time" },
   "rep.inc.outage_longest": { zh: "最长一次故障", en: "Longest outage" },
+  "rep.inc.slow_systems": { zh: "业务系统缓慢", en: "Slow business system" },
   "rep.callbacks": { zh: "回访", en: "Callbacks" },
   "rep.cb.captured": { zh: "登记", en: "Captured" },
   "rep.cb.resolved": { zh: "已解决", en: "Resolved" },

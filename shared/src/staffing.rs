@@ -172,6 +172,9 @@ pub enum Standing {
     Soon,
     /// No counter open for it: the clerks know, there is nothing to compute.
     NoCounter,
+    /// The business system is down: no counter can serve, one more would not help, and the
+    /// outage has its own alert. The figures stay for whoever looks.
+    Outage,
     /// Well within the target with one counter fewer, now and at the current arrival rate: one
     /// may close. Never said of the last open counter, nor where the service's counters also
     /// call other services (closing one would slow those lines too).
@@ -378,7 +381,7 @@ pub fn advise(name: &Text, load: &ServiceLoad, target_wait_min: u32) -> Advice {
                 ),
             ))
         }
-        Standing::Ok | Standing::NoCounter => None,
+        Standing::Ok | Standing::NoCounter | Standing::Outage => None,
     };
     Advice {
         service: load.service.clone(),

@@ -2,7 +2,7 @@
 
 use super::Hall;
 use crate::hall::{CounterState, Millis, Now};
-use crate::staffing::{Advice, ServiceLoad, advise};
+use crate::staffing::{Advice, ServiceLoad, Standing, advise};
 
 impl Hall {
     /// Arrivals in the last 30 and 60 minutes, the line, the counters open for `service` and its
@@ -65,16 +65,22 @@ impl Hall {
             return Vec::new();
         }
         let target = self.config.thresholds.target_wait_min;
+        let down = self.outage.is_some();
         self.config
             .services
             .iter()
             .filter(|s| s.enabled)
             .map(|s| {
-                advise(
+                let mut a = advise(
                     &s.name,
                     &self.load_with(&s.id, self.arrivals(&s.id, now)),
                     target,
-                )
+                );
+                if down {
+                    a.standing = Standing::Outage;
+                    a.message = None;
+                }
+                a
             })
             .collect()
     }
@@ -88,7 +94,6 @@ mod tests {
     use crate::config::HallConfig;
     use crate::engine::{Actor, Command};
     use crate::protocol::Role;
-    use crate::staffing::Standing;
 
     fn at(h: u32, m: u32) -> Now {
         let d = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
@@ -161,5 +166,19 @@ mod tests {
             NaiveTime::from_hms_opt(8, 0, 0).unwrap(),
         );
         assert!(hall.staffing(tomorrow).is_empty());
+        // While the business system is down another counter would not help: nothing is said.
+        let boss = Actor::new("boss", Role::Manager, None);
+        let down = Command::StartOutage {
+            expected_minutes: 20,
+            message: None,
+        };
+        run(&mut hall, down, &boss, at(9, 56));
+        let a = hall.staffing(at(9, 56));
+        let pay = a.iter().find(|a| a.service == "pay").unwrap();
+        assert_eq!((pay.standing, &pay.message), (Standing::Outage, &None));
+        run(&mut hall, Command::EndOutage, &boss, at(10, 10));
+        let a = hall.staffing(at(10, 10));
+        let pay = a.iter().find(|a| a.service == "pay").unwrap();
+        assert_eq!(pay.standing, Standing::Over, "the line is still there");
     }
 }

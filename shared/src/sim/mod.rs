@@ -349,15 +349,7 @@ impl<'a> Day<'a> {
             }
             Happening::Arrival(i) => {
                 self.issue(i, at);
-                let idle: Vec<CounterId> = self
-                    .desks
-                    .iter()
-                    .filter(|(_, d)| d.open && !d.busy)
-                    .map(|(c, _)| *c)
-                    .collect();
-                for c in idle {
-                    self.call(c, at);
-                }
+                self.call_idle(at);
             }
             Happening::Finish(c) => {
                 if let Some(later) = self.stretched_finish(c, at) {
@@ -409,16 +401,21 @@ impl<'a> Day<'a> {
                 let manager = Actor::new("manager", Role::Manager, None);
                 self.exec(Command::EndOutage, &manager, at);
                 self.down = false;
-                let idle: Vec<CounterId> = self
-                    .desks
-                    .iter()
-                    .filter(|(_, d)| d.open && !d.busy)
-                    .map(|(c, _)| *c)
-                    .collect();
-                for c in idle {
-                    self.call(c, at);
-                }
+                self.call_idle(at);
             }
+        }
+    }
+
+    /// Every open counter with nobody at it calls.
+    fn call_idle(&mut self, at: i64) {
+        let idle: Vec<CounterId> = self
+            .desks
+            .iter()
+            .filter(|(_, d)| d.open && !d.busy)
+            .map(|(c, _)| *c)
+            .collect();
+        for c in idle {
+            self.call(c, at);
         }
     }
 

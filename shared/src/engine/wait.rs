@@ -161,11 +161,13 @@ impl Hall {
         self.line_wait_at(service, ahead, self.outage_rest_s(at).unwrap_or(0), at)
     }
 
-    /// The line's own wait, with the counters starting `resumes_s` seconds after `at`.
+    /// The line's own wait now, with the counters starting `resumes_s` seconds from now (0: the
+    /// line alone, as if the system were up).
     pub(super) fn line_wait_for(&self, service: &str, ahead: u32, resumes_s: u32) -> u32 {
         self.line_wait_at(service, ahead, resumes_s, self.clock)
     }
 
+    /// The wait at the instant `at`, with the counters starting `resumes_s` seconds after it.
     fn line_wait_at(&self, service: &str, ahead: u32, resumes_s: u32, at: Millis) -> u32 {
         let services = &self.config.services;
         let index = |id: &str| services.iter().position(|s| s.id == id);

@@ -432,7 +432,7 @@ impl<'a> Day<'a> {
             return None;
         }
         d.stretched = true;
-        Some(at.max(from) + (to - from))
+        Some(at + (to - from))
     }
 
     fn lunch(&mut self, c: CounterId, minutes: u32, at: i64) {
@@ -494,7 +494,6 @@ impl<'a> Day<'a> {
             .filter(|x| self.hall.waiting_count(x) > 0)
             .collect();
         let mut counters = 0.0;
-        let mut free = false;
         let mut idle = 0u32;
         for c in &self.scenario.counters {
             if !c.services.contains(&s.id) {
@@ -506,7 +505,6 @@ impl<'a> Day<'a> {
             if !d.open {
                 continue;
             }
-            free |= !d.busy;
             idle += u32::from(!d.busy);
             let sharing = c
                 .services
@@ -523,7 +521,7 @@ impl<'a> Day<'a> {
             let queued = f64::from((ahead + 1).saturating_sub(idle));
             return rest + queued * mean / counters.max(1.0);
         }
-        if free {
+        if idle > 0 {
             return 0.0;
         }
         if counters == 0.0 {

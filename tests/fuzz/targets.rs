@@ -579,7 +579,7 @@ fn run_json(state: &mut State, input: &[u8]) {
             let _ = hall.public_events(&ex.events);
             if let Reply::Issued(t) = &ex.reply {
                 assert!(
-                    hall.ticket_status(&t.number).is_some(),
+                    hall.ticket_status(&t.number, now.at).is_some(),
                     "an issued ticket has no status"
                 );
             }
@@ -859,7 +859,7 @@ fn run_path(state: &mut State, input: &[u8]) {
         if path.starts_with("/api/v1/tickets/") || path.starts_with("/t/") {
             state.count("ticket_status");
             let _ = parse_number(&value);
-            let _ = state.busy.ticket_status(&value);
+            let _ = state.busy.ticket_status(&value, state.now.at);
         }
     } else if path.starts_with("/api/")
         && status != StatusCode::NOT_FOUND
@@ -1180,5 +1180,5 @@ fn run_text(state: &mut State, input: &[u8]) {
             Some((prefix, seq))
         );
     }
-    let _ = state.busy.ticket_status(&s);
+    let _ = state.busy.ticket_status(&s, state.now.at);
 }

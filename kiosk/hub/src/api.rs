@@ -251,7 +251,7 @@ pub async fn ticket_status(
         .hall()
         .read()
         .unwrap_or_else(|p| p.into_inner())
-        .ticket_status(&number);
+        .ticket_status(&number, hub.now().at);
     match status {
         Some(s) => Ok(Json(s).into_response()),
         None if hallq_shared::hall::parse_number(&number).is_none() => Err(ApiError::bad_input(

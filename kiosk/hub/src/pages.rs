@@ -81,7 +81,7 @@ pub async fn ticket_page(State(hub): State<AppState>, Path(number): Path<String>
         .hall()
         .read()
         .unwrap_or_else(|p| p.into_inner())
-        .ticket_status(&number);
+        .ticket_status(&number, hub.now().at);
     match status {
         Some(s) => Html(ticket_html(&s)).into_response(),
         None => (

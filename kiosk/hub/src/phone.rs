@@ -289,7 +289,7 @@ pub async fn take_ticket(
             .hall()
             .read()
             .unwrap_or_else(|p| p.into_inner())
-            .ticket_status(&number)
+            .ticket_status(&number, hub.now().at)
             .map(|s| s.state);
         if matches!(state, Some(TicketState::Waiting | TicketState::Called)) {
             return Err(ApiError::new(
@@ -385,7 +385,7 @@ pub async fn leave_callback(
             .hall()
             .read()
             .unwrap_or_else(|p| p.into_inner())
-            .ticket_status(t.trim())
+            .ticket_status(t.trim(), hub.now().at)
             .is_some()
     });
     if !hub

@@ -1238,6 +1238,29 @@ async fn an_outage_is_in_every_wait_told_until_it_ends() {
         "{pay}"
     );
     assert!(pay["estimated_wait_hi_s"].is_null(), "{pay}");
+    // Six minutes on with nothing done in the hall: the kiosk's next poll of the board and the
+    // customer's ticket page count down with the outage.
+    f.advance_ms(6 * 60_000);
+    let (_, board) = f.call("GET", "/api/v1/board", None, None).await;
+    let later = board["waiting"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["service"] == "pay")
+        .unwrap()
+        .clone();
+    let secs = |v: &serde_json::Value, k: &str| v[k].as_u64().unwrap();
+    let shrunk = secs(&pay, "estimated_wait_s") - secs(&later, "estimated_wait_s");
+    assert!(shrunk.abs_diff(6 * 60) <= 1, "{pay} → {later}");
+    assert!(secs(&later, "estimated_wait_lo_s") < secs(&pay, "estimated_wait_lo_s"));
+    assert!(later["estimated_wait_hi_s"].is_null(), "{later}");
+    let (_, s) = f
+        .call("GET", &format!("/api/v1/tickets/{number}"), None, None)
+        .await;
+    assert!(
+        (wait - secs(&s, "estimated_wait_s")).abs_diff(6 * 60) <= 1,
+        "{wait} → {s}"
+    );
     // Back: the line's own wait, a few minutes.
     let (st, _) = f
         .call("DELETE", "/api/v1/outage", Some(&f.manager), None)

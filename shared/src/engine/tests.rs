@@ -415,7 +415,7 @@ fn transfer_to_a_service_keeps_the_original_place() {
     // Counter 3 serves stb: the transferred customer is first, not at the back.
     assert_eq!(t.next(3).unwrap().number, first);
     assert_eq!(t.next(3).unwrap().number, others[0]);
-    assert_eq!(t.hall.ticket_status(&others[1]).unwrap().ahead, 0);
+    assert_eq!(t.hall.ticket_status(&others[1], t.now.at).unwrap().ahead, 0);
 }
 
 #[test]
@@ -712,7 +712,7 @@ fn estimates_use_recent_service_times_and_open_counters() {
         t.issue("repair");
     }
     // No history: 5 minutes a service. Repairs are served by counters 3 and 4 (shared with others).
-    let est = t.hall.ticket_status("C004").unwrap();
+    let est = t.hall.ticket_status("C004", t.now.at).unwrap();
     assert_eq!(est.ahead, 3);
     assert!(est.estimated_wait_s > 0);
     // Twenty quick services of one minute: clearly not the 5-minute default any more (which
@@ -756,7 +756,13 @@ fn nobody_ahead_still_waits_when_every_counter_is_busy() {
         "the first of two busy counters frees in about half a service: {w}"
     );
     let issued = t.issue("complaint");
-    assert_eq!(t.hall.ticket_status(&issued).unwrap().estimated_wait_s, w);
+    assert_eq!(
+        t.hall
+            .ticket_status(&issued, t.now.at)
+            .unwrap()
+            .estimated_wait_s,
+        w
+    );
 }
 
 #[test]
@@ -952,7 +958,7 @@ fn an_outage_holds_every_wait_until_its_expected_end_and_promises_no_upper_end()
         "{before} → {during}"
     );
     let number = t.issue("repair");
-    let status = t.hall.ticket_status(&number).unwrap();
+    let status = t.hall.ticket_status(&number, t.now.at).unwrap();
     assert!(status.estimated_wait_s.abs_diff(during) <= 1);
     assert_eq!(status.estimated_wait_hi_s, None, "the end is a guess");
     assert!(status.estimated_wait_lo_s >= 20 * 60, "{status:?}");
@@ -965,6 +971,36 @@ fn an_outage_holds_every_wait_until_its_expected_end_and_promises_no_upper_end()
         .unwrap();
     assert_eq!(view.estimated_wait_hi_s, None);
     assert!(view.estimated_wait_lo_s >= 20 * 60);
+    // Read eight minutes later with no event in between (a kiosk polling the board, a phone on
+    // the ticket's page): eight minutes less, and still no upper end.
+    let later = t.now.plus_ms(8 * 60_000);
+    let board = t.hall.board_live(later);
+    let line = board
+        .waiting
+        .iter()
+        .find(|w| w.service == "repair")
+        .unwrap();
+    assert!(
+        line.estimated_wait_s
+            .abs_diff(view.estimated_wait_s - 8 * 60)
+            <= 1,
+        "{} → {}",
+        view.estimated_wait_s,
+        line.estimated_wait_s
+    );
+    assert!(line.estimated_wait_lo_s >= 12 * 60 && line.estimated_wait_lo_s < 20 * 60);
+    assert_eq!(line.estimated_wait_hi_s, None);
+    let status_later = t.hall.ticket_status(&number, later.at).unwrap();
+    assert!(
+        status_later
+            .estimated_wait_s
+            .abs_diff(status.estimated_wait_s - 8 * 60)
+            <= 1,
+        "{status:?} → {status_later:?}"
+    );
+    assert!(status_later.estimated_wait_lo_s < status.estimated_wait_lo_s);
+    // What the hall was told at its last event is unchanged by reading it later.
+    assert_eq!(t.hall.ticket_status(&number, t.now.at).unwrap(), status);
     t.ok(Command::Tick, Actor::system());
     assert!(t.hall.long_wait.is_empty());
     // Ten minutes on, ten minutes left; once overrun, a minute at least and never "no wait".
@@ -1286,14 +1322,14 @@ fn people_ahead_at_issue_follow_priority_and_transfers() {
     assert_eq!(ahead, 0, "a priority ticket goes before the regular ones");
     assert_eq!(issued(&mut t, false).1, 3);
     assert_eq!(
-        t.hall.ticket_status("B001").unwrap().ahead,
+        t.hall.ticket_status("B001", t.now.at).unwrap().ahead,
         1,
         "{elder} is ahead"
     );
     assert!(t.hall.waiting_index_is_consistent());
     // Calling takes a ticket out of the line; the ones behind move up.
     t.next(1);
-    assert_eq!(t.hall.ticket_status("B001").unwrap().ahead, 0);
+    assert_eq!(t.hall.ticket_status("B001", t.now.at).unwrap().ahead, 0);
     assert!(t.hall.waiting_index_is_consistent());
 }
 

@@ -30,7 +30,7 @@ impl Hall {
             .services
             .iter()
             .map(|s| {
-                let w = self.waiting_view(s);
+                let w = self.waiting_view(s, self.clock);
                 ServiceView {
                     id: w.service,
                     prefix: w.prefix,
@@ -50,11 +50,12 @@ impl Hall {
             .collect()
     }
 
-    /// How one service's line stands: what the board's waiting rows show.
-    pub(super) fn waiting_view(&self, s: &crate::hall::Service) -> WaitingView {
+    /// How one service's line stands at the instant `at` (the hall's last event or later): what
+    /// the board's waiting rows show, and what a ticket taken then is told.
+    pub(super) fn waiting_view(&self, s: &crate::hall::Service, at: Millis) -> WaitingView {
         let waiting = self.waiting_count(&s.id);
-        let secs = self.wait_for(&s.id, waiting);
-        let range = self.wait_range_for(&s.id, secs, waiting);
+        let secs = self.wait_at(&s.id, waiting, at);
+        let range = self.wait_range_at(&s.id, secs, waiting, at);
         WaitingView {
             service: s.id.clone(),
             prefix: s.prefix,
@@ -143,7 +144,8 @@ impl Hall {
         v.into_iter().map(|t| self.ticket_view(t)).collect()
     }
 
-    pub fn ticket_status(&self, number: &str) -> Option<TicketStatus> {
+    /// Where ticket `number` stands at the instant `at` (now: the hall's last event or later).
+    pub fn ticket_status(&self, number: &str, at: Millis) -> Option<TicketStatus> {
         let (p, seq) = parse_number(number)?;
         let t = self.tickets.get(&format_number(p, seq))?;
         let ahead = if t.state == TicketState::Waiting {
@@ -152,11 +154,11 @@ impl Hall {
             0
         };
         let secs = if t.state == TicketState::Waiting {
-            self.wait_for(&t.service, ahead)
+            self.wait_at(&t.service, ahead, at)
         } else {
             0
         };
-        let range = self.wait_range_for(&t.service, secs, ahead);
+        let range = self.wait_range_at(&t.service, secs, ahead, at);
         let service_name = self
             .config
             .service(&t.service)
@@ -217,7 +219,7 @@ impl Hall {
                 .services
                 .iter()
                 .filter_map(|s| {
-                    let w = self.waiting_view(s);
+                    let w = self.waiting_view(s, now.at);
                     // A service switched off still shows while tickets issued before still wait for it.
                     (s.enabled || w.waiting > 0).then_some(w)
                 })

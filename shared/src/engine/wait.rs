@@ -118,12 +118,24 @@ impl Hall {
 
     /// How a wait of `secs` for `service` with `ahead` people ahead is told to the customer.
     pub fn wait_range_for(&self, service: &str, secs: u32, ahead: u32) -> WaitRange {
+        self.wait_range_at(service, secs, ahead, self.clock)
+    }
+
+    /// [`Hall::wait_range_for`] at the instant `at`, now or later: during an outage the time
+    /// left to its expected end shrinks between events too.
+    pub(super) fn wait_range_at(
+        &self,
+        service: &str,
+        secs: u32,
+        ahead: u32,
+        at: Millis,
+    ) -> WaitRange {
         let samples = self
             .service_times
             .get(service)
             .map_or(0, |t| t.samples(self.hour_now()));
         let range = wait_range(secs, ahead, samples);
-        match self.outage_rest_s(self.clock) {
+        match self.outage_rest_s(at.max(self.clock)) {
             // The outage's end is the manager's guess, not a promise: "more than" the time it
             // leaves, and never "no wait" while no counter can do business.
             Some(rest) if secs > 0 => WaitRange {

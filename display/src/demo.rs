@@ -193,7 +193,7 @@ impl DemoHall {
         BoardSnapshot {
             seq: self.hall.last_seq,
             live: self.hall.board_live(self.now),
-            notices: self.hall.notices(),
+            notices: self.hall.notices(self.now.at),
         }
     }
 }

@@ -276,6 +276,15 @@ fn a_short_outage_apologises_with_the_expected_time() {
     }
     let consult = v.services.iter().find(|t| t.id == "consult").unwrap();
     assert_eq!(consult.load, "无人等候 · 10分钟以上");
+    // Six minutes on with nothing done in the hall, the next poll counts down with the outage.
+    let start = hub.with(|s| s.now);
+    hub.with(|s| s.now = start.plus_ms(6 * 60_000));
+    k.c.refresh();
+    let v = k.last();
+    let consult = v.services.iter().find(|t| t.id == "consult").unwrap();
+    assert_eq!(consult.load, "无人等候 · 4分钟以上");
+    hub.with(|s| s.now = start);
+    k.c.refresh();
     k.c.take_ticket("consult", false);
     let v = k.settle();
     assert_eq!(

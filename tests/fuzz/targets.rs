@@ -274,8 +274,8 @@ fn report_rows() -> ReportInput {
 /// After any accepted command: every view the hub builds from the hall, and the index check.
 fn views(hall: &Hall, now: Now) {
     let _ = hall.board_live(now);
-    let _ = hall.notices();
-    let _ = hall.service_views();
+    let _ = hall.notices(now.at);
+    let _ = hall.service_views(now.at);
     let _ = hall.counter_views();
     let _ = hall.waiting_tickets();
     for c in &hall.config.counters {

@@ -161,12 +161,14 @@ pub async fn me(caller: Caller) -> ApiResult<Json<Me>> {
 // Services, counters, board
 
 pub async fn services(State(hub): State<AppState>) -> Json<Vec<ServiceView>> {
+    // Read before the hall's lock: the clock's time zone is read under the same lock.
+    let at = hub.now().at;
     Json(
         hub.writer
             .hall()
             .read()
             .unwrap_or_else(|p| p.into_inner())
-            .service_views(),
+            .service_views(at),
     )
 }
 
@@ -246,12 +248,13 @@ pub async fn ticket_status(
     State(hub): State<AppState>,
     Path(number): Path<String>,
 ) -> ApiResult<Response> {
+    let at = hub.now().at;
     let status = hub
         .writer
         .hall()
         .read()
         .unwrap_or_else(|p| p.into_inner())
-        .ticket_status(&number, hub.now().at);
+        .ticket_status(&number, at);
     match status {
         Some(s) => Ok(Json(s).into_response()),
         None if hallq_shared::hall::parse_number(&number).is_none() => Err(ApiError::bad_input(
@@ -461,14 +464,17 @@ pub async fn counter_queue(
 ) -> ApiResult<Json<CounterQueue>> {
     let p = caller.staff()?;
     p.may_act_at(id)?;
+    let now = hub.now();
     let hall = hub.writer.hall().read().unwrap_or_else(|p| p.into_inner());
     let counter = hall.counter_view(id).ok_or_else(|| {
         ApiError::not_found("unknown_counter", format!("no counter {id}")).zh("没有这个窗口")
     })?;
     let current = hall.current_ticket(id);
-    let current_service = current
-        .as_ref()
-        .and_then(|t| hall.service_views().into_iter().find(|s| s.id == t.service));
+    let current_service = current.as_ref().and_then(|t| {
+        hall.service_views(now.at)
+            .into_iter()
+            .find(|s| s.id == t.service)
+    });
     Ok(Json(CounterQueue {
         counter,
         current,

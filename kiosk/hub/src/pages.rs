@@ -76,12 +76,13 @@ fn content_type(path: &str) -> &'static str {
 }
 
 pub async fn ticket_page(State(hub): State<AppState>, Path(number): Path<String>) -> Response {
+    let at = hub.now().at;
     let status = hub
         .writer
         .hall()
         .read()
         .unwrap_or_else(|p| p.into_inner())
-        .ticket_status(&number, hub.now().at);
+        .ticket_status(&number, at);
     match status {
         Some(s) => Html(ticket_html(&s)).into_response(),
         None => (

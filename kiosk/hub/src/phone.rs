@@ -284,12 +284,13 @@ pub async fn take_ticket(
         .filter(|(day, _)| *day == today)
         .map(|(_, number)| number.clone());
     if let Some(number) = held {
+        let at = hub.now().at;
         let state = hub
             .writer
             .hall()
             .read()
             .unwrap_or_else(|p| p.into_inner())
-            .ticket_status(&number, hub.now().at)
+            .ticket_status(&number, at)
             .map(|s| s.state);
         if matches!(state, Some(TicketState::Waiting | TicketState::Called)) {
             return Err(ApiError::new(
@@ -380,12 +381,13 @@ pub async fn leave_callback(
         .zh("目前无需登记回访电话"));
     }
     // A number the phone kept from another day is no reason to refuse the callback: drop it.
+    let at = hub.now().at;
     let ticket = req.ticket.filter(|t| {
         hub.writer
             .hall()
             .read()
             .unwrap_or_else(|p| p.into_inner())
-            .ticket_status(t.trim(), hub.now().at)
+            .ticket_status(t.trim(), at)
             .is_some()
     });
     if !hub

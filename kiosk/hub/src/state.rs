@@ -302,7 +302,7 @@ impl Hub {
         BoardSnapshot {
             seq: hall.last_seq,
             live: hall.board_live(now),
-            notices: hall.notices(),
+            notices: hall.notices(now.at),
         }
     }
 

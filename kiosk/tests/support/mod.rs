@@ -178,7 +178,7 @@ pub fn snapshot(s: &HubState) -> BoardSnapshot {
     BoardSnapshot {
         seq: s.hall.last_seq,
         live: s.hall.board_live(s.now),
-        notices: s.hall.notices(),
+        notices: s.hall.notices(s.now.at),
     }
 }
 

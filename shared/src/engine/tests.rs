@@ -965,7 +965,7 @@ fn an_outage_holds_every_wait_until_its_expected_end_and_promises_no_upper_end()
     // The board's line says the same, and the outage alone makes no long-wait period.
     let view = t
         .hall
-        .service_views()
+        .service_views(t.now.at)
         .into_iter()
         .find(|s| s.id == "repair")
         .unwrap();
@@ -1266,7 +1266,7 @@ fn config_edits_cannot_strand_customers() {
         t.hall.public_events(&ex.events),
         vec![PublicEvent::NoticesChanged]
     );
-    assert_eq!(t.hall.notices().complaint_hotline, "0713-7000000");
+    assert_eq!(t.hall.notices(t.now.at).complaint_hotline, "0713-7000000");
 }
 
 #[test]

@@ -25,12 +25,14 @@ impl Hall {
             .collect()
     }
 
-    pub fn service_views(&self) -> Vec<ServiceView> {
+    /// Every service with its line as it stands at the instant `at` (the hall's last event or
+    /// later).
+    pub fn service_views(&self, at: Millis) -> Vec<ServiceView> {
         self.config
             .services
             .iter()
             .map(|s| {
-                let w = self.waiting_view(s, self.clock);
+                let w = self.waiting_view(s, at);
                 ServiceView {
                     id: w.service,
                     prefix: w.prefix,
@@ -231,7 +233,8 @@ impl Hall {
         }
     }
 
-    pub fn notices(&self) -> Notices {
+    /// The hall's public notices, its services' lines read at the instant `at`.
+    pub fn notices(&self, at: Millis) -> Notices {
         let c = &self.config;
         Notices {
             hall_name: c.hall.name.clone(),
@@ -239,7 +242,7 @@ impl Hall {
             complaint_hotline: c.hotlines.complaint.clone(),
             consultation_hotline: c.hotlines.consultation.clone(),
             services: self
-                .service_views()
+                .service_views(at)
                 .into_iter()
                 .filter(|s| s.enabled)
                 .collect(),

@@ -449,7 +449,7 @@ impl Worker {
                 seq: published.last_seq,
                 public: published.public_events(&events),
                 live: published.board_live(now),
-                notices: config_changed.then(|| published.notices()),
+                notices: config_changed.then(|| published.notices(now.at)),
                 events,
             }
         };

@@ -55,7 +55,8 @@ start_hub() {
     runuser -u hallq -- "$(hub_program)" serve --data-dir /var/lib/hallq \
         --listen "127.0.0.1:$port" --config /etc/hallq/hall.toml >>/tmp/hallq-lifecycle-hub.log 2>&1 &
     hub_pid=$!
-    for _ in $(seq 1 50); do
+    # Up to 30 s: on a 2-core machine busy with builds a start took longer than 10 s.
+    for _ in $(seq 1 150); do
         curl -fsS "http://127.0.0.1:$port/api/v1/health" >/dev/null 2>&1 && return 0
         sleep 0.2
     done

@@ -392,6 +392,7 @@ impl HallConfig {
                 )),
                 weight: 2,
                 enabled: true,
+                usual_minutes: None,
             },
             Service {
                 id: "pay".into(),
@@ -418,6 +419,7 @@ impl HallConfig {
                 )),
                 weight: 3,
                 enabled: true,
+                usual_minutes: None,
             },
             Service {
                 id: "repair".into(),
@@ -441,6 +443,7 @@ impl HallConfig {
                 )),
                 weight: 2,
                 enabled: true,
+                usual_minutes: None,
             },
             Service {
                 id: "stb".into(),
@@ -473,6 +476,7 @@ impl HallConfig {
                 )),
                 weight: 1,
                 enabled: true,
+                usual_minutes: None,
             },
             Service {
                 id: "consult".into(),
@@ -484,6 +488,7 @@ impl HallConfig {
                 reminder: None,
                 weight: 1,
                 enabled: true,
+                usual_minutes: None,
             },
             Service {
                 id: "complaint".into(),
@@ -507,6 +512,7 @@ impl HallConfig {
                 )),
                 weight: 1,
                 enabled: true,
+                usual_minutes: None,
             },
         ];
         let counter = |id: u32, services: &[&str]| Counter {

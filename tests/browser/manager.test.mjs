@@ -101,6 +101,31 @@ test("mistakes are explained before and by the hub, and nothing is published", a
   await until(async () => await page.locator("#dirty").isHidden(), "reloaded");
 });
 
+test("a service's usual minutes are set on the page, published, and cleared again", async () => {
+  await page.click("[data-tab=publish]");
+  await page.click("[data-section=services]");
+  const account = page.locator('details.mg-service[data-service="account"]');
+  if (!(await account.evaluate((d) => d.open))) await account.locator("summary").click();
+  const usual = account.locator("input.svc-usual");
+  assert.equal(await usual.inputValue(), "", "no figure until the manager gives one");
+  await usual.fill("12");
+  await page.click("#publish-save");
+  const usualOf = async () => (await call("GET", "/api/v1/config", { token })).body.services.find((s) => s.id === "account").usual_minutes;
+  await until(async () => (await usualOf()) === 12, "12 minutes published");
+  await until(async () => await page.locator("#dirty").isHidden(), "the change published");
+  await screenshot(page, "manager-services-usual.png");
+  // Out of range: the hub's reason, in Chinese.
+  await usual.fill("600");
+  await page.click("#publish-save");
+  await until(async () => /通常办理时长应为1至240分钟/.test(await page.locator("#publish-error").textContent()), "the hub's refusal");
+  assert.equal(await usualOf(), 12);
+  // Emptied: back to none.
+  await usual.fill("");
+  await page.click("#publish-save");
+  await until(async () => (await usualOf()) === undefined, "cleared");
+  await until(async () => await page.locator("#dirty").isHidden(), "the change published");
+});
+
 test("an outage started on the page shows on the board, and ends from the page", async () => {
   await page.click("[data-tab=outage]");
   await page.fill("#out-minutes", "20");

@@ -136,6 +136,12 @@ pub fn config_message_zh(m: &str) -> String {
         )
     } else if m.starts_with("service ") && m.contains("Chinese name is empty") {
         format!("业务“{}”的中文名称不能为空", after("service "))
+    } else if m.starts_with("service ") && m.contains("usual_minutes") {
+        format!(
+            "业务“{}”的通常办理时长应为1至{}分钟",
+            after("service "),
+            hallq_shared::hall::MAX_USUAL_MINUTES
+        )
     } else if m.starts_with("ticket prefix") {
         format!("号码字母{}被两项业务同时使用", after("ticket prefix "))
     } else if m.starts_with("counter id") {

@@ -812,6 +812,9 @@ fn every_validation_message_has_a_chinese_reading() {
     x.services[2].name.zh = String::new();
     cases.push((x, "业务“repair”的中文名称不能为空"));
     let mut x = c.clone();
+    x.services[2].usual_minutes = Some(600);
+    cases.push((x, "业务“repair”的通常办理时长应为1至240分钟"));
+    let mut x = c.clone();
     x.services[2].prefix = 'c';
     cases.push((x, "业务“repair”的号码字母必须是一个大写英文字母"));
     let mut x = c.clone();

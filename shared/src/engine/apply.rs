@@ -210,6 +210,12 @@ impl Hall {
                             .or_insert_with(|| ServiceTimes::new(seed));
                     }
                 }
+                for s in &self.config.services {
+                    let usual = self.usual_secs(&s.id);
+                    if let Some(t) = self.service_times.get_mut(&s.id) {
+                        t.set_usual(usual);
+                    }
+                }
             }
         }
     }

@@ -706,6 +706,57 @@ fn apology_after_a_long_service_or_a_long_wait() {
 }
 
 #[test]
+fn a_service_without_history_starts_from_its_configured_usual_time() {
+    let mut t = T::new();
+    // No history: five minutes a service, until the manager says accounts take about twelve.
+    assert_eq!(t.hall.mean_service_secs("account").round(), 300.0);
+    let boss = Actor::new("boss", Role::Manager, None);
+    let mut c = t.hall.config.clone();
+    c.services
+        .iter_mut()
+        .find(|s| s.id == "account")
+        .unwrap()
+        .usual_minutes = Some(12);
+    t.ok(
+        Command::ReplaceConfig {
+            config: Box::new(c),
+        },
+        boss.clone(),
+    );
+    assert_eq!(t.hall.mean_service_secs("account").round(), 720.0);
+    assert_eq!(t.hall.mean_service_secs("pay").round(), 300.0);
+    // A new day keeps it while there is still no history; the day's own services soon outweigh
+    // it (it counts like two of them).
+    t.hall.reseed();
+    assert_eq!(t.hall.mean_service_secs("account").round(), 720.0);
+    for _ in 0..6 {
+        t.issue("account");
+        t.next(1);
+        t.advance(4);
+        t.ok(Command::Finish { counter: 1 }, clerk(1));
+    }
+    let mean = t.hall.mean_service_secs("account");
+    assert!((240.0..400.0).contains(&mean), "{mean}");
+    // Said back to none: the five minutes again, under the same six services.
+    let mut c = t.hall.config.clone();
+    for s in &mut c.services {
+        s.usual_minutes = None;
+    }
+    t.ok(
+        Command::ReplaceConfig {
+            config: Box::new(c),
+        },
+        boss,
+    );
+    assert!(t.hall.mean_service_secs("account") < mean);
+    // Out of range: refused with the reason.
+    let mut c = t.hall.config.clone();
+    c.services[0].usual_minutes = Some(0);
+    let e = c.validate().unwrap_err();
+    assert!(e.contains("usual_minutes is 0; it must be 1–240"), "{e}");
+}
+
+#[test]
 fn estimates_use_recent_service_times_and_open_counters() {
     let mut t = T::new();
     for _ in 0..4 {

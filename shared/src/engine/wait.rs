@@ -52,12 +52,19 @@ impl Hall {
         for times in self.service_times.values_mut() {
             times.clear_day();
         }
-        for (service, seed) in seeds {
+        for (service, mut seed) in seeds {
+            seed.usual = self.usual_secs(&service);
             self.service_times
                 .entry(service)
                 .or_default()
                 .set_seed(seed);
         }
+    }
+
+    /// What the configuration says one service of `service` usually takes, in seconds.
+    pub(super) fn usual_secs(&self, service: &str) -> Option<f64> {
+        let minutes = self.config.service(service)?.usual_minutes?;
+        Some(f64::from(minutes) * 60.0)
     }
 
     /// Local hour of the clock, for the history's seed (none before the first event).

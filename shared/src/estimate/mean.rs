@@ -70,6 +70,9 @@ pub fn clamp_secs(secs: u32) -> u32 {
 pub struct Seed {
     pub by_hour: BTreeMap<u32, (f64, u32)>,
     pub any_hour: Option<(f64, u32)>,
+    /// What the hall's configuration says one service usually takes (seconds), for when the
+    /// history has too little: a new hall, a new service.
+    pub usual: Option<f64>,
 }
 
 impl Seed {
@@ -80,7 +83,10 @@ impl Seed {
             Some(&(mean, _)) => (mean, SEED_WEIGHT),
             None => match self.any_hour.filter(enough) {
                 Some((mean, _)) => (mean, SEED_WEIGHT),
-                None => (f64::from(DEFAULT_SERVICE_SECS), DEFAULT_WEIGHT),
+                None => (
+                    self.usual.unwrap_or(f64::from(DEFAULT_SERVICE_SECS)),
+                    DEFAULT_WEIGHT,
+                ),
             },
         }
     }
@@ -204,6 +210,7 @@ impl History {
                 let seed = Seed {
                     by_hour: hours.into_iter().map(|(h, c)| (h, mean(c))).collect(),
                     any_hour: (all.1 > 0).then(|| mean(all)),
+                    usual: None,
                 };
                 (s.to_string(), seed)
             })
@@ -298,6 +305,11 @@ impl ServiceTimes {
 
     pub fn set_seed(&mut self, seed: Seed) {
         self.seed = seed;
+    }
+
+    /// The configured usual time ([`Seed::usual`]) changed.
+    pub fn set_usual(&mut self, secs: Option<f64>) {
+        self.seed.usual = secs;
     }
 
     /// A service finished at `at` after `secs` seconds.

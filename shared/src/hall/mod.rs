@@ -14,7 +14,7 @@ pub use callback::{Callback, CallbackOrigin, CallbackStatus, Phone, PhoneError};
 pub use counter::{Counter, CounterId, CounterState};
 pub use day::{BusinessHours, DayPhase};
 pub use outage::{Outage, OutageKind};
-pub use service::{Fee, Service, ServiceId};
+pub use service::{Fee, MAX_USUAL_MINUTES, Service, ServiceId};
 pub use suggestion::{Suggestion, SuggestionStatus};
 pub use text::{Lang, Text};
 pub use ticket::{Ticket, TicketState, format_number, parse_number};

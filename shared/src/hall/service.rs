@@ -37,7 +37,15 @@ pub struct Service {
     pub weight: u32,
     #[serde(default = "default_true")]
     pub enabled: bool,
+    /// About how many minutes one customer of this service takes, as the hall knows it before
+    /// it has any history of its own (a new hall, a new service). The wait estimates start from
+    /// it instead of five minutes, and the hall's own services soon take over.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usual_minutes: Option<u32>,
 }
+
+/// The longest [`Service::usual_minutes`] accepted: a service of a whole morning is a mistake.
+pub const MAX_USUAL_MINUTES: u32 = 240;
 
 fn default_weight() -> u32 {
     1
@@ -69,6 +77,14 @@ pub fn check_service(s: &Service) -> Result<(), String> {
     }
     if s.name.zh.trim().is_empty() {
         return Err(format!("service {}: the Chinese name is empty", s.id));
+    }
+    if let Some(m) = s.usual_minutes
+        && !(1..=MAX_USUAL_MINUTES).contains(&m)
+    {
+        return Err(format!(
+            "service {}: usual_minutes is {m}; it must be 1–{MAX_USUAL_MINUTES}",
+            s.id
+        ));
     }
     Ok(())
 }

@@ -99,6 +99,7 @@ impl Scenario {
                 reminder: None,
                 weight: s.weight,
                 enabled: true,
+                usual_minutes: None,
             })
             .collect();
         c.counters = self

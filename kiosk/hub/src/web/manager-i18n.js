@@ -60,6 +60,8 @@ export const M = {
   "svc.prefix": { zh: "号码字母", en: "Ticket letter" },
   "svc.weight": { zh: "叫号权重", en: "Call weight" },
   "svc.enabled": { zh: "启用", en: "Enabled" },
+  "svc.usual": { zh: "通常每人办理(分钟)", en: "Usual minutes each" },
+  "svc.usual_hint": { zh: "本厅还没有这项业务的历史记录时(新开营业厅、新业务),预计等候时间按此估算;留空按5分钟。有了本厅自己的记录后以记录为准。", en: "Wait estimates start from this while the hall has no history of the service (a new hall, a new service); empty means 5 minutes. The hall's own records take over once it has them." },
   "svc.disabled": { zh: "已停用", en: "Disabled" },
   "svc.name": { zh: "业务名称", en: "Service name" },
   "svc.documents": { zh: "所需证件", en: "Documents" },
@@ -70,7 +72,7 @@ export const M = {
   "svc.add": { zh: "+ 添加业务", en: "+ Add a service" },
   "svc.remove": { zh: "删除此业务", en: "Remove this service" },
   "svc.confirm_remove": { zh: "删除此业务?今日已有号码的业务请改为停用。", en: "Remove this service? A service with tickets today should be disabled instead." },
-  "svc.hint": { zh: "业务代码发布后不可修改(历史记录引用它);停用的业务不能取号。", en: "A published service id cannot change (history refers to it); a disabled service issues no tickets." },
+  "svc.hint": { zh: "业务代码发布后不可修改(历史记录引用它);停用的业务不能取号。“通常每人办理”用于没有历史记录时估算等候时间,留空按5分钟。", en: "A published service id cannot change (history refers to it); a disabled service issues no tickets. “Usual minutes each” is what wait estimates start from while there is no history of the service; empty means 5 minutes." },
 
   "ctr.id": { zh: "编号", en: "No." },
   "ctr.name": { zh: "窗口名称", en: "Name" },

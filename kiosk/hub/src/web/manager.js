@@ -470,6 +470,18 @@ function field(label, obj, key, attrs = {}) {
   return h("label", { class: "mg-field" }, h("span", {}, label), input);
 }
 
+/** A whole number bound to `obj[key]`, or null while the field is empty. */
+function optionalNumber(label, obj, key, attrs = {}) {
+  const input = h("input", {
+    type: "number", step: 1, value: obj[key] ?? "", ...attrs,
+    oninput: (e) => {
+      obj[key] = e.target.value === "" ? null : Number(e.target.value);
+      changed();
+    },
+  });
+  return h("label", { class: "mg-field" }, h("span", {}, label), input);
+}
+
 /** A bilingual text `{zh, en}` bound to `obj[key]`. */
 function textField(label, obj, key, attrs = {}) {
   if (!obj[key]) obj[key] = { zh: "", en: "" };
@@ -564,10 +576,11 @@ function editServices(c) {
           h("span", { class: "mg-prefix" }, s.prefix),
           h("span", { class: "mg-sname" }, text(s.name) || s.id),
           h("span", { class: s.enabled ? "mg-on" : "mg-off" }, s.enabled ? m("svc.enabled") : m("svc.disabled"))),
-        h("div", { class: "mg-grid mg-grid4" },
+        h("div", { class: "mg-grid mg-grid5" },
           field(m("svc.id"), s, "id", { maxlength: 32, readonly: savedServiceIds().has(s.id) }),
           field(m("svc.prefix"), s, "prefix", { maxlength: 1, class: "mg-upper" }),
           field(m("svc.weight"), s, "weight", { type: "number", min: 0, max: 100 }),
+          optionalNumber(m("svc.usual"), s, "usual_minutes", { min: 1, max: 240, placeholder: "5", class: "svc-usual", title: m("svc.usual_hint") }),
           h("label", { class: "mg-field mg-check" }, h("span", {}, m("svc.enabled")),
             h("input", { type: "checkbox", class: "svc-enabled", checked: s.enabled, onchange: (e) => { s.enabled = e.target.checked; renderEditor(); } }))),
         textField(m("svc.name"), s, "name"),
@@ -607,7 +620,7 @@ function addService() {
   let n = c.services.length + 1;
   while (c.services.some((s) => s.id === `service${n}`)) n++;
   const id = `service${n}`;
-  c.services.push({ id, prefix, name: { zh: "", en: "" }, documents: [], steps: [], fees: [], reminder: null, weight: 1, enabled: true });
+  c.services.push({ id, prefix, name: { zh: "", en: "" }, documents: [], steps: [], fees: [], reminder: null, weight: 1, enabled: true, usual_minutes: null });
   state.openService = id;
   renderEditor();
 }

@@ -98,6 +98,14 @@ impl T {
         self.now = self.now.plus_ms(minutes * MIN);
     }
 
+    /// One customer of `service` taken, called at `counter`, served for `minutes` and finished.
+    fn serve(&mut self, service: &str, counter: CounterId, minutes: i64) {
+        self.issue(service);
+        self.next(counter);
+        self.advance(minutes);
+        self.ok(Command::Finish { counter }, clerk(counter));
+    }
+
     fn state(&self, number: &str) -> TicketState {
         self.hall.tickets[number].state
     }
@@ -730,10 +738,7 @@ fn a_service_without_history_starts_from_its_configured_usual_time() {
     t.hall.reseed();
     assert_eq!(t.hall.mean_service_secs("account").round(), 720.0);
     for _ in 0..6 {
-        t.issue("account");
-        t.next(1);
-        t.advance(4);
-        t.ok(Command::Finish { counter: 1 }, clerk(1));
+        t.serve("account", 1, 4);
     }
     let mean = t.hall.mean_service_secs("account");
     assert!((240.0..400.0).contains(&mean), "{mean}");
@@ -769,10 +774,7 @@ fn estimates_use_recent_service_times_and_open_counters() {
     // Twenty quick services of one minute: clearly not the 5-minute default any more (which
     // counts like two services: (2·300 + 20·60) / 22 = 82 s).
     for _ in 0..20 {
-        t.issue("repair");
-        t.next(3);
-        t.advance(1);
-        t.ok(Command::Finish { counter: 3 }, clerk(3));
+        t.serve("repair", 3, 1);
     }
     assert_eq!(t.hall.service_times["repair"].typical_secs(), 82);
     let mean = t.hall.mean_service_secs("repair").round() as u32;
@@ -820,10 +822,7 @@ fn nobody_ahead_still_waits_when_every_counter_is_busy() {
 fn services_running_long_raise_the_mean_before_they_finish() {
     let mut t = T::new();
     for _ in 0..20 {
-        t.issue("complaint");
-        t.next(4);
-        t.advance(1);
-        t.ok(Command::Finish { counter: 4 }, clerk(4));
+        t.serve("complaint", 4, 1);
     }
     let before = t.hall.mean_service_secs("complaint");
     assert_eq!(

@@ -579,6 +579,36 @@ fn a_slow_systems_services_stay_out_of_the_history_and_a_restart_keeps_it_and_an
 }
 
 #[test]
+fn a_services_usual_minutes_are_kept_and_start_its_estimate_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(dir.path());
+    let (clock, _) = clock();
+    let w = open_writer(&path, clock);
+    let mut config = HallConfig::demo();
+    config.services[0].usual_minutes = Some(12);
+    let id = config.services[0].id.clone();
+    let boss = Actor::new("boss", Role::Manager, None);
+    w.execute(
+        Command::ReplaceConfig {
+            config: Box::new(config),
+        },
+        boss,
+    )
+    .unwrap();
+    let live = w.hall().read().unwrap().mean_service_secs(&id);
+    assert_eq!(live.round(), 720.0);
+    drop(w);
+    let mut s = Store::open(&path).unwrap();
+    let saved = s
+        .saved_config()
+        .unwrap()
+        .expect("the configuration is saved");
+    assert_eq!(saved.services[0].usual_minutes, Some(12));
+    let hall = s.load_hall(&saved, day()).unwrap();
+    assert_eq!(hall.mean_service_secs(&id), live);
+}
+
+#[test]
 fn tickets_issued_while_the_clock_reads_an_earlier_day_are_there_after_a_restart() {
     // The hall's day begun, then the clock goes back a day (no real-time clock, or the time zone
     // moved west after the first start), tickets are issued, the hub restarts.

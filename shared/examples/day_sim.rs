@@ -8,6 +8,11 @@
 //!
 //! `--declared M`: on the days with a slowdown, a clerk says the business system is slow M minutes
 //! after it begins.
+//!
+//! `--priority SHARE`: every day issues this share of priority tickets (0.15: 15 %), and each day's
+//! row is followed by its tickets without and with priority.
+//!
+//! `--services --hours`: each service's tickets by hour of issue as well.
 
 use std::time::Instant;
 
@@ -38,9 +43,17 @@ fn main() {
         .position(|a| a == "--declared")
         .and_then(|i| args.get(i + 1))
         .and_then(|s| s.parse().ok());
+    let priority: Option<f64> = args
+        .iter()
+        .position(|a| a == "--priority")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|s| s.parse().ok());
     for s in &mut scenarios {
         if let Some(slow) = &mut s.slowdown {
             slow.declared_after_min = declared;
+        }
+        if let Some(share) = priority {
+            s.priority_share = share;
         }
     }
     if let Some(after) = declared {
@@ -84,6 +97,18 @@ fn main() {
                     .cloned()
                     .collect();
                 row(&format!("  {}", service.id), &Comparison::of(&t));
+                if hours {
+                    by_hour_of(&format!("    {}", service.id), &t);
+                }
+            }
+        }
+        if priority.is_some() {
+            for (kind, with) in [("without", false), ("with", true)] {
+                let t = days
+                    .iter()
+                    .flat_map(|d| &d.tickets)
+                    .filter(|t| t.priority == with);
+                row(&format!("  tickets {kind} priority"), &Comparison::of(t));
             }
         }
         if s.slowdown.is_some() {
@@ -242,5 +267,17 @@ fn spread(scenarios: &[Scenario], seeds: u64) {
             q(0.75),
             q(0.9)
         );
+    }
+}
+
+/// `tickets` by local hour of issue, each row named `name` and the hour.
+fn by_hour_of(name: &str, tickets: &[sim::TicketRecord]) {
+    let mut hours: std::collections::BTreeMap<u32, Vec<&sim::TicketRecord>> = Default::default();
+    for t in tickets {
+        let h = sim::scenario::OPENING.0 + (t.issued_s / 3600.0) as u32;
+        hours.entry(h).or_default().push(t);
+    }
+    for (h, v) in hours {
+        row(&format!("{name} {h:02}:00"), &Comparison::of(v));
     }
 }

@@ -53,6 +53,7 @@ impl Hall {
                 self.tickets.clear();
                 self.waiting.clear();
                 self.issued.clear();
+                self.issued_priority.clear();
                 for rt in self.counters.values_mut() {
                     rt.current = None;
                 }
@@ -305,12 +306,9 @@ impl Hall {
     }
 
     pub(super) fn index(&mut self, t: &Ticket) {
-        match self.issued.get_mut(&t.service) {
-            Some(times) => *times.entry(t.issued_at).or_default() += 1,
-            None => {
-                self.issued
-                    .insert(t.service.clone(), BTreeMap::from([(t.issued_at, 1)]));
-            }
+        count_issue(&mut self.issued, t);
+        if t.priority {
+            count_issue(&mut self.issued_priority, t);
         }
         if t.state == TicketState::Waiting {
             self.waiting
@@ -321,16 +319,9 @@ impl Hall {
     }
 
     pub(super) fn unindex(&mut self, t: &Ticket) {
-        if let Some(times) = self.issued.get_mut(&t.service)
-            && let Some(n) = times.get_mut(&t.issued_at)
-        {
-            *n -= 1;
-            if *n == 0 {
-                times.remove(&t.issued_at);
-                if times.is_empty() {
-                    self.issued.remove(&t.service);
-                }
-            }
+        uncount_issue(&mut self.issued, t);
+        if t.priority {
+            uncount_issue(&mut self.issued_priority, t);
         }
         if let Some(w) = self.waiting.get_mut(&t.service) {
             w.remove(&Place::of(t));
@@ -352,16 +343,17 @@ impl Hall {
                     .insert(Place::of(t));
             }
         }
-        let mut issued: HashMap<ServiceId, BTreeMap<Millis, u32>> = HashMap::new();
+        let mut issued = HashMap::new();
+        let mut issued_priority = HashMap::new();
         for t in self.tickets.values() {
-            *issued
-                .entry(t.service.clone())
-                .or_default()
-                .entry(t.issued_at)
-                .or_default() += 1;
+            count_issue(&mut issued, t);
+            if t.priority {
+                count_issue(&mut issued_priority, t);
+            }
         }
         scanned == self.waiting
             && issued == self.issued
+            && issued_priority == self.issued_priority
             && self
                 .all_waiting()
                 .all(|t| self.ahead_of(t) == queue::ahead_of(t, self.tickets.values()))
@@ -380,6 +372,31 @@ impl Hall {
         let going_on = self.disruptions.iter_mut().rev().find(|d| d.kind == kind);
         if let Some(d) = going_on.filter(|d| d.end.is_none()) {
             d.end = Some(at);
+        }
+    }
+}
+
+/// Count ticket `t` among the issues of its service at its instant.
+fn count_issue(issued: &mut HashMap<ServiceId, BTreeMap<Millis, u32>>, t: &Ticket) {
+    match issued.get_mut(&t.service) {
+        Some(times) => *times.entry(t.issued_at).or_default() += 1,
+        None => {
+            issued.insert(t.service.clone(), BTreeMap::from([(t.issued_at, 1)]));
+        }
+    }
+}
+
+/// Take ticket `t` off the issues [`count_issue`] counted.
+fn uncount_issue(issued: &mut HashMap<ServiceId, BTreeMap<Millis, u32>>, t: &Ticket) {
+    if let Some(times) = issued.get_mut(&t.service)
+        && let Some(n) = times.get_mut(&t.issued_at)
+    {
+        *n -= 1;
+        if *n == 0 {
+            times.remove(&t.issued_at);
+            if times.is_empty() {
+                issued.remove(&t.service);
+            }
         }
     }
 }

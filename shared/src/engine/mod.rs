@@ -321,6 +321,8 @@ pub struct Hall {
     /// How many of the day's tickets were issued at each instant, by service: derived from
     /// `tickets` like `waiting`, for the arrival rates the wait estimates foresee.
     issued: HashMap<ServiceId, BTreeMap<Millis, u32>>,
+    /// The same for priority tickets alone: those yet to come go before the line.
+    issued_priority: HashMap<ServiceId, BTreeMap<Millis, u32>>,
     pub counters: BTreeMap<CounterId, CounterRuntime>,
     pub outage: Option<Outage>,
     pub outage_long: bool,
@@ -410,6 +412,7 @@ impl Hall {
             tickets: BTreeMap::new(),
             waiting: BTreeMap::new(),
             issued: HashMap::new(),
+            issued_priority: HashMap::new(),
             counters,
             outage: None,
             outage_long: false,

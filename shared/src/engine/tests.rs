@@ -819,6 +819,72 @@ fn nobody_ahead_still_waits_when_every_counter_is_busy() {
 }
 
 #[test]
+fn priority_tickets_yet_to_come_are_foreseen_before_those_without() {
+    // Two halls alike but for the priority of three of the last hour's six repair tickets. Repairs
+    // are served by counter 3 alone (counter 4 closed), ten minutes a customer.
+    let hall = |priority_share: bool| {
+        let mut t = T::new();
+        t.ok(
+            Command::SetCounter {
+                counter: 4,
+                state: CounterState::Closed,
+            },
+            clerk(4),
+        );
+        for i in 0..6 {
+            t.issue_p("repair", priority_share && i % 2 == 1);
+            t.next(3);
+            t.advance(10);
+            t.ok(Command::Finish { counter: 3 }, clerk(3));
+        }
+        // Now one at the counter and two waiting.
+        for _ in 0..3 {
+            t.issue("repair");
+        }
+        t.next(3);
+        t
+    };
+    let (mut plain, mut with_priority) = (hall(false), hall(true));
+    let mean = plain.hall.mean_service_secs("repair").round() as u32;
+    assert_eq!(
+        with_priority.hall.mean_service_secs("repair").round() as u32,
+        mean
+    );
+    // Without priority tickets a new customer is called after the counter's customer and the
+    // two waiting. With three an hour, one comes 20 minutes on, before the new customer is
+    // called, and goes first.
+    let without = plain.hall.wait_for("repair", 2);
+    assert!(without.abs_diff(3 * mean) <= 1, "{without} vs {mean}");
+    let foreseen = with_priority.hall.wait_for("repair", 2);
+    assert!(foreseen.abs_diff(4 * mean) <= 1, "{foreseen} vs {mean}");
+    // The printed ticket, its status and the board say the same.
+    let normal = with_priority.issue("repair");
+    let status = with_priority
+        .hall
+        .ticket_status(&normal, with_priority.now.at)
+        .unwrap();
+    assert_eq!(status.estimated_wait_s, foreseen);
+    assert_eq!(
+        with_priority.hall.tickets[&normal].estimated_wait_s,
+        foreseen
+    );
+    // A customer with priority goes before everyone without: the priority tickets yet to come
+    // queue behind theirs, so both halls tell them the same.
+    let a = plain.issue_p("repair", true);
+    let b = with_priority.issue_p("repair", true);
+    assert_eq!(
+        plain.hall.tickets[&a].estimated_wait_s,
+        with_priority.hall.tickets[&b].estimated_wait_s
+    );
+    assert!(
+        with_priority.hall.tickets[&b]
+            .estimated_wait_s
+            .abs_diff(mean)
+            <= 1
+    );
+}
+
+#[test]
 fn services_running_long_raise_the_mean_before_they_finish() {
     let mut t = T::new();
     for _ in 0..20 {

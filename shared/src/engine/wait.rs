@@ -176,18 +176,38 @@ impl Hall {
     /// [`Hall::wait_for`] at the instant `at`, now or later: a ticket's printed wait is decided
     /// before its own event moves the clock.
     pub(super) fn wait_at(&self, service: &str, ahead: u32, at: Millis) -> u32 {
+        self.ticket_wait_at(service, ahead, false, at)
+    }
+
+    /// [`Hall::wait_at`] for a ticket that holds priority (`priority`) or not: priority tickets
+    /// yet to come go before one that does not.
+    pub(super) fn ticket_wait_at(
+        &self,
+        service: &str,
+        ahead: u32,
+        priority: bool,
+        at: Millis,
+    ) -> u32 {
         let at = at.max(self.clock);
-        self.line_wait_at(service, ahead, self.outage_rest_s(at).unwrap_or(0), at)
+        let resumes_s = self.outage_rest_s(at).unwrap_or(0);
+        self.line_wait_at(service, ahead, priority, resumes_s, at)
     }
 
     /// The line's own wait now, with the counters starting `resumes_s` seconds from now (0: the
     /// line alone, as if the system were up).
     pub(super) fn line_wait_for(&self, service: &str, ahead: u32, resumes_s: u32) -> u32 {
-        self.line_wait_at(service, ahead, resumes_s, self.clock)
+        self.line_wait_at(service, ahead, false, resumes_s, self.clock)
     }
 
     /// The wait at the instant `at`, with the counters starting `resumes_s` seconds after it.
-    fn line_wait_at(&self, service: &str, ahead: u32, resumes_s: u32, at: Millis) -> u32 {
+    fn line_wait_at(
+        &self,
+        service: &str,
+        ahead: u32,
+        priority: bool,
+        resumes_s: u32,
+        at: Millis,
+    ) -> u32 {
         let services = &self.config.services;
         let index = |id: &str| services.iter().position(|s| s.id == id);
         let Some(target) = index(service) else {
@@ -255,10 +275,26 @@ impl Hall {
             .map(|s| self.mean_service_secs(&s.id))
             .collect();
         let rates = self.arrival_rates_at(at);
-        let secs = replay::wait_secs(&open, &lines, &means, &rates, target, ahead).or_else(|| {
+        let mut priority_rates = self.priority_rates_at(at);
+        if priority {
+            // The own service's priority tickets yet to come queue behind this one.
+            priority_rates[target] = 0.0;
+        }
+        let replay = |desks: &[replay::Desk]| {
+            replay::wait_secs(
+                desks,
+                &lines,
+                &means,
+                &rates,
+                &priority_rates,
+                target,
+                ahead,
+            )
+        };
+        let secs = replay(&open).or_else(|| {
             let all: Vec<replay::Desk> =
                 self.config.counters.iter().map(|c| desk(c, None)).collect();
-            replay::wait_secs(&all, &lines, &means, &rates, target, ahead)
+            replay(&all)
         });
         secs.unwrap_or_else(|| f64::from(ahead) * means[target])
             .round()
@@ -299,6 +335,22 @@ impl Hall {
                     .copied()
                     .unwrap_or(0.0);
                 (f64::from(today) + before * unseen_share) / (HOUR as f64 / 1000.0)
+            })
+            .collect()
+    }
+
+    /// Each configured service's priority tickets per second: those of the last hour over the
+    /// hour. The history keeps no count of them, so the day's first hour foresees fewer.
+    fn priority_rates_at(&self, at: Millis) -> Vec<f64> {
+        const HOUR: Millis = 60 * 60_000;
+        self.config
+            .services
+            .iter()
+            .map(|s| {
+                let n = self.issued_priority.get(&s.id).map_or(0, |t| {
+                    t.range(at - HOUR + 1..=at).map(|(_, n)| n).sum::<u32>()
+                });
+                f64::from(n) / (HOUR as f64 / 1000.0)
             })
             .collect()
     }

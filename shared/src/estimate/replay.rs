@@ -313,14 +313,7 @@ mod tests {
     use super::*;
 
     fn desks(n: usize, busy: bool) -> Vec<Desk> {
-        (0..n)
-            .map(|_| Desk {
-                services: vec![0],
-                busy_with: busy.then_some(0),
-                off: vec![],
-                resumes_s: 0.0,
-            })
-            .collect()
+        (0..n).map(|_| desk(&[0], busy.then_some(0))).collect()
     }
 
     fn line(n: u32) -> Vec<Line> {
@@ -328,6 +321,27 @@ mod tests {
             priority: 0,
             normal: n,
         }]
+    }
+
+    /// A counter that calls `services` in this order, busy with one of them or free.
+    fn desk(services: &[usize], busy_with: Option<usize>) -> Desk {
+        Desk {
+            services: services.to_vec(),
+            busy_with,
+            off: vec![],
+            resumes_s: 0.0,
+        }
+    }
+
+    /// The customer next in line for service 0, nobody for service 1.
+    fn next_of_two() -> Vec<Line> {
+        vec![
+            Line {
+                priority: 0,
+                normal: 1,
+            },
+            Line::default(),
+        ]
     }
 
     #[test]
@@ -403,12 +417,7 @@ mod tests {
     #[test]
     fn preferred_services_are_called_first_and_priority_before_all() {
         // One counter prefers service 1 over 0; two people wait for 1, one for 0.
-        let d = vec![Desk {
-            services: vec![1, 0],
-            busy_with: Some(0),
-            off: vec![],
-            resumes_s: 0.0,
-        }];
+        let d = vec![desk(&[1, 0], Some(0))];
         let lines = vec![
             Line {
                 priority: 0,
@@ -439,19 +448,8 @@ mod tests {
     #[test]
     fn newcomers_of_a_preferred_service_go_first_until_the_horizon() {
         // One idle counter prefers service 1 (arriving every 100 s, served in 50 s) over 0.
-        let d = vec![Desk {
-            services: vec![1, 0],
-            busy_with: None,
-            off: vec![],
-            resumes_s: 0.0,
-        }];
-        let lines = vec![
-            Line {
-                priority: 0,
-                normal: 1,
-            },
-            Line::default(),
-        ];
+        let d = vec![desk(&[1, 0], None)];
+        let lines = next_of_two();
         let means = [60.0, 50.0];
         // Nobody of service 1 is there yet: the customer is called at once.
         assert_eq!(
@@ -480,27 +478,8 @@ mod tests {
         // Counter 0 serves only service 1; counter 1 serves 1 before 0. Newcomers of 1 arrive
         // every 30 s and take 50 s: the idle counter 0 takes every other one, so counter 1 is
         // held back by the rest.
-        let d = vec![
-            Desk {
-                services: vec![1],
-                busy_with: None,
-                off: vec![],
-                resumes_s: 0.0,
-            },
-            Desk {
-                services: vec![1, 0],
-                busy_with: Some(1),
-                off: vec![],
-                resumes_s: 0.0,
-            },
-        ];
-        let lines = vec![
-            Line {
-                priority: 0,
-                normal: 1,
-            },
-            Line::default(),
-        ];
+        let d = vec![desk(&[1], None), desk(&[1, 0], Some(1))];
+        let lines = next_of_two();
         let alone = wait_secs(
             &d[1..],
             &lines,
@@ -542,19 +521,8 @@ mod tests {
     fn another_services_priority_newcomers_go_before_the_preferred_service() {
         // One counter prefers service 0 (the customer's, next in line) over 1 and frees at 100 s;
         // a customer of 1 arrives every 50 s. Without priority they wait behind the customer.
-        let d = vec![Desk {
-            services: vec![0, 1],
-            busy_with: Some(0),
-            off: vec![],
-            resumes_s: 0.0,
-        }];
-        let lines = vec![
-            Line {
-                priority: 0,
-                normal: 1,
-            },
-            Line::default(),
-        ];
+        let d = vec![desk(&[0, 1], Some(0))];
+        let lines = next_of_two();
         let (rates, means) = ([0.0, 1.0 / 50.0], [100.0, 30.0]);
         let w = wait_secs(&d, &lines, &means, &rates, &[], 0, 0);
         assert_eq!(w, Some(100.0));

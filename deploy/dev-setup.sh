@@ -29,18 +29,26 @@ fi
 # Node.js may come from elsewhere than Debian: an npm on the PATH is enough.
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 
-missing=()
-for p in "${packages[@]}" "${arm64[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
+# The packages of the lists above that are not installed, into `missing`.
+find_missing() {
+  missing=()
+  for p in "${packages[@]}" "${arm64[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+}
 
-if ((${#missing[@]})); then
+sudo_cmd=()
+if [ "$(id -u)" -ne 0 ]; then
+  sudo_cmd=(sudo)
+fi
+
+install_missing() {
   echo "installing: ${missing[*]}"
-  sudo_cmd=()
-  if [ "$(id -u)" -ne 0 ]; then
-    command -v sudo >/dev/null 2>&1 || { echo "need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
-    sudo_cmd=(sudo)
+  if ((${#sudo_cmd[@]})) && ! command -v sudo >/dev/null 2>&1; then
+    echo "need root (or sudo) to install: ${missing[*]}" >&2
+    exit 1
   fi
+  local log
   log=$(mktemp)
   # The arm64 libraries the cross-build links come from Debian's arm64 archive (multiarch).
   if ((${#arm64[@]})) && ! dpkg --print-foreign-architectures | grep -qx arm64; then
@@ -53,6 +61,23 @@ if ((${#missing[@]})); then
     exit 1
   fi
   rm -f "$log"
+}
+
+find_missing
+if ((${#missing[@]})); then
+  install_missing
+  # An install may take away a package that was there: a machine that came with a newer
+  # qemu-utils (qemu-img) from backports loses it to Debian's qemu-system-arm, which it does not
+  # go with. A second pass puts back Debian's own.
+  find_missing
+  if ((${#missing[@]})); then
+    install_missing
+    find_missing
+  fi
+  if ((${#missing[@]})); then
+    echo "still not installed after installing: ${missing[*]}" >&2
+    exit 1
+  fi
 fi
 
 if ! command -v cargo >/dev/null 2>&1; then

@@ -4,6 +4,24 @@
 use super::*;
 use crate::estimate::breaks;
 
+/// The window the arrival rates are read over.
+const HOUR: Millis = 60 * 60_000;
+
+/// Issues of `service` counted in `issued` after `from`, up to and including `to`.
+fn count_between(
+    issued: &HashMap<ServiceId, BTreeMap<Millis, u32>>,
+    service: &str,
+    from: Millis,
+    to: Millis,
+) -> u32 {
+    if from >= to {
+        return 0;
+    }
+    issued
+        .get(service)
+        .map_or(0, |t| t.range(from + 1..=to).map(|(_, n)| n).sum())
+}
+
 /// Local minutes of the day of the instant `at`, with their fraction: the clock of the usual
 /// breaks' windows.
 fn local_minutes(at: Millis, tz: &chrono_tz::Tz) -> f64 {
@@ -313,7 +331,6 @@ impl Hall {
     }
 
     fn arrival_rates_at(&self, at: Millis) -> Vec<f64> {
-        const HOUR: Millis = 60 * 60_000;
         let first = self
             .issued
             .values()
@@ -342,14 +359,11 @@ impl Hall {
     /// Each configured service's priority tickets per second: those of the last hour over the
     /// hour. The history keeps no count of them, so the day's first hour foresees fewer.
     fn priority_rates_at(&self, at: Millis) -> Vec<f64> {
-        const HOUR: Millis = 60 * 60_000;
         self.config
             .services
             .iter()
             .map(|s| {
-                let n = self.issued_priority.get(&s.id).map_or(0, |t| {
-                    t.range(at - HOUR + 1..=at).map(|(_, n)| n).sum::<u32>()
-                });
+                let n = count_between(&self.issued_priority, &s.id, at - HOUR, at);
                 f64::from(n) / (HOUR as f64 / 1000.0)
             })
             .collect()
@@ -357,12 +371,7 @@ impl Hall {
 
     /// Tickets of `service` issued after `from`, up to and including `to`.
     pub(super) fn issued_between(&self, service: &str, from: Millis, to: Millis) -> u32 {
-        if from >= to {
-            return 0;
-        }
-        self.issued
-            .get(service)
-            .map_or(0, |t| t.range(from + 1..=to).map(|(_, n)| n).sum())
+        count_between(&self.issued, service, from, to)
     }
 
     /// People waiting for `service` now.

@@ -64,7 +64,7 @@ impl Hall {
                     recalls: 0,
                     transfers: 0,
                     issued_by: actor.name.clone(),
-                    estimated_wait_s: self.ticket_wait_at(service, ahead, *priority, now.at),
+                    estimated_wait_s: self.ticket_wait_at(service, ahead, *priority, true, now.at),
                     apology: false,
                 };
                 vec![EventKind::TicketIssued { ticket }]

@@ -851,13 +851,18 @@ fn priority_tickets_yet_to_come_are_foreseen_before_those_without() {
         mean
     );
     // Without priority tickets a new customer is called after the counter's customer and the
-    // two waiting. With three an hour, one comes 20 minutes on, before the new customer is
-    // called, and goes first.
+    // two waiting. With three of ten an hour (the new customer the tenth), the first is foreseen
+    // 12 minutes on (half the interval between them, as many as are due on average), before the
+    // new customer is called, and goes first.
     let without = plain.hall.wait_for("repair", 2);
     assert!(without.abs_diff(3 * mean) <= 1, "{without} vs {mean}");
     let foreseen = with_priority.hall.wait_for("repair", 2);
     assert!(foreseen.abs_diff(4 * mean) <= 1, "{foreseen} vs {mean}");
-    // The printed ticket, its status and the board say the same.
+    // The board, the printed ticket and its status say the same: the one who takes the ticket
+    // counts among the hour's arrivals in each.
+    let board = with_priority.hall.service_views(with_priority.now.at);
+    let repair = board.iter().find(|v| v.id == "repair").unwrap();
+    assert_eq!(repair.estimated_wait_s, foreseen);
     let normal = with_priority.issue("repair");
     let status = with_priority
         .hall

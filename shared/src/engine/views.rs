@@ -156,7 +156,7 @@ impl Hall {
             0
         };
         let secs = if t.state == TicketState::Waiting {
-            self.ticket_wait_at(&t.service, ahead, t.priority, at)
+            self.ticket_wait_at(&t.service, ahead, t.priority, false, at)
         } else {
             0
         };

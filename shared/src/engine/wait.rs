@@ -22,6 +22,15 @@ fn count_between(
         .map_or(0, |t| t.range(from + 1..=to).map(|(_, n)| n).sum())
 }
 
+/// The customer a wait is for, beyond their service and place in line.
+#[derive(Clone, Copy, Debug, Default)]
+struct Customer {
+    /// Holds a priority ticket: the own service's priority tickets yet to come queue behind.
+    priority: bool,
+    /// Being issued: not yet among the last hour's tickets the arrival rates count.
+    issuing: bool,
+}
+
 /// Local minutes of the day of the instant `at`, with their fraction: the clock of the usual
 /// breaks' windows.
 fn local_minutes(at: Millis, tz: &chrono_tz::Tz) -> f64 {
@@ -192,29 +201,34 @@ impl Hall {
     }
 
     /// [`Hall::wait_for`] at the instant `at`, now or later: a ticket's printed wait is decided
-    /// before its own event moves the clock.
+    /// before its own event moves the clock. The customer is one more arrival, as the ticket
+    /// they take will be: the board and the kiosk's buttons tell what the ticket then prints.
     pub(super) fn wait_at(&self, service: &str, ahead: u32, at: Millis) -> u32 {
-        self.ticket_wait_at(service, ahead, false, at)
+        self.ticket_wait_at(service, ahead, false, true, at)
     }
 
     /// [`Hall::wait_at`] for a ticket that holds priority (`priority`) or not: priority tickets
-    /// yet to come go before one that does not.
+    /// yet to come go before one that does not. `issuing`: the ticket is being issued, not yet
+    /// among the hall's; it counts among the last hour's arrivals all the same, so that the
+    /// printed wait and the ticket's status at the same instant agree.
     pub(super) fn ticket_wait_at(
         &self,
         service: &str,
         ahead: u32,
         priority: bool,
+        issuing: bool,
         at: Millis,
     ) -> u32 {
         let at = at.max(self.clock);
         let resumes_s = self.outage_rest_s(at).unwrap_or(0);
-        self.line_wait_at(service, ahead, priority, resumes_s, at)
+        let customer = Customer { priority, issuing };
+        self.line_wait_at(service, ahead, customer, resumes_s, at)
     }
 
     /// The line's own wait now, with the counters starting `resumes_s` seconds from now (0: the
     /// line alone, as if the system were up).
     pub(super) fn line_wait_for(&self, service: &str, ahead: u32, resumes_s: u32) -> u32 {
-        self.line_wait_at(service, ahead, false, resumes_s, self.clock)
+        self.line_wait_at(service, ahead, Customer::default(), resumes_s, self.clock)
     }
 
     /// The wait at the instant `at`, with the counters starting `resumes_s` seconds after it.
@@ -222,7 +236,7 @@ impl Hall {
         &self,
         service: &str,
         ahead: u32,
-        priority: bool,
+        customer: Customer,
         resumes_s: u32,
         at: Millis,
     ) -> u32 {
@@ -292,9 +306,16 @@ impl Hall {
             .iter()
             .map(|s| self.mean_service_secs(&s.id))
             .collect();
-        let rates = self.arrival_rates_at(at);
+        let mut rates = self.arrival_rates_at(at);
         let mut priority_rates = self.priority_rates_at(at);
-        if priority {
+        if customer.issuing {
+            let one = 1000.0 / HOUR as f64;
+            rates[target] += one;
+            if customer.priority {
+                priority_rates[target] += one;
+            }
+        }
+        if customer.priority {
             // The own service's priority tickets yet to come queue behind this one.
             priority_rates[target] = 0.0;
         }

@@ -42,8 +42,12 @@ const SEED_MIN_COUNT: u32 = 8;
 /// this one pushed the steady days' mean error past half a minute); the price is that a doubling
 /// is followed over about an hour rather than at once (BENCHMARKS.md).
 pub const CHANGE_PRIOR_SERVICES: f64 = 16.0;
-/// The chance that the mean changes between one service and the next (once in 500 services).
-pub const CHANGE_HAZARD: f64 = 0.002;
+/// The chance that the mean changes between one service and the next, staff saying nothing (once
+/// in 5,000 services: a few weeks of one service in a hall). A slow business system is followed at
+/// once when staff say so; an undeclared one more slowly than at once in 500, which cost every
+/// steady day a little: the two-counter day 1.18× the known-μ estimator's RMSE against 1.14×
+/// (BENCHMARKS.md).
+pub const CHANGE_HAZARD: f64 = 0.0002;
 /// How much surer a change is once staff said the business system is slow: the odds of "a change
 /// shortly before they said so" against "no change" before any service is seen.
 pub const DECLARED_ODDS: f64 = 20.0;
@@ -553,12 +557,12 @@ mod change_tests {
 
     #[test]
     fn a_clear_change_is_followed_and_an_ordinary_run_barely_moves_the_mean() {
-        // 200 services of 5 minutes, then 20 of 10: well on the way to the new figure; 40 of 10:
-        // most of the way (the prior still holds it back by about a fifth; BENCHMARKS.md).
+        // 200 services of 5 minutes, then 20 of 10: on the way to the new figure; 40 of 10: most of
+        // the way (the prior still holds it back by about a fifth; BENCHMARKS.md).
         let mut secs = vec![300; 200];
         secs.extend([600; 20]);
         let m = times(&secs).mean_secs(10, &[], &[]);
-        assert!((380.0..=620.0).contains(&m), "{m}");
+        assert!((350.0..=620.0).contains(&m), "{m}");
         secs.extend([600; 20]);
         let m = times(&secs).mean_secs(10, &[], &[]);
         assert!((480.0..=620.0).contains(&m), "{m}");
@@ -634,19 +638,21 @@ mod change_tests {
     fn counters_running_long_are_seen_before_they_finish() {
         let t = times(&[300; 200]);
         let settled = t.mean_secs(10, &[], &[]);
-        let running = [
-            Running {
-                began: 200 * 300_000,
-                secs: 1500.0,
-            },
-            Running {
-                began: 200 * 300_000 + 1,
-                secs: 1500.0,
-            },
-        ];
-        // Two counters at 25 minutes where 200 services took 5: the figure rises before either
-        // finishes (with a short history it rises far more: the engine's tests).
-        assert!(t.mean_secs(10, &running, &[]) > 1.05 * settled);
+        let at = |n: i64, secs: f64| -> Vec<Running> {
+            (0..n)
+                .map(|i| Running {
+                    began: 200 * 300_000 + i,
+                    secs,
+                })
+                .collect()
+        };
+        // Two counters at 25 minutes where 200 services took 5 move the figure a little: a change
+        // is rare ([`CHANGE_HAZARD`]), and two long customers are not one yet. Three at 40 minutes
+        // are: the figure doubles before any of them finishes.
+        let two = t.mean_secs(10, &at(2, 1500.0), &[]);
+        assert!(two > settled && two < 1.05 * settled, "{two}");
+        let running = at(3, 2400.0);
+        assert!(t.mean_secs(10, &running, &[]) > 2.0 * settled);
         // Not when they have stood through an outage, going on or over.
         let mut outage = Disruption {
             kind: DisruptionKind::Outage,

@@ -197,10 +197,14 @@ enum Kind {
 
 /// Customers yet to come: each service's arrivals run at their rate up to [`HORIZON_S`], the
 /// priority ones spread evenly among them, and those already called are counted off. The n-th
-/// newcomer of a service arrives at n / rate and holds priority when the priority share times n
-/// passes a whole number: so splitting the newcomers by kind foresees as many as before, not one
-/// fewer of each kind for the rounding. The customer's own service's newcomers without priority
-/// queue behind the customer and are not foreseen.
+/// newcomer of a service arrives at n / rate and holds priority when the priority share times n,
+/// rounded to the nearest whole number, steps up: so splitting the newcomers by kind foresees as
+/// many as before, not one fewer of each kind for the rounding. Rounded down instead, the first
+/// of a few priority newcomers came a whole interval between them late (one in twelve: the 12th
+/// newcomer, after most waits were over), and every priority ticket half an interval late on
+/// average, which left them out of most waits: the customers without priority were told 0.3–0.6
+/// min too little with 15 % priority tickets (BENCHMARKS.md). The customer's own service's
+/// newcomers without priority queue behind the customer and are not foreseen.
 struct Newcomers {
     /// Arrivals per second and the share with priority, per service.
     rates: Vec<(f64, f64)>,
@@ -250,7 +254,7 @@ impl Newcomers {
     /// Of the first `n` newcomers of `s`, how many are of `kind`.
     fn of_kind(&self, s: usize, kind: Kind, n: u32) -> u32 {
         let share = self.rates.get(s).map_or(0.0, |r| r.1);
-        let priority = ((f64::from(n) * share + 1e-9).floor() as u32).min(n);
+        let priority = ((f64::from(n) * share + 0.5 + 1e-9).floor() as u32).min(n);
         match kind {
             Kind::Priority => priority,
             Kind::Normal if s == self.target => 0,
@@ -526,33 +530,36 @@ mod tests {
         let (rates, means) = ([0.0, 1.0 / 50.0], [100.0, 30.0]);
         let w = wait_secs(&d, &lines, &means, &rates, &[], 0, 0);
         assert_eq!(w, Some(100.0));
-        // Every other one holds priority: the one that came at 100 s goes first, for 30 s.
+        // Every other one holds priority: the one that came at 50 s goes first, for 30 s; the
+        // next one comes at 150 s, after the customer is called.
         let w = wait_secs(&d, &lines, &means, &rates, &[0.0, 0.01], 0, 0);
         assert_eq!(w, Some(130.0));
     }
 
     #[test]
     fn newcomers_split_by_kind_are_as_many_as_all_together() {
-        // A newcomer every 100 s, one in four with priority: the 4th, 8th, … .
+        // A newcomer every 100 s, one in four with priority: the 2nd, 6th, 10th, … .
         let (rates, priority) = ([0.0, 0.01], [0.0, 0.0025]);
         let mut n = Newcomers::new(&rates, &priority, 0);
         assert_eq!(n.of_kind(1, Kind::Priority, 8), 2);
         assert_eq!(n.of_kind(1, Kind::Normal, 8), 6);
         assert_eq!(n.next_at(1, Kind::Normal), Some(100.0));
-        assert_eq!(n.next_at(1, Kind::Priority), Some(400.0));
-        assert!(!n.waiting(1, Kind::Priority, 399.0));
-        assert!(n.waiting(1, Kind::Priority, 400.0));
+        assert_eq!(n.of_kind(1, Kind::Priority, 1), 0);
+        assert_eq!(n.of_kind(1, Kind::Priority, 2), 1);
+        assert_eq!(n.next_at(1, Kind::Priority), Some(200.0));
+        assert!(!n.waiting(1, Kind::Priority, 199.0));
+        assert!(n.waiting(1, Kind::Priority, 200.0));
         for _ in 0..3 {
             n.call(1, Kind::Normal);
         }
         assert_eq!(n.next_at(1, Kind::Normal), Some(500.0));
-        assert_eq!(n.next_arrival(&[1]), Some(400.0));
+        assert_eq!(n.next_arrival(&[1]), Some(200.0));
         // The customer's own service: only its priority newcomers are foreseen.
         let n = Newcomers::new(&rates, &priority, 1);
         assert_eq!(n.next_at(1, Kind::Normal), None);
-        assert_eq!(n.next_arrival(&[1]), Some(400.0));
+        assert_eq!(n.next_arrival(&[1]), Some(200.0));
         // Within the horizon and no further.
-        let last = (0.0025 * HORIZON_S).floor();
+        let last = (0.0025 * HORIZON_S + 0.5).floor();
         let mut n = Newcomers::new(&rates, &priority, 0);
         for _ in 0..last as u32 {
             n.call(1, Kind::Priority);

@@ -40,7 +40,7 @@ const SEED_MIN_COUNT: u32 = 8;
 /// services at it. A weaker prior mistakes every ordinary run of long services for a change (on
 /// `sim`'s days a prior of 2 made RMSE 10–40 % worse, and a second, weaker kind of change beside
 /// this one pushed the steady days' mean error past half a minute); the price is that a doubling
-/// is followed over about an hour rather than at once (BENCHMARKS.md).
+/// nobody declares is followed over one to two hours rather than at once (BENCHMARKS.md).
 pub const CHANGE_PRIOR_SERVICES: f64 = 16.0;
 /// The chance that the mean changes between one service and the next, staff saying nothing (once
 /// in 5,000 services: a few weeks of one service in a hall). A slow business system is followed at

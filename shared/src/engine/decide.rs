@@ -64,7 +64,15 @@ impl Hall {
                     recalls: 0,
                     transfers: 0,
                     issued_by: actor.name.clone(),
-                    estimated_wait_s: self.ticket_wait_at(service, ahead, *priority, true, now.at),
+                    estimated_wait_s: self.ticket_wait_at(
+                        service,
+                        ahead,
+                        wait::Customer {
+                            priority: *priority,
+                            issuing: true,
+                        },
+                        now.at,
+                    ),
                     apology: false,
                 };
                 vec![EventKind::TicketIssued { ticket }]

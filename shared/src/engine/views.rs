@@ -156,7 +156,11 @@ impl Hall {
             0
         };
         let secs = if t.state == TicketState::Waiting {
-            self.ticket_wait_at(&t.service, ahead, t.priority, false, at)
+            let customer = wait::Customer {
+                priority: t.priority,
+                issuing: false,
+            };
+            self.ticket_wait_at(&t.service, ahead, customer, at)
         } else {
             0
         };

@@ -23,12 +23,22 @@ fn count_between(
 }
 
 /// The customer a wait is for, beyond their service and place in line.
-#[derive(Clone, Copy, Debug, Default)]
-struct Customer {
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Customer {
     /// Holds a priority ticket: the own service's priority tickets yet to come queue behind.
-    priority: bool,
-    /// Being issued: not yet among the last hour's tickets the arrival rates count.
-    issuing: bool,
+    pub priority: bool,
+    /// Not yet among the hall's tickets (being issued, or one who would take a ticket now), but
+    /// one of the last hour's arrivals all the same: so the board, the printed ticket and the
+    /// ticket's status at the same instant agree.
+    pub issuing: bool,
+}
+
+impl Customer {
+    /// Someone who would take a ticket without priority now: the board's and the kiosk's figure.
+    pub const NEW: Customer = Customer {
+        priority: false,
+        issuing: true,
+    };
 }
 
 /// Local minutes of the day of the instant `at`, with their fraction: the clock of the usual
@@ -201,34 +211,30 @@ impl Hall {
     }
 
     /// [`Hall::wait_for`] at the instant `at`, now or later: a ticket's printed wait is decided
-    /// before its own event moves the clock. The customer is one more arrival, as the ticket
-    /// they take will be: the board and the kiosk's buttons tell what the ticket then prints.
+    /// before its own event moves the clock. The customer is a new one ([`Customer::NEW`]): the
+    /// board and the kiosk's buttons tell what the ticket then prints.
     pub(super) fn wait_at(&self, service: &str, ahead: u32, at: Millis) -> u32 {
-        self.ticket_wait_at(service, ahead, false, true, at)
+        self.ticket_wait_at(service, ahead, Customer::NEW, at)
     }
 
-    /// [`Hall::wait_at`] for a ticket that holds priority (`priority`) or not: priority tickets
-    /// yet to come go before one that does not. `issuing`: the ticket is being issued, not yet
-    /// among the hall's; it counts among the last hour's arrivals all the same, so that the
-    /// printed wait and the ticket's status at the same instant agree.
+    /// [`Hall::wait_at`] for `customer`: priority tickets yet to come go before one without
+    /// priority, and one being issued counts among the last hour's arrivals.
     pub(super) fn ticket_wait_at(
         &self,
         service: &str,
         ahead: u32,
-        priority: bool,
-        issuing: bool,
+        customer: Customer,
         at: Millis,
     ) -> u32 {
         let at = at.max(self.clock);
         let resumes_s = self.outage_rest_s(at).unwrap_or(0);
-        let customer = Customer { priority, issuing };
         self.line_wait_at(service, ahead, customer, resumes_s, at)
     }
 
-    /// The line's own wait now, with the counters starting `resumes_s` seconds from now (0: the
-    /// line alone, as if the system were up).
+    /// A new customer's wait in the line alone now, with the counters starting `resumes_s`
+    /// seconds from now (0: as if the system were up).
     pub(super) fn line_wait_for(&self, service: &str, ahead: u32, resumes_s: u32) -> u32 {
-        self.line_wait_at(service, ahead, Customer::default(), resumes_s, self.clock)
+        self.line_wait_at(service, ahead, Customer::NEW, resumes_s, self.clock)
     }
 
     /// The wait at the instant `at`, with the counters starting `resumes_s` seconds after it.

@@ -2,7 +2,8 @@
 //! followed, for the hall's estimator and for the estimator that knows the true service time.
 //!
 //! `cargo run --release -p hallq-shared --example day_sim -- [--seeds N] [--hours] [--unseen]
-//! [--after] [--means] [--spread] [--services] [--declared M] [--only TEXT]`
+//! [--after] [--means] [--spread] [--services] [--declared M] [--only TEXT]
+//! [--priority SHARE] [--no-shows SHARE]`
 //!
 //! `--only TEXT`: only the days whose name holds TEXT.
 //!
@@ -11,6 +12,8 @@
 //!
 //! `--priority SHARE`: every day issues this share of priority tickets (0.15: 15 %), and each day's
 //! row is followed by its tickets without and with priority.
+//!
+//! `--no-shows SHARE`: every day's called customers fail to come with this share (0.1: 10 %).
 //!
 //! `--services --hours`: each service's tickets by hour of issue as well.
 
@@ -48,7 +51,15 @@ fn main() {
         .position(|a| a == "--priority")
         .and_then(|i| args.get(i + 1))
         .and_then(|s| s.parse().ok());
+    let no_shows: Option<f64> = args
+        .iter()
+        .position(|a| a == "--no-shows")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|s| s.parse().ok());
     for s in &mut scenarios {
+        if let Some(share) = no_shows {
+            s.no_show_share = share;
+        }
         if let Some(slow) = &mut s.slowdown {
             slow.declared_after_min = declared;
         }

@@ -43,6 +43,9 @@ impl Hall {
                 for t in self.tickets.values() {
                     let hour = Now::in_zone(t.issued_at, &tz).time.hour();
                     self.history.add_arrival(&t.service, *day, hour);
+                    if let Some(end) = t.call_end() {
+                        self.history.add_call_end(&t.service, *day, end);
+                    }
                 }
                 for &(counter, at, open) in &self.counter_changes {
                     self.history
@@ -54,6 +57,7 @@ impl Hall {
                 self.waiting.clear();
                 self.issued.clear();
                 self.issued_priority.clear();
+                self.calls.clear();
                 for rt in self.counters.values_mut() {
                     rt.current = None;
                 }
@@ -310,6 +314,9 @@ impl Hall {
         if t.priority {
             count_issue(&mut self.issued_priority, t);
         }
+        if let Some(end) = t.call_end() {
+            self.calls.entry(t.service.clone()).or_default().add(end);
+        }
         if t.state == TicketState::Waiting {
             self.waiting
                 .entry(t.service.clone())
@@ -322,6 +329,14 @@ impl Hall {
         uncount_issue(&mut self.issued, t);
         if t.priority {
             uncount_issue(&mut self.issued_priority, t);
+        }
+        if let Some(end) = t.call_end()
+            && let Some(c) = self.calls.get_mut(&t.service)
+        {
+            c.remove(end);
+            if *c == Calls::default() {
+                self.calls.remove(&t.service);
+            }
         }
         if let Some(w) = self.waiting.get_mut(&t.service) {
             w.remove(&Place::of(t));
@@ -345,13 +360,18 @@ impl Hall {
         }
         let mut issued = HashMap::new();
         let mut issued_priority = HashMap::new();
+        let mut calls: HashMap<ServiceId, Calls> = HashMap::new();
         for t in self.tickets.values() {
             count_issue(&mut issued, t);
             if t.priority {
                 count_issue(&mut issued_priority, t);
             }
+            if let Some(end) = t.call_end() {
+                calls.entry(t.service.clone()).or_default().add(end);
+            }
         }
         scanned == self.waiting
+            && calls == self.calls
             && issued == self.issued
             && issued_priority == self.issued_priority
             && self

@@ -18,7 +18,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::HallConfig;
 use crate::estimate::{
-    Disruption, DisruptionKind, History, Running, ServiceTimes, WaitRange, replay, wait_range,
+    Calls, Disruption, DisruptionKind, History, NoShows, Running, ServiceTimes, WaitRange, replay,
+    wait_range,
 };
 use crate::hall::callback::CallbackNote;
 use crate::hall::time::to_rfc3339;
@@ -323,6 +324,9 @@ pub struct Hall {
     issued: HashMap<ServiceId, BTreeMap<Millis, u32>>,
     /// The same for priority tickets alone: those yet to come go before the line.
     issued_priority: HashMap<ServiceId, BTreeMap<Millis, u32>>,
+    /// Today's calls that ended, served or not come, by service: derived from `tickets` like
+    /// `waiting`, for the share of those called who do not come.
+    calls: HashMap<ServiceId, Calls>,
     pub counters: BTreeMap<CounterId, CounterRuntime>,
     pub outage: Option<Outage>,
     pub outage_long: bool,
@@ -338,6 +342,8 @@ pub struct Hall {
     /// Tickets issued per service and local hour on an average day of today's weekday, from
     /// `history`: the arrival rates foreseen before the day has an hour of its own.
     arrivals_seed: BTreeMap<ServiceId, BTreeMap<u32, f64>>,
+    /// Each service's calls that ended over the whole `history`: the prior of its no-show share.
+    calls_seed: BTreeMap<ServiceId, Calls>,
     /// Each counter's usual breaks on today's weekday, from `history`.
     breaks_seed: BTreeMap<CounterId, crate::estimate::breaks::Breaks>,
     /// The counters' state changes today, (counter, at, open after it), in order: folded into
@@ -413,6 +419,7 @@ impl Hall {
             waiting: BTreeMap::new(),
             issued: HashMap::new(),
             issued_priority: HashMap::new(),
+            calls: HashMap::new(),
             counters,
             outage: None,
             outage_long: false,
@@ -422,6 +429,7 @@ impl Hall {
             service_times: HashMap::new(),
             history: History::default(),
             arrivals_seed: BTreeMap::new(),
+            calls_seed: BTreeMap::new(),
             breaks_seed: BTreeMap::new(),
             counter_changes: Vec::new(),
             disruptions: Vec::new(),

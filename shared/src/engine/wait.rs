@@ -81,6 +81,7 @@ impl Hall {
     /// of the day yet.
     pub fn reseed(&mut self) {
         self.arrivals_seed = self.history.arrivals_by_hour(self.day.weekday());
+        self.calls_seed = self.history.calls();
         self.breaks_seed = self.history.usual_breaks(self.day.weekday());
         let mut seeds = self.history.seeds(self.day.weekday());
         for s in &self.config.services {
@@ -142,6 +143,16 @@ impl Hall {
                 })
             })
             .collect()
+    }
+
+    /// Of `service`'s customers called, the share who do not come and how long a counter waits
+    /// for one: today's calls, with the history's share as the prior.
+    pub fn no_shows(&self, service: &str) -> NoShows {
+        let none = Calls::default();
+        NoShows::of(
+            self.calls.get(service).unwrap_or(&none),
+            self.calls_seed.get(service).unwrap_or(&none),
+        )
     }
 
     /// Since when staff say the business system is slow, if they do now.
@@ -302,6 +313,7 @@ impl Hall {
                 replay::Line {
                     priority,
                     normal: w.map_or(0, |w| w.len() as u32) - priority,
+                    no_shows: self.no_shows(&s.id),
                 }
             })
             .collect();

@@ -23,6 +23,7 @@ use chrono::{Datelike, NaiveDate, Weekday};
 
 use super::DEFAULT_SERVICE_SECS;
 use super::breaks::{self, Breaks, DayChanges};
+use super::no_show::Calls;
 use crate::hall::{CounterId, Millis, ServiceId};
 
 /// Days of history the seed is taken from.
@@ -103,11 +104,13 @@ type Cells = BTreeMap<u32, Cell>;
 
 /// Past days: finished services (total seconds and count per service, business day and local
 /// hour of the finish), tickets issued (count per service, business day and local hour of the
-/// issue) and the counters' state changes (by counter and business day, local minute of the day).
+/// issue), calls that ended (served or not come, per service and business day) and the counters'
+/// state changes (by counter and business day, local minute of the day).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct History {
     cells: BTreeMap<(ServiceId, NaiveDate, u32), (u64, u32)>,
     arrivals: BTreeMap<(ServiceId, NaiveDate, u32), u32>,
+    calls: BTreeMap<(ServiceId, NaiveDate), Calls>,
     counter_changes: BTreeMap<(CounterId, NaiveDate), DayChanges>,
 }
 
@@ -127,6 +130,24 @@ impl History {
             .arrivals
             .entry((service.to_string(), day, hour))
             .or_default() += 1;
+    }
+
+    /// A call of `service` on `day` that ended: served (`None`), or a no-show marked that many
+    /// seconds after the call.
+    pub fn add_call_end(&mut self, service: &str, day: NaiveDate, no_show_after: Option<u32>) {
+        self.calls
+            .entry((service.to_string(), day))
+            .or_default()
+            .add(no_show_after);
+    }
+
+    /// Each service's calls that ended, over the whole history.
+    pub fn calls(&self) -> BTreeMap<ServiceId, Calls> {
+        let mut out: BTreeMap<ServiceId, Calls> = BTreeMap::new();
+        for ((service, _), c) in &self.calls {
+            out.entry(service.clone()).or_default().merge(c);
+        }
+        out
     }
 
     /// Counter `counter` opened (`open`) or stopped calling (paused or closed) on `day` at the
@@ -149,12 +170,16 @@ impl History {
         let from = day - chrono::Duration::days(HISTORY_DAYS);
         self.cells.retain(|(_, d, _), _| *d >= from && *d < day);
         self.arrivals.retain(|(_, d, _), _| *d >= from && *d < day);
+        self.calls.retain(|(_, d), _| *d >= from && *d < day);
         self.counter_changes
             .retain(|(_, d), _| *d >= from && *d < day);
     }
 
     pub fn is_empty(&self) -> bool {
-        self.cells.is_empty() && self.arrivals.is_empty() && self.counter_changes.is_empty()
+        self.cells.is_empty()
+            && self.arrivals.is_empty()
+            && self.calls.is_empty()
+            && self.counter_changes.is_empty()
     }
 
     /// Each counter's usual breaks on `weekday` ([`breaks`](super::breaks)), over the days of

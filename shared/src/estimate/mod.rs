@@ -1,13 +1,15 @@
-//! Wait estimates: the mean service time of each service ([`mean`]), the wait of a customer by
-//! playing the line forward with the hall's call order ([`replay`]) and the counters' usual breaks
-//! ([`breaks`]), and how far estimates were from the waits that followed ([`ErrorStats`]).
+//! Wait estimates: the mean service time of each service ([`mean`]), the share of those called who
+//! do not come ([`no_show`]), the wait of a customer by playing the line forward with the hall's
+//! call order ([`replay`]) and the counters' usual breaks ([`breaks`]), and how far estimates were from the waits that followed ([`ErrorStats`]).
 
 pub mod breaks;
 pub mod mean;
+pub mod no_show;
 pub mod replay;
 pub mod text;
 
 pub use mean::{Disruption, DisruptionKind, History, Running, Seed, ServiceTimes};
+pub use no_show::{Calls, NoShows};
 pub use text::{WaitRange, wait_range};
 
 /// Assumed service time until a service has history of its own.

@@ -63,6 +63,25 @@ pub struct Ticket {
 }
 
 impl Ticket {
+    /// How the ticket's call ended, for the share of those called who do not come: `Some(None)`
+    /// served, `Some(Some(secs))` a no-show marked `secs` after its (last) call, `None` while it
+    /// has not ended so (or expired unserved).
+    pub fn call_end(&self) -> Option<Option<u32>> {
+        match self.state {
+            TicketState::Finished => Some(None),
+            TicketState::NoShow => {
+                let secs = match (self.called_at, self.finished_at) {
+                    (Some(called), Some(marked)) => {
+                        ((marked - called).max(0) / 1000).min(i64::from(u32::MAX)) as u32
+                    }
+                    _ => 0,
+                };
+                Some(Some(secs))
+            }
+            _ => None,
+        }
+    }
+
     /// Ordering key of the line: priority first, then the original issue time, then the number.
     pub fn line_key(&self) -> (bool, Millis, u32) {
         (!self.priority, self.issued_at, self.seq)

@@ -352,6 +352,9 @@ impl Store {
         for t in rows::history_tickets(&self.conn, from, day)? {
             hall.history
                 .add_arrival(&t.service, t.day, hour(t.issued_at));
+            if let Some(end) = t.call_end {
+                hall.history.add_call_end(&t.service, t.day, end);
+            }
             if let Some((at, secs)) = t.finished
                 && !Disruption::left_out(disrupted(t.day), at, secs)
             {

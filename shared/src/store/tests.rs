@@ -229,6 +229,8 @@ fn acknowledged_commands_are_in_the_file_and_the_hall_rebuilds_identically() {
     w.execute(Command::CallNext { counter: 3 }, clerk(3))
         .unwrap();
     w.execute(Command::Recall { counter: 3 }, clerk(3)).unwrap();
+    *time.lock().unwrap() += 60_000;
+    w.execute(Command::NoShow { counter: 3 }, clerk(3)).unwrap();
     w.execute(
         Command::StartOutage {
             expected_minutes: 45,
@@ -255,6 +257,16 @@ fn acknowledged_commands_are_in_the_file_and_the_hall_rebuilds_identically() {
     let mut s = Store::open(&path).unwrap();
     let rebuilt = s.load_hall(&HallConfig::demo(), day()).unwrap();
     assert_eq!(rebuilt, live, "state after restart equals state before");
+    // The no-show counts in today's share of those called who do not come, after the restart too.
+    for service in &live.config.services {
+        assert_eq!(rebuilt.no_shows(&service.id), live.no_shows(&service.id));
+    }
+    assert!(
+        live.config
+            .services
+            .iter()
+            .any(|s| live.no_shows(&s.id).share > 0.0)
+    );
     assert_eq!(s.tickets_of_day(day()).unwrap().len(), numbers.len());
     let events = s.events_of_day(day()).unwrap();
     assert_eq!(events.len() as u64, live.last_seq);
@@ -463,6 +475,7 @@ fn accounts_devices_and_sessions() {
 
 #[test]
 fn the_day_rolls_over_on_a_tick_and_is_remembered() {
+    use crate::estimate::NoShows as NoShowsOf;
     let dir = tempfile::tempdir().unwrap();
     let path = db_path(dir.path());
     let (clock, time) = clock();
@@ -472,15 +485,33 @@ fn the_day_rolls_over_on_a_tick_and_is_remembered() {
             .unwrap();
     };
     set(&w, 1, CounterState::Open);
-    w.execute(
-        Command::IssueTicket {
-            service: "pay".into(),
-            priority: false,
-        },
-        kiosk(),
-    )
-    .unwrap();
-    *time.lock().unwrap() += 3 * 3600 * 1000;
+    let issue = || {
+        w.execute(
+            Command::IssueTicket {
+                service: "pay".into(),
+                priority: false,
+            },
+            kiosk(),
+        )
+        .unwrap();
+    };
+    let run = |cmd: Command| {
+        w.execute(cmd, clerk(1)).unwrap();
+    };
+    let seconds = |s: i64| *time.lock().unwrap() += s * 1000;
+    // Three customers: one served, one who does not come (marked 90 s after the call), one
+    // still waiting when the day closes.
+    issue();
+    issue();
+    issue();
+    run(Command::CallNext { counter: 1 });
+    run(Command::Start { counter: 1 });
+    seconds(300);
+    run(Command::Finish { counter: 1 });
+    run(Command::CallNext { counter: 1 });
+    seconds(90);
+    run(Command::NoShow { counter: 1 });
+    seconds(3 * 3600 - 390);
     set(&w, 1, CounterState::Paused);
     *time.lock().unwrap() += 24 * 3600 * 1000;
     let ex = w.execute(Command::Tick, Actor::system()).unwrap();
@@ -499,19 +530,29 @@ fn the_day_rolls_over_on_a_tick_and_is_remembered() {
     let next_day = day().succ_opt().unwrap();
     let hall = s.load_hall(&HallConfig::demo(), next_day).unwrap();
     assert_eq!(hall.day, next_day);
-    // The day's ticket is in the history of arrivals (09:00 local) and counter 1's opening at
-    // 09:00 and pause at 12:00 in its state changes, folded by the live hall and rebuilt from the
-    // file alike.
+    // The day's tickets are in the history of arrivals (09:00 local), the served one's service
+    // and the calls that ended (one served, one no-show), and counter 1's opening at 09:00 and
+    // pause at 12:00 in its state changes, folded by the live hall and rebuilt from the file
+    // alike.
     let mut expected = crate::estimate::History::default();
-    expected.add_arrival("pay", day(), 9);
+    for _ in 0..3 {
+        expected.add_arrival("pay", day(), 9);
+    }
+    expected.add("pay", day(), 9, 300);
+    expected.add_call_end("pay", day(), None);
+    expected.add_call_end("pay", day(), Some(90));
     expected.add_counter_change(1, day(), 9 * 60, true);
     expected.add_counter_change(1, day(), 12 * 60, false);
     assert_eq!(live_history, expected);
     assert_eq!(hall.history, expected);
     assert_eq!(hall.counter_changes, live_changes);
     assert!(hall.tickets.is_empty());
+    // The next day starts from the history's share: one in two called did not come.
+    let history = NoShowsOf::of(&Default::default(), &hall.history.calls()["pay"]);
+    assert_eq!(hall.no_shows("pay"), history);
+    assert!((history.share - 0.5).abs() < 1e-9 && history.hold_s > 60.0);
     assert_eq!(
-        s.tickets_of_day(day()).unwrap()[0].state,
+        s.tickets_of_day(day()).unwrap()[2].state,
         crate::hall::TicketState::Expired,
         "kept in history"
     );

@@ -14,6 +14,10 @@ use std::path::{Path, PathBuf};
 
 use super::StoreError;
 
+/// How often, and how many times, a lock held elsewhere is tried again: two seconds in all.
+const RETRY_EVERY: std::time::Duration = std::time::Duration::from_millis(50);
+const RETRIES: u32 = 40;
+
 /// Held while a hub writes to the database; released when dropped or when the process ends.
 #[derive(Debug)]
 pub struct WriterLock {
@@ -29,7 +33,8 @@ impl WriterLock {
         db.with_file_name(name)
     }
 
-    /// Take the lock for `db`, or say that another process holds it.
+    /// Take the lock for `db`, or say that another process holds it (after trying for two
+    /// seconds).
     pub fn acquire(db: &Path) -> Result<WriterLock, StoreError> {
         let path = Self::path_for(db);
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -52,7 +57,21 @@ impl WriterLock {
             ),
             Err(e) => return Err(StoreError::open(db, format!("{}: {e}", path.display()))),
         };
-        match file.try_lock() {
+        // A child process started at the moment the last holder let go (any program the hub, or
+        // a test beside it, runs) holds a copy of its descriptor, and with it the lock, from its
+        // fork until its exec: a few milliseconds, more on a loaded machine. So the lock is tried
+        // again for a while before another writer is named.
+        let mut tried = 0;
+        let locked = loop {
+            match file.try_lock() {
+                Err(TryLockError::WouldBlock) if tried < RETRIES => {
+                    tried += 1;
+                    std::thread::sleep(RETRY_EVERY);
+                }
+                other => break other,
+            }
+        };
+        match locked {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {
                 let holder = std::fs::read_to_string(&path).unwrap_or_default();

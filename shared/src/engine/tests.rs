@@ -106,6 +106,27 @@ impl T {
         self.ok(Command::Finish { counter }, clerk(counter));
     }
 
+    /// The demo hall with counter 4 closed: repairs are served at counter 3 alone.
+    fn repairs_at_counter_3_alone() -> T {
+        let mut t = T::new();
+        t.ok(
+            Command::SetCounter {
+                counter: 4,
+                state: CounterState::Closed,
+            },
+            clerk(4),
+        );
+        t
+    }
+
+    /// Three repair tickets more: one called to counter 3, two waiting.
+    fn repair_at_counter_3_and_two_waiting(&mut self) {
+        for _ in 0..3 {
+            self.issue("repair");
+        }
+        self.next(3);
+    }
+
     fn state(&self, number: &str) -> TicketState {
         self.hall.tickets[number].state
     }
@@ -824,14 +845,7 @@ fn customers_ahead_who_may_not_come_count_for_part_of_a_service() {
     // minute after the call. Repairs are served by counter 3 alone (counter 4 closed), ten
     // minutes a customer.
     let hall = |no_shows: bool| {
-        let mut t = T::new();
-        t.ok(
-            Command::SetCounter {
-                counter: 4,
-                state: CounterState::Closed,
-            },
-            clerk(4),
-        );
+        let mut t = T::repairs_at_counter_3_alone();
         for i in 0..6 {
             t.serve("repair", 3, 10);
             if no_shows && i % 3 == 0 {
@@ -843,11 +857,7 @@ fn customers_ahead_who_may_not_come_count_for_part_of_a_service() {
                 }
             }
         }
-        // Now one at the counter and two waiting.
-        for _ in 0..3 {
-            t.issue("repair");
-        }
-        t.next(3);
+        t.repair_at_counter_3_and_two_waiting();
         t
     };
     let (plain, with_no_shows) = (hall(false), hall(true));
@@ -879,25 +889,14 @@ fn priority_tickets_yet_to_come_are_foreseen_before_those_without() {
     // Two halls alike but for the priority of three of the last hour's six repair tickets. Repairs
     // are served by counter 3 alone (counter 4 closed), ten minutes a customer.
     let hall = |priority_share: bool| {
-        let mut t = T::new();
-        t.ok(
-            Command::SetCounter {
-                counter: 4,
-                state: CounterState::Closed,
-            },
-            clerk(4),
-        );
+        let mut t = T::repairs_at_counter_3_alone();
         for i in 0..6 {
             t.issue_p("repair", priority_share && i % 2 == 1);
             t.next(3);
             t.advance(10);
             t.ok(Command::Finish { counter: 3 }, clerk(3));
         }
-        // Now one at the counter and two waiting.
-        for _ in 0..3 {
-            t.issue("repair");
-        }
-        t.next(3);
+        t.repair_at_counter_3_and_two_waiting();
         t
     };
     let (mut plain, mut with_priority) = (hall(false), hall(true));

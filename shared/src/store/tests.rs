@@ -48,6 +48,19 @@ fn kiosk() -> Actor {
     Actor::new("kiosk", Role::Kiosk, None)
 }
 
+/// A kiosk's ticket of `service`, without priority: the hall's reply.
+fn issue(w: &HallWriter, service: &str) -> Reply {
+    w.execute(
+        Command::IssueTicket {
+            service: service.into(),
+            priority: false,
+        },
+        kiosk(),
+    )
+    .unwrap()
+    .reply
+}
+
 #[test]
 fn migrating_twice_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
@@ -486,14 +499,7 @@ fn the_day_rolls_over_on_a_tick_and_is_remembered() {
     };
     set(&w, 1, CounterState::Open);
     let issue = || {
-        w.execute(
-            Command::IssueTicket {
-                service: "pay".into(),
-                priority: false,
-            },
-            kiosk(),
-        )
-        .unwrap();
+        issue(&w, "pay");
     };
     let run = |cmd: Command| {
         w.execute(cmd, clerk(1)).unwrap();
@@ -753,14 +759,7 @@ fn migration_4_takes_old_notes_out_of_the_event_log_and_the_hall_rebuilds_the_sa
     let (clock, _) = clock();
     let mut w = open_writer(&path, clock);
     callback_with_note(&w, "客户住光谷路88号，备用电话13912345678");
-    w.execute(
-        Command::IssueTicket {
-            service: "pay".into(),
-            priority: false,
-        },
-        kiosk(),
-    )
-    .unwrap();
+    issue(&w, "pay");
     w.shutdown();
     let (hall_before, callbacks_before) = {
         let mut s = Store::open(&path).unwrap();

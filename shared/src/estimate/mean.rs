@@ -24,7 +24,7 @@ use chrono::{Datelike, NaiveDate, Weekday};
 use super::DEFAULT_SERVICE_SECS;
 use super::breaks::{self, Breaks, DayChanges};
 use super::no_show::Calls;
-use crate::hall::{CounterId, Millis, ServiceId};
+use crate::hall::{CallEnd, CounterId, Millis, ServiceId};
 
 /// Days of history the seed is taken from.
 pub const HISTORY_DAYS: i64 = 56;
@@ -132,13 +132,12 @@ impl History {
             .or_default() += 1;
     }
 
-    /// A call of `service` on `day` that ended: served (`None`), or a no-show marked that many
-    /// seconds after the call.
-    pub fn add_call_end(&mut self, service: &str, day: NaiveDate, no_show_after: Option<u32>) {
+    /// A call of `service` on `day` that ended.
+    pub fn add_call_end(&mut self, service: &str, day: NaiveDate, end: CallEnd) {
         self.calls
             .entry((service.to_string(), day))
             .or_default()
-            .add(no_show_after);
+            .add(end);
     }
 
     /// Each service's calls that ended, over the whole history.

@@ -1,6 +1,7 @@
 //! Wait estimates: the mean service time of each service ([`mean`]), the share of those called who
 //! do not come ([`no_show`]), the wait of a customer by playing the line forward with the hall's
-//! call order ([`replay`]) and the counters' usual breaks ([`breaks`]), and how far estimates were from the waits that followed ([`ErrorStats`]).
+//! call order ([`replay`]) and the counters' usual breaks ([`breaks`]), and how far estimates were
+//! from the waits that followed ([`ErrorStats`]).
 
 pub mod breaks;
 pub mod mean;

@@ -7,6 +7,8 @@
 //! nobody failing to come. How long a counter waits for one pools every no-show seen, with
 //! [`DEFAULT_HOLD_SECS`] as a prior worth [`HOLD_PRIOR`] no-shows.
 
+use crate::hall::CallEnd;
+
 /// What the prior share is worth, in calls: today's own share takes over after a few dozen calls,
 /// so a rainy day with more no-shows than usual is followed within the morning.
 pub const PRIOR_CALLS: f64 = 20.0;
@@ -30,26 +32,26 @@ pub struct Calls {
 }
 
 impl Calls {
-    /// One more call that ended: served (`None`), or a no-show marked `hold_secs` after the call.
-    pub fn add(&mut self, no_show_after: Option<u32>) {
-        match no_show_after {
-            None => self.served += 1,
-            Some(secs) => {
+    /// One more call that ended.
+    pub fn add(&mut self, end: CallEnd) {
+        match end {
+            CallEnd::Served => self.served += 1,
+            CallEnd::NoShow { after_secs } => {
                 self.no_shows += 1;
-                self.hold_secs += u64::from(secs.min(MAX_HOLD_SECS));
+                self.hold_secs += u64::from(after_secs.min(MAX_HOLD_SECS));
             }
         }
     }
 
     /// Take back a call [`Calls::add`] counted.
-    pub fn remove(&mut self, no_show_after: Option<u32>) {
-        match no_show_after {
-            None => self.served = self.served.saturating_sub(1),
-            Some(secs) => {
+    pub fn remove(&mut self, end: CallEnd) {
+        match end {
+            CallEnd::Served => self.served = self.served.saturating_sub(1),
+            CallEnd::NoShow { after_secs } => {
                 self.no_shows = self.no_shows.saturating_sub(1);
                 self.hold_secs = self
                     .hold_secs
-                    .saturating_sub(u64::from(secs.min(MAX_HOLD_SECS)));
+                    .saturating_sub(u64::from(after_secs.min(MAX_HOLD_SECS)));
             }
         }
     }
@@ -114,10 +116,12 @@ mod tests {
     fn calls(served: u32, no_shows: u32, hold_each: u32) -> Calls {
         let mut c = Calls::default();
         for _ in 0..served {
-            c.add(None);
+            c.add(CallEnd::Served);
         }
         for _ in 0..no_shows {
-            c.add(Some(hold_each));
+            c.add(CallEnd::NoShow {
+                after_secs: hold_each,
+            });
         }
         c
     }
@@ -159,9 +163,10 @@ mod tests {
     #[test]
     fn a_call_left_open_over_a_break_counts_as_a_bounded_wait() {
         let mut c = Calls::default();
-        c.add(Some(3600));
+        let left_open = CallEnd::NoShow { after_secs: 3600 };
+        c.add(left_open);
         assert_eq!(c.hold_secs, u64::from(MAX_HOLD_SECS));
-        c.remove(Some(3600));
+        c.remove(left_open);
         assert_eq!(c, Calls::default());
     }
 }

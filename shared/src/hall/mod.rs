@@ -17,5 +17,5 @@ pub use outage::{Outage, OutageKind};
 pub use service::{Fee, MAX_USUAL_MINUTES, Service, ServiceId};
 pub use suggestion::{Suggestion, SuggestionStatus};
 pub use text::{Lang, Text};
-pub use ticket::{Ticket, TicketState, format_number, parse_number};
+pub use ticket::{CallEnd, Ticket, TicketState, format_number, parse_number};
 pub use time::{Millis, Now};

@@ -62,24 +62,45 @@ pub struct Ticket {
     pub apology: bool,
 }
 
-impl Ticket {
-    /// How the ticket's call ended, for the share of those called who do not come: `Some(None)`
-    /// served, `Some(Some(secs))` a no-show marked `secs` after its (last) call, `None` while it
-    /// has not ended so (or expired unserved).
-    pub fn call_end(&self) -> Option<Option<u32>> {
-        match self.state {
-            TicketState::Finished => Some(None),
+/// How a ticket's call ended, for the share of those called who do not come.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallEnd {
+    Served,
+    /// Marked a no-show this many seconds after its (last) call.
+    NoShow {
+        after_secs: u32,
+    },
+}
+
+impl CallEnd {
+    /// How the call of a ticket in `state`, called at `called_at` and ended at `ended_at`, ended:
+    /// `None` while it has not (or when it expired unserved). The live hall and the store's
+    /// rebuild both count through here, so they agree.
+    pub fn of(
+        state: TicketState,
+        called_at: Option<Millis>,
+        ended_at: Option<Millis>,
+    ) -> Option<CallEnd> {
+        match state {
+            TicketState::Finished => Some(CallEnd::Served),
             TicketState::NoShow => {
-                let secs = match (self.called_at, self.finished_at) {
+                let after_secs = match (called_at, ended_at) {
                     (Some(called), Some(marked)) => {
                         ((marked - called).max(0) / 1000).min(i64::from(u32::MAX)) as u32
                     }
                     _ => 0,
                 };
-                Some(Some(secs))
+                Some(CallEnd::NoShow { after_secs })
             }
             _ => None,
         }
+    }
+}
+
+impl Ticket {
+    /// How the ticket's call ended, if it has ([`CallEnd::of`]).
+    pub fn call_end(&self) -> Option<CallEnd> {
+        CallEnd::of(self.state, self.called_at, self.finished_at)
     }
 
     /// Ordering key of the line: priority first, then the original issue time, then the number.

@@ -8,7 +8,9 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use super::{StoreError, touched_ticket};
 use crate::engine::{CounterRuntime, Event, EventKind, Hall};
 use crate::estimate::{Disruption, DisruptionKind};
-use crate::hall::{Callback, CallbackStatus, CounterId, CounterState, Outage, Ticket, TicketState};
+use crate::hall::{
+    CallEnd, Callback, CallbackStatus, CounterId, CounterState, Outage, Ticket, TicketState,
+};
 
 fn day_str(d: NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
@@ -265,8 +267,8 @@ pub(super) struct HistoryTicket {
     /// When it was finished, and the seconds it took at the counter, counted as the engine
     /// counts them when a ticket finishes.
     pub finished: Option<(i64, u32)>,
-    /// How its call ended, as [`Ticket::call_end`](crate::hall::Ticket::call_end) says.
-    pub call_end: Option<Option<u32>>,
+    /// How its call ended, as [`Ticket::call_end`] says.
+    pub call_end: Option<CallEnd>,
 }
 
 /// The tickets of the business days from `from` up to `to` (excluded), in one pass over the
@@ -280,8 +282,7 @@ pub(super) fn history_tickets(
         "SELECT service, day, issued_at,
                 CASE WHEN state = 'finished' THEN finished_at END,
                 (finished_at - COALESCE(started_at, called_at, finished_at)) / 1000,
-                state,
-                MAX(COALESCE(finished_at - called_at, 0), 0) / 1000
+                state, called_at, finished_at
          FROM tickets WHERE day >= ?1 AND day < ?2",
     )?;
     let rows = st.query_map([day_str(from), day_str(to)], |r| {
@@ -292,22 +293,19 @@ pub(super) fn history_tickets(
             r.get::<_, Option<i64>>(3)?,
             r.get::<_, Option<i64>>(4)?,
             r.get::<_, String>(5)?,
-            r.get::<_, i64>(6)?,
+            r.get::<_, Option<i64>>(6)?,
+            r.get::<_, Option<i64>>(7)?,
         ))
     })?;
     let mut out = Vec::new();
     for r in rows {
-        let (service, day, issued_at, finished_at, secs, state, held) = r?;
+        let (service, day, issued_at, finished_at, secs, state, called_at, ended_at) = r?;
         let day = NaiveDate::parse_from_str(&day, "%Y-%m-%d").map_err(corrupt)?;
         let finished = finished_at.map(|at| {
             let secs = secs.unwrap_or(0).clamp(0, i64::from(u32::MAX)) as u32;
             (at, secs)
         });
-        let call_end = match state.as_str() {
-            "finished" => Some(None),
-            "no_show" => Some(Some(held.clamp(0, i64::from(u32::MAX)) as u32)),
-            _ => None,
-        };
+        let call_end = CallEnd::of(enum_from(&state)?, called_at, ended_at);
         out.push(HistoryTicket {
             service,
             day,

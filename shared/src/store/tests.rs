@@ -7,7 +7,7 @@ use chrono::{NaiveDate, NaiveTime};
 use super::writer::{Clock, WriterOptions};
 use super::*;
 use crate::engine::{Actor, Command, Reply, TransferTo};
-use crate::hall::{CounterState, Now};
+use crate::hall::{CallEnd, CounterState, Now};
 use crate::protocol::Role;
 
 fn day() -> NaiveDate {
@@ -545,8 +545,8 @@ fn the_day_rolls_over_on_a_tick_and_is_remembered() {
         expected.add_arrival("pay", day(), 9);
     }
     expected.add("pay", day(), 9, 300);
-    expected.add_call_end("pay", day(), None);
-    expected.add_call_end("pay", day(), Some(90));
+    expected.add_call_end("pay", day(), CallEnd::Served);
+    expected.add_call_end("pay", day(), CallEnd::NoShow { after_secs: 90 });
     expected.add_counter_change(1, day(), 9 * 60, true);
     expected.add_counter_change(1, day(), 12 * 60, false);
     assert_eq!(live_history, expected);

@@ -1,20 +1,24 @@
 //! Staffing advice: when a service's wait for a new customer passes the hall's target, or soon will at
 //! the rate tickets are being taken, how long it is and how long it would be with one more counter.
 //!
-//! The model is the M/M/s queue (Erlang C) on measured rates: `s` counters, arrivals `λ` per second,
-//! mean service time `1/μ`, offered load `a = λ/μ`.
+//! The waits come from the same model as the wait printed on a ticket: the hall's line played
+//! forward with its counters' call order, their usual breaks and the customers who do not come
+//! ([`crate::estimate::replay`]), asked through [`Foresight`] with a counter more or fewer, or for a
+//! customer who comes in half an hour. So the advice and the kiosk's button never disagree about
+//! a new customer's wait.
+//!
+//! The long run is the M/M/s queue (Erlang C) on measured rates: `s` counters, arrivals `λ` per
+//! second, mean time a call takes `1/μ` (a service, or the wait for a customer who does not come),
+//! offered load `a = λ/μ`.
 //!
 //! - probability that a new customer waits at all: `C(s, a)`, from the Erlang B recursion
 //!   `B(0) = 1, B(k) = a·B(k−1) / (k + a·B(k−1))` and `C = s·B / (s − a·(1 − B))` — no factorials or
 //!   powers, so it stays exact for hundreds of counters;
 //! - expected wait of a new arrival in the long run: `C / (s·μ − λ)`;
-//! - share called within `T`: `P(W ≤ T) = 1 − C·exp(−(s·μ − λ)·T)`;
-//! - a new customer's wait *now*, with `k` people waiting and every counter busy: `(k + 1) / (s·μ)`
-//!   (first come, first served: the `k` ahead and then the first counter to free up), 0 when a counter
-//!   is free and nobody waits.
+//! - share called within `T`: `P(W ≤ T) = 1 − C·exp(−(s·μ − λ)·T)`.
 //!
 //! The hall's target is "85 % of customers called within `target_wait_min`" (15 minutes by default).
-//! Everything here is pure; [`crate::engine::Hall::service_load`] reads the inputs off the live hall.
+//! Everything here is pure; [`crate::engine::Hall::staffing`] reads the inputs off the live hall.
 
 use serde::{Deserialize, Serialize};
 
@@ -135,6 +139,10 @@ pub struct ServiceLoad {
     pub capacity: f64,
     /// Mean service time, seconds.
     pub mean_service_s: f64,
+    /// Mean time a call takes, seconds: a service, or for a customer who does not come the wait
+    /// until the clerk marks it (`NoShows::call_secs`). 0 when unknown: the mean service time.
+    #[serde(default)]
+    pub call_s: f64,
 }
 
 impl ServiceLoad {
@@ -152,10 +160,16 @@ impl ServiceLoad {
         }
     }
 
+    /// The rates Erlang C is evaluated on: a counter is taken for a call's time, not a whole
+    /// service, by a customer who does not come.
     pub fn rates(&self) -> Rates {
         Rates {
             arrivals_per_hour: self.arrivals_per_hour(),
-            mean_service_s: self.mean_service_s,
+            mean_service_s: if self.call_s > 0.0 {
+                self.call_s
+            } else {
+                self.mean_service_s
+            },
         }
     }
 }
@@ -188,15 +202,17 @@ pub struct Advice {
     pub name: Text,
     pub standing: Standing,
     pub target_wait_min: u32,
-    /// A new customer's predicted wait with the counters open now, and with one more, seconds.
+    /// A new customer's predicted wait with the counters open now, and with one more for this
+    /// service alone, seconds ([`Foresight`]: the wait the kiosk shows, with and without it).
     pub wait_now_s: f64,
     pub wait_one_more_s: f64,
-    /// The same in [`LOOKAHEAD_S`] at the current arrival rate (the line grows or shrinks by
-    /// `λ − s·μ`).
+    /// The same for a customer who comes in [`LOOKAHEAD_S`], people arriving at the current
+    /// rate meanwhile.
     pub wait_soon_s: f64,
     pub wait_soon_one_more_s: f64,
     /// A new customer's predicted wait with one counter fewer, now and in [`LOOKAHEAD_S`]
-    /// (seconds; equal to the waits above when only one counter is open).
+    /// (seconds; equal to the waits above where no counter may close: only one open, or shared
+    /// with other services).
     pub wait_one_fewer_s: f64,
     pub wait_soon_one_fewer_s: f64,
     /// Long-run share called within the target at the current rates, with the counters open now
@@ -214,14 +230,12 @@ pub struct Advice {
     pub message: Option<Text>,
 }
 
-/// A new customer's wait with `waiting` people in line, `at_counters` being served and `capacity`
-/// counters' worth of service, each taking `mean_service_s` on average.
-pub fn wait_for_new_s(waiting: f64, at_counters: u32, capacity: f64, mean_service_s: f64) -> f64 {
-    let capacity = capacity.max(0.05);
-    if waiting < 0.5 && f64::from(at_counters) < capacity {
-        return 0.0;
-    }
-    (waiting + 1.0) * mean_service_s.max(1.0) / capacity
+/// A new customer's predicted wait, as the hall's wait model gives it.
+pub trait Foresight {
+    /// Seconds until a new customer of the service is called if they take a ticket `later_s`
+    /// seconds from now (the line grown at [`ServiceLoad::arrivals_per_hour`] meanwhile), with
+    /// `extra` more counters for the service than are open now, or fewer when negative.
+    fn wait_s(&self, extra: i32, later_s: f64) -> f64;
 }
 
 /// Long-run share within `target_s` for a fractional capacity: whole counters, each serving at the
@@ -241,25 +255,75 @@ fn share_for_capacity(rates: Rates, capacity: f64, target_s: f64) -> f64 {
 /// See [`Advice::counters_needed`]. Counted like `counters_open`: where the open counters also
 /// call other services (their capacity for this one is less than their number), the counters
 /// still missing are added to those open, so that "needed 3, open 2" always means "one more".
-fn counters_needed(load: &ServiceLoad, target_s: f64) -> u32 {
-    let mean = load.mean_service_s.max(1.0);
-    let waiting = f64::from(load.waiting);
-    // (k + 1)·mean / c ≤ T, for the line as it is now.
-    let for_the_line = if waiting < 0.5 {
-        0.0
-    } else {
-        (waiting + 1.0) * mean / target_s.max(1.0)
-    };
-    let required = for_the_line.max(f64::from(load.rates().counters_needed(target_s)));
-    if required <= 0.0 {
+fn counters_needed(load: &ServiceLoad, foresight: &impl Foresight, target_s: f64) -> u32 {
+    let long_run = load.rates().counters_needed(target_s);
+    if load.waiting == 0 && long_run == 0 {
         return 0;
     }
-    let open = f64::from(load.counters_open);
-    let capacity = load.capacity.clamp(0.0, open);
+    let open = i64::from(load.counters_open);
+    // For the line as it is now: the fewest counters with which a new customer is called within
+    // the target (none needed for an empty line).
+    let for_the_line = if load.waiting == 0 {
+        0
+    } else {
+        let within = |extra: i64| {
+            let extra = extra.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32;
+            foresight.wait_s(extra, 0.0) <= target_s
+        };
+        open + fewest_extra(within, 1 - open, i64::from(MAX_COUNTERS) - open)
+    };
+    let capacity = load.capacity.clamp(0.0, open as f64);
     // A hair of slack so that a capacity computed as 1.9999 does not ask for a third counter.
-    (open - capacity + required - 1e-9)
-        .ceil()
-        .clamp(1.0, f64::from(MAX_COUNTERS)) as u32
+    let for_the_rate = (open as f64 - capacity + f64::from(long_run) - 1e-9).ceil() as i64;
+    for_the_line
+        .max(for_the_rate)
+        .clamp(1, i64::from(MAX_COUNTERS)) as u32
+}
+
+/// The least `n` in `lo..=hi` for which `ok(n)` holds, `ok` being false below some point and true
+/// from it on (more counters never make a wait longer); `hi` when none does. From 0 outwards, by
+/// doubling and then halving, since each look plays the line forward once.
+fn fewest_extra(ok: impl Fn(i64) -> bool, lo: i64, hi: i64) -> i64 {
+    let lo = lo.min(hi);
+    // The boundary lies in (bad, good]: `bad` fails (or is below the range), `good` holds.
+    let (mut bad, mut good) = if ok(0.clamp(lo, hi)) {
+        let mut good = 0.clamp(lo, hi);
+        let mut step = 1;
+        loop {
+            let next = (good - step).max(lo);
+            if next == good {
+                break (lo - 1, good);
+            }
+            if !ok(next) {
+                break (next, good);
+            }
+            good = next;
+            step *= 2;
+        }
+    } else {
+        let mut bad = 0.clamp(lo, hi);
+        let mut step = 1;
+        loop {
+            let next = (bad + step).min(hi);
+            if next == bad {
+                return hi;
+            }
+            if ok(next) {
+                break (bad, next);
+            }
+            bad = next;
+            step *= 2;
+        }
+    };
+    while good - bad > 1 {
+        let mid = bad + (good - bad) / 2;
+        if ok(mid) {
+            good = mid;
+        } else {
+            bad = mid;
+        }
+    }
+    good
 }
 
 fn minutes(secs: f64) -> u64 {
@@ -276,26 +340,40 @@ fn wait_words(secs: f64) -> Text {
     }
 }
 
+/// The wait with one more counter, in words: a counter for the service alone may call a new
+/// customer at once.
+fn one_more_words(secs: f64) -> Text {
+    if secs < 30.0 {
+        Text::new("再开一个窗口即可随到随办", "one more counter: no wait")
+    } else {
+        let m = minutes(secs);
+        Text::new(
+            format!("再开一个窗口约 {m} 分钟"),
+            format!("one more counter: about {m} min"),
+        )
+    }
+}
+
 fn percent(share: f64) -> u64 {
     (share * 100.0).floor().clamp(0.0, 100.0) as u64
 }
 
-/// The advice for one service from its load and the hall's target wait in minutes.
-pub fn advise(name: &Text, load: &ServiceLoad, target_wait_min: u32) -> Advice {
+/// The advice for one service from its load, the hall's wait model for it and the hall's target
+/// wait in minutes.
+pub fn advise(
+    name: &Text,
+    load: &ServiceLoad,
+    foresight: &impl Foresight,
+    target_wait_min: u32,
+) -> Advice {
     let target_s = f64::from(target_wait_min) * 60.0;
     let rates = load.rates();
     let cap = load.capacity.max(0.05);
-    let mean = load.mean_service_s.max(1.0);
-    let waiting = f64::from(load.waiting);
-    let wait_now = wait_for_new_s(waiting, load.at_counters, cap, mean);
-    let wait_one_more = wait_for_new_s(waiting, load.at_counters, cap + 1.0, mean);
-    // The line in half an hour if people keep arriving as now and every counter keeps serving.
-    let soon = |c: f64| {
-        let line = (waiting + (rates.lambda() - c / mean) * LOOKAHEAD_S).max(0.0);
-        wait_for_new_s(line, load.at_counters, c, mean)
-    };
-    let wait_soon = soon(cap);
-    let wait_soon_one_more = soon(cap + 1.0);
+    let wait_now = foresight.wait_s(0, 0.0);
+    let wait_one_more = foresight.wait_s(1, 0.0);
+    // A customer who comes in half an hour, people arriving as now and every counter serving.
+    let wait_soon = foresight.wait_s(0, LOOKAHEAD_S);
+    let wait_soon_one_more = foresight.wait_s(1, LOOKAHEAD_S);
     let share_within = share_for_capacity(rates, cap, target_s);
     let share_within_one_more = share_for_capacity(rates, cap + 1.0, target_s);
     // One counter fewer, where that is a question at all: two or more open, all of them this
@@ -303,20 +381,27 @@ pub fn advise(name: &Text, load: &ServiceLoad, target_wait_min: u32) -> Advice {
     // would be told the same counter may go).
     let may_close = load.counters_open >= 2 && load.dedicated;
     let fewer = if may_close { cap - 1.0 } else { cap };
-    let wait_one_fewer = wait_for_new_s(waiting, load.at_counters, fewer, mean);
-    let wait_soon_one_fewer = soon(fewer);
-    let needed = counters_needed(load, target_s);
+    let (wait_one_fewer, wait_soon_one_fewer) = if may_close {
+        (foresight.wait_s(-1, 0.0), foresight.wait_s(-1, LOOKAHEAD_S))
+    } else {
+        (wait_now, wait_soon)
+    };
+    let needed = counters_needed(load, foresight, target_s);
     // Half the target, so that closing does not bring the next look straight back to "open one".
     let spare = may_close
         && needed < load.counters_open
         && wait_one_fewer <= target_s / 2.0
         && wait_soon_one_fewer <= target_s / 2.0
         && share_for_capacity(rates, fewer, target_s) >= TARGET_SHARE;
+    // A service nobody waits for and nobody took a ticket for in the last hour may have a long
+    // wait for a new customer (its counters call other services first), but no customer to open
+    // a counter for.
+    let no_one = load.waiting == 0 && rates.arrivals_per_hour <= 0.0;
     let standing = if load.counters_open == 0 {
         Standing::NoCounter
-    } else if wait_now > target_s {
+    } else if wait_now > target_s && !no_one {
         Standing::Over
-    } else if wait_soon > target_s || share_within < TARGET_SHARE {
+    } else if !no_one && (wait_soon > target_s || share_within < TARGET_SHARE) {
         Standing::Soon
     } else if spare {
         Standing::Spare
@@ -324,34 +409,40 @@ pub fn advise(name: &Text, load: &ServiceLoad, target_wait_min: u32) -> Advice {
         Standing::Ok
     };
     let message = match standing {
-        Standing::Over => Some(Text::new(
-            format!(
-                "{}: 新取号预计等候 {} 分钟; 再开一个窗口约 {} 分钟",
-                name.zh,
-                minutes(wait_now),
-                minutes(wait_one_more)
-            ),
-            format!(
-                "{}: a new ticket waits about {} min; one more counter: about {} min",
-                name.en,
-                minutes(wait_now),
-                minutes(wait_one_more)
-            ),
-        )),
-        Standing::Soon if wait_soon > target_s => Some(Text::new(
-            format!(
-                "{}: 按目前取号速度, 30 分钟后新取号将等候约 {} 分钟; 再开一个窗口约 {} 分钟",
-                name.zh,
-                minutes(wait_soon),
-                minutes(wait_soon_one_more)
-            ),
-            format!(
-                "{}: at the current rate a new ticket waits about {} min in 30 min; one more counter: about {} min",
-                name.en,
-                minutes(wait_soon),
-                minutes(wait_soon_one_more)
-            ),
-        )),
+        Standing::Over => {
+            let more = one_more_words(wait_one_more);
+            Some(Text::new(
+                format!(
+                    "{}: 新取号预计等候 {} 分钟; {}",
+                    name.zh,
+                    minutes(wait_now),
+                    more.zh
+                ),
+                format!(
+                    "{}: a new ticket waits about {} min; {}",
+                    name.en,
+                    minutes(wait_now),
+                    more.en
+                ),
+            ))
+        }
+        Standing::Soon if wait_soon > target_s => {
+            let more = one_more_words(wait_soon_one_more);
+            Some(Text::new(
+                format!(
+                    "{}: 按目前取号速度, 30 分钟后新取号将等候约 {} 分钟; {}",
+                    name.zh,
+                    minutes(wait_soon),
+                    more.zh
+                ),
+                format!(
+                    "{}: at the current rate a new ticket waits about {} min in 30 min; {}",
+                    name.en,
+                    minutes(wait_soon),
+                    more.en
+                ),
+            ))
+        }
         Standing::Soon => Some(Text::new(
             format!(
                 "{}: 按目前取号速度, 只有 {}% 能在 {} 分钟内叫到; 再开一个窗口可达 {}%",

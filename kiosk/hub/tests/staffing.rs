@@ -33,7 +33,9 @@ async fn the_advice_speaks_only_past_the_target() {
     let (_, a) = f.call("GET", "/api/v1/alerts", Some(&f.clerk1), None).await;
     assert_eq!(a["staffing"], serde_json::json!([]), "{a}");
 
-    // Seven waiting at one counter: past the target, and one more counter roughly halves it.
+    // Seven waiting at one free counter, five minutes a service: a new customer is called after
+    // seven services (35 min), past the target; with one more counter free now, after three
+    // rounds of two (15 min).
     for _ in 0..6 {
         f.issue("pay").await;
     }
@@ -50,7 +52,20 @@ async fn the_advice_speaks_only_past_the_target() {
     assert_eq!(pay["standing"], "over", "{pay}");
     let now = pay["wait_now_s"].as_f64().unwrap();
     let more = pay["wait_one_more_s"].as_f64().unwrap();
-    assert!(now > 15.0 * 60.0 && (more - now / 2.0).abs() < 1.0, "{pay}");
+    assert!((now - 7.0 * 300.0).abs() < 1.0, "{pay}");
+    assert!((more - 3.0 * 300.0).abs() < 1.0, "{pay}");
+    // The same wait as the board and the kiosk's button show.
+    let (_, board) = f.call("GET", "/api/v1/board", None, None).await;
+    let line = board["waiting"]
+        .as_array()
+        .and_then(|w| w.iter().find(|w| w["service"] == "pay"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        line["estimated_wait_s"].as_f64(),
+        Some(now.round()),
+        "{board}"
+    );
     let zh = pay["message"]["zh"].as_str().unwrap();
     assert!(
         zh.starts_with("缴费: 新取号预计等候 ") && zh.contains("; 再开一个窗口约 "),

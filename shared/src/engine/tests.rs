@@ -5,6 +5,7 @@ use chrono::{NaiveDate, NaiveTime};
 use super::*;
 use crate::config::HallConfig;
 use crate::hall::CallbackStatus;
+use crate::staffing::Standing;
 
 const MIN: i64 = 60_000;
 
@@ -882,6 +883,135 @@ fn customers_ahead_who_may_not_come_count_for_part_of_a_service() {
         "{with} vs {expected}"
     );
     assert!(with + 100 < without);
+}
+
+#[test]
+fn the_staffing_advice_tells_a_new_customer_the_wait_the_kiosk_shows() {
+    // The demo hall, its four counters open, each calling several services in its own order, with
+    // lines of every kind and some customers who did not come: the wait a new customer is told
+    // is not (k + 1) × mean / capacity, and the advice must say the same as the kiosk's button.
+    let mut t = T::new();
+    for (i, s) in ["pay", "account", "repair", "pay", "stb", "pay"]
+        .iter()
+        .enumerate()
+    {
+        let counter = 1 + (i as u32) % 4;
+        if t.hall.config.counters[counter as usize - 1].serves(s) {
+            t.serve(s, counter, 6);
+        }
+    }
+    t.issue("repair");
+    t.next(3);
+    t.advance(1);
+    t.ok(Command::NoShow { counter: 3 }, clerk(3));
+    for s in [
+        "pay",
+        "pay",
+        "pay",
+        "account",
+        "repair",
+        "stb",
+        "consult",
+        "pay",
+        "complaint",
+    ] {
+        t.issue(s);
+    }
+    for c in 1..=3 {
+        t.next(c);
+    }
+    for s in [
+        "pay", "pay", "account", "repair", "stb", "pay", "pay", "pay",
+    ] {
+        t.issue(s);
+    }
+    let advice = t.hall.staffing(t.now);
+    assert_eq!(
+        advice.len(),
+        t.hall.config.services.iter().filter(|s| s.enabled).count()
+    );
+    for a in &advice {
+        let kiosk = t
+            .hall
+            .wait_for(&a.service, t.hall.waiting_count(&a.service));
+        assert!(
+            (a.wait_now_s - f64::from(kiosk)).abs() <= 0.5,
+            "{}: advice {} s, kiosk {kiosk} s",
+            a.service,
+            a.wait_now_s
+        );
+        // A counter more for the service never makes its wait longer, now or in half an hour.
+        assert!(a.wait_one_more_s <= a.wait_now_s, "{a:?}");
+        assert!(a.wait_soon_one_more_s <= a.wait_soon_s, "{a:?}");
+        // Every counter here also calls other services: closing one is not offered.
+        assert!(!a.load.dedicated);
+        assert_eq!(
+            (a.wait_one_fewer_s, a.wait_soon_one_fewer_s),
+            (a.wait_now_s, a.wait_soon_s)
+        );
+        assert_ne!(a.standing, Standing::Spare);
+        let minutes = (a.wait_now_s / 60.0).round().max(1.0);
+        if a.standing == Standing::Over {
+            let m = a.message.as_ref().expect("a line to show");
+            assert!(
+                m.zh.contains(&format!("新取号预计等候 {minutes} 分钟")),
+                "{}",
+                m.zh
+            );
+            assert!(a.counters_needed > a.load.counters_open, "{a:?}");
+        }
+    }
+    let pay = advice.iter().find(|a| a.service == "pay").unwrap();
+    assert_eq!(pay.standing, Standing::Over, "{pay:?}");
+    // Repairs' one no-show among seven calls: a call takes less than a whole service.
+    let repair = advice.iter().find(|a| a.service == "repair").unwrap();
+    assert!(
+        repair.load.call_s < repair.load.mean_service_s,
+        "{repair:?}"
+    );
+}
+
+#[test]
+fn the_staffing_advice_counts_customers_who_may_not_come_as_the_kiosk_does() {
+    // Repairs at counter 3 alone, two waiting and one at the counter; in one hall four of this
+    // morning's repair customers did not come. The advice's wait for a new customer is the one the
+    // kiosk shows in each, so the hall with no-shows is told less.
+    let hall = |no_shows: bool| {
+        let mut t = T::repairs_at_counter_3_alone();
+        for i in 0..6 {
+            t.serve("repair", 3, 10);
+            if no_shows && i % 3 == 0 {
+                for _ in 0..2 {
+                    t.issue("repair");
+                    t.next(3);
+                    t.advance(1);
+                    t.ok(Command::NoShow { counter: 3 }, clerk(3));
+                }
+            }
+        }
+        t.repair_at_counter_3_and_two_waiting();
+        t
+    };
+    let told = |t: &T| {
+        let a = t.hall.staffing(t.now);
+        let repair = a.into_iter().find(|a| a.service == "repair").unwrap();
+        let kiosk = t.hall.wait_for("repair", 2);
+        assert!(
+            (repair.wait_now_s - f64::from(kiosk)).abs() <= 0.5,
+            "{repair:?} vs {kiosk}"
+        );
+        repair
+    };
+    let (plain, with_no_shows) = (told(&hall(false)), told(&hall(true)));
+    assert!(with_no_shows.wait_now_s + 100.0 < plain.wait_now_s);
+    assert!(with_no_shows.load.call_s < plain.load.call_s);
+    assert_eq!(plain.load.call_s, plain.load.mean_service_s);
+    // One more counter for repairs alone calls the first of the two waiting at once; counter 3
+    // then calls the second, and the new customer is called when the first is done.
+    assert!(
+        (plain.wait_one_more_s - plain.load.mean_service_s).abs() < 1.0,
+        "{plain:?}"
+    );
 }
 
 #[test]

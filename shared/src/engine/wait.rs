@@ -41,6 +41,71 @@ impl Customer {
     };
 }
 
+/// Everything the replay ([`replay::wait_secs`]) needs to play the hall forward for one customer
+/// of `target`, read off the hall at one instant; the staffing advice plays it again with
+/// counters added or taken away.
+#[derive(Clone)]
+pub(super) struct LineReplay {
+    /// The counters open now, and those expected back from a usual break or at their usual
+    /// opening.
+    pub open: Vec<replay::Desk>,
+    /// Every configured counter, free: assumed when none of `open` serves the service (before a
+    /// counter for it opens).
+    pub configured: Vec<replay::Desk>,
+    pub lines: Vec<replay::Line>,
+    pub means: Vec<f64>,
+    pub rates: Vec<f64>,
+    pub priority_rates: Vec<f64>,
+    /// The customer's service, an index into the others (0 before [`LineReplay::for_customer`]).
+    pub target: usize,
+    /// Seconds before the counters call again: the rest of an outage.
+    pub resumes_s: f64,
+}
+
+impl LineReplay {
+    /// The replay for `customer` of the service `target` (an index into the services).
+    pub fn for_customer(mut self, target: usize, customer: Customer) -> LineReplay {
+        self.target = target;
+        if customer.issuing {
+            let one = 1000.0 / HOUR as f64;
+            self.rates[target] += one;
+            if customer.priority {
+                self.priority_rates[target] += one;
+            }
+        }
+        if customer.priority {
+            // The own service's priority tickets yet to come queue behind this one.
+            self.priority_rates[target] = 0.0;
+        }
+        self
+    }
+
+    /// Seconds until the customer with `ahead` people before them in line is called, with the
+    /// counters open now.
+    pub fn wait_secs(&self, ahead: u32) -> f64 {
+        self.wait_with(&self.open, ahead)
+    }
+
+    /// The same with `desks` for the counters open; the configured ones when none of them
+    /// serves the service.
+    pub fn wait_with(&self, desks: &[replay::Desk], ahead: u32) -> f64 {
+        let replay = |desks: &[replay::Desk]| {
+            replay::wait_secs(
+                desks,
+                &self.lines,
+                &self.means,
+                &self.rates,
+                &self.priority_rates,
+                self.target,
+                ahead,
+            )
+        };
+        replay(desks)
+            .or_else(|| replay(&self.configured))
+            .unwrap_or_else(|| f64::from(ahead) * self.means[self.target])
+    }
+}
+
 /// Local minutes of the day of the instant `at`, with their fraction: the clock of the usual
 /// breaks' windows.
 fn local_minutes(at: Millis, tz: &chrono_tz::Tz) -> f64 {
@@ -257,11 +322,33 @@ impl Hall {
         resumes_s: u32,
         at: Millis,
     ) -> u32 {
-        let services = &self.config.services;
-        let index = |id: &str| services.iter().position(|s| s.id == id);
-        let Some(target) = index(service) else {
+        let Some(replay) = self.line_replay(service, customer, resumes_s, at) else {
             return 0;
         };
+        replay.wait_secs(ahead).round().min(f64::from(u32::MAX)) as u32
+    }
+
+    /// The hall at the instant `at` as the replay plays it forward for a customer of `service`
+    /// ([`LineReplay`]); `None` for a service the hall does not have.
+    pub(super) fn line_replay(
+        &self,
+        service: &str,
+        customer: Customer,
+        resumes_s: u32,
+        at: Millis,
+    ) -> Option<LineReplay> {
+        let target = self.config.services.iter().position(|s| s.id == service)?;
+        Some(
+            self.hall_replay(resumes_s, at)
+                .for_customer(target, customer),
+        )
+    }
+
+    /// The hall at the instant `at` as the replay plays it forward, for no customer yet: what
+    /// every service's [`LineReplay`] shares ([`LineReplay::for_customer`] makes it one).
+    pub(super) fn hall_replay(&self, resumes_s: u32, at: Millis) -> LineReplay {
+        let services = &self.config.services;
+        let index = |id: &str| services.iter().position(|s| s.id == id);
         let resumes_s = f64::from(resumes_s);
         let desk = |c: &crate::hall::Counter, rt: Option<&CounterRuntime>| replay::Desk {
             services: c.services.iter().filter_map(|s| index(s)).collect(),
@@ -305,6 +392,8 @@ impl Hall {
                 }
             })
             .collect();
+        let configured: Vec<replay::Desk> =
+            self.config.counters.iter().map(|c| desk(c, None)).collect();
         let lines: Vec<replay::Line> = services
             .iter()
             .map(|s| {
@@ -324,38 +413,16 @@ impl Hall {
             .iter()
             .map(|s| self.mean_service_secs(&s.id))
             .collect();
-        let mut rates = self.arrival_rates_at(at);
-        let mut priority_rates = self.priority_rates_at(at);
-        if customer.issuing {
-            let one = 1000.0 / HOUR as f64;
-            rates[target] += one;
-            if customer.priority {
-                priority_rates[target] += one;
-            }
+        LineReplay {
+            open,
+            configured,
+            lines,
+            means,
+            rates: self.arrival_rates_at(at),
+            priority_rates: self.priority_rates_at(at),
+            target: 0,
+            resumes_s,
         }
-        if customer.priority {
-            // The own service's priority tickets yet to come queue behind this one.
-            priority_rates[target] = 0.0;
-        }
-        let replay = |desks: &[replay::Desk]| {
-            replay::wait_secs(
-                desks,
-                &lines,
-                &means,
-                &rates,
-                &priority_rates,
-                target,
-                ahead,
-            )
-        };
-        let secs = replay(&open).or_else(|| {
-            let all: Vec<replay::Desk> =
-                self.config.counters.iter().map(|c| desk(c, None)).collect();
-            replay(&all)
-        });
-        secs.unwrap_or_else(|| f64::from(ahead) * means[target])
-            .round()
-            .min(f64::from(u32::MAX)) as u32
     }
 
     /// Each configured service's arrivals per second: its tickets of the last hour over the whole

@@ -112,20 +112,45 @@ fn load(waiting: u32, arrivals_30m: u32, counters: u32) -> ServiceLoad {
         dedicated: true,
         capacity: f64::from(counters),
         mean_service_s: 300.0,
+        call_s: 0.0,
     }
+}
+
+/// The replay's answer for one service on counters of its own with everyone coming, in closed
+/// form: `(k + 1)·mean / c` for `k` waiting and `c` counters' worth of capacity, 0 when a counter
+/// is free and nobody waits; the line grows by `λ − c/mean` meanwhile. (The engine's tests check
+/// the hall's replay against it.)
+struct OneLine<'a>(&'a ServiceLoad);
+
+impl Foresight for OneLine<'_> {
+    fn wait_s(&self, extra: i32, later_s: f64) -> f64 {
+        let l = self.0;
+        let mean = l.mean_service_s.max(1.0);
+        let c = (l.capacity + f64::from(extra)).max(0.05);
+        let lambda = l.arrivals_per_hour() / 3600.0;
+        let line = (f64::from(l.waiting) + (lambda - c / mean) * later_s).max(0.0);
+        if line < 0.5 && f64::from(l.at_counters) < c {
+            return 0.0;
+        }
+        (line + 1.0) * mean / c
+    }
+}
+
+fn advice(l: &ServiceLoad) -> Advice {
+    advise(&pay(), l, &OneLine(l), 15)
 }
 
 #[test]
 fn below_the_target_the_advice_says_nothing() {
     // Two counters, three waiting, 10 tickets an hour against 24 an hour of service.
-    let a = advise(&pay(), &load(3, 5, 2), 15);
+    let a = advice(&load(3, 5, 2));
     assert_eq!(a.standing, Standing::Ok);
     assert_eq!(a.message, None);
     assert!(close(a.wait_now_s, 4.0 * 300.0 / 2.0, 1e-9));
     // A free counter and nobody waiting: no wait at all.
     let mut idle = load(0, 2, 1);
     idle.at_counters = 0;
-    let a = advise(&pay(), &idle, 15);
+    let a = advice(&idle);
     assert_eq!((a.standing, a.wait_now_s), (Standing::Ok, 0.0));
 }
 
@@ -133,7 +158,7 @@ fn below_the_target_the_advice_says_nothing() {
 fn a_quiet_hour_says_one_counter_may_close_but_never_the_last_or_a_shared_one() {
     // Three counters, two waiting, 8 tickets an hour against 36 an hour of service: with two
     // counters a new customer waits (2 + 1) × 5 / 2 = 7.5 min, within half the target.
-    let a = advise(&pay(), &load(2, 4, 3), 15);
+    let a = advice(&load(2, 4, 3));
     assert_eq!(a.standing, Standing::Spare, "{a:?}");
     assert!(close(a.wait_one_fewer_s, 3.0 * 300.0 / 2.0, 1e-9));
     assert!(a.counters_needed < 3);
@@ -149,26 +174,23 @@ fn a_quiet_hour_says_one_counter_may_close_but_never_the_last_or_a_shared_one() 
     );
 
     // Not when one counter fewer would pass half the target: four waiting → (4 + 1) × 5 / 2.
-    assert_eq!(advise(&pay(), &load(4, 4, 3), 15).standing, Standing::Ok);
+    assert_eq!(advice(&load(4, 4, 3)).standing, Standing::Ok);
     // Not when the line would grow past it in half an hour: 40 an hour against 24.
-    assert_ne!(
-        advise(&pay(), &load(0, 20, 3), 15).standing,
-        Standing::Spare
-    );
+    assert_ne!(advice(&load(0, 20, 3)).standing, Standing::Spare);
     // Never the last counter, however quiet.
     let mut last = load(0, 0, 1);
     last.at_counters = 0;
-    assert_eq!(advise(&pay(), &last, 15).standing, Standing::Ok);
+    assert_eq!(advice(&last).standing, Standing::Ok);
     // Not where the counters also call other services: closing one slows those lines too.
     let mut shared = load(0, 0, 3);
     shared.dedicated = false;
-    assert_eq!(advise(&pay(), &shared, 15).standing, Standing::Ok);
+    assert_eq!(advice(&shared).standing, Standing::Ok);
 }
 
 #[test]
 fn above_the_target_it_gives_both_waits() {
     // One counter, four waiting: (4 + 1) × 5 min = 25 min; with two counters 12.5 min.
-    let a = advise(&pay(), &load(4, 3, 1), 15);
+    let a = advice(&load(4, 3, 1));
     assert_eq!(a.standing, Standing::Over);
     assert!(close(a.wait_now_s, 1500.0, 1e-9));
     assert!(close(a.wait_one_more_s, 750.0, 1e-9));
@@ -185,23 +207,23 @@ fn above_the_target_it_gives_both_waits() {
     // time for this one): still one more counter, counted beside the one open.
     let mut shared = load(3, 3, 1);
     shared.capacity = 0.5;
-    let a = advise(&pay(), &shared, 15);
+    let a = advice(&shared);
     assert_eq!(a.standing, Standing::Over);
     assert_eq!((a.counters_needed, a.load.counters_open), (2, 1));
     // Just over and just under the target, from the same line length.
     let mut l = load(2, 0, 1);
     l.arrivals_60m = 0;
     l.mean_service_s = 301.0; // 3 × 301 s = 15 min 3 s
-    assert_eq!(advise(&pay(), &l, 15).standing, Standing::Over);
+    assert_eq!(advice(&l).standing, Standing::Over);
     l.mean_service_s = 299.0;
-    assert_eq!(advise(&pay(), &l, 15).standing, Standing::Ok);
+    assert_eq!(advice(&l).standing, Standing::Ok);
 }
 
 #[test]
 fn a_growing_line_is_announced_before_it_passes_the_target() {
     // Two counters serve 24 an hour; 20 tickets in the last half hour is 40 an hour: the line grows
     // by 8 in 30 minutes.
-    let a = advise(&pay(), &load(1, 20, 2), 15);
+    let a = advice(&load(1, 20, 2));
     assert_eq!(a.standing, Standing::Soon);
     assert!(a.wait_now_s <= 900.0);
     assert!(close(a.wait_soon_s, (1.0 + 8.0 + 1.0) * 300.0 / 2.0, 1e-6));
@@ -221,7 +243,7 @@ fn a_busy_but_steady_line_is_announced_from_erlang_c() {
     // called within 15 minutes in the long run.
     let mut l = load(0, 16, 3);
     l.arrivals_60m = 33;
-    let a = advise(&pay(), &l, 15);
+    let a = advice(&l);
     assert!(a.share_within < TARGET_SHARE, "{}", a.share_within);
     assert!(a.share_within_one_more >= TARGET_SHARE);
     assert_eq!(a.standing, Standing::Soon);
@@ -237,7 +259,7 @@ fn a_busy_but_steady_line_is_announced_from_erlang_c() {
 fn no_open_counter_has_no_advice() {
     let mut l = load(10, 10, 0);
     l.capacity = 1.0;
-    let a = advise(&pay(), &l, 15);
+    let a = advice(&l);
     assert_eq!((a.standing, a.message), (Standing::NoCounter, None));
 }
 
@@ -247,7 +269,7 @@ fn a_shared_counter_counts_for_its_share() {
     let mut l = load(2, 0, 1);
     l.arrivals_60m = 0;
     l.capacity = 0.5;
-    let a = advise(&pay(), &l, 15);
+    let a = advice(&l);
     assert!(close(a.wait_now_s, 3.0 * 300.0 / 0.5, 1e-9));
     assert!(close(a.wait_one_more_s, 3.0 * 300.0 / 1.5, 1e-9));
 }
@@ -366,8 +388,9 @@ fn simulate_day(seed: u64, follow: Follow) -> DayResult {
                     dedicated: true,
                     capacity: f64::from(n),
                     mean_service_s,
+                    call_s: 0.0,
                 };
-                match advise(&pay(), &l, 15).standing {
+                match advice(&l).standing {
                     Standing::Over | Standing::Soon => opening_at = Some(now + 300.0),
                     Standing::Spare if follow == Follow::OpeningAndClosing => {
                         // The clerk of a free counter goes to other work.
@@ -450,5 +473,55 @@ fn following_the_advice_keeps_85_percent_within_15_minutes_on_a_busy_day() {
     assert!(
         saved > 8.0,
         "closing saved only {saved:.1} counter-hours over 8 days"
+    );
+}
+
+#[test]
+fn the_fewest_counters_are_found_whichever_side_of_those_open_they_lie() {
+    // Every boundary in a range, from below the counters open to far above them.
+    for lo in [-5_i64, 0, 1] {
+        for hi in [0_i64, 3, 40, 1000] {
+            for boundary in lo - 2..=hi + 2 {
+                let looks = std::cell::Cell::new(0);
+                let ok = |n: i64| {
+                    looks.set(looks.get() + 1);
+                    n >= boundary
+                };
+                let expected = boundary.clamp(lo.min(hi), hi);
+                assert_eq!(
+                    fewest_extra(ok, lo, hi),
+                    expected,
+                    "lo {lo} hi {hi} boundary {boundary}"
+                );
+                // Each look plays the line forward: a handful, not one per counter.
+                assert!(looks.get() <= 24, "{} looks for {boundary}", looks.get());
+            }
+        }
+    }
+}
+
+#[test]
+fn a_service_nobody_waits_for_or_comes_for_has_nothing_to_open_a_counter_for() {
+    // Its counter calls other services first: a new customer would wait 40 minutes, but nobody
+    // took a ticket in the last hour.
+    struct Behind;
+    impl Foresight for Behind {
+        fn wait_s(&self, extra: i32, _later_s: f64) -> f64 {
+            if extra > 0 { 0.0 } else { 2400.0 }
+        }
+    }
+    let mut quiet = load(0, 0, 1);
+    quiet.arrivals_60m = 0;
+    quiet.dedicated = false;
+    let a = advise(&pay(), &quiet, &Behind, 15);
+    assert_eq!((a.standing, a.wait_now_s), (Standing::Ok, 2400.0));
+    assert_eq!(a.message, None);
+    // One ticket in the last hour: its customers will wait that long, and the advice says so.
+    quiet.arrivals_60m = 1;
+    let a = advise(&pay(), &quiet, &Behind, 15);
+    assert_eq!(a.standing, Standing::Over);
+    assert_eq!(
+        a.message.unwrap().zh,
+        "缴费: 新取号预计等候 40 分钟; 再开一个窗口即可随到随办"
     );
 }

@@ -143,6 +143,28 @@ pub struct ServiceLoad {
     /// until the clerk marks it (`NoShows::call_secs`). 0 when unknown: the mean service time.
     #[serde(default)]
     pub call_s: f64,
+    /// The services this one shares open counters with, taken together (see [`Pool`]); absent
+    /// when no open counter calls it.
+    #[serde(default)]
+    pub pool: Option<Pool>,
+}
+
+/// Services that share counters, taken together: where counters call several services, the long
+/// run of one depends on the others' arrivals as much as on its own, and a counter that is free
+/// calls whichever has people waiting. Erlang C is evaluated on the pool as one line (the M/M/s
+/// queue of all its customers), not on a service's share of each counter: those shares, rounded
+/// to whole counters, asked for a ninth and tenth counter for 6.5 counters' work.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Pool {
+    /// The services, this one among them, in configuration order: those called by the open
+    /// counters that call this one, and so on.
+    pub services: Vec<String>,
+    /// Their arrivals per hour, each as [`ServiceLoad::arrivals_per_hour`] reads it.
+    pub arrivals_per_hour: f64,
+    /// Mean time a call takes over their arrivals, seconds.
+    pub call_s: f64,
+    /// Open counters that call any of them.
+    pub counters_open: u32,
 }
 
 impl ServiceLoad {
@@ -256,7 +278,12 @@ fn share_for_capacity(rates: Rates, capacity: f64, target_s: f64) -> f64 {
 /// call other services (their capacity for this one is less than their number), the counters
 /// still missing are added to those open, so that "needed 3, open 2" always means "one more".
 fn counters_needed(load: &ServiceLoad, foresight: &impl Foresight, target_s: f64) -> u32 {
-    let long_run = load.rates().counters_needed(target_s);
+    let (rates, capacity) = long_run(load);
+    let long_run = if load.rates().arrivals_per_hour > 0.0 {
+        rates.counters_needed(target_s)
+    } else {
+        0
+    };
     if load.waiting == 0 && long_run == 0 {
         return 0;
     }
@@ -272,9 +299,15 @@ fn counters_needed(load: &ServiceLoad, foresight: &impl Foresight, target_s: f64
         };
         open + fewest_extra(within, 1 - open, i64::from(MAX_COUNTERS) - open)
     };
-    let capacity = load.capacity.clamp(0.0, open as f64);
-    // A hair of slack so that a capacity computed as 1.9999 does not ask for a third counter.
-    let for_the_rate = (open as f64 - capacity + f64::from(long_run) - 1e-9).ceil() as i64;
+    // The counters the long run counts beyond this service's own open ones (a pool's others), or
+    // short of them (their shares of other services): what it needs in all, counted like
+    // `counters_open`. A hair of slack so that a capacity computed as 1.9999 does not ask for a
+    // third counter.
+    let for_the_rate = if long_run == 0 {
+        0
+    } else {
+        (open as f64 - capacity.max(0.0) + f64::from(long_run) - 1e-9).ceil() as i64
+    };
     for_the_line
         .max(for_the_rate)
         .clamp(1, i64::from(MAX_COUNTERS)) as u32
@@ -358,6 +391,21 @@ fn percent(share: f64) -> u64 {
     (share * 100.0).floor().clamp(0.0, 100.0) as u64
 }
 
+/// The long run's rates and counters: the pool's where the service has one with a counter open,
+/// else the service's own with its capacity.
+fn long_run(load: &ServiceLoad) -> (Rates, f64) {
+    match &load.pool {
+        Some(p) if p.counters_open > 0 => (
+            Rates {
+                arrivals_per_hour: p.arrivals_per_hour,
+                mean_service_s: p.call_s,
+            },
+            f64::from(p.counters_open),
+        ),
+        _ => (load.rates(), load.capacity),
+    }
+}
+
 /// The advice for one service from its load, the hall's wait model for it and the hall's target
 /// wait in minutes.
 pub fn advise(
@@ -367,8 +415,8 @@ pub fn advise(
     target_wait_min: u32,
 ) -> Advice {
     let target_s = f64::from(target_wait_min) * 60.0;
-    let rates = load.rates();
-    let cap = load.capacity.max(0.05);
+    let (rates, cap) = long_run(load);
+    let cap = cap.max(0.05);
     let wait_now = foresight.wait_s(0, 0.0);
     let wait_one_more = foresight.wait_s(1, 0.0);
     // A customer who comes in half an hour, people arriving as now and every counter serving.
@@ -396,7 +444,7 @@ pub fn advise(
     // A service nobody waits for and nobody took a ticket for in the last hour may have a long
     // wait for a new customer (its counters call other services first), but no customer to open
     // a counter for.
-    let no_one = load.waiting == 0 && rates.arrivals_per_hour <= 0.0;
+    let no_one = load.waiting == 0 && load.arrivals_per_hour() <= 0.0;
     let standing = if load.counters_open == 0 {
         Standing::NoCounter
     } else if wait_now > target_s && !no_one {

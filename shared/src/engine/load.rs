@@ -5,7 +5,7 @@ use super::Hall;
 use super::wait::{Customer, LineReplay};
 use crate::estimate::replay::Desk;
 use crate::hall::{CounterState, Millis, Now};
-use crate::staffing::{Advice, Foresight, ServiceLoad, Standing, advise};
+use crate::staffing::{Advice, Foresight, Pool, ServiceLoad, Standing, advise};
 
 /// The hall's replay for one service, asked with counters added or taken away and for customers
 /// who come later.
@@ -116,7 +116,62 @@ impl Hall {
             capacity: self.capacity_for(service),
             mean_service_s: mean,
             call_s: self.no_shows(service).call_secs(mean),
+            pool: None,
         }
+    }
+
+    /// The services that share open counters with `service`, directly or through one another,
+    /// with their arrival rates and mean call times taken together (see [`Pool`]). `loads` holds
+    /// every enabled service's load; `None` when no open counter calls the service.
+    fn pool(&self, service: &str, loads: &[ServiceLoad]) -> Option<Pool> {
+        let open: Vec<&crate::hall::Counter> = self
+            .config
+            .counters
+            .iter()
+            .filter(|c| {
+                self.counters
+                    .get(&c.id)
+                    .is_some_and(|r| r.state == CounterState::Open)
+            })
+            .collect();
+        let mut members = vec![service.to_string()];
+        let counters = loop {
+            let calling: Vec<&&crate::hall::Counter> = open
+                .iter()
+                .filter(|c| c.services.iter().any(|s| members.contains(s)))
+                .collect();
+            let counters = calling.len() as u32;
+            let before = members.len();
+            for c in calling {
+                for s in &c.services {
+                    if !members.contains(s) && loads.iter().any(|l| &l.service == s) {
+                        members.push(s.clone());
+                    }
+                }
+            }
+            if members.len() == before {
+                break counters;
+            }
+        };
+        if counters == 0 {
+            return None;
+        }
+        let of_pool = || loads.iter().filter(|l| members.contains(&l.service));
+        let arrivals: f64 = of_pool().map(ServiceLoad::arrivals_per_hour).sum();
+        let work: f64 = of_pool()
+            .map(|l| l.arrivals_per_hour() * l.rates().mean_service_s)
+            .sum();
+        let own = loads.iter().find(|l| l.service == service)?;
+        Some(Pool {
+            services: of_pool().map(|l| l.service.clone()).collect(),
+            arrivals_per_hour: arrivals,
+            call_s: if arrivals > 0.0 {
+                work / arrivals
+            } else {
+                own.rates().mean_service_s
+            },
+            counters_open: counters,
+        })
     }
 
     /// The staffing advice for every enabled service at `now`, in configuration order.
@@ -131,13 +186,23 @@ impl Hall {
         // As if the system were up: during an outage the figures say what the counters will face
         // when it is back.
         let hall = self.hall_replay(0, now.at);
-        self.config
-            .services
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| s.enabled)
-            .map(|(i, s)| {
-                let load = self.load_with(&s.id, self.arrivals(&s.id, now));
+        let enabled = || {
+            self.config
+                .services
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.enabled)
+        };
+        let loads: Vec<ServiceLoad> = enabled()
+            .map(|(_, s)| self.load_with(&s.id, self.arrivals(&s.id, now)))
+            .collect();
+        enabled()
+            .zip(&loads)
+            .map(|((i, s), load)| {
+                let load = ServiceLoad {
+                    pool: self.pool(&s.id, &loads),
+                    ..load.clone()
+                };
                 let foresight = HallForesight {
                     replay: hall.clone().for_customer(i, Customer::NEW),
                     waiting: load.waiting,

@@ -943,8 +943,11 @@ fn the_staffing_advice_tells_a_new_customer_the_wait_the_kiosk_shows() {
         // A counter more for the service never makes its wait longer, now or in half an hour.
         assert!(a.wait_one_more_s <= a.wait_now_s, "{a:?}");
         assert!(a.wait_soon_one_more_s <= a.wait_soon_s, "{a:?}");
-        // Every counter here also calls other services: closing one is not offered.
+        // Every counter here also calls other services: closing one is not offered, and the long
+        // run is the four counters' for all six services' customers together.
         assert!(!a.load.dedicated);
+        let pool = a.load.pool.as_ref().expect("open counters call it");
+        assert_eq!((pool.services.len(), pool.counters_open), (6, 4), "{pool:?}");
         assert_eq!(
             (a.wait_one_fewer_s, a.wait_soon_one_fewer_s),
             (a.wait_now_s, a.wait_soon_s)

@@ -113,6 +113,7 @@ fn load(waiting: u32, arrivals_30m: u32, counters: u32) -> ServiceLoad {
         capacity: f64::from(counters),
         mean_service_s: 300.0,
         call_s: 0.0,
+        pool: None,
     }
 }
 
@@ -389,6 +390,7 @@ fn simulate_day(seed: u64, follow: Follow) -> DayResult {
                     capacity: f64::from(n),
                     mean_service_s,
                     call_s: 0.0,
+                    pool: None,
                 };
                 match advice(&l).standing {
                     Standing::Over | Standing::Soon => opening_at = Some(now + 300.0),
@@ -524,4 +526,41 @@ fn a_service_nobody_waits_for_or_comes_for_has_nothing_to_open_a_counter_for() {
         a.message.unwrap().zh,
         "缴费: 新取号预计等候 40 分钟; 再开一个窗口即可随到随办"
     );
+}
+
+#[test]
+fn services_on_shared_counters_are_taken_together_in_the_long_run() {
+    // Payments, 12 an hour of 5 minutes, share two counters with accounts, 6 an hour of 5
+    // minutes. Each counter's half for payments would be one counter at full load, never within
+    // the target; the two counters calling whichever has people waiting serve 1.5 counters' work
+    // with 86 % called within 15 minutes.
+    let mut shared = load(0, 6, 2);
+    shared.dedicated = false;
+    shared.capacity = 1.0;
+    shared.at_counters = 1;
+    let split = advice(&shared);
+    assert_eq!(split.share_within, 0.0);
+    assert_eq!(split.standing, Standing::Soon);
+    shared.pool = Some(Pool {
+        services: vec!["account".into(), "pay".into()],
+        arrivals_per_hour: 18.0,
+        call_s: 300.0,
+        counters_open: 2,
+    });
+    let pooled = advice(&shared);
+    let expected = 1.0 - erlang_c(2, 1.5) * (-(2.0 / 300.0 - 18.0 / 3600.0) * 900.0_f64).exp();
+    assert!(close(pooled.share_within, expected, 1e-9), "{pooled:?}");
+    assert!(pooled.share_within >= TARGET_SHARE);
+    assert_eq!(pooled.standing, Standing::Ok);
+    assert_eq!(pooled.counters_needed, 2);
+    // Twice the arrivals, three counters' work: the pool needs four, two more beside the two open.
+    shared.arrivals_60m = 24;
+    shared.arrivals_30m = 12;
+    shared.pool = Some(Pool {
+        arrivals_per_hour: 36.0,
+        ..shared.pool.unwrap()
+    });
+    let busy = advice(&shared);
+    assert_eq!(busy.standing, Standing::Soon);
+    assert_eq!(busy.counters_needed, 4, "{busy:?}");
 }

@@ -706,7 +706,9 @@ function alertItems() {
   }
   const longWaits = board ? (board.waiting ?? []).filter((w) => w.long_wait) : a.long_wait ?? [];
   for (const w of longWaits) {
-    items.push({ cls: "al-wait", text: t("alert.long_wait", { service: tx(w.name), n: w.waiting, m: minutes(w.estimated_wait_s * 1000) }) });
+    // Nobody in line and still a long wait: the counters that call it call other services first.
+    const key = w.waiting > 0 ? "alert.long_wait" : "alert.long_wait_behind";
+    items.push({ cls: "al-wait", text: t(key, { service: tx(w.name), n: w.waiting, m: minutes(w.estimated_wait_s * 1000) }) });
   }
   // Staffing advice: only services whose new customers wait past the target, now or soon.
   for (const s of a.staffing ?? []) {

@@ -129,6 +129,7 @@ export const STRINGS = {
   "printer.error": { zh: "打印机故障", en: "printer fault" },
   "printer.no_answer": { zh: "取号机无响应", en: "not answering" },
   "alert.long_wait": { zh: "{service}等候过长:{n}人等候,约{m}分钟", en: "{service}: long wait, {n} waiting, about {m} min" },
+  "alert.long_wait_behind": { zh: "{service}等候过长:无人排队,但窗口先叫其他业务,新取号约{m}分钟", en: "{service}: long wait, nobody in line but the counters call other services first: a new ticket about {m} min" },
   "alert.outage_short": { zh: "业务系统故障中(自 {since},预计 {until} 恢复)", en: "Business system outage (since {since}, expected back {until})" },
   "alert.outage_long": { zh: "业务系统长时间故障(自 {since}):正在登记客户回访电话", en: "Long business system outage (since {since}): callback numbers are being taken" },
   "alert.outage_ended": { zh: "业务系统已于 {at} 恢复:{n}位客户等待回电", en: "The business system is back since {at}: {n} customers wait for a callback" },

@@ -947,7 +947,11 @@ fn the_staffing_advice_tells_a_new_customer_the_wait_the_kiosk_shows() {
         // run is the four counters' for all six services' customers together.
         assert!(!a.load.dedicated);
         let pool = a.load.pool.as_ref().expect("open counters call it");
-        assert_eq!((pool.services.len(), pool.counters_open), (6, 4), "{pool:?}");
+        assert_eq!(
+            (pool.services.len(), pool.counters_open),
+            (6, 4),
+            "{pool:?}"
+        );
         assert_eq!(
             (a.wait_one_fewer_s, a.wait_soon_one_fewer_s),
             (a.wait_now_s, a.wait_soon_s)

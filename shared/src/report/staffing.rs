@@ -14,8 +14,12 @@
 //!   divided by the business days: 1.5 means one counter all hour and another for half of it. A
 //!   counter whose first change of the day is a pause or a close was open since midnight (it was
 //!   left open overnight); one never closed stays open until midnight.
+//! - **Mean call time**: what the counters needed are reckoned on, as the live advice reckons
+//!   them: of that hour's tickets that were called, the service time of those served and, of
+//!   those who did not come, the time from the call to the mark (at most
+//!   [`crate::estimate::no_show::MAX_HOLD_SECS`]); an hour with none takes the period's.
 //! - **Counters needed**: the fewest whole counters for which the M/M/s queue on those arrivals and
-//!   that mean service time calls [`crate::staffing::TARGET_SHARE`] of customers within
+//!   that mean call time calls [`crate::staffing::TARGET_SHARE`] of customers within
 //!   `thresholds.target_wait_min`. The whole hall is treated as one pool of counters, as if every
 //!   counter could call every service: with counters kept to a few services it is a lower bound.
 
@@ -26,7 +30,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{EventRow, Fact, Period, TicketRow};
 use crate::config::HallConfig;
-use crate::hall::{CounterId, Millis, Now};
+use crate::estimate::no_show::MAX_HOLD_SECS;
+use crate::hall::{CallEnd, CounterId, Millis, Now};
 use crate::staffing::Rates;
 
 /// One local hour of the staffing section.
@@ -119,8 +124,10 @@ pub fn by_hour(
         return Vec::new();
     }
     let n_days = days.len() as f64;
-    let mut hours: BTreeMap<u32, (u32, Vec<i64>)> = BTreeMap::new();
+    // Per hour: tickets issued, services, and calls (services and no-shows' holds).
+    let mut hours: BTreeMap<u32, (u32, Vec<i64>, Vec<i64>)> = BTreeMap::new();
     let mut all_services: Vec<i64> = Vec::new();
+    let mut all_calls: Vec<i64> = Vec::new();
     for t in tickets {
         let hour = Now::in_zone(t.issued_at, &tz).time.hour();
         let h = hours.entry(hour).or_default();
@@ -129,16 +136,28 @@ pub fn by_hour(
             h.1.push(ms);
             all_services.push(ms);
         }
+        let call = match CallEnd::of(t.state, t.called_at, t.finished_at) {
+            Some(CallEnd::Served) => t.service_ms(),
+            Some(CallEnd::NoShow { after_secs }) => {
+                Some(i64::from(after_secs.min(MAX_HOLD_SECS)) * 1000)
+            }
+            None => None,
+        };
+        if let Some(ms) = call {
+            h.2.push(ms);
+            all_calls.push(ms);
+        }
     }
     let mean_s = |v: &[i64]| {
         (!v.is_empty())
             .then(|| v.iter().map(|&ms| ms.max(0) as f64).sum::<f64>() / v.len() as f64 / 1000.0)
     };
     let period_mean = mean_s(&all_services);
+    let period_call = mean_s(&all_calls);
     let intervals = open_intervals(&tz, period, events);
     hours
         .into_iter()
-        .map(|(hour, (issued, services))| {
+        .map(|(hour, (issued, services, calls))| {
             let open_ms: i64 = days
                 .iter()
                 .map(|&d| {
@@ -153,7 +172,7 @@ pub fn by_hour(
             let counters_open = open_ms as f64 / 3_600_000.0 / n_days;
             let arrivals_per_hour = f64::from(issued) / n_days;
             let mean_service_s = mean_s(&services).or(period_mean);
-            let counters_needed = mean_service_s.map(|m| {
+            let counters_needed = mean_s(&calls).or(period_call).map(|m| {
                 Rates {
                     arrivals_per_hour,
                     mean_service_s: m,
@@ -273,6 +292,54 @@ mod tests {
             csv.contains("staffing_by_hour,09,09:00–10:00,counters_needed,3"),
             "{csv}"
         );
+    }
+
+    #[test]
+    fn customers_who_did_not_come_count_for_the_time_they_held_a_counter() {
+        let mut config = HallConfig::demo();
+        config.hall.time_zone = "Asia/Shanghai".into();
+        // 20 tickets between 9 and 10: every other one did not come, marked a minute after the
+        // call; one never called (left, expired) counts as an arrival but took no counter time.
+        let mut tickets: Vec<TicketRow> = (0..20)
+            .map(|i| {
+                let mut t = ticket(i, at(9, 0) + i64::from(i) * 180_000);
+                if i % 2 == 1 {
+                    t.state = TicketState::NoShow;
+                    t.started_at = None;
+                    t.finished_at = t.called_at.map(|c| c + 60_000);
+                }
+                t
+            })
+            .collect();
+        let mut left = ticket(20, at(9, 59));
+        left.state = TicketState::Expired;
+        (
+            left.first_called_at,
+            left.called_at,
+            left.started_at,
+            left.finished_at,
+        ) = (None, None, None, None);
+        tickets.push(left);
+        let input = ReportInput {
+            tickets,
+            events: vec![event(1, at(8, 50), Fact::CounterOpened { counter: 1 })],
+            ratings: vec![],
+            as_of: None,
+        };
+        let r = Report::build(Period::day(day()), &config, &input);
+        let h = &r.staffing_by_hour[0];
+        assert_eq!(h.issued, 21);
+        // The service time is of those served.
+        assert_eq!(h.mean_service_s, Some(300.0));
+        // A call takes (10 × 5 min + 10 × 1 min) / 20 = 3 minutes: 21 an hour is 1.05 counters'
+        // work, and two counters call 85 % within 15 minutes (at five minutes a call it would be
+        // three).
+        assert_eq!(h.counters_needed, Some(2), "{h:?}");
+        let served_only = Rates {
+            arrivals_per_hour: 21.0,
+            mean_service_s: 300.0,
+        };
+        assert_eq!(served_only.counters_needed(900.0), 3);
     }
 
     #[test]

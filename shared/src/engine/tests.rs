@@ -120,6 +120,26 @@ impl T {
         t
     }
 
+    /// Repairs at counter 3 alone: six served this morning, ten minutes each, and with
+    /// `no_shows` four more who did not come, each marked a minute after the call; then one at
+    /// the counter and two waiting.
+    fn repairs_this_morning(no_shows: bool) -> T {
+        let mut t = T::repairs_at_counter_3_alone();
+        for i in 0..6 {
+            t.serve("repair", 3, 10);
+            if no_shows && i % 3 == 0 {
+                for _ in 0..2 {
+                    t.issue("repair");
+                    t.next(3);
+                    t.advance(1);
+                    t.ok(Command::NoShow { counter: 3 }, clerk(3));
+                }
+            }
+        }
+        t.repair_at_counter_3_and_two_waiting();
+        t
+    }
+
     /// Three repair tickets more: one called to counter 3, two waiting.
     fn repair_at_counter_3_and_two_waiting(&mut self) {
         for _ in 0..3 {
@@ -845,22 +865,7 @@ fn customers_ahead_who_may_not_come_count_for_part_of_a_service() {
     // Two halls alike but for four repair customers this morning who did not come, each marked a
     // minute after the call. Repairs are served by counter 3 alone (counter 4 closed), ten
     // minutes a customer.
-    let hall = |no_shows: bool| {
-        let mut t = T::repairs_at_counter_3_alone();
-        for i in 0..6 {
-            t.serve("repair", 3, 10);
-            if no_shows && i % 3 == 0 {
-                for _ in 0..2 {
-                    t.issue("repair");
-                    t.next(3);
-                    t.advance(1);
-                    t.ok(Command::NoShow { counter: 3 }, clerk(3));
-                }
-            }
-        }
-        t.repair_at_counter_3_and_two_waiting();
-        t
-    };
+    let hall = T::repairs_this_morning;
     let (plain, with_no_shows) = (hall(false), hall(true));
     let mean = plain.hall.mean_service_secs("repair");
     assert_eq!(with_no_shows.hall.mean_service_secs("repair"), mean);
@@ -983,22 +988,7 @@ fn the_staffing_advice_counts_customers_who_may_not_come_as_the_kiosk_does() {
     // Repairs at counter 3 alone, two waiting and one at the counter; in one hall four of this
     // morning's repair customers did not come. The advice's wait for a new customer is the one the
     // kiosk shows in each, so the hall with no-shows is told less.
-    let hall = |no_shows: bool| {
-        let mut t = T::repairs_at_counter_3_alone();
-        for i in 0..6 {
-            t.serve("repair", 3, 10);
-            if no_shows && i % 3 == 0 {
-                for _ in 0..2 {
-                    t.issue("repair");
-                    t.next(3);
-                    t.advance(1);
-                    t.ok(Command::NoShow { counter: 3 }, clerk(3));
-                }
-            }
-        }
-        t.repair_at_counter_3_and_two_waiting();
-        t
-    };
+    let hall = T::repairs_this_morning;
     let told = |t: &T| {
         let a = t.hall.staffing(t.now);
         let repair = a.into_iter().find(|a| a.service == "repair").unwrap();

@@ -22,7 +22,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::hall::Text;
+use crate::hall::{CounterId, Text};
 
 /// Share of customers the hall means to call within the target wait.
 pub const TARGET_SHARE: f64 = 0.85;
@@ -224,8 +224,9 @@ pub struct Advice {
     pub name: Text,
     pub standing: Standing,
     pub target_wait_min: u32,
-    /// A new customer's predicted wait with the counters open now, and with one more for this
-    /// service alone, seconds ([`Foresight`]: the wait the kiosk shows, with and without it).
+    /// A new customer's predicted wait with the counters open now, and with one more, seconds
+    /// ([`Foresight`]: the wait the kiosk shows, with and without it). One more is
+    /// `counter_to_open`, or a counter for this service alone where no closed one calls it.
     pub wait_now_s: f64,
     pub wait_one_more_s: f64,
     /// The same for a customer who comes in [`LOOKAHEAD_S`], people arriving at the current
@@ -246,6 +247,11 @@ pub struct Advice {
     /// Counted like `load.counters_open` (counters shared with other services count whole), so
     /// the difference is the number of counters to open.
     pub counters_needed: u32,
+    /// The closed counter to open first: of those configured for the service, the one that calls
+    /// it earliest in its order (then configuration order). `None` when no closed counter calls
+    /// it.
+    #[serde(default)]
+    pub counter_to_open: Option<CounterId>,
     pub load: ServiceLoad,
     /// One line for the console and the manager page; absent when the standing is `Ok` or
     /// `NoCounter`. (The console shows `Over` and `Soon`; the manager page also `Spare`.)
@@ -254,6 +260,12 @@ pub struct Advice {
 
 /// A new customer's predicted wait, as the hall's wait model gives it.
 pub trait Foresight {
+    /// The counter the waits with one more assume opens first: a closed counter that calls the
+    /// service, with its name; `None` for a counter for the service alone.
+    fn one_more(&self) -> Option<(CounterId, Text)> {
+        None
+    }
+
     /// Seconds until a new customer of the service is called if they take a ticket `later_s`
     /// seconds from now (the line grown at [`ServiceLoad::arrivals_per_hour`] meanwhile), with
     /// `extra` more counters for the service than are open now, or fewer when negative.
@@ -373,17 +385,23 @@ fn wait_words(secs: f64) -> Text {
     }
 }
 
-/// The wait with one more counter, in words: a counter for the service alone may call a new
-/// customer at once.
-fn one_more_words(secs: f64) -> Text {
+/// "Open counter 4", or "one more counter" where no closed counter calls the service.
+fn open_words(counter: Option<&Text>) -> Text {
+    match counter {
+        Some(c) => Text::new(format!("再开{}", c.zh), format!("open {}", c.en)),
+        None => Text::new("再开一个窗口", "one more counter"),
+    }
+}
+
+/// The wait with one more counter, in words, naming the counter to open where there is one: it
+/// may call a new customer at once.
+fn one_more_words(counter: Option<&Text>, secs: f64) -> Text {
+    let Text { zh, en } = open_words(counter);
     if secs < 30.0 {
-        Text::new("再开一个窗口即可随到随办", "one more counter: no wait")
+        Text::new(format!("{zh}即可随到随办"), format!("{en}: no wait"))
     } else {
         let m = minutes(secs);
-        Text::new(
-            format!("再开一个窗口约 {m} 分钟"),
-            format!("one more counter: about {m} min"),
-        )
+        Text::new(format!("{zh}约 {m} 分钟"), format!("{en}: about {m} min"))
     }
 }
 
@@ -456,9 +474,11 @@ pub fn advise(
     } else {
         Standing::Ok
     };
+    let one_more = foresight.one_more();
+    let to_open = one_more.as_ref().map(|(_, name)| name);
     let message = match standing {
         Standing::Over => {
-            let more = one_more_words(wait_one_more);
+            let more = one_more_words(to_open, wait_one_more);
             Some(Text::new(
                 format!(
                     "{}: 新取号预计等候 {} 分钟; {}",
@@ -475,7 +495,7 @@ pub fn advise(
             ))
         }
         Standing::Soon if wait_soon > target_s => {
-            let more = one_more_words(wait_soon_one_more);
+            let more = one_more_words(to_open, wait_soon_one_more);
             Some(Text::new(
                 format!(
                     "{}: 按目前取号速度, 30 分钟后新取号将等候约 {} 分钟; {}",
@@ -491,22 +511,25 @@ pub fn advise(
                 ),
             ))
         }
-        Standing::Soon => Some(Text::new(
-            format!(
-                "{}: 按目前取号速度, 只有 {}% 能在 {} 分钟内叫到; 再开一个窗口可达 {}%",
-                name.zh,
-                percent(share_within),
-                target_wait_min,
-                percent(share_within_one_more)
-            ),
-            format!(
-                "{}: at the current rate only {}% are called within {} min; one more counter: {}%",
-                name.en,
-                percent(share_within),
-                target_wait_min,
-                percent(share_within_one_more)
-            ),
-        )),
+        Standing::Soon => {
+            let Text { zh, en } = open_words(to_open);
+            Some(Text::new(
+                format!(
+                    "{}: 按目前取号速度, 只有 {}% 能在 {} 分钟内叫到; {zh}可达 {}%",
+                    name.zh,
+                    percent(share_within),
+                    target_wait_min,
+                    percent(share_within_one_more)
+                ),
+                format!(
+                    "{}: at the current rate only {}% are called within {} min; {en}: {}%",
+                    name.en,
+                    percent(share_within),
+                    target_wait_min,
+                    percent(share_within_one_more)
+                ),
+            ))
+        }
         Standing::Spare => {
             let (now, soon) = (wait_words(wait_one_fewer), wait_words(wait_soon_one_fewer));
             Some(Text::new(
@@ -536,6 +559,7 @@ pub fn advise(
         share_within,
         share_within_one_more,
         counters_needed: needed,
+        counter_to_open: one_more.as_ref().map(|(id, _)| *id),
         load: load.clone(),
         message,
     }

@@ -4,13 +4,18 @@
 use super::Hall;
 use super::wait::{Customer, LineReplay};
 use crate::estimate::replay::Desk;
-use crate::hall::{CounterState, Millis, Now};
+use crate::hall::{CounterId, CounterState, Millis, Now, Text};
 use crate::staffing::{Advice, Foresight, Pool, ServiceLoad, Standing, advise};
 
 /// The hall's replay for one service, asked with counters added or taken away and for customers
 /// who come later.
 struct HallForesight {
     replay: LineReplay,
+    /// The closed counters that call the service, those that call it first first: the ones to
+    /// open, in order, before any counter for it alone is assumed.
+    to_open: Vec<(CounterId, Desk)>,
+    /// The first of them with its name.
+    first_to_open: Option<(CounterId, Text)>,
     /// People waiting for the service now.
     waiting: u32,
     /// Its arrivals per second, as the advice reads them.
@@ -18,12 +23,40 @@ struct HallForesight {
 }
 
 impl HallForesight {
-    /// The counters open now with `extra` more for the service alone, free now, or fewer: those
-    /// that serve it, a free one first and the one that calls it last first; never the last one.
+    fn new(hall: &Hall, replay: LineReplay, waiting: u32, per_s: f64) -> HallForesight {
+        let target = replay.target;
+        let place = |d: &Desk| d.services.iter().position(|&s| s == target);
+        let mut to_open: Vec<(CounterId, Desk)> = replay
+            .closed
+            .iter()
+            .filter(|(_, d)| place(d).is_some())
+            .cloned()
+            .collect();
+        // Stable: among counters that call it equally early, configuration order.
+        to_open.sort_by_key(|(_, d)| place(d));
+        let first_to_open = to_open.first().and_then(|(id, _)| {
+            let c = hall.config.counters.iter().find(|c| c.id == *id)?;
+            Some((c.id, c.name.clone()))
+        });
+        HallForesight {
+            replay,
+            to_open,
+            first_to_open,
+            waiting,
+            per_s,
+        }
+    }
+
+    /// The counters open now with `extra` more, or fewer. More: the closed counters that call
+    /// the service, those that call it first first, then counters for it alone, all free now.
+    /// Fewer: of those that serve it, a free one first and the one that calls it last first;
+    /// never the last one.
     fn desks(&self, extra: i32) -> Vec<Desk> {
         let target = self.replay.target;
         let mut desks = self.replay.open.clone();
-        for _ in 0..extra.max(0) {
+        let more = usize::try_from(extra).unwrap_or(0);
+        desks.extend(self.to_open.iter().take(more).map(|(_, d)| d.clone()));
+        for _ in self.to_open.len()..more {
             desks.push(Desk {
                 services: vec![target],
                 busy_with: None,
@@ -56,6 +89,10 @@ impl HallForesight {
 }
 
 impl Foresight for HallForesight {
+    fn one_more(&self) -> Option<(CounterId, Text)> {
+        self.first_to_open.clone()
+    }
+
     fn wait_s(&self, extra: i32, later_s: f64) -> f64 {
         let later_s = later_s.max(0.0);
         let newcomers = (self.per_s * later_s).round().min(f64::from(u32::MAX)) as u32;
@@ -203,11 +240,12 @@ impl Hall {
                     pool: self.pool(&s.id, &loads),
                     ..load.clone()
                 };
-                let foresight = HallForesight {
-                    replay: hall.clone().for_customer(i, Customer::NEW),
-                    waiting: load.waiting,
-                    per_s: load.arrivals_per_hour() / 3600.0,
-                };
+                let foresight = HallForesight::new(
+                    self,
+                    hall.clone().for_customer(i, Customer::NEW),
+                    load.waiting,
+                    load.arrivals_per_hour() / 3600.0,
+                );
                 let mut a = advise(&s.name, &load, &foresight, target);
                 if down {
                     a.standing = Standing::Outage;
@@ -287,6 +325,11 @@ mod tests {
         let pay = a.iter().find(|a| a.service == "pay").unwrap();
         assert_eq!(pay.standing, Standing::Over);
         assert!((pay.wait_now_s - 4.0 * l.mean_service_s).abs() < 0.01);
+        // Of the closed counters that call payments, counter 1 calls them second, counter 4
+        // last: counter 1 is the one to open.
+        assert_eq!(pay.counter_to_open, Some(1));
+        let m = pay.message.as_ref().unwrap();
+        assert!(m.zh.contains("; 再开1号窗口约 "), "{}", m.zh);
         // Services nobody waits for or took a ticket for say nothing, though counter 2 calls
         // set-top boxes and accounts only after the three payments.
         assert!(

@@ -975,6 +975,9 @@ fn the_staffing_advice_tells_a_new_customer_the_wait_the_kiosk_shows() {
     }
     let pay = advice.iter().find(|a| a.service == "pay").unwrap();
     assert_eq!(pay.standing, Standing::Over, "{pay:?}");
+    // Every counter is open: one more is a counter for payments alone.
+    assert_eq!(pay.counter_to_open, None);
+    assert!(pay.message.as_ref().unwrap().zh.contains("; 再开一个窗口"));
     // Repairs' one no-show among seven calls: a call takes less than a whole service.
     let repair = advice.iter().find(|a| a.service == "repair").unwrap();
     assert!(
@@ -1003,12 +1006,18 @@ fn the_staffing_advice_counts_customers_who_may_not_come_as_the_kiosk_does() {
     assert!(with_no_shows.wait_now_s + 100.0 < plain.wait_now_s);
     assert!(with_no_shows.load.call_s < plain.load.call_s);
     assert_eq!(plain.load.call_s, plain.load.mean_service_s);
-    // One more counter for repairs alone calls the first of the two waiting at once; counter 3
-    // then calls the second, and the new customer is called when the first is done.
+    // Counter 4, closed, also calls repairs (after complaints and consultations, which nobody
+    // waits for): opened, it calls the first of the two waiting at once; counter 3 then calls
+    // the second, and the new customer is called when the first is done.
+    assert_eq!(plain.counter_to_open, Some(4));
     assert!(
         (plain.wait_one_more_s - plain.load.mean_service_s).abs() < 1.0,
         "{plain:?}"
     );
+    assert_eq!(plain.standing, Standing::Over);
+    let m = plain.message.as_ref().unwrap();
+    assert!(m.zh.contains("; 再开4号窗口约 "), "{}", m.zh);
+    assert!(m.en.contains("; open Counter 4: about "), "{}", m.en);
 }
 
 #[test]

@@ -49,6 +49,9 @@ pub(super) struct LineReplay {
     /// The counters open now, and those expected back from a usual break or at their usual
     /// opening.
     pub open: Vec<replay::Desk>,
+    /// The configured counters neither open nor expected back, free, in configuration order:
+    /// those the staffing advice may ask to open.
+    pub closed: Vec<(CounterId, replay::Desk)>,
     /// Every configured counter, free: assumed when none of `open` serves the service (before a
     /// counter for it opens).
     pub configured: Vec<replay::Desk>,
@@ -367,7 +370,7 @@ impl Hall {
             let tz = self.config.time_zone();
             (local_minutes(at, &tz), tz)
         });
-        let open: Vec<replay::Desk> = self
+        let foreseen: Vec<(CounterId, replay::Desk)> = self
             .config
             .counters
             .iter()
@@ -390,8 +393,17 @@ impl Hall {
                         ..desk(c, None)
                     }),
                 }
+                .map(|d| (c.id, d))
             })
             .collect();
+        let closed: Vec<(CounterId, replay::Desk)> = self
+            .config
+            .counters
+            .iter()
+            .filter(|c| !foreseen.iter().any(|(id, _)| *id == c.id))
+            .map(|c| (c.id, desk(c, None)))
+            .collect();
+        let open: Vec<replay::Desk> = foreseen.into_iter().map(|(_, d)| d).collect();
         let configured: Vec<replay::Desk> =
             self.config.counters.iter().map(|c| desk(c, None)).collect();
         let lines: Vec<replay::Line> = services
@@ -415,6 +427,7 @@ impl Hall {
             .collect();
         LineReplay {
             open,
+            closed,
             configured,
             lines,
             means,

@@ -564,3 +564,43 @@ fn services_on_shared_counters_are_taken_together_in_the_long_run() {
     assert_eq!(busy.standing, Standing::Soon);
     assert_eq!(busy.counters_needed, 4, "{busy:?}");
 }
+
+#[test]
+fn the_advice_names_the_counter_to_open() {
+    // The closed-form waits, with counter 4 the closed counter the hall would open.
+    struct Counter4<'a>(OneLine<'a>);
+    impl Foresight for Counter4<'_> {
+        fn one_more(&self) -> Option<(CounterId, Text)> {
+            Some((4, Text::new("4号窗口", "Counter 4")))
+        }
+        fn wait_s(&self, extra: i32, later_s: f64) -> f64 {
+            self.0.wait_s(extra, later_s)
+        }
+    }
+    let named = |l: &ServiceLoad| advise(&pay(), l, &Counter4(OneLine(l)), 15);
+    let over = named(&load(4, 3, 1));
+    assert_eq!(over.counter_to_open, Some(4));
+    let m = over.message.unwrap();
+    assert_eq!(m.zh, "缴费: 新取号预计等候 25 分钟; 再开4号窗口约 13 分钟");
+    assert_eq!(
+        m.en,
+        "Payments: a new ticket waits about 25 min; open Counter 4: about 13 min"
+    );
+    let growing = named(&load(1, 20, 2)).message.unwrap();
+    assert!(
+        growing.zh.ends_with("; 再开4号窗口约 7 分钟"),
+        "{}",
+        growing.zh
+    );
+    let mut steady = load(0, 16, 3);
+    steady.arrivals_60m = 33;
+    let steady = named(&steady).message.unwrap();
+    assert!(
+        steady.zh.contains("叫到; 再开4号窗口可达 "),
+        "{}",
+        steady.zh
+    );
+    assert!(steady.en.contains("; open Counter 4: "), "{}", steady.en);
+    // The closed-form model names none: "one more counter".
+    assert_eq!(advice(&load(4, 3, 1)).counter_to_open, None);
+}

@@ -291,12 +291,12 @@ fn share_for_capacity(rates: Rates, capacity: f64, target_s: f64) -> f64 {
 /// still missing are added to those open, so that "needed 3, open 2" always means "one more".
 fn counters_needed(load: &ServiceLoad, foresight: &impl Foresight, target_s: f64) -> u32 {
     let (rates, capacity) = long_run(load);
-    let long_run = if load.rates().arrivals_per_hour > 0.0 {
+    let for_85_percent = if load.rates().arrivals_per_hour > 0.0 {
         rates.counters_needed(target_s)
     } else {
         0
     };
-    if load.waiting == 0 && long_run == 0 {
+    if load.waiting == 0 && for_85_percent == 0 {
         return 0;
     }
     let open = i64::from(load.counters_open);
@@ -315,10 +315,10 @@ fn counters_needed(load: &ServiceLoad, foresight: &impl Foresight, target_s: f64
     // short of them (their shares of other services): what it needs in all, counted like
     // `counters_open`. A hair of slack so that a capacity computed as 1.9999 does not ask for a
     // third counter.
-    let for_the_rate = if long_run == 0 {
+    let for_the_rate = if for_85_percent == 0 {
         0
     } else {
-        (open as f64 - capacity.max(0.0) + f64::from(long_run) - 1e-9).ceil() as i64
+        (open as f64 - capacity.max(0.0) + f64::from(for_85_percent) - 1e-9).ceil() as i64
     };
     for_the_line
         .max(for_the_rate)

@@ -4,7 +4,7 @@
 use super::Hall;
 use super::wait::{Customer, LineReplay};
 use crate::estimate::replay::Desk;
-use crate::hall::{CounterId, CounterState, Millis, Now, Text};
+use crate::hall::{CounterId, Millis, Now, Text};
 use crate::staffing::{Advice, Foresight, Pool, ServiceLoad, Standing, advise};
 
 /// The hall's replay for one service, asked with counters added or taken away and for customers
@@ -127,12 +127,7 @@ impl Hall {
             .config
             .counters
             .iter()
-            .filter(|c| c.serves(service))
-            .filter(|c| {
-                self.counters
-                    .get(&c.id)
-                    .is_some_and(|r| r.state == CounterState::Open)
-            })
+            .filter(|c| c.serves(service) && self.is_open(c.id))
             .collect();
         let counters_open = open.len() as u32;
         // A counter also configured for another enabled service is shared, waiting or not.
@@ -165,11 +160,7 @@ impl Hall {
             .config
             .counters
             .iter()
-            .filter(|c| {
-                self.counters
-                    .get(&c.id)
-                    .is_some_and(|r| r.state == CounterState::Open)
-            })
+            .filter(|c| self.is_open(c.id))
             .collect();
         let mut members = vec![service.to_string()];
         let counters = loop {
@@ -264,6 +255,7 @@ mod tests {
     use super::*;
     use crate::config::HallConfig;
     use crate::engine::{Actor, Command};
+    use crate::hall::CounterState;
     use crate::protocol::Role;
 
     fn at(h: u32, m: u32) -> Now {

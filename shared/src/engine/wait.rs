@@ -116,6 +116,13 @@ fn local_minutes(at: Millis, tz: &chrono_tz::Tz) -> f64 {
 }
 
 impl Hall {
+    /// Counter `id` is open now (not paused, not closed).
+    pub(super) fn is_open(&self, id: CounterId) -> bool {
+        self.counters
+            .get(&id)
+            .is_some_and(|r| r.state == CounterState::Open)
+    }
+
     /// Counters that share `service`: each open counter counts for its share among the services it
     /// has people waiting for. Before any counter opens, the configured ones are assumed.
     pub(super) fn capacity_for(&self, service: &str) -> f64 {
@@ -131,11 +138,7 @@ impl Hall {
         let serving = self.config.counters.iter().filter(|c| c.serves(service));
         let open: f64 = serving
             .clone()
-            .filter(|c| {
-                self.counters
-                    .get(&c.id)
-                    .is_some_and(|r| r.state == CounterState::Open)
-            })
+            .filter(|c| self.is_open(c.id))
             .map(share)
             .sum();
         if open > 0.0 {

@@ -1,10 +1,11 @@
 //! Busy days through the real engine with simulated time: clerks who open a reserve counter
-//! whenever the staffing advice (`Hall::staffing`) speaks keep 85 % of customers called within
-//! 15 minutes; the same days with the morning's three counters do not. One day has one service;
-//! on the other two services share every counter, each counter calling them in its own order.
+//! whenever the staffing advice (`Hall::staffing`) speaks, the one it names first, keep 85 % of
+//! customers called within 15 minutes; the same days with the morning's three counters do not.
+//! One day has one service; on the other two services share every counter, each counter calling
+//! them in its own order.
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BTreeSet, BinaryHeap};
 
 use chrono::{NaiveDate, NaiveTime};
 use hallq_shared::Now;
@@ -129,19 +130,21 @@ fn day(lines: &[Line], seed: u64, follow_advice: bool, close_when_spare: bool) -
             }
         }
     }
-    let mut open = 0u32;
+    // The counters open, and the order they opened in (the last to open is the first to close).
+    let mut open: BTreeSet<CounterId> = BTreeSet::new();
+    let mut opened_order: Vec<CounterId> = Vec::new();
+    // Counters on their way to open.
+    let mut coming: BTreeSet<CounterId> = (1..=FIRST_OPEN).collect();
     let mut most_open = 0u32;
     let mut counter_ms = 0i64;
     let mut last_at = 0i64;
     let mut busy = vec![false; COUNTERS as usize + 1];
-    // Counters on their way to open: the morning's first.
-    let mut on_the_way = FIRST_OPEN;
     // Each call's wait and the index of its line.
     let mut waits: Vec<(i64, usize)> = Vec::new();
     let mut issued_at = std::collections::HashMap::new();
     let line_of = |service: &str| lines.iter().position(|l| l.service == service).unwrap();
     while let Some(Reverse((at, _, what))) = agenda.pop() {
-        counter_ms += i64::from(open) * (at - last_at);
+        counter_ms += open.len() as i64 * (at - last_at);
         last_at = at;
         let now = opening.plus_ms(at);
         let exec = |hall: &mut Hall, cmd: Command, who: &Actor| {
@@ -157,9 +160,10 @@ fn day(lines: &[Line], seed: u64, follow_advice: bool, close_when_spare: bool) -
                     },
                     &clerk(c),
                 );
-                open += 1;
-                most_open = most_open.max(open);
-                on_the_way -= 1;
+                open.insert(c);
+                opened_order.push(c);
+                most_open = most_open.max(open.len() as u32);
+                coming.remove(&c);
             }
             Happening::Arrival(i) => {
                 if let Some(Reply::Issued(t)) = exec(
@@ -182,46 +186,66 @@ fn day(lines: &[Line], seed: u64, follow_advice: bool, close_when_spare: bool) -
                     push(&mut agenda, at + LOOK_MS, Happening::Look);
                 }
                 let advice = hall.staffing(now);
-                // As many as the advice says are missing (at least one where it speaks).
-                let missing = advice
+                let mut pressing: Vec<_> = advice
                     .iter()
                     .filter(|a| matches!(a.standing, Standing::Over | Standing::Soon))
+                    .collect();
+                // The service past the target now before the one that will be soon, then the
+                // longest wait: its named counter opens first.
+                pressing.sort_by(|a, b| {
+                    (b.standing == Standing::Over)
+                        .cmp(&(a.standing == Standing::Over))
+                        .then(b.wait_now_s.total_cmp(&a.wait_now_s))
+                });
+                // As many as the advice says are missing (at least one where it speaks).
+                let missing = pressing
+                    .iter()
                     .map(|a| {
                         a.counters_needed
                             .saturating_sub(a.load.counters_open)
                             .max(1)
                     })
                     .max()
-                    .unwrap_or(0)
-                    .min(COUNTERS - open);
-                if follow_advice && on_the_way == 0 {
-                    for k in 1..=missing {
-                        push(&mut agenda, at + WALK_MS, Happening::Open(open + k));
+                    .unwrap_or(0) as usize;
+                if follow_advice && coming.is_empty() {
+                    // The counters the advice names, then the others in order.
+                    let named = pressing.iter().filter_map(|a| a.counter_to_open);
+                    let closed = (1..=COUNTERS).filter(|c| !open.contains(c));
+                    let mut chosen: Vec<CounterId> = Vec::new();
+                    for c in named.chain(closed) {
+                        if chosen.len() < missing && !open.contains(&c) && !chosen.contains(&c) {
+                            chosen.push(c);
+                        }
                     }
-                    on_the_way = missing;
+                    for c in chosen {
+                        push(&mut agenda, at + WALK_MS, Happening::Open(c));
+                        coming.insert(c);
+                    }
                 }
                 // One service on counters of its own: the advice may say one can close.
                 let pay = advice.iter().find(|a| a.service == "pay").unwrap();
                 // The last counter opened closes when the advice allows it and it is free.
-                if close_when_spare
+                if let Some(&last) = opened_order.last()
+                    && close_when_spare
                     && pay.standing == Standing::Spare
-                    && on_the_way == 0
-                    && !busy[open as usize]
+                    && coming.is_empty()
+                    && !busy[last as usize]
                 {
                     exec(
                         &mut hall,
                         Command::SetCounter {
-                            counter: open,
+                            counter: last,
                             state: CounterState::Closed,
                         },
-                        &clerk(open),
+                        &clerk(last),
                     );
-                    open -= 1;
+                    open.remove(&last);
+                    opened_order.pop();
                 }
             }
         }
         // Every open counter that is free calls the next customer.
-        for c in 1..=open {
+        for &c in &open {
             if busy[c as usize] {
                 continue;
             }

@@ -13,7 +13,7 @@ struct HallForesight {
     replay: LineReplay,
     /// The closed counters that call the service, those that call it first first: the ones to
     /// open, in order, before any counter for it alone is assumed.
-    to_open: Vec<(CounterId, Desk)>,
+    to_open: Vec<Desk>,
     /// The first of them with its name.
     first_to_open: Option<(CounterId, Text)>,
     /// People waiting for the service now.
@@ -26,18 +26,18 @@ impl HallForesight {
     fn new(hall: &Hall, replay: LineReplay, waiting: u32, per_s: f64) -> HallForesight {
         let target = replay.target;
         let place = |d: &Desk| d.services.iter().position(|&s| s == target);
-        let mut to_open: Vec<(CounterId, Desk)> = replay
-            .closed
+        // `configured` is in configuration order.
+        let mut closed: Vec<(&crate::hall::Counter, &Desk)> = hall
+            .config
+            .counters
             .iter()
-            .filter(|(_, d)| place(d).is_some())
-            .cloned()
+            .zip(&replay.configured)
+            .filter(|(c, d)| !replay.open_ids.contains(&c.id) && place(d).is_some())
             .collect();
         // Stable: among counters that call it equally early, configuration order.
-        to_open.sort_by_key(|(_, d)| place(d));
-        let first_to_open = to_open.first().and_then(|(id, _)| {
-            let c = hall.config.counters.iter().find(|c| c.id == *id)?;
-            Some((c.id, c.name.clone()))
-        });
+        closed.sort_by_key(|(_, d)| place(d));
+        let first_to_open = closed.first().map(|(c, _)| (c.id, c.name.clone()));
+        let to_open = closed.into_iter().map(|(_, d)| d.clone()).collect();
         HallForesight {
             replay,
             to_open,
@@ -55,7 +55,7 @@ impl HallForesight {
         let target = self.replay.target;
         let mut desks = self.replay.open.clone();
         let more = usize::try_from(extra).unwrap_or(0);
-        desks.extend(self.to_open.iter().take(more).map(|(_, d)| d.clone()));
+        desks.extend(self.to_open.iter().take(more).cloned());
         for _ in self.to_open.len()..more {
             desks.push(Desk {
                 services: vec![target],

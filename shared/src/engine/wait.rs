@@ -49,11 +49,11 @@ pub(super) struct LineReplay {
     /// The counters open now, and those expected back from a usual break or at their usual
     /// opening.
     pub open: Vec<replay::Desk>,
-    /// The configured counters neither open nor expected back, free, in configuration order:
-    /// those the staffing advice may ask to open.
-    pub closed: Vec<(CounterId, replay::Desk)>,
-    /// Every configured counter, free: assumed when none of `open` serves the service (before a
-    /// counter for it opens).
+    /// The ids of `open`, in the same order: the configured counters not among them are those
+    /// the staffing advice may ask to open.
+    pub open_ids: Vec<CounterId>,
+    /// Every configured counter, free, in configuration order: assumed when none of `open`
+    /// serves the service (before a counter for it opens).
     pub configured: Vec<replay::Desk>,
     pub lines: Vec<replay::Line>,
     pub means: Vec<f64>,
@@ -399,14 +399,7 @@ impl Hall {
                 .map(|d| (c.id, d))
             })
             .collect();
-        let closed: Vec<(CounterId, replay::Desk)> = self
-            .config
-            .counters
-            .iter()
-            .filter(|c| !foreseen.iter().any(|(id, _)| *id == c.id))
-            .map(|c| (c.id, desk(c, None)))
-            .collect();
-        let open: Vec<replay::Desk> = foreseen.into_iter().map(|(_, d)| d).collect();
+        let (open_ids, open): (Vec<CounterId>, Vec<replay::Desk>) = foreseen.into_iter().unzip();
         let configured: Vec<replay::Desk> =
             self.config.counters.iter().map(|c| desk(c, None)).collect();
         let lines: Vec<replay::Line> = services
@@ -430,7 +423,7 @@ impl Hall {
             .collect();
         LineReplay {
             open,
-            closed,
+            open_ids,
             configured,
             lines,
             means,

@@ -54,6 +54,11 @@ pub struct ProbeSettings {
     /// The expected duration an automatically started outage announces.
     #[serde(default = "default_probe_minutes")]
     pub expected_minutes: u32,
+    /// An answer slower than this (milliseconds) counts as slow. Absent: four times the usual
+    /// answer (the median of the last normal ones), and at least a second. After `failures` slow
+    /// answers in a row the detector proposes, or with `start` marks, the business system slow.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slow_ms: Option<u32>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,6 +68,9 @@ pub enum ProbeAction {
     Propose,
     Start,
 }
+
+/// Longest a probe of the business system may take before it counts as failed.
+pub const PROBE_TIMEOUT_MS: u32 = 5_000;
 
 fn default_probe_every_s() -> u32 {
     30
@@ -331,6 +339,15 @@ impl HallConfig {
                     "probe every_s is at most 86400, failures at most 1000, expected_minutes at most 1440"
                         .into(),
                 );
+            }
+            // A probe gives up after five seconds: a slower limit would never be reached.
+            if p.slow_ms
+                .is_some_and(|ms| !(1..PROBE_TIMEOUT_MS).contains(&ms))
+            {
+                return Err(format!(
+                    "probe slow_ms must be from 1 to {} (a probe gives up after {PROBE_TIMEOUT_MS} ms)",
+                    PROBE_TIMEOUT_MS - 1
+                ));
             }
         }
         Ok(())

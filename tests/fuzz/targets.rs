@@ -895,6 +895,7 @@ fn config_corpus() -> &'static Corpus {
             failures: 3,
             action: hallq_shared::config::ProbeAction::Start,
             expected_minutes: 30,
+            slow_ms: Some(1_500),
         });
         with_probe.voice.quiet_from = NaiveTime::from_hms_opt(12, 0, 0);
         with_probe.voice.quiet_to = NaiveTime::from_hms_opt(13, 30, 0);

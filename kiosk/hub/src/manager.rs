@@ -154,6 +154,8 @@ pub fn config_message_zh(m: &str) -> String {
         format!("{}号窗口办理的业务不存在", after("counter "))
     } else if m.starts_with("probe address") {
         "故障探测地址应为 tcp://主机:端口 或 http://主机:端口/路径".to_string()
+    } else if m.starts_with("probe slow_ms") {
+        "故障探测的响应缓慢阈值 slow_ms 应为1至4999毫秒(每次探测最多等待5秒)".to_string()
     } else if m.starts_with("probe ") && m.contains("at most") {
         "故障探测的间隔最多86400秒、失败次数最多1000次、预计时长最多1440分钟".to_string()
     } else if m.starts_with("thresholds ") {

@@ -1,16 +1,19 @@
 //! The outage detector: probes the operator's business system (`[probe]` in the hall
 //! configuration) and, after so many failures in a row, proposes the outage mode to the manager or
 //! starts it by itself. It never ends an outage: only a person knows the system truly works again.
+//! It also times the answers: after as many slow answers in a row it proposes, or marks, the
+//! business system slow, so that the wait estimates expect longer services before the first slow
+//! customers have finished; a slowness it marked itself it ends once the answers are quick again.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::Json;
 use axum::extract::State;
 use hallq_shared::config::{ProbeAction, ProbeSettings};
-use hallq_shared::engine::{Actor, Command};
+use hallq_shared::engine::{Actor, Command, EventKind};
 use hallq_shared::hall::time::to_rfc3339;
 use hallq_shared::protocol::Role;
 use serde::Serialize;
@@ -21,7 +24,85 @@ use super::error::ApiResult;
 use super::state::AppState;
 
 /// Longest a probe may take before it counts as failed.
-pub const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+pub const PROBE_TIMEOUT: Duration =
+    Duration::from_millis(hallq_shared::config::PROBE_TIMEOUT_MS as u64);
+/// The usual answer time is the median of this many normal answers, the newest.
+const USUAL_OF: usize = 20;
+/// Normal answers needed before the usual answer time is trusted.
+const USUAL_MIN: usize = 5;
+/// Without `slow_ms`, an answer this many times the usual one is slow...
+const SLOW_FACTOR: u32 = 4;
+/// ...and at least this slow (milliseconds): a system that usually answers in 20 ms and now in 90
+/// still serves a customer at the usual pace.
+const SLOW_FLOOR_MS: u32 = 1_000;
+/// A slowness the detector marked ends after this many times `failures` quick answers in a row:
+/// slower to end than to begin, so that a system that is slow by turns is not marked and unmarked
+/// every few minutes.
+const QUICK_TO_END: u32 = 2;
+
+/// The business system's answer times: what is usual, and the runs of slow and quick answers.
+#[derive(Debug, Default, Clone)]
+pub struct AnswerTimes {
+    /// Milliseconds of the newest normal answers, oldest first.
+    normal: VecDeque<u32>,
+    /// Slow answers in a row (a probe without answer does not break the run).
+    pub slow_in_row: u32,
+    /// Quick answers in a row.
+    pub quick_in_row: u32,
+}
+
+impl AnswerTimes {
+    /// The median of the newest normal answers, once there are enough of them.
+    pub fn usual_ms(&self) -> Option<u32> {
+        if self.normal.len() < USUAL_MIN {
+            return None;
+        }
+        let mut v: Vec<u32> = self.normal.iter().copied().collect();
+        v.sort_unstable();
+        Some(v[v.len() / 2])
+    }
+
+    /// From how many milliseconds an answer counts as slow: the configured limit, or four times
+    /// the usual answer and at least a second; `None` while the usual answer is not known yet.
+    pub fn slow_limit_ms(&self, configured: Option<u32>) -> Option<u32> {
+        configured.or_else(|| {
+            self.usual_ms()
+                .map(|u| u.saturating_mul(SLOW_FACTOR).max(SLOW_FLOOR_MS))
+        })
+    }
+
+    /// Records an answer that took `ms`; true when it was slow. An answer is quick only against a
+    /// known limit. Only answers that are not slow, given while the system is not marked slow
+    /// (`learn`), count towards the usual time: a long slowness must not become the usual, nor
+    /// must the answers after a restart in the middle of one.
+    pub fn answered(&mut self, ms: u32, configured: Option<u32>, learn: bool) -> bool {
+        let limit = self.slow_limit_ms(configured);
+        let slow = limit.is_some_and(|limit| ms >= limit);
+        if slow {
+            self.slow_in_row = self.slow_in_row.saturating_add(1);
+            self.quick_in_row = 0;
+            return true;
+        }
+        self.slow_in_row = 0;
+        self.quick_in_row = if limit.is_some() {
+            self.quick_in_row.saturating_add(1)
+        } else {
+            0
+        };
+        if learn {
+            if self.normal.len() == USUAL_OF {
+                self.normal.pop_front();
+            }
+            self.normal.push_back(ms);
+        }
+        false
+    }
+
+    /// Records a probe that got no answer.
+    pub fn failed(&mut self) {
+        self.quick_in_row = 0;
+    }
+}
 /// How often a hub without `[probe]` looks whether one was configured.
 const IDLE_RECHECK: Duration = Duration::from_secs(15);
 
@@ -42,6 +123,18 @@ pub struct ProbeStatus {
     pub proposed: bool,
     /// The detector started the current outage.
     pub started_outage: bool,
+    /// How long the last answer took (milliseconds).
+    pub answer_ms: Option<u32>,
+    /// The usual answer time: the median of the newest normal answers.
+    pub usual_ms: Option<u32>,
+    /// From how long an answer counts as slow (`None` until the usual time is known).
+    pub slow_limit_ms: Option<u32>,
+    /// Slow answers in a row.
+    pub slow_answers: u32,
+    /// The slow-answer threshold was reached while the system was not marked slow.
+    pub slow_proposed: bool,
+    /// The detector marked the current slowness.
+    pub started_slow: bool,
 }
 
 fn statuses() -> &'static Mutex<HashMap<PathBuf, ProbeStatus>> {
@@ -68,11 +161,13 @@ pub async fn probe_status(State(hub): State<AppState>) -> ApiResult<Json<ProbeSt
     Ok(Json(status(&hub)))
 }
 
-/// One probe: `Ok` when the business system answers.
-pub async fn probe_once(address: &str) -> Result<(), String> {
+/// One probe: how long the business system took to answer, or why it did not.
+pub async fn probe_once(address: &str) -> Result<Duration, String> {
+    let started = Instant::now();
     tokio::time::timeout(PROBE_TIMEOUT, probe_inner(address))
         .await
         .unwrap_or_else(|_| Err(format!("no answer within {} s", PROBE_TIMEOUT.as_secs())))
+        .map(|()| started.elapsed())
 }
 
 async fn probe_inner(address: &str) -> Result<(), String> {
@@ -129,8 +224,45 @@ async fn probe_inner(address: &str) -> Result<(), String> {
     }
 }
 
-/// Runs until the hub stops: probe, count failures, act once per run of failures.
+/// What the detector does about the answers' speed after one probe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SlowStep {
+    Nothing,
+    Propose,
+    Mark,
+    Unmark,
+}
+
+/// The actor the detector's own commands are recorded under.
+const DETECTOR: &str = "outage-detector";
+
+/// Whether the detector marked the slowness going on now: after a restart it still ends its own.
+pub async fn slowness_is_ours(hub: &AppState) -> bool {
+    let (slow, day) = {
+        let hall = hub.writer.hall().read().unwrap_or_else(|p| p.into_inner());
+        (hall.slow_since().is_some(), hall.day)
+    };
+    if !slow {
+        return false;
+    }
+    hub.read(move |store| store.events_of_day(day))
+        .await
+        .ok()
+        .and_then(|events| {
+            events
+                .into_iter()
+                .rev()
+                .find(|e| matches!(e.kind, EventKind::SlowSystemStarted))
+        })
+        .is_some_and(|e| e.actor == DETECTOR)
+}
+
+/// Runs until the hub stops: probe, count failures and slow answers, act once per run of either.
 pub async fn probe_loop(hub: AppState) {
+    let mut times = AnswerTimes::default();
+    if slowness_is_ours(&hub).await {
+        set_status(&hub, |s| s.started_slow = true);
+    }
     loop {
         let settings: Option<ProbeSettings> = hub
             .writer
@@ -142,40 +274,99 @@ pub async fn probe_loop(hub: AppState) {
             .clone();
         let Some(p) = settings else {
             set_status(&hub, |s| *s = ProbeStatus::default());
+            times = AnswerTimes::default();
             tokio::time::sleep(IDLE_RECHECK).await;
             continue;
         };
         let result = probe_once(&p.address).await;
         let now = to_rfc3339((hub.clock)());
-        let in_outage = hub.snapshot().live.outage.is_some();
+        let live = hub.snapshot().live;
+        let in_outage = live.outage.is_some();
+        let is_slow = live.slow_since.is_some();
         let mut act = false;
+        let mut slow_step = SlowStep::Nothing;
         set_status(&hub, |s| {
             if s.address.as_deref() != Some(p.address.as_str()) {
-                *s = ProbeStatus::default();
+                let ours = s.started_slow;
+                *s = ProbeStatus {
+                    started_slow: ours,
+                    ..ProbeStatus::default()
+                };
+                times = AnswerTimes::default();
             }
             s.configured = true;
             s.address = Some(p.address.clone());
             s.action = Some(p.action);
             s.threshold = p.failures;
             s.checked_at = Some(now);
+            if !is_slow {
+                s.started_slow = false;
+            }
             match &result {
-                Ok(()) => {
+                Ok(took) => {
+                    let ms = u32::try_from(took.as_millis()).unwrap_or(u32::MAX);
                     s.failures = 0;
                     s.last_error = None;
                     s.last_ok_at = Some(now);
                     s.proposed = false;
+                    s.answer_ms = Some(ms);
+                    if times.answered(ms, p.slow_ms, !is_slow) {
+                        // Once per run of slow answers, as for failures.
+                        if times.slow_in_row == p.failures && !is_slow && !in_outage {
+                            slow_step = match p.action {
+                                ProbeAction::Propose => SlowStep::Propose,
+                                ProbeAction::Start => SlowStep::Mark,
+                            };
+                        }
+                    } else {
+                        s.slow_proposed = false;
+                        if s.started_slow
+                            && times.quick_in_row >= p.failures.saturating_mul(QUICK_TO_END)
+                        {
+                            slow_step = SlowStep::Unmark;
+                        }
+                    }
                 }
                 Err(e) => {
+                    times.failed();
                     s.failures = s.failures.saturating_add(1);
                     s.last_error = Some(e.clone());
                     // Act once when the threshold is reached, not on every failure after it.
                     act = s.failures == p.failures && !in_outage;
                 }
             }
+            s.usual_ms = times.usual_ms();
+            s.slow_limit_ms = times.slow_limit_ms(p.slow_ms);
+            s.slow_answers = times.slow_in_row;
             if !in_outage {
                 s.started_outage = false;
             }
         });
+        match slow_step {
+            SlowStep::Nothing => {}
+            SlowStep::Propose => {
+                tracing::warn!(address = %p.address, answers = p.failures, "business system answering slowly: marking it slow proposed");
+                set_status(&hub, |s| s.slow_proposed = true);
+            }
+            SlowStep::Mark | SlowStep::Unmark => {
+                let slow = slow_step == SlowStep::Mark;
+                let r = hub
+                    .exec(
+                        Command::SetSlowSystem { slow },
+                        Actor::new(DETECTOR, Role::Manager, None),
+                    )
+                    .await;
+                match r {
+                    Ok(_) => {
+                        tracing::warn!(address = %p.address, slow, "business system's answers: marked slow or back to usual");
+                        set_status(&hub, |s| s.started_slow = slow);
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e.message, "outage detector could not mark the system's speed")
+                    }
+                }
+            }
+        }
         if act {
             match p.action {
                 ProbeAction::Propose => {
@@ -191,7 +382,7 @@ pub async fn probe_loop(hub: AppState) {
                                     "业务系统暂时无法访问,我们正在处理 / The business system is temporarily unavailable".into(),
                                 ),
                             },
-                            Actor::new("outage-detector", Role::Manager, None),
+                            Actor::new(DETECTOR, Role::Manager, None),
                         )
                         .await;
                     match r {
@@ -207,5 +398,77 @@ pub async fn probe_loop(hub: AppState) {
             }
         }
         tokio::time::sleep(Duration::from_secs(u64::from(p.every_s.max(1)))).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_usual_answer_is_the_median_of_normal_answers_and_slow_is_four_times_it() {
+        let mut t = AnswerTimes::default();
+        for ms in [100, 120, 80, 110] {
+            assert!(!t.answered(ms, None, true), "no limit before five answers");
+        }
+        assert_eq!(t.slow_limit_ms(None), None);
+        assert_eq!(t.quick_in_row, 0, "nor is anything quick");
+        assert!(
+            !t.answered(400, None, true),
+            "the fifth answer still builds the usual"
+        );
+        assert_eq!(t.usual_ms(), Some(110));
+        assert_eq!(t.slow_limit_ms(None), Some(1_000), "at least a second");
+        assert!(t.answered(1_200, None, true));
+        assert!(t.answered(3_000, None, true));
+        assert_eq!(t.slow_in_row, 2);
+        assert_eq!(
+            t.usual_ms(),
+            Some(110),
+            "slow answers stay out of the usual"
+        );
+        t.failed();
+        assert_eq!(
+            t.slow_in_row, 2,
+            "no answer does not break a run of slow ones"
+        );
+        assert!(!t.answered(90, None, true));
+        assert_eq!((t.slow_in_row, t.quick_in_row), (0, 1));
+        assert!(!t.answered(900, None, false));
+        assert_eq!(
+            t.quick_in_row, 2,
+            "quick, though not learnt while marked slow"
+        );
+        assert_eq!(t.normal.len(), 6);
+
+        // A hub restarted while the system is marked slow learns nothing from its answers.
+        let mut restarted = AnswerTimes::default();
+        for _ in 0..10 {
+            assert!(!restarted.answered(1_500, None, false));
+        }
+        assert_eq!((restarted.usual_ms(), restarted.quick_in_row), (None, 0));
+
+        let mut busy = AnswerTimes::default();
+        for _ in 0..5 {
+            busy.answered(600, None, true);
+        }
+        assert_eq!(busy.slow_limit_ms(None), Some(2_400));
+        assert!(!busy.answered(2_000, None, true));
+        assert!(
+            busy.answered(2_000, Some(1_500), true),
+            "a configured limit wins"
+        );
+    }
+
+    #[test]
+    fn the_usual_answer_forgets_old_answers() {
+        let mut t = AnswerTimes::default();
+        for _ in 0..USUAL_OF {
+            t.answered(50, None, true);
+        }
+        for _ in 0..USUAL_OF / 2 + 1 {
+            t.answered(300, None, true);
+        }
+        assert_eq!(t.usual_ms(), Some(300));
     }
 }

@@ -1,8 +1,11 @@
 //! The outage detector against real sockets on 127.0.0.1: what counts as the business system
-//! answering, and the hall going into outage mode (or the manager being told) after repeated failures.
+//! answering, the hall going into outage mode (or the manager being told) after repeated failures,
+//! and the business system marked slow (or the manager told) after repeated slow answers.
 
 mod common;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use axum::http::StatusCode;
@@ -38,9 +41,10 @@ async fn http_server(status: &'static str) -> u16 {
 async fn a_probe_tells_an_answering_system_from_a_silent_or_failing_one() {
     let open = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let open_port = open.local_addr().unwrap().port();
-    assert_eq!(
-        probe_once(&format!("tcp://127.0.0.1:{open_port}")).await,
-        Ok(())
+    assert!(
+        probe_once(&format!("tcp://127.0.0.1:{open_port}"))
+            .await
+            .is_ok()
     );
     let closed = closed_port().await;
     assert!(
@@ -50,14 +54,16 @@ async fn a_probe_tells_an_answering_system_from_a_silent_or_failing_one() {
     );
 
     let ok = http_server("200 OK").await;
-    assert_eq!(
-        probe_once(&format!("http://127.0.0.1:{ok}/health")).await,
-        Ok(())
+    assert!(
+        probe_once(&format!("http://127.0.0.1:{ok}/health"))
+            .await
+            .is_ok()
     );
     let not_found = http_server("404 Not Found").await;
-    assert_eq!(
-        probe_once(&format!("http://127.0.0.1:{not_found}")).await,
-        Ok(()),
+    assert!(
+        probe_once(&format!("http://127.0.0.1:{not_found}"))
+            .await
+            .is_ok(),
         "any answer below 500 means the system is up"
     );
     let failing = http_server("503 Service Unavailable").await;
@@ -81,8 +87,180 @@ fn with_probe(address: String, action: ProbeAction) -> HallConfig {
         failures: 2,
         action,
         expected_minutes: 45,
+        slow_ms: None,
     });
     c
+}
+
+/// An HTTP server answering 200 after the delay (milliseconds) `delay` holds at the time.
+async fn http_server_with_delay(delay: Arc<AtomicU64>) -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = l.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = l.accept().await {
+            let delay = delay.clone();
+            tokio::spawn(async move {
+                let mut buf = [0u8; 512];
+                let _ = s.read(&mut buf).await;
+                let ms = delay.load(Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+                let _ = s
+                    .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+                    .await;
+            });
+        }
+    });
+    port
+}
+
+/// Polls `ready` every 100 ms for at most `secs` seconds.
+async fn within(secs: u64, mut ready: impl FnMut() -> bool) -> bool {
+    for _ in 0..secs * 10 {
+        if ready() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    ready()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_answers_mark_the_system_slow_and_quick_ones_end_what_the_detector_marked() {
+    let delay = Arc::new(AtomicU64::new(0));
+    let port = http_server_with_delay(delay.clone()).await;
+    let mut config = with_probe(
+        format!("http://127.0.0.1:{port}/health"),
+        ProbeAction::Start,
+    );
+    config.probe.as_mut().unwrap().slow_ms = Some(400);
+    let f = Fixture::with(config, 256).await;
+    let task = tokio::spawn(probe::probe_loop(f.hub.clone()));
+    assert!(
+        within(10, || probe::status(&f.hub).answer_ms.is_some()).await,
+        "a first answer"
+    );
+    assert!(f.hub.snapshot().live.slow_since.is_none());
+
+    // The business system slows down: two slow answers in a row mark it slow.
+    delay.store(700, Ordering::SeqCst);
+    assert!(
+        within(15, || f.hub.snapshot().live.slow_since.is_some()).await,
+        "marked slow within 15 s: {:?}",
+        probe::status(&f.hub)
+    );
+    let s = probe::status(&f.hub);
+    assert!(s.started_slow && s.slow_answers >= 2, "{s:?}");
+    assert!(
+        s.answer_ms.unwrap() >= 400 && s.slow_limit_ms == Some(400),
+        "{s:?}"
+    );
+    assert!(
+        f.hub.snapshot().live.outage.is_none(),
+        "slow is not down: no outage"
+    );
+    assert!(probe::slowness_is_ours(&f.hub).await);
+    let (st, body) = f
+        .call("GET", "/api/v1/outage/probe", Some(&f.manager), None)
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(body["started_slow"], true, "{body}");
+
+    // Quick again: four quick answers in a row (twice the threshold) end it.
+    delay.store(0, Ordering::SeqCst);
+    assert!(
+        within(20, || f.hub.snapshot().live.slow_since.is_none()).await,
+        "back to usual within 20 s: {:?}",
+        probe::status(&f.hub)
+    );
+    assert!(!probe::status(&f.hub).started_slow);
+
+    // A slowness staff mark is theirs to end: quick answers leave it.
+    let (st, _) = f
+        .call("POST", "/api/v1/slow-system", Some(&f.clerk1), None)
+        .await;
+    assert_eq!(st, StatusCode::CREATED);
+    assert!(!probe::slowness_is_ours(&f.hub).await);
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    task.abort();
+    assert!(
+        f.hub.snapshot().live.slow_since.is_some(),
+        "{:?}",
+        probe::status(&f.hub)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn by_default_slow_answers_are_only_proposed_and_a_restart_keeps_whose_slowness_it_is() {
+    let delay = Arc::new(AtomicU64::new(600));
+    let port = http_server_with_delay(delay.clone()).await;
+    let mut config = with_probe(format!("http://127.0.0.1:{port}/"), ProbeAction::Propose);
+    config.probe.as_mut().unwrap().slow_ms = Some(300);
+    let f = Fixture::with(config, 256).await;
+    let task = tokio::spawn(probe::probe_loop(f.hub.clone()));
+    assert!(
+        within(15, || probe::status(&f.hub).slow_proposed).await,
+        "proposed within 15 s: {:?}",
+        probe::status(&f.hub)
+    );
+    assert!(
+        f.hub.snapshot().live.slow_since.is_none(),
+        "not marked by itself"
+    );
+    // A quick answer withdraws the proposal.
+    delay.store(0, Ordering::SeqCst);
+    assert!(
+        within(10, || !probe::status(&f.hub).slow_proposed).await,
+        "{:?}",
+        probe::status(&f.hub)
+    );
+    task.abort();
+
+    // What the detector marked stays its own after a restart, and so is still ended by it.
+    f.hub
+        .exec(
+            hallq_shared::engine::Command::SetSlowSystem { slow: true },
+            hallq_shared::engine::Actor::new(
+                "outage-detector",
+                hallq_shared::protocol::Role::Manager,
+                None,
+            ),
+        )
+        .await
+        .unwrap();
+    let f = f.restart().await;
+    assert!(f.hub.snapshot().live.slow_since.is_some());
+    assert!(probe::slowness_is_ours(&f.hub).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_limit_beyond_the_probe_timeout_is_refused() {
+    let f = Fixture::new().await;
+    let (_, mut config) = f
+        .call("GET", "/api/v1/config", Some(&f.manager), None)
+        .await;
+    config["probe"] = serde_json::json!({"address": "tcp://10.0.0.5:8080", "slow_ms": 5000});
+    let (st, b) = f
+        .call(
+            "PUT",
+            "/api/v1/config",
+            Some(&f.manager),
+            Some(config.clone()),
+        )
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{b}");
+    assert!(
+        b["error"]["message_zh"]
+            .as_str()
+            .unwrap()
+            .contains("slow_ms"),
+        "{b}"
+    );
+    config["probe"] = serde_json::json!({"address": "tcp://10.0.0.5:8080", "slow_ms": 1500});
+    let (st, b) = f
+        .call("PUT", "/api/v1/config", Some(&f.manager), Some(config))
+        .await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    assert_eq!(b["probe"]["slow_ms"], 1500);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -273,7 +273,11 @@ function renderOutage() {
         h("div", {}, m("out.since", { at: clockTime(o.started_at), end: clockTime(o.expected_end) })),
         o.message ? h("div", { class: "mg-outage-msg" }, text(o.message)) : null,
         h("div", { class: "hint" }, m(o.kind === "long" ? "out.long" : "out.short")))
-      : h("p", { class: "hint" }, m("out.none")),
+      : live.slow_since
+        ? h("div", { class: "mg-outage-box", id: "slow-now" },
+          h("div", {}, m("out.slow_since", { at: clockTime(live.slow_since) })),
+          h("button", { type: "button", class: "btn mg-small", onclick: unmarkSlow }, m("out.slow_end")))
+        : h("p", { class: "hint" }, m("out.none")),
   );
   $("out-start").disabled = !!o;
   renderProbe();
@@ -315,17 +319,57 @@ function renderProbe() {
     return;
   }
   const inOutage = !!state.board?.outage;
+  const slow = !!state.board?.slow_since;
   box.replaceChildren(...[
-    h("div", { class: `mg-probe-line ${p.failures ? "mg-probe-bad" : "mg-probe-ok"}` },
-      p.failures
-        ? m("probe.failing", { address: p.address, n: p.failures, of: p.threshold, error: p.last_error ?? "" })
-        : m("probe.ok", { address: p.address, at: clockTime(p.checked_at) })),
+    p.failures || !p.slow_answers
+      ? h("div", { class: `mg-probe-line ${p.failures ? "mg-probe-bad" : "mg-probe-ok"}` },
+        p.failures
+          ? m("probe.failing", { address: p.address, n: p.failures, of: p.threshold, error: p.last_error ?? "" })
+          : m("probe.ok", { address: p.address, at: clockTime(p.checked_at) }))
+      : null,
     p.proposed && !inOutage
       ? h("div", { class: "mg-proposal", id: "probe-proposal" }, m("probe.proposed", { n: p.threshold }),
         h("button", { type: "button", class: "btn btn-danger mg-small", onclick: () => $("outage-form").requestSubmit() }, m("out.start")))
       : null,
     p.started_outage && inOutage ? h("div", { class: "hint" }, m("probe.started")) : null,
+    p.answer_ms != null && !p.failures
+      ? h("div", { class: `mg-probe-line ${p.slow_answers ? "mg-probe-bad" : "mg-probe-ok"}`, id: "probe-speed" },
+        p.slow_answers
+          ? m("probe.slow", { address: p.address, at: clockTime(p.checked_at), ms: p.answer_ms, n: p.slow_answers, of: p.threshold, limit: p.slow_limit_ms })
+          : p.slow_limit_ms != null
+            ? m("probe.speed", { ms: p.answer_ms, usual: p.usual_ms ?? p.answer_ms, limit: p.slow_limit_ms })
+            : m("probe.speed_learning", { ms: p.answer_ms }))
+      : null,
+    p.slow_proposed && !slow && !inOutage
+      ? h("div", { class: "mg-proposal", id: "probe-slow-proposal" }, m("probe.slow_proposed", { n: p.threshold }),
+        h("button", { type: "button", class: "btn btn-danger mg-small", onclick: markSlow }, m("probe.mark_slow")))
+      : null,
+    p.started_slow && slow
+      ? h("div", { class: "hint" }, m(p.slow_limit_ms != null ? "probe.started_slow" : "probe.started_slow_unknown"))
+      : null,
   ].filter(Boolean));
+}
+
+/** The manager follows the detector's proposal: the business system is slow. */
+async function markSlow() {
+  try {
+    await api("POST", "/api/v1/slow-system");
+    flash(m("probe.marked_slow"), "ok");
+    refreshBoard();
+  } catch (err) {
+    flash(err.message, "error");
+  }
+}
+
+/** The business system is back to its usual speed, as the manager sees it. */
+async function unmarkSlow() {
+  try {
+    await api("DELETE", "/api/v1/slow-system");
+    flash(m("out.slow_ended"), "ok");
+    refreshBoard();
+  } catch (err) {
+    flash(err.message, "error");
+  }
 }
 
 async function startOutage(e) {

@@ -1,10 +1,12 @@
 //! The manager's page and the counter tablet in a real browser against the real hub: publish a fee
-//! and see it on the board, refused changes explained, outage start and end, the report of the
-//! hand-worked sample day (figures and charts), CSV export, accounts and device tokens, pairing a
-//! counter's rating tablet and one rating on it. Leaves the hall as it found it for the other tests.
+//! and see it on the board, refused changes explained, outage start and end, slow answers of the
+//! business system proposed and marked, the report of the hand-worked sample day (figures and
+//! charts), CSV export, accounts and device tokens, pairing a counter's rating tablet and one rating
+//! on it. Leaves the hall as it found it for the other tests.
 
 import assert from "node:assert/strict";
 import fs from "node:fs";
+import http from "node:http";
 import { after, before, test } from "node:test";
 
 import { call, hub, launch, managerToken, screenshot, until } from "./harness.mjs";
@@ -29,6 +31,7 @@ after(async () => {
     assert.equal(r.status, 200, "the hall's configuration is put back");
   }
   await call("DELETE", "/api/v1/outage", { token });
+  await call("DELETE", "/api/v1/slow-system", { token });
   if (browser) {
     assert.deepEqual(browser.errors, [], "no script errors on the pages");
     assert.deepEqual(browser.foreign, [], "nothing fetched from outside the hub");
@@ -139,6 +142,39 @@ test("an outage started on the page shows on the board, and ends from the page",
   await until(async () => (await board()).mode !== "outage", "the board back to normal", 2000);
   await until(async () => (await page.locator("#board-mode").getAttribute("data-mode")) !== "outage", "the page follows");
   assert.equal((await board()).outage, null);
+});
+
+test("slow answers of the business system are proposed on the Outage tab; the manager marks it slow and back", async () => {
+  // A stand-in for the operator's business system whose answers slow down on cue.
+  let delayMs = 0;
+  const system = http.createServer((req, res) => setTimeout(() => res.end("ok"), delayMs));
+  await new Promise((r) => system.listen(0, "127.0.0.1", r));
+  try {
+    const config = (await call("GET", "/api/v1/config", { token })).body;
+    config.probe = { address: `http://127.0.0.1:${system.address().port}/health`, every_s: 1, failures: 2, slow_ms: 300 };
+    const put = await call("PUT", "/api/v1/config", { token, body: config });
+    assert.equal(put.status, 200, JSON.stringify(put.body));
+    await page.click("[data-tab=outage]");
+    // The detector looks for a new [probe] every 15 s and the tab refreshes every 10 s.
+    await until(async () => /响应 \d+ 毫秒/.test(await page.locator("#probe").textContent()), "a timed answer", 40000);
+    delayMs = 600;
+    await until(async () => (await page.locator("#probe-slow-proposal").count()) > 0, "the proposal", 20000);
+    assert.match(await page.locator("#probe-speed").textContent(), /业务系统响应缓慢[\s\S]*300 毫秒/);
+    assert.equal((await board()).slow_since, null, "only proposed: nothing marked by itself");
+    await screenshot(page, "manager-probe-slow.png");
+    await page.click("#probe-slow-proposal button");
+    await until(async () => (await board()).slow_since, "the business system marked slow", 3000);
+    await until(async () => (await page.locator("#slow-now").count()) > 0, "the tab shows the mark");
+    await page.click("#slow-now button");
+    await until(async () => !(await board()).slow_since, "back to its usual speed", 3000);
+  } finally {
+    const config = (await call("GET", "/api/v1/config", { token })).body;
+    if (original && original.probe) config.probe = original.probe;
+    else delete config.probe;
+    await call("PUT", "/api/v1/config", { token, body: config });
+    system.closeAllConnections();
+    await new Promise((r) => system.close(r));
+  }
 });
 
 test("the report of the sample day shows the hand-worked figures and draws both charts", async () => {

@@ -233,37 +233,6 @@ async fn by_default_slow_answers_are_only_proposed_and_a_restart_keeps_whose_slo
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_slow_limit_beyond_the_probe_timeout_is_refused() {
-    let f = Fixture::new().await;
-    let (_, mut config) = f
-        .call("GET", "/api/v1/config", Some(&f.manager), None)
-        .await;
-    config["probe"] = serde_json::json!({"address": "tcp://10.0.0.5:8080", "slow_ms": 5000});
-    let (st, b) = f
-        .call(
-            "PUT",
-            "/api/v1/config",
-            Some(&f.manager),
-            Some(config.clone()),
-        )
-        .await;
-    assert_eq!(st, StatusCode::BAD_REQUEST, "{b}");
-    assert!(
-        b["error"]["message_zh"]
-            .as_str()
-            .unwrap()
-            .contains("slow_ms"),
-        "{b}"
-    );
-    config["probe"] = serde_json::json!({"address": "tcp://10.0.0.5:8080", "slow_ms": 1500});
-    let (st, b) = f
-        .call("PUT", "/api/v1/config", Some(&f.manager), Some(config))
-        .await;
-    assert_eq!(st, StatusCode::OK, "{b}");
-    assert_eq!(b["probe"]["slow_ms"], 1500);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn repeated_failures_start_the_outage_mode_when_so_configured() {
     let port = closed_port().await;
     let f = Fixture::with(
@@ -343,7 +312,7 @@ async fn by_default_the_detector_only_proposes_and_forgets_after_a_good_probe() 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_bad_probe_address_is_refused_with_a_clear_message() {
+async fn a_bad_probe_address_or_slow_limit_is_refused_with_a_clear_message() {
     let f = Fixture::new().await;
     let (_, mut config) = f
         .call("GET", "/api/v1/config", Some(&f.manager), None)
@@ -365,11 +334,28 @@ async fn a_bad_probe_address_is_refused_with_a_clear_message() {
             .contains("探测地址"),
         "{b}"
     );
-    config["probe"] = serde_json::json!({"address": "tcp://10.0.0.5:8080", "every_s": 20});
+    // A probe gives up after 5 s: a slower answer could never count as slow.
+    config["probe"] = serde_json::json!({"address": "tcp://10.0.0.5:8080", "slow_ms": 5000});
+    let (st, b) = f
+        .call(
+            "PUT",
+            "/api/v1/config",
+            Some(&f.manager),
+            Some(config.clone()),
+        )
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{b}");
+    assert!(
+        b["error"]["message_zh"].to_string().contains("slow_ms"),
+        "{b}"
+    );
+    config["probe"] =
+        serde_json::json!({"address": "tcp://10.0.0.5:8080", "every_s": 20, "slow_ms": 1500});
     let (st, b) = f
         .call("PUT", "/api/v1/config", Some(&f.manager), Some(config))
         .await;
     assert_eq!(st, StatusCode::OK, "{b}");
     assert_eq!(b["probe"]["failures"], 3, "defaults filled in");
     assert_eq!(b["probe"]["action"], "propose");
+    assert_eq!(b["probe"]["slow_ms"], 1500);
 }

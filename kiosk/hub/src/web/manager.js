@@ -276,7 +276,7 @@ function renderOutage() {
       : live.slow_since
         ? h("div", { class: "mg-outage-box", id: "slow-now" },
           h("div", {}, m("out.slow_since", { at: clockTime(live.slow_since) })),
-          h("button", { type: "button", class: "btn mg-small", onclick: unmarkSlow }, m("out.slow_end")))
+          h("button", { type: "button", class: "btn mg-small", onclick: () => setSlow(false) }, m("out.slow_end")))
         : h("p", { class: "hint" }, m("out.none")),
   );
   $("out-start").disabled = !!o;
@@ -342,7 +342,7 @@ function renderProbe() {
       : null,
     p.slow_proposed && !slow && !inOutage
       ? h("div", { class: "mg-proposal", id: "probe-slow-proposal" }, m("probe.slow_proposed", { n: p.threshold }),
-        h("button", { type: "button", class: "btn btn-danger mg-small", onclick: markSlow }, m("probe.mark_slow")))
+        h("button", { type: "button", class: "btn btn-danger mg-small", onclick: () => setSlow(true) }, m("probe.mark_slow")))
       : null,
     p.started_slow && slow
       ? h("div", { class: "hint" }, m(p.slow_limit_ms != null ? "probe.started_slow" : "probe.started_slow_unknown"))
@@ -350,22 +350,14 @@ function renderProbe() {
   ].filter(Boolean));
 }
 
-/** The manager follows the detector's proposal: the business system is slow. */
-async function markSlow() {
+/**
+ * The manager marks the business system slow (following the detector's proposal) or back to its
+ * usual speed.
+ */
+async function setSlow(slow) {
   try {
-    await api("POST", "/api/v1/slow-system");
-    flash(m("probe.marked_slow"), "ok");
-    refreshBoard();
-  } catch (err) {
-    flash(err.message, "error");
-  }
-}
-
-/** The business system is back to its usual speed, as the manager sees it. */
-async function unmarkSlow() {
-  try {
-    await api("DELETE", "/api/v1/slow-system");
-    flash(m("out.slow_ended"), "ok");
+    await api(slow ? "POST" : "DELETE", "/api/v1/slow-system");
+    flash(m(slow ? "probe.marked_slow" : "out.slow_ended"), "ok");
     refreshBoard();
   } catch (err) {
     flash(err.message, "error");

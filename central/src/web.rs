@@ -115,6 +115,8 @@ pub struct HallNowView {
     pub waiting: Option<i64>,
     pub long_waits: Vec<String>,
     pub outage: bool,
+    /// Since when the hall's business system is marked slow (by its staff or its outage detector).
+    pub slow_since: Option<DateTime<Utc>>,
     pub callbacks_open: Option<i64>,
     pub events_stored: i64,
     pub stored_through: i64,
@@ -161,6 +163,10 @@ impl HallNowView {
                 })
                 .unwrap_or_default(),
             outage: s.get("outage").is_some_and(|o| !o.is_null()),
+            slow_since: s
+                .get("slow_since")
+                .and_then(Value::as_i64)
+                .and_then(DateTime::from_timestamp_millis),
             callbacks_open: s.get("callbacks_open").and_then(Value::as_i64),
             events_stored: h.events_stored,
             stored_through: h.stored_through,
@@ -318,6 +324,7 @@ tr.overdue td { background: #fff6f5; }
 .signin button { margin-top: 16px; width: 100%; font: inherit; padding: 8px; background: #1f4e8c; color: #fff; border: 0; border-radius: 6px; }
 .error { color: #b42318; font-weight: 600; }
 .note { color: #667085; font-size: 13px; }
+.alert { background: #fee4e2; color: #b42318; font-weight: 700; padding: 8px 12px; border-radius: 8px; border: 1px solid #fda29b; }
 .ok { color: #067647; font-weight: 600; }
 h2 { font-size: 16px; margin: 22px 0 8px; }
 textarea { width: 100%; box-sizing: border-box; font: 13px/1.45 'Noto Sans Mono CJK SC', monospace; padding: 8px; border: 1px solid #d0d5dd; border-radius: 6px; }
@@ -400,11 +407,7 @@ pub async fn halls_page(
                     esc(&h.long_waits.join("、"))
                 )
             },
-            if h.outage {
-                "<span class=\"bad\">故障中</span>"
-            } else {
-                "—"
-            },
+            system_cell(h),
             h.callbacks_open.map(|w| w.to_string()).unwrap_or_default(),
             h.events_stored,
             h.hub_version.as_deref().map(esc).unwrap_or_default(),
@@ -417,13 +420,53 @@ pub async fn halls_page(
         );
     }
     let body = format!(
-        "<p class=\"note\">超过 5 分钟未联系的营业厅标为“失联”。“发布版本”是营业厅报告正在使用的统一发布版本，\
+        "{}<p class=\"note\">超过 5 分钟未联系的营业厅标为“失联”。“发布版本”是营业厅报告正在使用的统一发布版本，\
          未用上最新一版的标为“未更新”。本页不自动刷新，刷新页面查看最新状态。</p>\
          <table id=\"halls\"><thead><tr><th class=\"name\">营业厅</th><th>分组</th><th>状态</th><th>最后联系</th>\
-         <th>营业日</th><th>等候人数</th><th>长时间等候</th><th>系统故障</th><th>待回访</th>\
-         <th>已存事件</th><th>软件版本</th><th>发布版本</th></tr></thead><tbody>{rows}</tbody></table>"
+         <th>营业日</th><th>等候人数</th><th>长时间等候</th><th>业务系统</th><th>待回访</th>\
+         <th>已存事件</th><th>软件版本</th><th>发布版本</th></tr></thead><tbody>{rows}</tbody></table>",
+        shared_trouble(&halls)
     );
     Ok(no_store(page("营业厅实况", Some(("halls", &who)), &body)))
+}
+
+/// The business system as the hall reports it: down, slow or as usual.
+fn system_cell(h: &HallNowView) -> String {
+    if h.outage {
+        "<span class=\"bad\">故障中</span>".into()
+    } else if let Some(since) = h.slow_since {
+        format!(
+            "<span class=\"bad\" title=\"{}\">系统缓慢</span>",
+            since.format("%Y-%m-%d %H:%M UTC")
+        )
+    } else {
+        "—".into()
+    }
+}
+
+/// Halls in touch whose business system is down or slow. Several at once most likely share the
+/// cause: the operator's business system itself, or the network to it, which head office and not
+/// the halls can mend.
+pub fn troubled_halls(halls: &[HallNowView]) -> Vec<&HallNowView> {
+    halls
+        .iter()
+        .filter(|h| !h.revoked && !h.stale && (h.outage || h.slow_since.is_some()))
+        .collect()
+}
+
+/// The banner over the halls' table when two or more report trouble with the business system.
+fn shared_trouble(halls: &[HallNowView]) -> String {
+    let troubled = troubled_halls(halls);
+    if troubled.len() < 2 {
+        return String::new();
+    }
+    let names: Vec<String> = troubled.iter().map(|h| esc(&h.hall)).collect();
+    format!(
+        "<p class=\"alert\" id=\"shared-trouble\">{} 个营业厅同时报告业务系统故障或缓慢（{}）：\
+         多半是共用的业务系统或通往它的网络出了问题，请先查总部的系统。</p>",
+        troubled.len(),
+        names.join("、")
+    )
 }
 
 /// The published version a hall runs, flagged when a newer one applies to it.

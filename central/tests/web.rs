@@ -208,3 +208,82 @@ async fn the_page_signs_in_and_shows_the_halls() {
         401
     );
 }
+
+/// Signs the head-office operator in and returns the session cookie.
+async fn sign_in(central: &Central) -> String {
+    central
+        .store
+        .set_operator(
+            "zongbu",
+            &hallq_central::auth::hash_password("head-office-pw").unwrap(),
+        )
+        .await
+        .unwrap();
+    let r = central
+        .request(
+            "POST",
+            "/signin",
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+            b"login=zongbu&password=head-office-pw",
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    cookie_of(&r)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn halls_reporting_a_slow_or_down_business_system_at_once_are_flagged_together() {
+    let Some(pg) = Pg::start() else { return };
+    let central = Central::start(&pg.url()).await;
+    let east = central.hall("城东营业厅").await;
+    let west = central.hall("城西营业厅").await;
+    let h = HallHistory::build(&["2026-12-01"], 10, 3);
+    let mut slow = h.batch(1, h.last_seq());
+    let since = h.clock(h.last_seq()) - 600_000;
+    slow["status"]["slow_since"] = serde_json::json!(since);
+    central.ship(&east, &slow).await.stored_through();
+    let cookie = sign_in(&central).await;
+
+    // One hall slow: its row says so, and no banner.
+    let page = central
+        .request("GET", "/", &[("Cookie", &cookie)], b"")
+        .await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("系统缓慢"), "{}", page.body);
+    assert!(!page.body.contains("shared-trouble"), "{}", page.body);
+    let halls = central
+        .request("GET", "/api/v1/halls", &[("Cookie", &cookie)], b"")
+        .await
+        .json();
+    let row = |name: &str| {
+        halls
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|h| h["hall"] == name)
+            .unwrap()
+            .clone()
+    };
+    let east_row = row("城东营业厅");
+    assert_eq!(
+        east_row["slow_since"].as_str().map(|s| s.len() > 10),
+        Some(true),
+        "{east_row}"
+    );
+    assert!(row("城西营业厅")["slow_since"].is_null());
+
+    // A second hall down at the same time: the banner names both.
+    let mut down = HallHistory::build(&["2026-12-01"], 10, 4).batch(1, 1);
+    down["status"]["outage"] = serde_json::json!({"started_at": since, "expected_minutes": 30});
+    central.ship(&west, &down).await.stored_through();
+    let page = central
+        .request("GET", "/", &[("Cookie", &cookie)], b"")
+        .await;
+    assert!(page.body.contains("id=\"shared-trouble\""), "{}", page.body);
+    assert!(
+        page.body
+            .contains("2 个营业厅同时报告业务系统故障或缓慢（城东营业厅、城西营业厅）"),
+        "{}",
+        page.body
+    );
+}

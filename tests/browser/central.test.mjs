@@ -1,7 +1,8 @@
 //! Central's pages in a real browser: a PostgreSQL cluster and hallq-central of the test's own (on
 //! loopback ports, thrown away after), halls registered and shipping a day, then head office signs
-//! in, sees the halls, the league table and its CSV, the callbacks open, reads a phone number
-//! head office keeps for one hall (audited), and publishes a document (a refused one first).
+//! in, sees the halls (two of them reporting trouble with the business system at once), the
+//! league table and its CSV, the callbacks open, reads a phone number head office keeps for one
+//! hall (audited), and publishes a document (a refused one first).
 //! Screenshots go to HALLQ_SHOTS (tests/browser/out/ through run.sh).
 
 import assert from "node:assert/strict";
@@ -156,9 +157,11 @@ before(async () => {
   const n = east.events.length;
   east.events.push({ seq: n + 1, day: DAY, at: Date.now() - 30 * h, actor: "kiosk", counter: null,
     kind: { type: "callback_captured", id: 1, phone_masked: "138****0000", origin: "outage", outage_id: null, ticket: "B007" } });
-  await ship("城东营业厅", { ...east, status: { at: Date.now(), day: LATER, waiting: 4, long_waits: [], outage: null, callbacks_open: 1, config_version: null } });
+  // Both report trouble with the business system: one slow, one down.
+  await ship("城东营业厅", { ...east, status: { at: Date.now(), day: LATER, waiting: 4, long_waits: [], outage: null, slow_since: Date.now() - 1200000, callbacks_open: 1, config_version: null } });
   const town = hallDay(DAY, 25, 99);
-  await ship("石头咀服务点", { ...town, status: { at: Date.now(), day: LATER, waiting: 9, long_waits: ["pay"], outage: null, callbacks_open: 0, config_version: null } });
+  const down = { started_at: Date.now() - 600000, expected_minutes: 30, long: false };
+  await ship("石头咀服务点", { ...town, status: { at: Date.now(), day: LATER, waiting: 9, long_waits: ["pay"], outage: down, callbacks_open: 0, config_version: null } });
 
   profile = fs.mkdtempSync(path.join(os.tmpdir(), "hallq-chromium-"));
   browser = await chromium.launchPersistentContext(profile, {
@@ -223,6 +226,9 @@ test("head office signs in and sees the halls", { skip }, async () => {
   assert.match(await east.textContent(), /县城/);
   assert.match(await rows.filter({ hasText: "草盘地服务点" }).textContent(), /失联/);
   assert.match(await rows.filter({ hasText: "石头咀服务点" }).textContent(), /pay/);
+  assert.match(await east.textContent(), /系统缓慢/);
+  assert.match(await rows.filter({ hasText: "石头咀服务点" }).textContent(), /故障中/);
+  assert.match(await page.locator("#shared-trouble").textContent(), /2 个营业厅同时报告业务系统故障或缓慢（城东营业厅、石头咀服务点）/);
   await shot("central-halls.png");
 });
 

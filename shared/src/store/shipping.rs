@@ -80,6 +80,9 @@ pub struct ShipStatus {
     pub waiting: u32,
     pub long_waits: Vec<String>,
     pub outage: Option<Value>,
+    /// Since when the business system is marked slow today (by staff or the outage detector).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slow_since: Option<Millis>,
     pub callbacks_open: u32,
     pub config_version: Option<String>,
 }
@@ -337,6 +340,21 @@ fn status(conn: &Connection, now: Millis) -> Result<ShipStatus, StoreError> {
         )?,
         None => 0,
     };
+    // A mark lasts until it is ended or the day ends: the day's last start or end says.
+    let slow_since: Option<Millis> = match &day {
+        Some(d) => conn
+            .query_row(
+                "SELECT type, at FROM events WHERE day = ?1
+                   AND type IN ('slow_system_started', 'slow_system_ended')
+                 ORDER BY seq DESC LIMIT 1",
+                [d],
+                |r| Ok((r.get::<_, String>(0)?, r.get::<_, Millis>(1)?)),
+            )
+            .optional()?
+            .filter(|(kind, _)| kind == "slow_system_started")
+            .map(|(_, at)| at),
+        None => None,
+    };
     let long_waits = {
         let mut st = conn.prepare_cached("SELECT service FROM long_wait ORDER BY service")?;
         let rows = st.query_map([], |r| r.get(0))?;
@@ -376,6 +394,7 @@ fn status(conn: &Connection, now: Millis) -> Result<ShipStatus, StoreError> {
         waiting,
         long_waits,
         outage,
+        slow_since,
         callbacks_open,
         config_version,
     })
@@ -399,7 +418,8 @@ mod tests {
         NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()
     }
 
-    /// A hall that opened a counter, issued two tickets, served one and took a callback.
+    /// A hall that opened a counter, issued two tickets, served one, was marked slow and took a
+    /// callback.
     fn hall_with_history(dir: &Path) -> std::path::PathBuf {
         let path = super::super::db_path(dir);
         let mut store = Store::open(&path).unwrap();
@@ -438,6 +458,7 @@ mod tests {
             (issue(), &kiosk),
             (Command::CallNext { counter: 1 }, &clerk),
             (Command::Finish { counter: 1 }, &clerk),
+            (Command::SetSlowSystem { slow: true }, &clerk),
             (
                 Command::CaptureCallback {
                     phone: "13812345678".into(),
@@ -476,6 +497,17 @@ mod tests {
         assert_eq!(all.status.waiting, 1);
         assert_eq!(all.status.callbacks_open, 1);
         assert_eq!(all.status.day.as_deref(), Some("2026-11-25"));
+        assert_eq!(
+            all.status.slow_since,
+            Some(
+                day()
+                    .and_hms_opt(1, 0, 0)
+                    .unwrap()
+                    .and_utc()
+                    .timestamp_millis()
+            ),
+            "marked slow at 09:00"
+        );
 
         // A limit cuts the batch; the next one starts after the cursor.
         let first = store.ship_batch(0, None, 2, 1).unwrap();

@@ -81,27 +81,7 @@ async fn open_callbacks_are_listed_with_their_age_and_overdue_ones_flagged() {
         .await
         .stored_through();
 
-    central
-        .store
-        .set_operator(
-            "zongbu",
-            &hallq_central::auth::hash_password("head-office-pw").unwrap(),
-        )
-        .await
-        .unwrap();
-    let r = central
-        .request(
-            "POST",
-            "/signin",
-            &[("Content-Type", "application/x-www-form-urlencoded")],
-            b"login=zongbu&password=head-office-pw",
-        )
-        .await;
-    let cookie = r
-        .header("set-cookie")
-        .and_then(|c| c.split(';').next())
-        .unwrap()
-        .to_string();
+    let cookie = central.sign_in_operator().await;
     assert_eq!(
         central
             .request("GET", "/api/v1/callbacks", &[], b"")

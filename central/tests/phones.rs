@@ -55,29 +55,6 @@ async fn ship(central: &Central, credential: &str, b: &Value) -> (u64, bool) {
     )
 }
 
-async fn sign_in(central: &Central) -> String {
-    central
-        .store
-        .set_operator(
-            "zongbu",
-            &hallq_central::auth::hash_password("head-office-pw").unwrap(),
-        )
-        .await
-        .unwrap();
-    let r = central
-        .request(
-            "POST",
-            "/signin",
-            &[("Content-Type", "application/x-www-form-urlencoded")],
-            b"login=zongbu&password=head-office-pw",
-        )
-        .await;
-    r.header("set-cookie")
-        .and_then(|c| c.split(';').next())
-        .unwrap()
-        .to_string()
-}
-
 /// Rows anywhere in central, outside `callback_phones`, whose text holds `digits`.
 async fn elsewhere(central: &Central, digits: &str) -> i64 {
     let c = central.store.conn().await.unwrap();
@@ -133,7 +110,7 @@ async fn numbers_are_kept_only_while_switched_on_read_audited_and_deleted_with_t
     let central = Central::start(&pg.url()).await;
     let east = central.hall("城东营业厅").await;
     let town = central.hall("石头咀服务点").await;
-    let cookie = sign_in(&central).await;
+    let cookie = central.sign_in_operator().await;
     let now = Utc::now().timestamp_millis();
 
     // Off by default: a number a hub sends anyway is not kept, and the answer says off.

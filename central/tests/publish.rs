@@ -53,27 +53,7 @@ async fn published_texts_reach_the_halls_they_are_for() {
                 .unwrap()
         );
     }
-    central
-        .store
-        .set_operator(
-            "zongbu",
-            &hallq_central::auth::hash_password("head-office-pw").unwrap(),
-        )
-        .await
-        .unwrap();
-    let r = central
-        .request(
-            "POST",
-            "/signin",
-            &[("Content-Type", "application/x-www-form-urlencoded")],
-            b"login=zongbu&password=head-office-pw",
-        )
-        .await;
-    let cookie = r
-        .header("set-cookie")
-        .and_then(|c| c.split(';').next())
-        .unwrap()
-        .to_string();
+    let cookie = central.sign_in_operator().await;
     let pulled = |credential: String| {
         let central = &central;
         async move {

@@ -209,28 +209,6 @@ async fn the_page_signs_in_and_shows_the_halls() {
     );
 }
 
-/// Signs the head-office operator in and returns the session cookie.
-async fn sign_in(central: &Central) -> String {
-    central
-        .store
-        .set_operator(
-            "zongbu",
-            &hallq_central::auth::hash_password("head-office-pw").unwrap(),
-        )
-        .await
-        .unwrap();
-    let r = central
-        .request(
-            "POST",
-            "/signin",
-            &[("Content-Type", "application/x-www-form-urlencoded")],
-            b"login=zongbu&password=head-office-pw",
-        )
-        .await;
-    assert_eq!(r.status, 303, "{}", r.body);
-    cookie_of(&r)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn halls_reporting_a_slow_or_down_business_system_at_once_are_flagged_together() {
     let Some(pg) = Pg::start() else { return };
@@ -242,7 +220,7 @@ async fn halls_reporting_a_slow_or_down_business_system_at_once_are_flagged_toge
     let since = h.clock(h.last_seq()) - 600_000;
     slow["status"]["slow_since"] = serde_json::json!(since);
     central.ship(&east, &slow).await.stored_through();
-    let cookie = sign_in(&central).await;
+    let cookie = central.sign_in_operator().await;
 
     // One hall slow: its row says so, and no banner.
     let page = central

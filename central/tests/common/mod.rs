@@ -202,6 +202,30 @@ impl Central {
         credential
     }
 
+    /// Adds the head-office operator `zongbu` and signs in: the session cookie.
+    pub async fn sign_in_operator(&self) -> String {
+        self.store
+            .set_operator(
+                "zongbu",
+                &hallq_central::auth::hash_password("head-office-pw").unwrap(),
+            )
+            .await
+            .unwrap();
+        let r = self
+            .request(
+                "POST",
+                "/signin",
+                &[("Content-Type", "application/x-www-form-urlencoded")],
+                b"login=zongbu&password=head-office-pw",
+            )
+            .await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        r.header("set-cookie")
+            .and_then(|c| c.split(';').next())
+            .expect("a session cookie")
+            .to_string()
+    }
+
     pub async fn ship(&self, credential: &str, batch: &Value) -> Reply {
         self.request(
             "POST",

@@ -447,7 +447,7 @@ fn system_cell(h: &HallNowView) -> String {
 /// Halls in touch whose business system is down or slow. Several at once most likely share the
 /// cause: the operator's business system itself, or the network to it, which head office and not
 /// the halls can mend.
-pub fn troubled_halls(halls: &[HallNowView]) -> Vec<&HallNowView> {
+fn troubled_halls(halls: &[HallNowView]) -> Vec<&HallNowView> {
     halls
         .iter()
         .filter(|h| !h.revoked && !h.stale && (h.outage || h.slow_since.is_some()))

@@ -159,20 +159,7 @@ async fn published_texts_reach_the_halls_they_are_for() {
         .ship(&town, &status(json!("1")))
         .await
         .stored_through();
-    let halls = central
-        .request("GET", "/api/v1/halls", &[("Cookie", &cookie)], b"")
-        .await
-        .json();
-    let find = |name: &str| {
-        halls
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|h| h["hall"] == name)
-            .unwrap()
-            .clone()
-    };
-    let e = find("城东营业厅");
+    let e = central.hall_now(&cookie, "城东营业厅").await;
     assert_eq!(
         (
             e["group"].as_str(),
@@ -182,7 +169,7 @@ async fn published_texts_reach_the_halls_they_are_for() {
         (Some("县城"), Some(1), Some(1))
     );
     assert_eq!(e["published_behind"], false);
-    let t = find("石头咀服务点");
+    let t = central.hall_now(&cookie, "石头咀服务点").await;
     assert_eq!(t["config_version"], 1);
     assert_eq!(t["published_latest"], 2);
     assert_eq!(t["published_behind"], true);

@@ -101,16 +101,7 @@ async fn the_page_signs_in_and_shows_the_halls() {
     assert!(page.body.contains("乡镇服务点&lt;b&gt;"));
     assert!(page.body.contains("失联"));
 
-    let halls = central
-        .request("GET", "/api/v1/halls", &[("Cookie", &cookie)], b"")
-        .await
-        .json();
-    let east = halls
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|h| h["hall"] == "城东营业厅")
-        .unwrap();
+    let east = central.hall_now(&cookie, "城东营业厅").await;
     assert_eq!(east["stale"], false);
     assert_eq!(east["waiting"], 3);
     assert_eq!(east["long_waits"][0], "pay");
@@ -229,26 +220,13 @@ async fn halls_reporting_a_slow_or_down_business_system_at_once_are_flagged_toge
     assert_eq!(page.status, 200);
     assert!(page.body.contains("系统缓慢"), "{}", page.body);
     assert!(!page.body.contains("shared-trouble"), "{}", page.body);
-    let halls = central
-        .request("GET", "/api/v1/halls", &[("Cookie", &cookie)], b"")
-        .await
-        .json();
-    let row = |name: &str| {
-        halls
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|h| h["hall"] == name)
-            .unwrap()
-            .clone()
-    };
-    let east_row = row("城东营业厅");
+    let east_row = central.hall_now(&cookie, "城东营业厅").await;
     assert_eq!(
         east_row["slow_since"].as_str().map(|s| s.len() > 10),
         Some(true),
         "{east_row}"
     );
-    assert!(row("城西营业厅")["slow_since"].is_null());
+    assert!(central.hall_now(&cookie, "城西营业厅").await["slow_since"].is_null());
 
     // A second hall down at the same time: the banner names both.
     let mut down = HallHistory::build(&["2026-12-01"], 10, 4).batch(1, 1);

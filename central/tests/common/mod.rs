@@ -226,6 +226,21 @@ impl Central {
             .to_string()
     }
 
+    /// The row of hall `name` in `GET /api/v1/halls`, as the signed-in operator sees it.
+    pub async fn hall_now(&self, cookie: &str, name: &str) -> Value {
+        let halls = self
+            .request("GET", "/api/v1/halls", &[("Cookie", cookie)], b"")
+            .await
+            .json();
+        halls
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|h| h["hall"] == name)
+            .unwrap_or_else(|| panic!("{name} in {halls}"))
+            .clone()
+    }
+
     pub async fn ship(&self, credential: &str, batch: &Value) -> Reply {
         self.request(
             "POST",

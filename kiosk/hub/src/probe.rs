@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use axum::Json;
 use axum::extract::State;
 use hallq_shared::config::{ProbeAction, ProbeSettings};
-use hallq_shared::engine::{Actor, Command, EventKind};
+use hallq_shared::engine::{Actor, Command};
 use hallq_shared::hall::time::to_rfc3339;
 use hallq_shared::protocol::Role;
 use serde::Serialize;
@@ -245,16 +245,11 @@ pub async fn slowness_is_ours(hub: &AppState) -> bool {
     if !slow {
         return false;
     }
-    hub.read(move |store| store.events_of_day(day))
+    hub.read(move |store| store.slow_mark(day))
         .await
         .ok()
-        .and_then(|events| {
-            events
-                .into_iter()
-                .rev()
-                .find(|e| matches!(e.kind, EventKind::SlowSystemStarted))
-        })
-        .is_some_and(|e| e.actor == DETECTOR)
+        .flatten()
+        .is_some_and(|(_, actor)| actor == DETECTOR)
 }
 
 /// Runs until the hub stops: probe, count failures and slow answers, act once per run of either.

@@ -763,6 +763,11 @@ impl Store {
         rows::events_of_day(&self.conn, day)
     }
 
+    /// The business system's slow mark going on on `day`: since when, and who made it.
+    pub fn slow_mark(&self, day: NaiveDate) -> Result<Option<(Millis, String)>, StoreError> {
+        rows::slow_mark(&self.conn, &rows::day_str(day))
+    }
+
     /// Every ticket of `day`, including finished, no-show and expired ones.
     pub fn tickets_of_day(&self, day: NaiveDate) -> Result<Vec<crate::hall::Ticket>, StoreError> {
         rows::tickets_of_day(&self.conn, day)

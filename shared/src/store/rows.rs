@@ -9,10 +9,10 @@ use super::{StoreError, touched_ticket};
 use crate::engine::{CounterRuntime, Event, EventKind, Hall};
 use crate::estimate::{Disruption, DisruptionKind};
 use crate::hall::{
-    CallEnd, Callback, CallbackStatus, CounterId, CounterState, Outage, Ticket, TicketState,
+    CallEnd, Callback, CallbackStatus, CounterId, CounterState, Millis, Outage, Ticket, TicketState,
 };
 
-fn day_str(d: NaiveDate) -> String {
+pub(super) fn day_str(d: NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
 }
 
@@ -405,6 +405,33 @@ pub(super) fn disruptions(
         }
     }
     Ok(out)
+}
+
+/// The business system's slow mark going on on business day `day` (`YYYY-MM-DD`): when it began
+/// and who made it. A mark lasts until it is ended or the day ends, so the day's last start or end
+/// says.
+pub(super) fn slow_mark(
+    conn: &Connection,
+    day: &str,
+) -> Result<Option<(Millis, String)>, StoreError> {
+    let last = conn
+        .query_row(
+            "SELECT type, at, actor FROM events WHERE day = ?1
+               AND type IN ('slow_system_started', 'slow_system_ended')
+             ORDER BY seq DESC LIMIT 1",
+            [day],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Millis>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            },
+        )
+        .optional()?;
+    Ok(last
+        .filter(|(kind, ..)| kind == "slow_system_started")
+        .map(|(_, at, actor)| (at, actor)))
 }
 
 /// The instant of the latest event, 0 when there is none.

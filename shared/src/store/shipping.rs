@@ -340,19 +340,8 @@ fn status(conn: &Connection, now: Millis) -> Result<ShipStatus, StoreError> {
         )?,
         None => 0,
     };
-    // A mark lasts until it is ended or the day ends: the day's last start or end says.
-    let slow_since: Option<Millis> = match &day {
-        Some(d) => conn
-            .query_row(
-                "SELECT type, at FROM events WHERE day = ?1
-                   AND type IN ('slow_system_started', 'slow_system_ended')
-                 ORDER BY seq DESC LIMIT 1",
-                [d],
-                |r| Ok((r.get::<_, String>(0)?, r.get::<_, Millis>(1)?)),
-            )
-            .optional()?
-            .filter(|(kind, _)| kind == "slow_system_started")
-            .map(|(_, at)| at),
+    let slow_since = match &day {
+        Some(d) => super::rows::slow_mark(conn, d)?.map(|(since, _)| since),
         None => None,
     };
     let long_waits = {

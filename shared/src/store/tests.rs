@@ -626,6 +626,33 @@ fn a_slow_systems_services_stay_out_of_the_history_and_a_restart_keeps_it_and_an
 }
 
 #[test]
+fn the_slow_mark_of_a_day_is_its_last_start_unless_ended_since() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(dir.path());
+    let (clock, time) = clock();
+    let w = open_writer(&path, clock);
+    let mark = || Store::open_reader(&path).unwrap().slow_mark(day()).unwrap();
+    assert_eq!(mark(), None);
+    let start = *time.lock().unwrap();
+    w.execute(Command::SetSlowSystem { slow: true }, clerk(1))
+        .unwrap();
+    assert_eq!(mark(), Some((start, "clerk1".to_string())));
+    *time.lock().unwrap() += 60_000;
+    w.execute(Command::SetSlowSystem { slow: false }, clerk(1))
+        .unwrap();
+    assert_eq!(mark(), None, "ended");
+    *time.lock().unwrap() += 60_000;
+    let detector = Actor::new("outage-detector", Role::Manager, None);
+    w.execute(Command::SetSlowSystem { slow: true }, detector)
+        .unwrap();
+    assert_eq!(
+        mark(),
+        Some((start + 120_000, "outage-detector".to_string())),
+        "the newest mark and who made it"
+    );
+}
+
+#[test]
 fn a_services_usual_minutes_are_kept_and_start_its_estimate_after_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let path = db_path(dir.path());

@@ -149,6 +149,7 @@ export const M = {
   "probe.proposed": { zh: "业务系统连续 {n} 次无法访问,建议开始故障模式。", en: "The business system failed {n} probes in a row: consider starting the outage mode." },
   "probe.started": { zh: "本次故障模式由自动探测开启;系统恢复后请人工结束。", en: "This outage was started by the detector; end it by hand once the system works." },
   "probe.speed": { zh: "响应 {ms} 毫秒;通常 {usual} 毫秒,{limit} 毫秒以上算缓慢。", en: "Answered in {ms} ms; usually {usual} ms, slow from {limit} ms." },
+  "probe.speed_limit": { zh: "响应 {ms} 毫秒;{limit} 毫秒以上算缓慢(配置 slow_ms)。", en: "Answered in {ms} ms; slow from {limit} ms (slow_ms)." },
   "probe.speed_learning": { zh: "响应 {ms} 毫秒;通常的响应时间尚未得知(业务系统标记为缓慢时不计)。", en: "Answered in {ms} ms; the usual answer time is not known yet (not learnt while the system is marked slow)." },
   "probe.started_slow_unknown": { zh: "本次业务系统缓慢由自动探测标记;重启后通常的响应时间未知,恢复正常后请人工解除。", en: "The detector marked the system slow; since a restart it does not know the usual answer time, so end it by hand once the system is quick again." },
   "probe.slow": { zh: "业务系统响应缓慢:{address}({at})响应 {ms} 毫秒,已连续 {n} 次达到 {limit} 毫秒(阈值 {of} 次)。", en: "Business system answering slowly: {address} ({at}) answered in {ms} ms, {n} answers in a row at {limit} ms or more (threshold {of})." },

@@ -336,9 +336,11 @@ function renderProbe() {
       ? h("div", { class: `mg-probe-line ${p.slow_answers ? "mg-probe-bad" : "mg-probe-ok"}`, id: "probe-speed" },
         p.slow_answers
           ? m("probe.slow", { address: p.address, at: clockTime(p.checked_at), ms: p.answer_ms, n: p.slow_answers, of: p.threshold, limit: p.slow_limit_ms })
-          : p.slow_limit_ms != null
-            ? m("probe.speed", { ms: p.answer_ms, usual: p.usual_ms ?? p.answer_ms, limit: p.slow_limit_ms })
-            : m("probe.speed_learning", { ms: p.answer_ms }))
+          : p.usual_ms != null
+            ? m("probe.speed", { ms: p.answer_ms, usual: p.usual_ms, limit: p.slow_limit_ms })
+            : p.slow_limit_ms != null
+              ? m("probe.speed_limit", { ms: p.answer_ms, limit: p.slow_limit_ms })
+              : m("probe.speed_learning", { ms: p.answer_ms }))
       : null,
     p.slow_proposed && !slow && !inOutage
       ? h("div", { class: "mg-proposal", id: "probe-slow-proposal" }, m("probe.slow_proposed", { n: p.threshold }),

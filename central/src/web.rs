@@ -333,6 +333,20 @@ details summary { cursor: pointer; color: #1f4e8c; }
 ";
 
 pub(crate) fn page(title: &str, nav: Option<(&str, &str)>, body: &str) -> Html<String> {
+    page_with_head(title, nav, "", body)
+}
+
+/// How often the halls page reloads itself: head office keeps it open on a wall or a second
+/// screen, and a hall that loses touch or a business system that fails must show without anyone
+/// pressing reload. The pages run no script, so the browser's own refresh does it.
+pub const HALLS_REFRESH_S: u32 = 30;
+
+fn page_with_head(
+    title: &str,
+    nav: Option<(&str, &str)>,
+    extra_head: &str,
+    body: &str,
+) -> Html<String> {
     let header = match nav {
         Some((on, who)) => format!(
             "<header><h1>hallq 总部</h1>\
@@ -353,7 +367,7 @@ pub(crate) fn page(title: &str, nav: Option<(&str, &str)>, body: &str) -> Html<S
     Html(format!(
         "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{} · hallq 总部</title><style>{STYLE}</style></head>\
+         <title>{} · hallq 总部</title>{extra_head}<style>{STYLE}</style></head>\
          <body>{header}<main>{body}</main></body></html>",
         esc(title)
     ))
@@ -421,13 +435,22 @@ pub async fn halls_page(
     }
     let body = format!(
         "{}<p class=\"note\">超过 5 分钟未联系的营业厅标为“失联”。“发布版本”是营业厅报告正在使用的统一发布版本，\
-         未用上最新一版的标为“未更新”。本页不自动刷新，刷新页面查看最新状态。</p>\
+         未用上最新一版的标为“未更新”。本页每 {HALLS_REFRESH_S} 秒自动刷新，\
+         <span id=\"refreshed\">更新于 {}（北京时间）</span>。</p>\
          <table id=\"halls\"><thead><tr><th class=\"name\">营业厅</th><th>分组</th><th>状态</th><th>最后联系</th>\
          <th>营业日</th><th>等候人数</th><th>长时间等候</th><th>业务系统</th><th>待回访</th>\
          <th>已存事件</th><th>软件版本</th><th>发布版本</th></tr></thead><tbody>{rows}</tbody></table>",
-        shared_trouble(&halls)
+        shared_trouble(&halls),
+        Utc::now()
+            .with_timezone(&HallConfig::demo().time_zone())
+            .format("%H:%M:%S"),
     );
-    Ok(no_store(page("营业厅实况", Some(("halls", &who)), &body)))
+    Ok(no_store(page_with_head(
+        "营业厅实况",
+        Some(("halls", &who)),
+        &format!("<meta http-equiv=\"refresh\" content=\"{HALLS_REFRESH_S}\">"),
+        &body,
+    )))
 }
 
 /// The business system as the hall reports it: down, slow or as usual.

@@ -100,6 +100,20 @@ async fn the_page_signs_in_and_shows_the_halls() {
     // A hall never heard from is stale, and its name is shown as text, not markup.
     assert!(page.body.contains("乡镇服务点&lt;b&gt;"));
     assert!(page.body.contains("失联"));
+    // The page reloads itself, so a hall that loses touch shows without anyone pressing reload;
+    // it says so, and when it was drawn.
+    assert!(
+        page.body
+            .contains("<meta http-equiv=\"refresh\" content=\"30\">"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("本页每 30 秒自动刷新"), "{}", page.body);
+    assert!(
+        page.body.contains("id=\"refreshed\">更新于 "),
+        "{}",
+        page.body
+    );
 
     let east = central.hall_now(&cookie, "城东营业厅").await;
     assert_eq!(east["stale"], false);
@@ -116,6 +130,8 @@ async fn the_page_signs_in_and_shows_the_halls() {
         )
         .await;
     assert_eq!(league.status, 200);
+    // A report someone reads and chooses dates on does not reload under them.
+    assert!(!league.body.contains("http-equiv"), "{}", league.body);
     assert!(
         league.body.contains("2026-11-30 至 2026-12-06"),
         "{}",

@@ -1,8 +1,9 @@
 //! Central's pages in a real browser: a PostgreSQL cluster and hallq-central of the test's own (on
 //! loopback ports, thrown away after), halls registered and shipping a day, then head office signs
-//! in, sees the halls (two of them reporting trouble with the business system at once), the
-//! league table and its CSV, the callbacks open, reads a phone number head office keeps for one
-//! hall (audited), and publishes a document (a refused one first).
+//! in, sees the halls (two of them reporting trouble with the business system at once, then the
+//! page reloading itself when one recovers), the league table and its CSV, the callbacks open,
+//! reads a phone number head office keeps for one hall (audited), and publishes a document (a
+//! refused one first).
 //! Screenshots go to HALLQ_SHOTS (tests/browser/out/ through run.sh).
 
 import assert from "node:assert/strict";
@@ -230,6 +231,18 @@ test("head office signs in and sees the halls", { skip }, async () => {
   assert.match(await rows.filter({ hasText: "石头咀服务点" }).textContent(), /故障中/);
   assert.match(await page.locator("#shared-trouble").textContent(), /2 个营业厅同时报告业务系统故障或缓慢（城东营业厅、石头咀服务点）/);
   await shot("central-halls.png");
+});
+
+test("the halls page follows the halls without anyone reloading it", { skip }, async () => {
+  const drawn = await page.locator("#refreshed").textContent();
+  assert.match(drawn, /更新于 \d\d:\d\d:\d\d/);
+  // 城东's business system answers as usual again; the page, left alone, reloads itself.
+  await ship("城东营业厅", { events: [], tickets: [], ratings: [], status: { at: Date.now(), day: LATER, waiting: 2, long_waits: [], outage: null, slow_since: null, callbacks_open: 1, config_version: null } });
+  await page.locator("#shared-trouble").waitFor({ state: "detached", timeout: 70000 });
+  assert.notEqual(await page.locator("#refreshed").textContent(), drawn);
+  const east = page.locator("#halls tbody tr").filter({ hasText: "城东营业厅" });
+  assert.doesNotMatch(await east.textContent(), /系统缓慢/);
+  assert.match(await page.locator("#halls tbody tr").filter({ hasText: "石头咀服务点" }).textContent(), /故障中/);
 });
 
 test("the league table of the day and its CSV", { skip }, async () => {

@@ -4,6 +4,7 @@
 //! It also times the answers: after as many slow answers in a row it proposes, or marks, the
 //! business system slow, so that the wait estimates expect longer services before the first slow
 //! customers have finished; a slowness it marked itself it ends once the answers are quick again.
+//! The usual answer time is kept in the store, so a restart does not forget it.
 
 use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
@@ -35,6 +36,9 @@ const SLOW_FACTOR: u32 = 4;
 /// ...and at least this slow (milliseconds): a system that usually answers in 20 ms and now in 90
 /// still serves a customer at the usual pace.
 const SLOW_FLOOR_MS: u32 = 1_000;
+/// Once the usual answer is known, the answer times are kept in the store every this many
+/// answers learnt.
+const KEEP_EVERY: u64 = 10;
 /// A slowness the detector marked ends after this many times `failures` quick answers in a row:
 /// slower to end than to begin, so that a system that is slow by turns is not marked and unmarked
 /// every few minutes.
@@ -49,9 +53,35 @@ pub struct AnswerTimes {
     pub slow_in_row: u32,
     /// Quick answers in a row.
     pub quick_in_row: u32,
+    /// Answers learnt since this hub started.
+    pub learnt: u64,
 }
 
 impl AnswerTimes {
+    /// The answer times kept before a restart (oldest first): the usual answer is known at once.
+    pub fn restored(kept: &[u32]) -> Self {
+        AnswerTimes {
+            normal: kept[kept.len().saturating_sub(USUAL_OF)..]
+                .iter()
+                .copied()
+                .collect(),
+            ..AnswerTimes::default()
+        }
+    }
+
+    /// The newest normal answers, oldest first: what is kept for the next start.
+    pub fn normal_answers(&self) -> Vec<u32> {
+        self.normal.iter().copied().collect()
+    }
+
+    /// Whether the answers are worth keeping after the one just learnt: each while the usual
+    /// answer is being built, then every [`KEEP_EVERY`] (a write to the SD card every few minutes
+    /// rather than on every probe).
+    pub fn worth_keeping(&self) -> bool {
+        self.learnt > 0
+            && (self.normal.len() <= USUAL_MIN || self.learnt.is_multiple_of(KEEP_EVERY))
+    }
+
     /// The median of the newest normal answers, once there are enough of them.
     pub fn usual_ms(&self) -> Option<u32> {
         if self.normal.len() < USUAL_MIN {
@@ -94,6 +124,7 @@ impl AnswerTimes {
                 self.normal.pop_front();
             }
             self.normal.push_back(ms);
+            self.learnt += 1;
         }
         false
     }
@@ -255,9 +286,19 @@ pub async fn slowness_is_ours(hub: &AppState) -> bool {
 /// Runs until the hub stops: probe, count failures and slow answers, act once per run of either.
 pub async fn probe_loop(hub: AppState) {
     let mut times = AnswerTimes::default();
+    // The address `times` were measured on.
+    let mut times_of: Option<String> = None;
     if slowness_is_ours(&hub).await {
         set_status(&hub, |s| s.started_slow = true);
     }
+    // The answer times of the last run, used if the address is still the same.
+    let mut kept = match hub.read(|store| store.probe_answers()).await {
+        Ok(kept) => kept,
+        Err(e) => {
+            tracing::warn!(error = %e.message, "the outage detector's kept answer times cannot be read: learning them afresh");
+            None
+        }
+    };
     loop {
         let settings: Option<ProbeSettings> = hub
             .writer
@@ -270,6 +311,7 @@ pub async fn probe_loop(hub: AppState) {
         let Some(p) = settings else {
             set_status(&hub, |s| *s = ProbeStatus::default());
             times = AnswerTimes::default();
+            times_of = None;
             tokio::time::sleep(IDLE_RECHECK).await;
             continue;
         };
@@ -280,6 +322,7 @@ pub async fn probe_loop(hub: AppState) {
         let is_slow = live.slow_since.is_some();
         let mut act = false;
         let mut slow_step = SlowStep::Nothing;
+        let learnt = times.learnt;
         set_status(&hub, |s| {
             if s.address.as_deref() != Some(p.address.as_str()) {
                 let ours = s.started_slow;
@@ -287,7 +330,13 @@ pub async fn probe_loop(hub: AppState) {
                     started_slow: ours,
                     ..ProbeStatus::default()
                 };
-                times = AnswerTimes::default();
+            }
+            if times_of.as_deref() != Some(p.address.as_str()) {
+                times = match kept.take() {
+                    Some((address, ms)) if address == p.address => AnswerTimes::restored(&ms),
+                    _ => AnswerTimes::default(),
+                };
+                times_of = Some(p.address.clone());
             }
             s.configured = true;
             s.address = Some(p.address.clone());
@@ -337,6 +386,15 @@ pub async fn probe_loop(hub: AppState) {
                 s.started_outage = false;
             }
         });
+        if times.learnt != learnt && times.worth_keeping() {
+            let (address, ms) = (p.address.clone(), times.normal_answers());
+            if let Err(e) = hub
+                .admin(move |store| store.set_probe_answers(&address, &ms))
+                .await
+            {
+                tracing::warn!(error = %e.message, "the outage detector's answer times cannot be kept");
+            }
+        }
         match slow_step {
             SlowStep::Nothing => {}
             SlowStep::Propose => {
@@ -453,6 +511,37 @@ mod tests {
             busy.answered(2_000, Some(1_500), true),
             "a configured limit wins"
         );
+    }
+
+    #[test]
+    fn answer_times_are_kept_while_the_usual_is_built_then_every_tenth_and_restored() {
+        let mut t = AnswerTimes::default();
+        assert!(!t.worth_keeping(), "nothing learnt yet");
+        let mut kept_at = Vec::new();
+        for i in 1..=30u32 {
+            t.answered(100 + i, None, true);
+            if t.worth_keeping() {
+                kept_at.push(i);
+            }
+        }
+        assert_eq!(kept_at, [1, 2, 3, 4, 5, 10, 20, 30]);
+        let back = AnswerTimes::restored(&t.normal_answers());
+        assert_eq!(
+            back.usual_ms(),
+            t.usual_ms(),
+            "known at once after a restart"
+        );
+        assert_eq!(
+            (back.learnt, back.slow_in_row, back.quick_in_row),
+            (0, 0, 0)
+        );
+        let long: Vec<u32> = (0..50).collect();
+        assert_eq!(
+            AnswerTimes::restored(&long).normal_answers(),
+            (30..50).collect::<Vec<u32>>(),
+            "only the newest are used"
+        );
+        assert_eq!(AnswerTimes::restored(&[]).usual_ms(), None);
     }
 
     #[test]

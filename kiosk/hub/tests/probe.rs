@@ -233,6 +233,42 @@ async fn by_default_slow_answers_are_only_proposed_and_a_restart_keeps_whose_slo
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_usual_answer_is_kept_so_a_restarted_hub_still_ends_the_slowness_it_marked() {
+    let delay = Arc::new(AtomicU64::new(0));
+    let port = http_server_with_delay(delay.clone()).await;
+    // No slow_ms: what is slow comes only from the usual answer the detector has learnt.
+    let config = with_probe(format!("http://127.0.0.1:{port}/"), ProbeAction::Start);
+    let f = Fixture::with(config, 256).await;
+    let task = tokio::spawn(probe::probe_loop(f.hub.clone()));
+    assert!(
+        within(15, || probe::status(&f.hub).usual_ms.is_some()).await,
+        "the usual answer learnt: {:?}",
+        probe::status(&f.hub)
+    );
+    // Slow: at least a second, four times the usual.
+    delay.store(1_300, Ordering::SeqCst);
+    assert!(
+        within(20, || f.hub.snapshot().live.slow_since.is_some()).await,
+        "marked slow: {:?}",
+        probe::status(&f.hub)
+    );
+    task.abort();
+
+    // The hub restarts while its mark is on; the business system is quick again.
+    let f = f.restart().await;
+    delay.store(0, Ordering::SeqCst);
+    let task = tokio::spawn(probe::probe_loop(f.hub.clone()));
+    assert!(
+        within(20, || f.hub.snapshot().live.slow_since.is_none()).await,
+        "the restarted detector ends its own mark: {:?}",
+        probe::status(&f.hub)
+    );
+    let s = probe::status(&f.hub);
+    assert!(s.usual_ms.is_some() && !s.started_slow, "{s:?}");
+    task.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn repeated_failures_start_the_outage_mode_when_so_configured() {
     let port = closed_port().await;
     let f = Fixture::with(

@@ -425,6 +425,28 @@ impl Store {
         upsert_meta(&conn, "config_file", mark)
     }
 
+    /// The outage detector's newest normal answer times (milliseconds, oldest first) and the
+    /// probe address they were measured on; `None` before the first was kept.
+    pub fn probe_answers(&self) -> Result<Option<(String, Vec<u32>)>, StoreError> {
+        let Some(v) = self.meta(PROBE_ANSWERS)? else {
+            return Ok(None);
+        };
+        let kept: ProbeAnswers = serde_json::from_str(&v)
+            .map_err(|e| StoreError::Corrupt(format!("meta.{PROBE_ANSWERS} {v:?}: {e}")))?;
+        Ok(Some((kept.address, kept.ms)))
+    }
+
+    /// Keep the detector's answer times, so that a restarted hub knows the business system's
+    /// usual answer at once (and so can still end a slowness it marked before the restart).
+    pub fn set_probe_answers(&self, address: &str, ms: &[u32]) -> Result<(), StoreError> {
+        let v = serde_json::to_string(&ProbeAnswers {
+            address: address.to_string(),
+            ms: ms.to_vec(),
+        })
+        .map_err(|e| StoreError::Corrupt(format!("meta.{PROBE_ANSWERS}: {e}")))?;
+        self.set_meta(PROBE_ANSWERS, &v)
+    }
+
     fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
         Ok(self
             .conn
@@ -840,6 +862,15 @@ pub(crate) fn touched_ticket(kind: &EventKind) -> Option<&str> {
         | EventKind::TicketTransferred { number, .. } => Some(number),
         _ => None,
     }
+}
+
+/// `meta` key of [`Store::probe_answers`].
+const PROBE_ANSWERS: &str = "probe_answers";
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct ProbeAnswers {
+    address: String,
+    ms: Vec<u32>,
 }
 
 fn upsert_meta(conn: &Connection, key: &str, value: &str) -> Result<(), StoreError> {

@@ -653,6 +653,37 @@ fn the_slow_mark_of_a_day_is_its_last_start_unless_ended_since() {
 }
 
 #[test]
+fn the_detectors_answer_times_are_kept_across_a_restart_and_a_bad_value_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(dir.path());
+    let (clock, _) = clock();
+    let w = open_writer(&path, clock);
+    let reader = || Store::open_reader(&path).unwrap();
+    assert_eq!(reader().probe_answers().unwrap(), None);
+    w.admin_blocking(|s, _| s.set_probe_answers("http://10.0.0.5/health", &[120, 95, 130]))
+        .unwrap()
+        .unwrap();
+    w.admin_blocking(|s, _| s.set_probe_answers("http://10.0.0.5/health", &[95, 130, 110]))
+        .unwrap()
+        .unwrap();
+    drop(w);
+    assert_eq!(
+        Store::open(&path).unwrap().probe_answers().unwrap(),
+        Some(("http://10.0.0.5/health".to_string(), vec![95, 130, 110])),
+        "the newest kept, after the writer is gone"
+    );
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute(
+            "UPDATE meta SET value = 'not json' WHERE key = 'probe_answers'",
+            [],
+        )
+        .unwrap();
+    let err = reader().probe_answers().unwrap_err().to_string();
+    assert!(err.contains("probe_answers"), "{err}");
+}
+
+#[test]
 fn a_services_usual_minutes_are_kept_and_start_its_estimate_after_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let path = db_path(dir.path());

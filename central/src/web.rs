@@ -446,11 +446,30 @@ pub async fn halls_page(
             .format("%H:%M:%S"),
     );
     Ok(no_store(page_with_head(
-        "营业厅实况",
+        &halls_title(&halls),
         Some(("halls", &who)),
         &format!("<meta http-equiv=\"refresh\" content=\"{HALLS_REFRESH_S}\">"),
         &body,
     )))
+}
+
+/// The halls page's title: the count of halls in trouble leads it, so that a browser tab left in
+/// the background shows them in its name.
+fn halls_title(halls: &[HallNowView]) -> String {
+    let troubled = troubled_halls(halls).len();
+    let lost = halls.iter().filter(|h| !h.revoked && h.stale).count();
+    let mut marks = Vec::new();
+    if troubled > 0 {
+        marks.push(format!("业务系统异常 {troubled}"));
+    }
+    if lost > 0 {
+        marks.push(format!("失联 {lost}"));
+    }
+    if marks.is_empty() {
+        "营业厅实况".into()
+    } else {
+        format!("【{}】营业厅实况", marks.join(" · "))
+    }
 }
 
 /// The business system as the hall reports it: down, slow or as usual.

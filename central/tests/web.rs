@@ -236,6 +236,13 @@ async fn halls_reporting_a_slow_or_down_business_system_at_once_are_flagged_toge
     assert_eq!(page.status, 200);
     assert!(page.body.contains("系统缓慢"), "{}", page.body);
     assert!(!page.body.contains("shared-trouble"), "{}", page.body);
+    // A tab left in the background names the trouble in its title (城西 has never called in).
+    assert!(
+        page.body
+            .contains("<title>【业务系统异常 1 · 失联 1】营业厅实况 · hallq 总部</title>"),
+        "{}",
+        page.body
+    );
     let east_row = central.hall_now(&cookie, "城东营业厅").await;
     assert_eq!(
         east_row["slow_since"].as_str().map(|s| s.len() > 10),
@@ -252,6 +259,11 @@ async fn halls_reporting_a_slow_or_down_business_system_at_once_are_flagged_toge
         .request("GET", "/", &[("Cookie", &cookie)], b"")
         .await;
     assert!(page.body.contains("id=\"shared-trouble\""), "{}", page.body);
+    assert!(
+        page.body.contains("<title>【业务系统异常 2】营业厅实况"),
+        "{}",
+        page.body
+    );
     assert!(
         page.body
             .contains("2 个营业厅同时报告业务系统故障或缓慢（城东营业厅、城西营业厅）"),

@@ -230,6 +230,8 @@ test("head office signs in and sees the halls", { skip }, async () => {
   assert.match(await east.textContent(), /系统缓慢/);
   assert.match(await rows.filter({ hasText: "石头咀服务点" }).textContent(), /故障中/);
   assert.match(await page.locator("#shared-trouble").textContent(), /2 个营业厅同时报告业务系统故障或缓慢（城东营业厅、石头咀服务点）/);
+  // The tab's name carries the trouble, for a tab left in the background.
+  assert.match(await page.title(), /^【业务系统异常 2 · 失联 1】营业厅实况/);
   await shot("central-halls.png");
 });
 
@@ -243,6 +245,7 @@ test("the halls page follows the halls without anyone reloading it", { skip }, a
   const east = page.locator("#halls tbody tr").filter({ hasText: "城东营业厅" });
   assert.doesNotMatch(await east.textContent(), /系统缓慢/);
   assert.match(await page.locator("#halls tbody tr").filter({ hasText: "石头咀服务点" }).textContent(), /故障中/);
+  assert.match(await page.title(), /^【业务系统异常 1 · 失联 1】营业厅实况/);
 });
 
 test("the league table of the day and its CSV", { skip }, async () => {

@@ -144,7 +144,7 @@ test("an outage started on the page shows on the board, and ends from the page",
   assert.equal((await board()).outage, null);
 });
 
-test("slow answers of the business system are proposed on the Outage tab; the manager marks it slow and back", async () => {
+test("slow answers of the business system are proposed on the Outage tab; the manager marks it slow, and ends the mark when quick answers propose it", async () => {
   // A stand-in for the operator's business system whose answers slow down on cue.
   let delayMs = 0;
   const system = http.createServer((req, res) => setTimeout(() => res.end("ok"), delayMs));
@@ -165,8 +165,27 @@ test("slow answers of the business system are proposed on the Outage tab; the ma
     await page.click("#probe-slow-proposal button");
     await until(async () => (await board()).slow_since, "the business system marked slow", 3000);
     await until(async () => (await page.locator("#slow-now").count()) > 0, "the tab shows the mark");
-    await page.click("#slow-now button");
+    // The system answers quickly again: the detector proposes ending the mark the manager made.
+    delayMs = 0;
+    await until(async () => (await page.locator("#probe-slow-end-proposal").count()) > 0, "ending proposed", 30000);
+    assert.match(await page.locator("#probe-slow-end-proposal").textContent(), /最近连续 4 次响应已恢复正常/);
+    assert.ok((await board()).slow_since, "proposed, not ended by itself");
+    await screenshot(page, "manager-probe-slow-end.png");
+    // The counter console says so too, among its alerts.
+    const desk = await browser.context.newPage();
+    await desk.goto(hub.url + "/staff/");
+    await desk.fill("#login", hub.clerk.login);
+    await desk.fill("#password", hub.clerk.password);
+    await desk.selectOption("#counter-select", "2");
+    await desk.click("#signin-btn");
+    await desk.locator("#console").waitFor({ state: "visible" });
+    await until(async () => (await desk.locator("#alerts .al-slow-quick").count()) > 0, "the console's alert");
+    assert.match(await desk.locator("#alerts .al-slow-quick").textContent(), /响应已恢复正常/);
+    await screenshot(desk, "staff-console-slow-quick.png");
+    await desk.close();
+    await page.click("#probe-slow-end-proposal button");
     await until(async () => !(await board()).slow_since, "back to its usual speed", 3000);
+    await until(async () => (await page.locator("#probe-slow-end-proposal").count()) === 0, "the proposal gone");
   } finally {
     const config = (await call("GET", "/api/v1/config", { token })).body;
     if (original && original.probe) config.probe = original.probe;

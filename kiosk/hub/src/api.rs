@@ -756,6 +756,9 @@ pub struct Alerts {
     pub clock: super::clock_watch::ClockStatus,
     /// The data partition: `problem` when it is full or nearly so (see `storage`).
     pub storage: super::storage::StorageStatus,
+    /// The business system is marked slow by staff, and the outage detector has seen it answer
+    /// at its usual speed for a while: perhaps the mark was forgotten.
+    pub slow_end_proposed: bool,
 }
 
 /// The last outage that ended and how many customers it left to call back. Counts and ids only:
@@ -794,6 +797,8 @@ pub async fn alerts(State(hub): State<AppState>, caller: Caller) -> ApiResult<Js
         })
         .collect();
     let live = hub.snapshot().live;
+    let slow_end_proposed =
+        live.slow_since.is_some() && super::probe::status(&hub).slow_end_proposed;
     let (pending, last) = hub
         .read(|s| {
             let pending = s.pending_callbacks()?;
@@ -822,6 +827,7 @@ pub async fn alerts(State(hub): State<AppState>, caller: Caller) -> ApiResult<Js
         staffing: super::staffing::needing_attention(super::staffing::advice(&hub)),
         clock: super::clock_watch::status(&hub),
         storage: super::storage::status(&hub),
+        slow_end_proposed,
     }))
 }
 

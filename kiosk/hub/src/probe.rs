@@ -166,6 +166,10 @@ pub struct ProbeStatus {
     pub slow_proposed: bool,
     /// The detector marked the current slowness.
     pub started_slow: bool,
+    /// Staff marked the system slow and it has answered at its usual speed for twice `failures`
+    /// probes in a row: ending the mark is proposed (a mark forgotten keeps the screens
+    /// apologising and the waits long all day).
+    pub slow_end_proposed: bool,
 }
 
 fn statuses() -> &'static Mutex<HashMap<PathBuf, ProbeStatus>> {
@@ -345,6 +349,7 @@ pub async fn probe_loop(hub: AppState) {
             s.checked_at = Some(now);
             if !is_slow {
                 s.started_slow = false;
+                s.slow_end_proposed = false;
             }
             match &result {
                 Ok(took) => {
@@ -362,17 +367,20 @@ pub async fn probe_loop(hub: AppState) {
                                 ProbeAction::Start => SlowStep::Mark,
                             };
                         }
+                        s.slow_end_proposed = false;
                     } else {
                         s.slow_proposed = false;
-                        if s.started_slow
-                            && times.quick_in_row >= p.failures.saturating_mul(QUICK_TO_END)
-                        {
+                        let usual_again =
+                            times.quick_in_row >= p.failures.saturating_mul(QUICK_TO_END);
+                        if s.started_slow && usual_again {
                             slow_step = SlowStep::Unmark;
                         }
+                        s.slow_end_proposed = is_slow && !s.started_slow && usual_again;
                     }
                 }
                 Err(e) => {
                     times.failed();
+                    s.slow_end_proposed = false;
                     s.failures = s.failures.saturating_add(1);
                     s.last_error = Some(e.clone());
                     // Act once when the threshold is reached, not on every failure after it.

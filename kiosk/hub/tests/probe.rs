@@ -180,13 +180,31 @@ async fn slow_answers_mark_the_system_slow_and_quick_ones_end_what_the_detector_
         .await;
     assert_eq!(st, StatusCode::CREATED);
     assert!(!probe::slowness_is_ours(&f.hub).await);
-    tokio::time::sleep(Duration::from_secs(6)).await;
-    task.abort();
+    // ...but after as many quick answers as would end its own, ending it is proposed to staff.
     assert!(
-        f.hub.snapshot().live.slow_since.is_some(),
+        within(15, || probe::status(&f.hub).slow_end_proposed).await,
         "{:?}",
         probe::status(&f.hub)
     );
+    let (st, alerts) = f.call("GET", "/api/v1/alerts", Some(&f.clerk1), None).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(alerts["slow_end_proposed"], true, "{alerts}");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(
+        f.hub.snapshot().live.slow_since.is_some(),
+        "proposed, not ended: {:?}",
+        probe::status(&f.hub)
+    );
+    // A slow answer withdraws the proposal.
+    delay.store(700, Ordering::SeqCst);
+    assert!(
+        within(10, || !probe::status(&f.hub).slow_end_proposed).await,
+        "{:?}",
+        probe::status(&f.hub)
+    );
+    let (_, alerts) = f.call("GET", "/api/v1/alerts", Some(&f.clerk1), None).await;
+    assert_eq!(alerts["slow_end_proposed"], false, "{alerts}");
+    task.abort();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -10,6 +10,8 @@ import {
 const DEFAULT_LONG_SERVICE_MIN = 15;
 /** A second press of "call" this soon after a call is taken as a bounce of the key, not a wish. */
 const CALL_GUARD_MS = 1500;
+/** How often the alerts are fetched besides on every hall event. */
+const ALERTS_EVERY_MS = 20000;
 
 const $ = (id) => document.getElementById(id);
 
@@ -51,6 +53,11 @@ document.addEventListener("DOMContentLoaded", () => {
   wireActions();
   document.addEventListener("keydown", onKey);
   setInterval(tick, 1000);
+  // What is not a hall event (a kiosk's printer, the probe, the clock, the disk) reaches the
+  // alerts only by asking: a quiet hall has no event to ask on.
+  setInterval(() => {
+    if (state.session) refresh();
+  }, ALERTS_EVERY_MS);
   const s = session();
   if (s && s.counter !== null && s.counter !== undefined) startConsole(s);
   else showSignIn();
@@ -692,6 +699,10 @@ function alertItems() {
   const slowSince = board ? board.slow_since : null;
   if (slowSince && !outage) {
     items.push({ cls: "al-slow", text: t("alert.slow_system", { since: clockTime(slowSince) }) });
+    // The detector sees the system answer at its usual speed again: perhaps the mark was forgotten.
+    if (a.slow_end_proposed) {
+      items.push({ cls: "al-slow al-slow-quick", text: t("alert.slow_system_quick") });
+    }
   }
   const ended = a.last_outage;
   const waitingCallers = ended?.callbacks_open ?? 0;

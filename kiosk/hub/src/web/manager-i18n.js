@@ -154,6 +154,7 @@ export const M = {
   "probe.started_slow_unknown": { zh: "本次业务系统缓慢由自动探测标记;重启后通常的响应时间未知,恢复正常后请人工解除。", en: "The detector marked the system slow; since a restart it does not know the usual answer time, so end it by hand once the system is quick again." },
   "probe.slow": { zh: "业务系统响应缓慢:{address}({at})响应 {ms} 毫秒,已连续 {n} 次达到 {limit} 毫秒(阈值 {of} 次)。", en: "Business system answering slowly: {address} ({at}) answered in {ms} ms, {n} answers in a row at {limit} ms or more (threshold {of})." },
   "probe.slow_proposed": { zh: "业务系统连续 {n} 次响应缓慢,建议标记业务系统缓慢:预计等候随之加长,大屏和取号机向客户致歉。", en: "The business system answered slowly {n} times in a row: consider marking it slow (the waits allow for it, the public screens apologise)." },
+  "probe.slow_end_proposed": { zh: "业务系统缓慢由人工标记,而最近连续 {n} 次响应已恢复正常。若柜台办理也已恢复,建议解除标记:大屏和取号机不再致歉,预计等候回到平常。", en: "Staff marked the business system slow, and its last {n} answers were at the usual speed. If serving is back to normal too, consider ending the mark (the public screens stop apologising, the waits return to usual)." },
   "probe.mark_slow": { zh: "标记业务系统缓慢", en: "Mark the business system slow" },
   "probe.marked_slow": { zh: "已标记业务系统缓慢:预计等候随之加长", en: "Marked slow: the estimated waits now allow for it" },
   "probe.started_slow": { zh: "本次业务系统缓慢由自动探测标记;响应恢复正常后自动解除。", en: "The detector marked the system slow; it ends this itself once the answers are quick again." },

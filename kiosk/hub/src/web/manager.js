@@ -349,6 +349,10 @@ function renderProbe() {
     p.started_slow && slow
       ? h("div", { class: "hint" }, m(p.slow_limit_ms != null ? "probe.started_slow" : "probe.started_slow_unknown"))
       : null,
+    p.slow_end_proposed && slow
+      ? h("div", { class: "mg-proposal mg-proposal-ok", id: "probe-slow-end-proposal" }, m("probe.slow_end_proposed", { n: p.threshold * 2 }),
+        h("button", { type: "button", class: "btn mg-small", onclick: () => setSlow(false) }, m("out.slow_end")))
+      : null,
   ].filter(Boolean));
 }
 

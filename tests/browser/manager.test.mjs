@@ -165,6 +165,7 @@ test("slow answers of the business system are proposed on the Outage tab; the ma
     await page.click("#probe-slow-proposal button");
     await until(async () => (await board()).slow_since, "the business system marked slow", 3000);
     await until(async () => (await page.locator("#slow-now").count()) > 0, "the tab shows the mark");
+    assert.match(await page.locator("#slow-pace").textContent(), /标记以来尚无办结的业务/);
     // The system answers quickly again: the detector proposes ending the mark the manager made.
     delayMs = 0;
     await until(async () => (await page.locator("#probe-slow-end-proposal").count()) > 0, "ending proposed", 30000);

@@ -190,6 +190,19 @@ test("a clerk says the business system is slow, and later that it is back to spe
   assert.match(await btn.textContent(), /恢复正常/);
   const board = await call("GET", "/api/v1/board");
   assert.ok(board.body.slow_since, JSON.stringify(board.body).slice(0, 300));
+  // A customer served since the mark: the alert says how long against before it.
+  const served = await issueTicket("pay");
+  await page.waitForTimeout(1600); // past the guard against a bouncing key
+  await page.keyboard.press("NumpadAdd");
+  await until(async () => (await current()) === served.number, `${served.number} called`);
+  await page.keyboard.press("Numpad0");
+  await until(async () => /办理中/.test(await page.locator("#current-state").textContent()), "serving");
+  // A service counts as at least 10 seconds (shorter is taken for a mis-press), so this one ends
+  // 10 seconds after the mark or more, to have begun after it.
+  await page.waitForTimeout(Math.max(0, Date.parse(board.body.slow_since) + 10500 - Date.now()));
+  await page.keyboard.press("NumpadMultiply");
+  await until(async () => (await current()) === "—", "finished");
+  await until(async () => /标记以来办结 1 位,用时(约为标记前的 [\d.]+ 倍|比标记前还短)/.test(await page.locator("#alerts .al-slow").textContent()), "the pace since the mark");
   await screenshot(page, "staff-slow-system.png");
   await btn.click();
   await until(async () => (await page.locator("#alerts .al-slow").count()) === 0, "the alert gone");

@@ -759,6 +759,8 @@ pub struct Alerts {
     /// The business system is marked slow by staff, and the outage detector has seen it answer
     /// at its usual speed for a while: perhaps the mark was forgotten.
     pub slow_end_proposed: bool,
+    /// While the business system is marked slow: the services since against before the mark.
+    pub slow_pace: Option<hallq_shared::estimate::SlowPace>,
 }
 
 /// The last outage that ended and how many customers it left to call back. Counts and ids only:
@@ -799,6 +801,12 @@ pub async fn alerts(State(hub): State<AppState>, caller: Caller) -> ApiResult<Js
     let live = hub.snapshot().live;
     let slow_end_proposed =
         live.slow_since.is_some() && super::probe::status(&hub).slow_end_proposed;
+    let slow_pace = hub
+        .writer
+        .hall()
+        .read()
+        .unwrap_or_else(|p| p.into_inner())
+        .slow_pace();
     let (pending, last) = hub
         .read(|s| {
             let pending = s.pending_callbacks()?;
@@ -828,6 +836,7 @@ pub async fn alerts(State(hub): State<AppState>, caller: Caller) -> ApiResult<Js
         clock: super::clock_watch::status(&hub),
         storage: super::storage::status(&hub),
         slow_end_proposed,
+        slow_pace,
     }))
 }
 

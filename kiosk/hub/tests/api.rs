@@ -1166,11 +1166,37 @@ async fn a_clerk_says_the_business_system_is_slow_and_the_waits_allow_for_it() {
         pay_wait(&after)
     );
 
+    // What the mark rests on, for the clerk: nothing begun since it has finished yet.
+    let (_, alerts) = f.call("GET", "/api/v1/alerts", Some(&f.clerk1), None).await;
+    assert_eq!(alerts["slow_pace"]["services"], 0, "{alerts}");
+    assert!(alerts["slow_pace"]["ratio"].is_null(), "{alerts}");
+
     // A restart keeps the slow system and the same estimate.
     let f = f.restart().await;
     let (_, again) = f.call("GET", "/api/v1/board", None, None).await;
     assert_eq!(again["slow_since"], after["slow_since"]);
     assert_eq!(pay_wait(&again), pay_wait(&after));
+
+    // The customer begun before the mark counts on neither side; the next, begun after it, takes
+    // 15 minutes: three times the usual 5 (no service finished before the mark: the default).
+    for step in ["finish", "next", "start"] {
+        let (st, b) = f
+            .call(
+                "POST",
+                &format!("/api/v1/counters/1/{step}"),
+                Some(&f.clerk1),
+                None,
+            )
+            .await;
+        assert!(st.is_success(), "{step}: {b}");
+    }
+    f.advance_ms(15 * 60_000);
+    f.call("POST", "/api/v1/counters/1/finish", Some(&f.clerk1), None)
+        .await;
+    let (_, alerts) = f.call("GET", "/api/v1/alerts", Some(&f.clerk1), None).await;
+    assert_eq!(alerts["slow_pace"]["services"], 1, "{alerts}");
+    let ratio = alerts["slow_pace"]["ratio"].as_f64().unwrap();
+    assert!((2.9..=3.1).contains(&ratio), "{alerts}");
 
     let (st, _) = f
         .call("DELETE", "/api/v1/slow-system", Some(&f.manager), None)
@@ -1182,6 +1208,8 @@ async fn a_clerk_says_the_business_system_is_slow_and_the_waits_allow_for_it() {
     assert_eq!((st, code(&b)), (StatusCode::CONFLICT, "no_slow_system"));
     let (_, done) = f.call("GET", "/api/v1/board", None, None).await;
     assert!(done["slow_since"].is_null(), "{done}");
+    let (_, alerts) = f.call("GET", "/api/v1/alerts", Some(&f.clerk1), None).await;
+    assert!(alerts["slow_pace"].is_null(), "{alerts}");
     // Back to about the estimate from before (the service in progress now counts with its 12
     // minutes so far, which the board before the clerk spoke had not seen yet).
     assert!(

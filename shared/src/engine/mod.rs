@@ -18,8 +18,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::HallConfig;
 use crate::estimate::{
-    Calls, Disruption, DisruptionKind, History, NoShows, Running, ServiceTimes, WaitRange, replay,
-    wait_range,
+    Calls, Disruption, DisruptionKind, History, NoShows, Running, ServiceTimes, SlowPace,
+    WaitRange, replay, wait_range,
 };
 use crate::hall::callback::CallbackNote;
 use crate::hall::time::to_rfc3339;

@@ -231,6 +231,17 @@ impl Hall {
         Disruption::slow_since(&self.disruptions)
     }
 
+    /// While staff say the business system is slow: how the services since compare with before.
+    pub fn slow_pace(&self) -> Option<SlowPace> {
+        let since = self.slow_since()?;
+        Some(SlowPace::of(
+            self.service_times.values(),
+            since,
+            self.hour_now(),
+            &self.disruptions,
+        ))
+    }
+
     /// The estimator's mean service time of `service` now, in seconds: the day's services (those
     /// in progress with their time so far), seeded from the same weekday and hour of the history.
     pub fn mean_service_secs(&self, service: &str) -> f64 {

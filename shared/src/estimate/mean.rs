@@ -441,6 +441,55 @@ impl ServiceTimes {
     }
 }
 
+/// How the services since staff marked the business system slow compare with before it: the
+/// facts a clerk keeps or ends the mark on. Only services begun after the mark count, and each
+/// is set against what its own service took before (today's services begun and finished before
+/// the mark and outside any outage or earlier slowness, seeded from the history as the estimate
+/// is), so that a mix of quick and long services does not pass for a change.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SlowPace {
+    /// Services begun since the mark and finished.
+    pub services: u32,
+    /// Their time over what the same services took before the mark; `None` before the first.
+    pub ratio: Option<f64>,
+}
+
+impl SlowPace {
+    /// The pace since `since` of every service in `times`, with `hour` the local hour (for the
+    /// history's seed) and `disruptions` the day's outages and slow systems.
+    pub fn of<'a>(
+        times: impl IntoIterator<Item = &'a ServiceTimes>,
+        since: Millis,
+        hour: u32,
+        disruptions: &[Disruption],
+    ) -> SlowPace {
+        let (mut took, mut usual, mut services) = (0.0, 0.0, 0u32);
+        for t in times {
+            let began = |&(end, secs): &(Millis, u32)| end - i64::from(secs) * 1000;
+            let (after, before): (Vec<_>, Vec<_>) = t.done.iter().partition(|d| began(d) >= since);
+            if after.is_empty() {
+                continue;
+            }
+            let (prior, weight) = t.seed.at(hour);
+            let (sum, n) = before
+                .iter()
+                .filter(|&&&(end, secs)| {
+                    end < since && !Disruption::left_out(disruptions, end, secs)
+                })
+                .fold((prior * weight, weight), |(s, n), &&(_, secs)| {
+                    (s + f64::from(secs), n + 1.0)
+                });
+            took += after.iter().map(|&&(_, secs)| f64::from(secs)).sum::<f64>();
+            usual += after.len() as f64 * sum / n;
+            services += after.len() as u32;
+        }
+        SlowPace {
+            services,
+            ratio: (services > 0 && usual > 0.0).then(|| took / usual),
+        }
+    }
+}
+
 /// The mean service time averaged over "no change" (the settled figure `whole`) and "a change
 /// just before the newest r services", for every r up to [`CHANGE_SPAN`], each weighed by its
 /// prior chance times its Bayes factor against no change.
@@ -567,6 +616,53 @@ mod change_tests {
             factorial *= f64::from(n);
         }
         assert!((ln_gamma(0.5) - std::f64::consts::PI.sqrt().ln()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn the_pace_since_a_slow_mark_sets_each_service_against_its_own_usual() {
+        // Quick payments (2 min) and long accounts (10 min) before the mark at 10_000 s; after
+        // it, payments take 4 minutes and accounts 20: twice as long, whatever the mix.
+        let mark: Millis = 10_000_000;
+        let mut pay = ServiceTimes::new(Seed::default());
+        let mut account = ServiceTimes::new(Seed::default());
+        for i in 0..40 {
+            pay.record(1_000_000 + i * 120_000, 120);
+        }
+        for i in 0..10 {
+            account.record(2_000_000 + i * 600_000, 600);
+        }
+        // A service begun before the mark and finished after it counts on neither side.
+        pay.record(mark + 60_000, 180);
+        let none = SlowPace::of([&pay, &account], mark, 10, &[]);
+        assert_eq!(
+            (none.services, none.ratio),
+            (0, None),
+            "nothing finished since"
+        );
+        for i in 1..=6 {
+            pay.record(mark + i * 240_000, 240);
+        }
+        account.record(mark + 1_200_000, 1_200);
+        let pace = SlowPace::of([&pay, &account], mark, 10, &[]);
+        assert_eq!(pace.services, 7);
+        // The default seed (5 minutes, worth two services) pulls "before" a little towards 5.
+        let r = pace.ratio.unwrap();
+        assert!((1.8..=2.05).contains(&r), "{r}");
+        // The same durations pooled would read (6×240 + 1200) / (7 × mean of all before) ≈ 1.4.
+
+        // Services that ran in an outage before the mark do not make "before" look slow.
+        let outage = Disruption {
+            kind: DisruptionKind::Outage,
+            start: 1_000_000,
+            end: Some(4_000_000),
+        };
+        let mut slow_before = pay.clone();
+        slow_before.record(3_900_000, 2_400);
+        let with = SlowPace::of([&slow_before, &account], mark, 10, &[outage]);
+        assert_eq!(
+            with.ratio,
+            SlowPace::of([&pay, &account], mark, 10, &[outage]).ratio
+        );
     }
 
     fn times(secs: &[u32]) -> ServiceTimes {

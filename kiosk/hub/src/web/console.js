@@ -698,7 +698,12 @@ function alertItems() {
   }
   const slowSince = board ? board.slow_since : null;
   if (slowSince && !outage) {
-    items.push({ cls: "al-slow", text: t("alert.slow_system", { since: clockTime(slowSince) }) });
+    // How the services since the mark compare with before it: what the mark rests on.
+    const pace = a.slow_pace;
+    const paceText = pace?.services && pace.ratio != null
+      ? t(pace.ratio < 0.95 ? "alert.slow_pace_shorter" : "alert.slow_pace", { n: pace.services, r: pace.ratio.toFixed(1) })
+      : "";
+    items.push({ cls: "al-slow", text: t("alert.slow_system", { since: clockTime(slowSince) }) + paceText });
     // The detector sees the system answer at its usual speed again: perhaps the mark was forgotten.
     if (a.slow_end_proposed) {
       items.push({ cls: "al-slow al-slow-quick", text: t("alert.slow_system_quick") });

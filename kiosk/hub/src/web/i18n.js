@@ -134,6 +134,8 @@ export const STRINGS = {
   "alert.outage_long": { zh: "业务系统长时间故障(自 {since}):正在登记客户回访电话", en: "Long business system outage (since {since}): callback numbers are being taken" },
   "alert.outage_ended": { zh: "业务系统已于 {at} 恢复:{n}位客户等待回电", en: "The business system is back since {at}: {n} customers wait for a callback" },
   "alert.slow_system": { zh: "业务系统缓慢(自 {since}):预计等候已按较长的办理时间计算,公共屏幕向客户致歉", en: "Business system slow (since {since}): waits are estimated with longer services, and the public screens apologise" },
+  "alert.slow_pace": { zh: "。标记以来办结 {n} 位,用时约为标记前的 {r} 倍", en: ". {n} served since the mark, taking about {r} times as long as before" },
+  "alert.slow_pace_shorter": { zh: "。标记以来办结 {n} 位,用时比标记前还短", en: ". {n} served since the mark, quicker than before it" },
   "alert.slow_system_quick": { zh: "自动探测:业务系统的响应已恢复正常。若柜台办理也已恢复,请点“标记业务系统已恢复正常”", en: "The probe sees the business system answer at its usual speed again. If serving is back to normal too, press “Mark it back to its usual speed”" },
   "btn.slow_start": { zh: "标记业务系统缓慢", en: "Mark the business system slow" },
   "btn.slow_end": { zh: "标记业务系统已恢复正常", en: "Mark it back to its usual speed" },

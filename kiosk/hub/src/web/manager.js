@@ -276,6 +276,7 @@ function renderOutage() {
       : live.slow_since
         ? h("div", { class: "mg-outage-box", id: "slow-now" },
           h("div", {}, m("out.slow_since", { at: clockTime(live.slow_since) })),
+          h("div", { class: "hint", id: "slow-pace" }, slowPaceText()),
           h("button", { type: "button", class: "btn mg-small", onclick: () => setSlow(false) }, m("out.slow_end")))
         : h("p", { class: "hint" }, m("out.none")),
   );
@@ -296,6 +297,14 @@ function renderOutage() {
 
 let probeTimer = null;
 
+/** How the services since the slow mark compare with before it (from `GET /alerts`). */
+function slowPaceText() {
+  const p = state.slowPace;
+  return p?.services && p.ratio != null
+    ? m(p.ratio < 0.95 ? "out.slow_pace_shorter" : "out.slow_pace", { n: p.services, r: p.ratio.toFixed(1) })
+    : m("out.slow_pace_none");
+}
+
 /** The outage detector's view, refreshed while the outage tab is open. */
 async function loadProbe() {
   clearTimeout(probeTimer);
@@ -304,6 +313,10 @@ async function loadProbe() {
     const { data } = await api("GET", "/api/v1/outage/probe");
     state.probe = data;
     renderProbe();
+    if (state.board?.slow_since) {
+      state.slowPace = (await api("GET", "/api/v1/alerts")).data.slow_pace;
+      $("slow-pace")?.replaceChildren(slowPaceText());
+    }
   } catch {
     // Shown again at the next refresh.
   }

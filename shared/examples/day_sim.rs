@@ -124,6 +124,7 @@ fn main() {
         }
         if s.slowdown.is_some() {
             recovery(s, &days);
+            paces(s, &days);
         }
         if let Some(o) = s.outage {
             outage(s, o, &days);
@@ -150,6 +151,37 @@ fn row(name: &str, c: &Comparison) {
         c.hall.late_share * 100.0,
         c.reference.late_share * 100.0,
     );
+}
+
+/// What the clerk's alert says of the services since a declared slowdown ("用时约为标记前的 X
+/// 倍"), read at some minutes after the declaration: the median ratio with its 10th and 90th
+/// percentiles over the days, and the median count of services it rests on.
+fn paces(s: &Scenario, days: &[DayResult]) {
+    for look in sim::PACE_LOOKS_MIN {
+        let mut seen: Vec<(f64, u32)> = days
+            .iter()
+            .flat_map(|d| &d.slow_paces)
+            .filter(|(at, _)| *at == look)
+            .filter_map(|(_, p)| Some((p.ratio?, p.services)))
+            .collect();
+        if seen.is_empty() {
+            continue;
+        }
+        seen.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let q = |p: f64| seen[((seen.len() - 1) as f64 * p).round() as usize].0;
+        let mut n: Vec<u32> = seen.iter().map(|s| s.1).collect();
+        n.sort_unstable();
+        println!(
+            "| ↳ {}: the pace {look} min after the mark: ×{:.2} (p10 ×{:.2}, p90 ×{:.2}) over {} services, {} of {} days | | | | | | | | |",
+            s.name,
+            q(0.5),
+            q(0.1),
+            q(0.9),
+            n[n.len() / 2],
+            seen.len(),
+            days.len()
+        );
+    }
 }
 
 fn recovery(s: &Scenario, days: &[DayResult]) {

@@ -234,8 +234,18 @@ impl Hall {
     /// While staff say the business system is slow: how the services since compare with before.
     pub fn slow_pace(&self) -> Option<SlowPace> {
         let since = self.slow_since()?;
+        let none = ServiceTimes::default();
+        let services: Vec<(&ServiceTimes, Vec<Running>)> = self
+            .config
+            .services
+            .iter()
+            .map(|s| {
+                let times = self.service_times.get(&s.id).unwrap_or(&none);
+                (times, self.running(&s.id))
+            })
+            .collect();
         Some(SlowPace::of(
-            self.service_times.values(),
+            services.iter().map(|(t, r)| (*t, r.as_slice())),
             since,
             self.hour_now(),
             &self.disruptions,

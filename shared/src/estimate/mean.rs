@@ -445,29 +445,40 @@ impl ServiceTimes {
 /// facts a clerk keeps or ends the mark on. Only services begun after the mark count, and each
 /// is set against what its own service took before (today's services begun and finished before
 /// the mark and outside any outage or earlier slowness, seeded from the history as the estimate
-/// is), so that a mix of quick and long services does not pass for a change.
+/// is), so that a mix of quick and long services does not pass for a change. Those still at a
+/// counter count with their time so far and no completion (as in the mean estimate): counted
+/// only once finished, the first to finish after a mark are the short ones, and a real doubling
+/// read at a quarter of an hour looked like no change at all (`day_sim --declared`, BENCHMARKS.md).
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SlowPace {
     /// Services begun since the mark and finished.
     pub services: u32,
-    /// Their time over what the same services took before the mark; `None` before the first.
+    /// Their time, and that of those begun since and still at a counter, over what the same
+    /// services took before the mark, per service finished; `None` before the first finishes.
     pub ratio: Option<f64>,
 }
 
 impl SlowPace {
-    /// The pace since `since` of every service in `times`, with `hour` the local hour (for the
-    /// history's seed) and `disruptions` the day's outages and slow systems.
+    /// The pace since `since` of every service: its times today with those of it at a counter
+    /// now; `hour` the local hour (for the history's seed), `disruptions` the day's outages and
+    /// slow systems.
     pub fn of<'a>(
-        times: impl IntoIterator<Item = &'a ServiceTimes>,
+        services: impl IntoIterator<Item = (&'a ServiceTimes, &'a [Running])>,
         since: Millis,
         hour: u32,
         disruptions: &[Disruption],
     ) -> SlowPace {
-        let (mut took, mut usual, mut services) = (0.0, 0.0, 0u32);
-        for t in times {
+        // Time in units of each service's own usual, and services finished.
+        let (mut exposure, mut finished) = (0.0, 0u32);
+        for (t, running) in services {
             let began = |&(end, secs): &(Millis, u32)| end - i64::from(secs) * 1000;
             let (after, before): (Vec<_>, Vec<_>) = t.done.iter().partition(|d| began(d) >= since);
-            if after.is_empty() {
+            let still: Vec<f64> = running
+                .iter()
+                .filter(|r| r.began >= since)
+                .map(|r| r.secs.max(0.0))
+                .collect();
+            if after.is_empty() && still.is_empty() {
                 continue;
             }
             let (prior, weight) = t.seed.at(hour);
@@ -479,13 +490,18 @@ impl SlowPace {
                 .fold((prior * weight, weight), |(s, n), &&(_, secs)| {
                     (s + f64::from(secs), n + 1.0)
                 });
-            took += after.iter().map(|&&(_, secs)| f64::from(secs)).sum::<f64>();
-            usual += after.len() as f64 * sum / n;
-            services += after.len() as u32;
+            let usual = sum / n;
+            if usual <= 0.0 {
+                continue;
+            }
+            let took = after.iter().map(|&&(_, secs)| f64::from(secs)).sum::<f64>()
+                + still.iter().sum::<f64>();
+            exposure += took / usual;
+            finished += after.len() as u32;
         }
         SlowPace {
-            services,
-            ratio: (services > 0 && usual > 0.0).then(|| took / usual),
+            services: finished,
+            ratio: (finished > 0).then(|| exposure / f64::from(finished)),
         }
     }
 }
@@ -633,7 +649,7 @@ mod change_tests {
         }
         // A service begun before the mark and finished after it counts on neither side.
         pay.record(mark + 60_000, 180);
-        let none = SlowPace::of([&pay, &account], mark, 10, &[]);
+        let none = SlowPace::of([(&pay, &[][..]), (&account, &[][..])], mark, 10, &[]);
         assert_eq!(
             (none.services, none.ratio),
             (0, None),
@@ -643,7 +659,7 @@ mod change_tests {
             pay.record(mark + i * 240_000, 240);
         }
         account.record(mark + 1_200_000, 1_200);
-        let pace = SlowPace::of([&pay, &account], mark, 10, &[]);
+        let pace = SlowPace::of([(&pay, &[][..]), (&account, &[][..])], mark, 10, &[]);
         assert_eq!(pace.services, 7);
         // The default seed (5 minutes, worth two services) pulls "before" a little towards 5.
         let r = pace.ratio.unwrap();
@@ -658,11 +674,37 @@ mod change_tests {
         };
         let mut slow_before = pay.clone();
         slow_before.record(3_900_000, 2_400);
-        let with = SlowPace::of([&slow_before, &account], mark, 10, &[outage]);
-        assert_eq!(
-            with.ratio,
-            SlowPace::of([&pay, &account], mark, 10, &[outage]).ratio
+        let with = SlowPace::of(
+            [(&slow_before, &[][..]), (&account, &[][..])],
+            mark,
+            10,
+            &[outage],
         );
+        let without = SlowPace::of([(&pay, &[][..]), (&account, &[][..])], mark, 10, &[outage]);
+        assert_eq!(with.ratio, without.ratio);
+
+        // A service begun since the mark and still at a counter counts with its time so far: 30
+        // minutes of an account (three of its usual) lift the figure though it has not finished.
+        let at_counter = [Running {
+            began: mark + 100_000,
+            secs: 1_800.0,
+        }];
+        let longer = SlowPace::of(
+            [(&pay, &[][..]), (&account, &at_counter[..])],
+            mark,
+            10,
+            &[],
+        );
+        assert_eq!(longer.services, 7, "still counted as seven finished");
+        let (r, r2) = (pace.ratio.unwrap(), longer.ratio.unwrap());
+        assert!(r2 > r + 0.35, "{r} → {r2}");
+        // One begun before the mark counts on neither side.
+        let earlier = [Running {
+            began: mark - 1,
+            secs: 1_800.0,
+        }];
+        let same = SlowPace::of([(&pay, &[][..]), (&account, &earlier[..])], mark, 10, &[]);
+        assert_eq!(same, pace);
     }
 
     fn times(secs: &[u32]) -> ServiceTimes {

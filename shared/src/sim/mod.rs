@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, BinaryHeap, HashMap};
 use chrono::{Duration, NaiveDate, NaiveTime};
 
 use crate::engine::{Actor, Command, Hall, Reply};
-use crate::estimate::ErrorStats;
+use crate::estimate::{ErrorStats, SlowPace};
 use crate::hall::{CounterId, CounterState, Now};
 use crate::protocol::Role;
 
@@ -57,7 +57,13 @@ pub struct DayResult {
     pub slowdown_s: Option<f64>,
     /// Events the day recorded (what a hub would ship to central for it).
     pub events: u64,
+    /// What the clerk's alert says of the services since a declared slowdown, at minutes after
+    /// the declaration ([`PACE_LOOKS_MIN`]).
+    pub slow_paces: Vec<(u32, SlowPace)>,
 }
+
+/// Minutes after a declared slowdown at which [`DayResult::slow_paces`] are read.
+pub const PACE_LOOKS_MIN: [u32; 4] = [15, 30, 60, 90];
 
 /// Error figures of both estimators over some tickets.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -174,6 +180,7 @@ pub fn run(scenario: &Scenario, seed: u64) -> DayResult {
         tickets: vec![],
         slowdown_s: None,
         events: 0,
+        slow_paces: vec![],
     })
 }
 
@@ -196,6 +203,8 @@ enum Happening {
     LunchEnds(CounterId),
     Arrival(usize),
     SlowSystemDeclared,
+    /// The clerk's alert read, so many minutes after the declaration.
+    PaceLooked(u32),
     OutageBegins,
     OutageEnds,
 }
@@ -220,6 +229,7 @@ struct Day<'a> {
     scheduled: u64,
     desks: BTreeMap<CounterId, Desk>,
     records: Vec<TicketRecord>,
+    slow_paces: Vec<(u32, SlowPace)>,
     by_number: HashMap<String, usize>,
     outage: Option<scenario::SimOutage>,
     /// The business system is down now.
@@ -237,6 +247,7 @@ impl<'a> Day<'a> {
             scheduled: 0,
             desks: BTreeMap::new(),
             records: Vec::new(),
+            slow_paces: Vec::new(),
             by_number: HashMap::new(),
             outage: None,
             down: false,
@@ -302,6 +313,9 @@ impl<'a> Day<'a> {
         {
             let at = i64::from(s.after_min + after) * 60_000;
             self.schedule(at, Happening::SlowSystemDeclared);
+            for look in PACE_LOOKS_MIN {
+                self.schedule(at + i64::from(look) * 60_000, Happening::PaceLooked(look));
+            }
         }
         if let Some(o) = self.outage {
             self.schedule(i64::from(o.at_min) * 60_000, Happening::OutageBegins);
@@ -314,6 +328,7 @@ impl<'a> Day<'a> {
         DayResult {
             events: self.hall.last_seq - first_seq,
             tickets: self.records,
+            slow_paces: self.slow_paces,
             slowdown_s: self
                 .scenario
                 .slowdown
@@ -386,6 +401,11 @@ impl<'a> Day<'a> {
             }
             Happening::SlowSystemDeclared => {
                 self.exec(Command::SetSlowSystem { slow: true }, &Self::clerk(1), at);
+            }
+            Happening::PaceLooked(look) => {
+                if let Some(pace) = self.hall.slow_pace() {
+                    self.slow_paces.push((look, pace));
+                }
             }
             Happening::OutageBegins => {
                 let expected_minutes = self.outage.map_or(0, |o| o.expected_min);

@@ -136,6 +136,7 @@ export const STRINGS = {
   "alert.slow_system": { zh: "业务系统缓慢(自 {since}):预计等候已按较长的办理时间计算,公共屏幕向客户致歉", en: "Business system slow (since {since}): waits are estimated with longer services, and the public screens apologise" },
   "alert.slow_pace": { zh: "。标记以来办结 {n} 位,用时约为标记前的 {r} 倍", en: ". {n} served since the mark, taking about {r} times as long as before" },
   "alert.slow_pace_shorter": { zh: "。标记以来办结 {n} 位,用时比标记前还短", en: ". {n} served since the mark, quicker than before it" },
+  "alert.slow_pace_few": { zh: "(人数尚少,仅供参考)", en: " (too few yet to tell)" },
   "alert.slow_system_quick": { zh: "自动探测:业务系统的响应已恢复正常。若柜台办理也已恢复,请点“标记业务系统已恢复正常”", en: "The probe sees the business system answer at its usual speed again. If serving is back to normal too, press “Mark it back to its usual speed”" },
   "btn.slow_start": { zh: "标记业务系统缓慢", en: "Mark the business system slow" },
   "btn.slow_end": { zh: "标记业务系统已恢复正常", en: "Mark it back to its usual speed" },

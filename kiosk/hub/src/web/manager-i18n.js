@@ -134,6 +134,7 @@ export const M = {
   "out.hint": { zh: "故障期间显示屏向客户致歉并显示预计恢复时间;长时故障时取号机登记回访电话。", en: "During an outage the board apologises and shows the expected end; in a long outage the kiosk takes callback numbers." },
   "out.slow_pace": { zh: "标记以来办结 {n} 位,用时约为各业务标记前的 {r} 倍。", en: "{n} served since the mark, taking about {r} times as long as their services did before it." },
   "out.slow_pace_shorter": { zh: "标记以来办结 {n} 位,用时比各业务标记前还短。", en: "{n} served since the mark, quicker than their services were before it." },
+  "out.slow_pace_few": { zh: "办结人数尚少,仅供参考。", en: " Too few yet to tell." },
   "out.slow_pace_none": { zh: "标记以来尚无办结的业务,办理用时还无法比较。", en: "Nobody served since the mark yet: no times to compare." },
   "out.slow_since": { zh: "业务系统缓慢(自 {at} 起):预计等候已按较长的办理时间计算,公共屏幕向客户致歉。", en: "Business system slow (since {at}): waits are estimated with longer services, and the public screens apologise." },
   "out.slow_end": { zh: "标记业务系统已恢复正常", en: "Mark it back to its usual speed" },

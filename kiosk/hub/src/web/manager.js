@@ -300,9 +300,10 @@ let probeTimer = null;
 /** How the services since the slow mark compare with before it (from `GET /alerts`). */
 function slowPaceText() {
   const p = state.slowPace;
-  return p?.services && p.ratio != null
-    ? m(p.ratio < 0.95 ? "out.slow_pace_shorter" : "out.slow_pace", { n: p.services, r: p.ratio.toFixed(1) })
-    : m("out.slow_pace_none");
+  if (!p?.services || p.ratio == null) return m("out.slow_pace_none");
+  // Fewer than ten: only a first sign (BENCHMARKS.md, "the pace since a slow mark").
+  return m(p.ratio < 0.95 ? "out.slow_pace_shorter" : "out.slow_pace", { n: p.services, r: p.ratio.toFixed(1) }) +
+    (p.services < 10 ? m("out.slow_pace_few") : "");
 }
 
 /** The outage detector's view, refreshed while the outage tab is open. */

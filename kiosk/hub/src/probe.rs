@@ -328,14 +328,13 @@ pub async fn probe_loop(hub: AppState) {
         let mut slow_step = SlowStep::Nothing;
         let learnt = times.learnt;
         set_status(&hub, |s| {
-            if s.address.as_deref() != Some(p.address.as_str()) {
+            // A new address (or the first probe): what was known of the old one goes.
+            if times_of.as_deref() != Some(p.address.as_str()) {
                 let ours = s.started_slow;
                 *s = ProbeStatus {
                     started_slow: ours,
                     ..ProbeStatus::default()
                 };
-            }
-            if times_of.as_deref() != Some(p.address.as_str()) {
                 times = match kept.take() {
                     Some((address, ms)) if address == p.address => AnswerTimes::restored(&ms),
                     _ => AnswerTimes::default(),

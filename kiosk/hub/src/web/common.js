@@ -233,6 +233,22 @@ export function duration(ms) {
   return hh > 0 ? `${hh}:${p(mm)}:${p(ss)}` : `${p(mm)}:${p(ss)}`;
 }
 
+/**
+ * How the services since a slow mark read (`slow_pace` of `GET /api/v1/alerts`): null before the
+ * first finishes; else the message key's ending ("slow_pace", or "slow_pace_shorter" under ×0.95),
+ * its figures, and whether it rests on fewer than ten services: so few cannot tell a doubling
+ * from nothing (a quarter hour after a real doubling it reads from ×0.6 to ×3.6: BENCHMARKS.md).
+ */
+export function slowPace(pace) {
+  if (!pace?.services || pace.ratio == null) return null;
+  return {
+    key: pace.ratio < 0.95 ? "slow_pace_shorter" : "slow_pace",
+    n: pace.services,
+    r: pace.ratio.toFixed(1),
+    few: pace.services < 10,
+  };
+}
+
 /** Minutes, rounded down, for waiting times. */
 export function minutes(ms) {
   return Math.max(0, Math.floor(ms / 60000));

@@ -3,16 +3,14 @@
 
 import {
   api, ApiError, clockTime, connectEvents, duration, flash, h, hubNow, listOf, minutes,
-  session, setHallZone, showLive, signIn, signOut, t, translatePage, tx, whenSignedOut, wireLangSwitch,
+  session, setHallZone, showLive, signIn, signOut, slowPace, t, translatePage, tx, whenSignedOut,
+  wireLangSwitch,
 } from "./common.js";
 
 /** Used when the hub does not say how long a service may take before the next customer is owed an apology. */
 const DEFAULT_LONG_SERVICE_MIN = 15;
 /** A second press of "call" this soon after a call is taken as a bounce of the key, not a wish. */
 const CALL_GUARD_MS = 1500;
-/** Below this many services finished since a slow mark, their pace is only a first sign (a
- * quarter of an hour after a real doubling it reads anywhere from ×0.6 to ×3.6: BENCHMARKS.md). */
-const PACE_FEW = 10;
 /** How often the alerts are fetched besides on every hall event. */
 const ALERTS_EVERY_MS = 20000;
 
@@ -702,11 +700,8 @@ function alertItems() {
   const slowSince = board ? board.slow_since : null;
   if (slowSince && !outage) {
     // How the services since the mark compare with before it: what the mark rests on.
-    const pace = a.slow_pace;
-    const paceText = pace?.services && pace.ratio != null
-      ? t(pace.ratio < 0.95 ? "alert.slow_pace_shorter" : "alert.slow_pace", { n: pace.services, r: pace.ratio.toFixed(1) }) +
-        (pace.services < PACE_FEW ? t("alert.slow_pace_few") : "")
-      : "";
+    const pace = slowPace(a.slow_pace);
+    const paceText = pace ? t(`alert.${pace.key}`, pace) + (pace.few ? t("alert.slow_pace_few") : "") : "";
     items.push({ cls: "al-slow", text: t("alert.slow_system", { since: clockTime(slowSince) }) + paceText });
     // The detector sees the system answer at its usual speed again: perhaps the mark was forgotten.
     if (a.slow_end_proposed) {

@@ -5,7 +5,7 @@
 
 import {
   api, clockTime, connectEvents, flash, h, lang, session, setHallZone, showLive,
-  signIn, signOut, translatePage, whenSignedOut, wireLangSwitch,
+  signIn, signOut, slowPace, translatePage, whenSignedOut, wireLangSwitch,
 } from "./common.js";
 import { M } from "./manager-i18n.js";
 import { drawBarChart, drawHourChart } from "./manager-charts.js";
@@ -299,11 +299,8 @@ let probeTimer = null;
 
 /** How the services since the slow mark compare with before it (from `GET /alerts`). */
 function slowPaceText() {
-  const p = state.slowPace;
-  if (!p?.services || p.ratio == null) return m("out.slow_pace_none");
-  // Fewer than ten: only a first sign (BENCHMARKS.md, "the pace since a slow mark").
-  return m(p.ratio < 0.95 ? "out.slow_pace_shorter" : "out.slow_pace", { n: p.services, r: p.ratio.toFixed(1) }) +
-    (p.services < 10 ? m("out.slow_pace_few") : "");
+  const p = slowPace(state.slowPace);
+  return p ? m(`out.${p.key}`, p) + (p.few ? m("out.slow_pace_few") : "") : m("out.slow_pace_none");
 }
 
 /** The outage detector's view, refreshed while the outage tab is open. */

@@ -1,5 +1,5 @@
 //! The league table as a picture: one bar per hall, the share called within its target, against
-//! the rulebook's 85 % line. Drawn on the server as SVG markup (the pages carry no scripts), with
+//! the rulebook's 85 % line. Drawn on the server as SVG markup (no script draws it), with
 //! presentation attributes only, so the pages' content security policy needs no exception.
 
 use crate::rollup::League;

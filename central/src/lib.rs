@@ -83,15 +83,20 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Pages that load nothing from elsewhere, run no script, and cannot be framed by another site.
+/// Central's Content-Security-Policy: pages load nothing from elsewhere, run no script and cannot
+/// be framed by another site. The halls page alone adds its one script, by hash
+/// ([`web::halls_policy`]).
+pub const PAGE_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// [`PAGE_POLICY`] on every answer that does not set its own, and the headers that go with it.
 async fn security_headers(mut res: Response) -> Response {
     let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-        ),
-    );
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(PAGE_POLICY),
+        );
+    }
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

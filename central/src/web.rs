@@ -1,6 +1,7 @@
 //! Head office's pages and the JSON behind them: sign-in with an operator account (a session
 //! cookie), the halls now, the league table by day, week or month, and its CSV. The pages are
-//! rendered here, as plain HTML, so that they work without scripts.
+//! rendered here, as plain HTML, so that they work without scripts (the halls page's renewal is the
+//! one script, [`HALLS_SCRIPT`]).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -10,7 +11,9 @@ use axum::Form;
 use axum::Json;
 use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Query, State};
-use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE, COOKIE, SET_COOKIE};
+use axum::http::header::{
+    CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_SECURITY_POLICY, CONTENT_TYPE, COOKIE, SET_COOKIE,
+};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -336,10 +339,73 @@ pub(crate) fn page(title: &str, nav: Option<(&str, &str)>, body: &str) -> Html<S
     page_with_head(title, nav, "", body)
 }
 
-/// How often the halls page reloads itself: head office keeps it open on a wall or a second
+static HALLS_POLICY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// How often the halls page renews itself: head office keeps it open on a wall or a second
 /// screen, and a hall that loses touch or a business system that fails must show without anyone
-/// pressing reload. The pages run no script, so the browser's own refresh does it.
+/// pressing reload.
 pub const HALLS_REFRESH_S: u32 = 30;
+
+/// The halls page's one script, the only one central serves (allowed by its hash, so nothing
+/// else can run). Every [`HALLS_REFRESH_S`] it fetches the page again and puts the new `main` and
+/// title in place. The browser's own refresh (`<meta http-equiv="refresh">`, kept for a browser
+/// without scripts) would do the same until the one reload that found central restarting or the
+/// network down: the browser's error page then stays on the wall for good. Here the last table
+/// stays, says since when it could not be renewed, and is renewed at the first answer. A
+/// redirect (the session ended) is followed to the sign-in page.
+pub const HALLS_SCRIPT: &str = concat!(
+    "addEventListener(\"DOMContentLoaded\", () => {\n",
+    "  const every = Number(document.getElementById(\"refreshed\").dataset.everyS) * 1000;\n",
+    "  let since = null;\n",
+    "  const clock = () => new Date().toLocaleTimeString(\"zh-CN\", { timeZone: \"Asia/Shanghai\", hour12: false });\n",
+    "  const failed = (why) => {\n",
+    "    since = since || clock();\n",
+    "    let note = document.getElementById(\"central-lost\");\n",
+    "    if (!note) {\n",
+    "      note = document.createElement(\"p\");\n",
+    "      note.id = \"central-lost\";\n",
+    "      note.className = \"alert\";\n",
+    "      document.querySelector(\"main\").prepend(note);\n",
+    "    }\n",
+    "    note.textContent = `本页自 ${since}（北京时间）起未能更新：${why}。下面是当时的情况，恢复后自动更新。`;\n",
+    "    if (!document.title.startsWith(\"【本页未能更新】\")) document.title = \"【本页未能更新】\" + document.title;\n",
+    "  };\n",
+    "  const renew = async () => {\n",
+    "    try {\n",
+    "      const r = await fetch(location.href, { cache: \"no-store\", credentials: \"same-origin\" });\n",
+    "      if (r.redirected) return location.assign(r.url);\n",
+    "      if (!r.ok) failed(`总部服务器出错（HTTP ${r.status}）`);\n",
+    "      else {\n",
+    "        const page = new DOMParser().parseFromString(await r.text(), \"text/html\");\n",
+    "        const main = page.querySelector(\"main\");\n",
+    "        if (!main || !main.querySelector(\"#halls\")) failed(\"总部服务器的回答不是本页\");\n",
+    "        else {\n",
+    "          since = null;\n",
+    "          document.title = page.title;\n",
+    "          document.querySelector(\"main\").replaceWith(document.adoptNode(main));\n",
+    "        }\n",
+    "      }\n",
+    "    } catch {\n",
+    "      failed(\"连不上总部服务器\");\n",
+    "    }\n",
+    "    setTimeout(renew, every);\n",
+    "  };\n",
+    "  setTimeout(renew, every);\n",
+    "});\n",
+);
+
+/// The halls page's Content-Security-Policy: central's usual one, with [`HALLS_SCRIPT`] allowed
+/// by its SHA-256 and fetches to central itself.
+pub fn halls_policy() -> String {
+    use base64::Engine;
+    use sha2::{Digest, Sha256};
+    let hash =
+        base64::engine::general_purpose::STANDARD.encode(Sha256::digest(HALLS_SCRIPT.as_bytes()));
+    format!(
+        "{}; script-src 'sha256-{hash}'; connect-src 'self'",
+        crate::PAGE_POLICY
+    )
+}
 
 fn page_with_head(
     title: &str,
@@ -436,7 +502,7 @@ pub async fn halls_page(
     let body = format!(
         "{}<p class=\"note\">超过 5 分钟未联系的营业厅标为“失联”。“发布版本”是营业厅报告正在使用的统一发布版本，\
          未用上最新一版的标为“未更新”。本页每 {HALLS_REFRESH_S} 秒自动刷新，\
-         <span id=\"refreshed\">更新于 {}（北京时间）</span>。</p>\
+         <span id=\"refreshed\" data-every-s=\"{HALLS_REFRESH_S}\">更新于 {}（北京时间）</span>。</p>\
          <table id=\"halls\"><thead><tr><th class=\"name\">营业厅</th><th>分组</th><th>状态</th><th>最后联系</th>\
          <th>营业日</th><th>等候人数</th><th>长时间等候</th><th>业务系统</th><th>待回访</th>\
          <th>已存事件</th><th>软件版本</th><th>发布版本</th></tr></thead><tbody>{rows}</tbody></table>",
@@ -445,12 +511,20 @@ pub async fn halls_page(
             .with_timezone(&HallConfig::demo().time_zone())
             .format("%H:%M:%S"),
     );
-    Ok(no_store(page_with_head(
+    let mut res = no_store(page_with_head(
         &halls_title(&halls),
         Some(("halls", &who)),
-        &format!("<meta http-equiv=\"refresh\" content=\"{HALLS_REFRESH_S}\">"),
+        &format!(
+            "<noscript><meta http-equiv=\"refresh\" content=\"{HALLS_REFRESH_S}\"></noscript>\
+             <script>{HALLS_SCRIPT}</script>"
+        ),
         &body,
-    )))
+    ));
+    let policy = HALLS_POLICY.get_or_init(halls_policy);
+    if let Ok(v) = HeaderValue::from_str(policy) {
+        res.headers_mut().insert(CONTENT_SECURITY_POLICY, v);
+    }
+    Ok(res)
 }
 
 /// The halls page's title: the count of halls in trouble leads it, so that a browser tab left in

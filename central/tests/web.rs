@@ -100,17 +100,42 @@ async fn the_page_signs_in_and_shows_the_halls() {
     // A hall never heard from is stale, and its name is shown as text, not markup.
     assert!(page.body.contains("乡镇服务点&lt;b&gt;"));
     assert!(page.body.contains("失联"));
-    // The page reloads itself, so a hall that loses touch shows without anyone pressing reload;
-    // it says so, and when it was drawn.
+    // The page renews itself, so a hall that loses touch shows without anyone pressing reload;
+    // it says so, and when it was drawn. Its one script is the only one the policy lets run (by
+    // its hash); a browser without scripts reloads the page instead.
+    assert!(
+        page.body.contains(&format!(
+            "<script>{}</script>",
+            hallq_central::web::HALLS_SCRIPT
+        )),
+        "{}",
+        page.body
+    );
+    assert_eq!(page.body.matches("<script").count(), 1, "{}", page.body);
+    let policy = page.header("content-security-policy").unwrap();
+    let hash = {
+        use base64::Engine;
+        use sha2::Digest;
+        base64::engine::general_purpose::STANDARD
+            .encode(sha2::Sha256::digest(hallq_central::web::HALLS_SCRIPT))
+    };
+    assert!(
+        policy.starts_with("default-src 'none';")
+            && policy.contains(&format!("script-src 'sha256-{hash}'"))
+            && policy.contains("connect-src 'self'")
+            && !policy.contains("unsafe-eval"),
+        "{policy}"
+    );
     assert!(
         page.body
-            .contains("<meta http-equiv=\"refresh\" content=\"30\">"),
+            .contains("<noscript><meta http-equiv=\"refresh\" content=\"30\"></noscript>"),
         "{}",
         page.body
     );
     assert!(page.body.contains("本页每 30 秒自动刷新"), "{}", page.body);
     assert!(
-        page.body.contains("id=\"refreshed\">更新于 "),
+        page.body
+            .contains("id=\"refreshed\" data-every-s=\"30\">更新于 "),
         "{}",
         page.body
     );
@@ -132,6 +157,11 @@ async fn the_page_signs_in_and_shows_the_halls() {
     assert_eq!(league.status, 200);
     // A report someone reads and chooses dates on does not reload under them.
     assert!(!league.body.contains("http-equiv"), "{}", league.body);
+    assert!(!league.body.contains("<script"), "{}", league.body);
+    assert_eq!(
+        league.header("content-security-policy"),
+        Some(hallq_central::PAGE_POLICY)
+    );
     assert!(
         league.body.contains("2026-11-30 至 2026-12-06"),
         "{}",

@@ -3,7 +3,10 @@
 //!
 //! `cargo run --release -p hallq-shared --example day_sim -- [--seeds N] [--hours] [--unseen]
 //! [--after] [--means] [--spread] [--services] [--declared M] [--only TEXT]
-//! [--priority SHARE] [--no-shows SHARE]`
+//! [--priority SHARE] [--no-shows SHARE] [--first-seed N]`
+//!
+//! `--first-seed N`: the days are seeds N to N + seeds − 1 (1 by default), to check a figure on
+//! days it was not looked at on.
 //!
 //! `--only TEXT`: only the days whose name holds TEXT.
 //!
@@ -29,6 +32,12 @@ fn main() {
         .and_then(|i| args.get(i + 1))
         .and_then(|s| s.parse().ok())
         .unwrap_or(8);
+    let first: u64 = args
+        .iter()
+        .position(|a| a == "--first-seed")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1);
     let hours = args.iter().any(|a| a == "--hours");
     let mut scenarios = sim::scenario::scenarios();
     if args.iter().any(|a| a == "--unseen") {
@@ -89,7 +98,7 @@ fn main() {
     );
     println!("|---|---|---|---|---|---|---|---|---|");
     for s in &scenarios {
-        let days = sim::run_seeds(s, 1..=seeds);
+        let days = sim::run_seeds(s, first..first + seeds);
         row(s.name, &sim::pooled(&days));
         if args.iter().any(|a| a == "--means") {
             let t: Vec<&sim::TicketRecord> = days.iter().flat_map(|d| &d.tickets).collect();
@@ -134,7 +143,7 @@ fn main() {
         }
     }
     if args.iter().any(|a| a == "--spread") {
-        spread(&scenarios, seeds);
+        spread(&scenarios, first..first + seeds);
     }
     eprintln!("{:.1} s", started.elapsed().as_secs_f64());
 }
@@ -277,10 +286,10 @@ fn by_hour(days: &[DayResult]) {
 
 /// How the actual wait spreads around the printed one, by people ahead: the figures the ranges
 /// on tickets and screens are chosen from.
-fn spread(scenarios: &[Scenario], seeds: u64) {
+fn spread(scenarios: &[Scenario], seeds: std::ops::Range<u64>) {
     let mut by: std::collections::BTreeMap<u32, Vec<(f64, f64)>> = Default::default();
     for s in scenarios {
-        for d in sim::run_seeds(s, 1..=seeds) {
+        for d in sim::run_seeds(s, seeds.clone()) {
             for t in &d.tickets {
                 if let (Some(w), true) = (t.waited_s, t.printed_s >= 60.0) {
                     let bucket = match t.ahead {

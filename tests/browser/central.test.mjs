@@ -122,6 +122,23 @@ const DAY = new Date(Date.now() - 2 * 86400000).toISOString().slice(0, 10);
 // batch (a hall's current day waits for the refresh `serve` runs about once a minute).
 const LATER = new Date(Date.now() - 86400000).toISOString().slice(0, 10);
 
+/// Start `hallq-central serve` on `url`'s port and wait until it answers.
+async function startCentral() {
+  const log = fs.openSync(path.join(dir, "central.log"), "a");
+  central = spawn(CENTRAL, ["serve", "--listen", url.replace("http://", "")], {
+    env: { ...process.env, HALLQ_CENTRAL_DB: db() },
+    stdio: ["ignore", log, log],
+  });
+  const end = Date.now() + 30000;
+  for (;;) {
+    try {
+      if ((await fetch(url + "/healthz")).ok) break;
+    } catch {}
+    if (Date.now() > end) throw new Error("hallq-central did not start: " + fs.readFileSync(path.join(dir, "central.log"), "utf8"));
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 before(async () => {
   if (skip) return;
   dir = fs.mkdtempSync(path.join(isRoot ? "/tmp" : os.tmpdir(), "hallq-central-browser-"));
@@ -138,19 +155,7 @@ before(async () => {
   }
   const port = await freePort();
   url = `http://127.0.0.1:${port}`;
-  const log = fs.openSync(path.join(dir, "central.log"), "w");
-  central = spawn(CENTRAL, ["serve", "--listen", `127.0.0.1:${port}`], {
-    env: { ...process.env, HALLQ_CENTRAL_DB: db() },
-    stdio: ["ignore", log, log],
-  });
-  const end = Date.now() + 30000;
-  for (;;) {
-    try {
-      if ((await fetch(url + "/healthz")).ok) break;
-    } catch {}
-    if (Date.now() > end) throw new Error("hallq-central did not start: " + fs.readFileSync(path.join(dir, "central.log"), "utf8"));
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  await startCentral();
 
   // Two halls ship a day; the third never calls in (shown as 失联).
   const east = hallDay(DAY, 40, 7);
@@ -246,6 +251,26 @@ test("the halls page follows the halls without anyone reloading it", { skip }, a
   assert.doesNotMatch(await east.textContent(), /系统缓慢/);
   assert.match(await page.locator("#halls tbody tr").filter({ hasText: "石头咀服务点" }).textContent(), /故障中/);
   assert.match(await page.title(), /^【业务系统异常 1 · 失联 1】营业厅实况/);
+});
+
+test("the halls page keeps its last table while central cannot be reached, and renews after", { skip }, async () => {
+  // Central stops (an update, a lost network): the page on the wall keeps what it showed and says
+  // since when it could not renew it, instead of the browser's error page for good.
+  central.kill("SIGTERM");
+  await new Promise((r) => central.once("exit", r));
+  const lost = page.locator("#central-lost");
+  await lost.waitFor({ timeout: 70000 });
+  assert.match(await lost.textContent(), /本页自 \d\d:\d\d:\d\d（北京时间）起未能更新：连不上总部服务器/);
+  assert.match(await page.title(), /^【本页未能更新】【业务系统异常 1 · 失联 1】营业厅实况/);
+  assert.equal(await page.locator("#halls tbody tr").count(), 3);
+  await shot("central-halls-lost.png");
+  // Back: the next renewal puts the table and the title in place, without the note.
+  const drawn = await page.locator("#refreshed").textContent();
+  await startCentral();
+  await lost.waitFor({ state: "detached", timeout: 70000 });
+  assert.notEqual(await page.locator("#refreshed").textContent(), drawn);
+  assert.match(await page.title(), /^【业务系统异常 1 · 失联 1】营业厅实况/);
+  assert.match(page.url(), /\/$/);
 });
 
 test("the league table of the day and its CSV", { skip }, async () => {

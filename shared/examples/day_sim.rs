@@ -3,7 +3,10 @@
 //!
 //! `cargo run --release -p hallq-shared --example day_sim -- [--seeds N] [--hours] [--unseen]
 //! [--after] [--means] [--spread] [--services] [--declared M] [--only TEXT]
-//! [--priority SHARE] [--no-shows SHARE] [--first-seed N]`
+//! [--priority SHARE] [--no-shows SHARE] [--first-seed N] [--slowdown MIN FACTOR]`
+//!
+//! `--slowdown MIN FACTOR`: every day's services take FACTOR times as long from MIN minutes after
+//! opening (a day's own slowdown is replaced).
 //!
 //! `--first-seed N`: the days are seeds N to N + seeds − 1 (1 by default), to check a figure on
 //! days it was not looked at on.
@@ -65,7 +68,21 @@ fn main() {
         .position(|a| a == "--no-shows")
         .and_then(|i| args.get(i + 1))
         .and_then(|s| s.parse().ok());
+    let slowdown: Option<(u32, f64)> = args.iter().position(|a| a == "--slowdown").and_then(|i| {
+        Some((
+            args.get(i + 1)?.parse().ok()?,
+            args.get(i + 2)?.parse().ok()?,
+        ))
+    });
     for s in &mut scenarios {
+        if let Some((after_min, factor)) = slowdown {
+            s.slowdown = Some(sim::Slowdown {
+                after_min,
+                factor,
+                declared_after_min: None,
+            });
+            s.steady = false;
+        }
         if let Some(share) = no_shows {
             s.no_show_share = share;
         }
@@ -134,6 +151,9 @@ fn main() {
         if s.slowdown.is_some() {
             recovery(s, &days);
             paces(s, &days);
+            if declared.is_some() {
+                end_proposals(s, &days);
+            }
         }
         if let Some(o) = s.outage {
             outage(s, o, &days);
@@ -191,6 +211,42 @@ fn paces(s: &Scenario, days: &[DayResult]) {
             days.len()
         );
     }
+}
+
+/// When the newest services since a declared slowdown first read as quick as before it, so that
+/// ending the mark is proposed ([`hallq_shared::estimate::SlowPace::usual_again`]): on how many
+/// days, and after how many minutes (median, and the 10th percentile: the early ones).
+fn end_proposals(s: &Scenario, days: &[DayResult]) {
+    let mut first: Vec<u32> = days
+        .iter()
+        .filter_map(|d| {
+            d.slow_paces
+                .iter()
+                .find(|(_, p)| p.usual_again)
+                .map(|(at, _)| *at)
+        })
+        .collect();
+    first.sort_unstable();
+    let looked = days
+        .iter()
+        .map(|d| d.slow_paces.last().map_or(0, |l| l.0))
+        .min()
+        .unwrap_or(0);
+    let at = |q: f64| {
+        first
+            .get(((first.len().max(1) - 1) as f64 * q).round() as usize)
+            .map_or("–".to_string(), |m| format!("+{m} min"))
+    };
+    println!(
+        "| ↳ {}: ending the mark proposed (the newest {} services at most ×{} their usual) on {} of {} days within +{looked} min, first at {} (p10 {}) | | | | | | | | |",
+        s.name,
+        hallq_shared::estimate::RECENT_SERVICES,
+        hallq_shared::estimate::RECENT_USUAL_RATIO,
+        first.len(),
+        days.len(),
+        at(0.5),
+        at(0.1),
+    );
 }
 
 fn recovery(s: &Scenario, days: &[DayResult]) {

@@ -420,6 +420,50 @@ test("digits that match two tickets (A003, B003) offer a numbered choice", async
   assert.equal(await pick.isVisible(), false);
 });
 
+test("a slow mark left on while the counter serves at its usual speed again is proposed for ending", async () => {
+  // After the tests that count on the numbers waiting: thirty tickets move them on.
+  const token = await pageToken();
+  await call("POST", `/api/v1/counters/${C}/finish`, { token });
+  const btn = page.locator("#btn-slow-system");
+  page.once("dialog", (d) => d.accept());
+  await btn.click();
+  await until(async () => (await page.locator("#alerts .al-slow").count()) === 1, "the slow-system alert");
+  const since = (await call("GET", "/api/v1/board")).body.slow_since;
+  // A service counts as 10 s at least (shorter is a mis-press), so the first is finished 10 s
+  // after the mark or more, to have begun after it; each counts as far quicker than the usual.
+  await page.waitForTimeout(Math.max(0, Date.parse(since) + 10500 - Date.now()));
+  for (let i = 0; i < 30; i++) {
+    // Issued by the clerk (the kiosk's limit of tickets a minute is for a stuck button), and
+    // called by number: the customers already waiting stay where they are.
+    const t = await call("POST", "/api/v1/tickets", { token, body: { service: "pay", priority: false } });
+    assert.ok(t.status < 300, `issue: ${t.status} ${JSON.stringify(t.body)}`);
+    for (const [step, body] of [["call", { number: t.body.number }], ["start"], ["finish"]]) {
+      const r = await call("POST", `/api/v1/counters/${C}/${step}`, { token, body });
+      assert.ok(r.status < 300, `${step}: ${r.status} ${JSON.stringify(r.body)}`);
+    }
+  }
+  await until(async () => (await page.locator("#alerts .al-slow-usual").count()) === 1, "ending the mark proposed", 25000);
+  assert.match(await page.locator("#alerts .al-slow-usual").textContent(), /最近办结的业务用时(已与标记前相当\(约 [\d.]+ 倍\)|已不比标记前长)。若业务系统确已恢复/);
+  assert.ok((await call("GET", "/api/v1/board")).body.slow_since, "proposed, not ended by itself");
+  await screenshot(page, "staff-slow-usual.png");
+  // The manager's Outage tab proposes it too (no detector is configured).
+  const manager = await browser.context.newPage();
+  await manager.goto(hub.url + "/staff/manager.html");
+  await manager.locator("#signin-form").waitFor();
+  await manager.fill("#login", hub.manager.login);
+  await manager.fill("#password", hub.manager.password);
+  await manager.click("#signin-btn");
+  await manager.locator("#manager").waitFor();
+  await manager.click("[data-tab=outage]");
+  await until(async () => (await manager.locator("#pace-slow-end-proposal").count()) > 0, "the Outage tab's proposal", 15000);
+  assert.match(await manager.locator("#pace-slow-end-proposal").textContent(), /最近办结的业务用时(已与标记前相当|已不比标记前长)[\s\S]*建议解除标记/);
+  assert.match(await manager.locator("#slow-pace").textContent(), /标记以来办结 30 位/);
+  await screenshot(manager, "manager-slow-usual.png");
+  await manager.close();
+  await btn.click();
+  await until(async () => (await page.locator("#alerts .al-slow").count()) === 0, "the alert gone");
+});
+
 test("a session ended elsewhere brings the clerk back to sign-in with a message", async () => {
   const token = await pageToken();
   assert.equal((await call("POST", "/api/v1/logout", { token })).status, 204);

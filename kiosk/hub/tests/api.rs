@@ -1126,6 +1126,67 @@ async fn a_second_hub_on_the_same_data_is_refused_and_the_first_keeps_working() 
     assert_eq!(f.issue("pay").await, "B002");
 }
 
+#[tokio::test]
+async fn a_slow_mark_left_on_while_counters_serve_at_the_usual_speed_is_proposed_for_ending() {
+    let f = Fixture::new().await;
+    f.open_counter(1).await;
+    let (st, b) = f
+        .call("POST", "/api/v1/slow-system", Some(&f.clerk1), None)
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{b}");
+    // Thirty customers since, five minutes each: the usual (no history, nothing before the mark).
+    let usual_again = |a: &Value| a["slow_pace"]["usual_again"].as_bool().unwrap();
+    for served in 1..=30 {
+        f.issue("pay").await;
+        for step in ["next", "start"] {
+            let (st, b) = f
+                .call(
+                    "POST",
+                    &format!("/api/v1/counters/1/{step}"),
+                    Some(&f.clerk1),
+                    None,
+                )
+                .await;
+            assert!(st.is_success(), "{step}: {b}");
+        }
+        f.advance_ms(5 * 60_000);
+        f.call("POST", "/api/v1/counters/1/finish", Some(&f.clerk1), None)
+            .await;
+        let (_, alerts) = f.call("GET", "/api/v1/alerts", Some(&f.clerk1), None).await;
+        assert_eq!(alerts["slow_pace"]["services"], served, "{alerts}");
+        if served < 30 {
+            // Too few to say the system is quick again.
+            assert!(alerts["slow_pace"]["recent"].is_null(), "{alerts}");
+            assert!(!usual_again(&alerts), "{alerts}");
+        } else {
+            let recent = alerts["slow_pace"]["recent"].as_f64().unwrap();
+            assert!((0.95..=1.05).contains(&recent), "{alerts}");
+            assert!(usual_again(&alerts), "{alerts}");
+            // The proposal is the counters' own: no detector is configured.
+            assert_eq!(alerts["slow_end_proposed"], false, "{alerts}");
+        }
+    }
+    // A customer held for 40 minutes since is among the newest: not yet quick again. The mark
+    // stays on all the while: only a person ends it.
+    f.issue("pay").await;
+    for step in ["next", "start"] {
+        f.call(
+            "POST",
+            &format!("/api/v1/counters/1/{step}"),
+            Some(&f.clerk1),
+            None,
+        )
+        .await;
+    }
+    f.advance_ms(40 * 60_000);
+    // The hall's clock moves with its events (in a running hub, the writer's tick as well).
+    f.issue("pay").await;
+    let (_, alerts) = f.call("GET", "/api/v1/alerts", Some(&f.clerk1), None).await;
+    assert!(!usual_again(&alerts), "{alerts}");
+    let (_, board) = f.call("GET", "/api/v1/board", None, None).await;
+    assert!(board["slow_since"].is_string(), "{board}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_clerk_says_the_business_system_is_slow_and_the_waits_allow_for_it() {
     let f = Fixture::new().await;

@@ -456,7 +456,29 @@ pub struct SlowPace {
     /// Their time, and that of those begun since and still at a counter, over what the same
     /// services took before the mark, per service finished; `None` before the first finishes.
     pub ratio: Option<f64>,
+    /// The same over the newest [`RECENT_SERVICES`] finished (by start, with those begun among
+    /// them and still at a counter): whether the system is slow *now*, which the whole stretch
+    /// since the mark, its slow hours included, is slow to say once it has recovered. `None`
+    /// until that many have finished.
+    #[serde(default)]
+    pub recent: Option<f64>,
+    /// `recent` is at most [`RECENT_USUAL_RATIO`]: the newest services run about as quickly as
+    /// before the mark, and ending it is proposed (the system may have recovered, and the mark
+    /// been forgotten).
+    #[serde(default)]
+    pub usual_again: bool,
 }
+
+/// How many of the newest services since a slow mark [`SlowPace::recent`] reads.
+pub const RECENT_SERVICES: u32 = 30;
+/// At or under this [`SlowPace::recent`], the services run about as quickly as before the mark,
+/// and ending it is proposed ([`SlowPace::usual_again`]). On `sim`'s days (`day_sim --declared
+/// 2`, looked at every 5 minutes for 4 hours, three sets of 100 seeds), a mark on a system that
+/// was not slow is proposed for ending on every day, first at about an hour (median +65 min at
+/// three counters); a real doubling wrongly on 3–4 days in 100 (a ×1.8 day on 0–2), hours into
+/// it and while it lasts only. Twenty services at ×1.2 had proposed ending 20 doublings in 100
+/// (BENCHMARKS.md).
+pub const RECENT_USUAL_RATIO: f64 = 1.15;
 
 impl SlowPace {
     /// The pace since `since` of every service: its times today with those of it at a counter
@@ -468,16 +490,12 @@ impl SlowPace {
         hour: u32,
         disruptions: &[Disruption],
     ) -> SlowPace {
-        // Time in units of each service's own usual, and services finished.
-        let (mut exposure, mut finished) = (0.0, 0u32);
+        // Every service begun since the mark: (began, time in units of its own usual, finished).
+        let mut begun: Vec<(Millis, f64, bool)> = Vec::new();
         for (t, running) in services {
             let began = |&(end, secs): &(Millis, u32)| end - i64::from(secs) * 1000;
             let (after, before): (Vec<_>, Vec<_>) = t.done.iter().partition(|d| began(d) >= since);
-            let still: Vec<f64> = running
-                .iter()
-                .filter(|r| r.began >= since)
-                .map(|r| r.secs.max(0.0))
-                .collect();
+            let still: Vec<&Running> = running.iter().filter(|r| r.began >= since).collect();
             if after.is_empty() && still.is_empty() {
                 continue;
             }
@@ -494,14 +512,39 @@ impl SlowPace {
             if usual <= 0.0 {
                 continue;
             }
-            let took = after.iter().map(|&&(_, secs)| f64::from(secs)).sum::<f64>()
-                + still.iter().sum::<f64>();
-            exposure += took / usual;
-            finished += after.len() as u32;
+            begun.extend(
+                after
+                    .iter()
+                    .map(|d| (began(d), f64::from(d.1) / usual, true)),
+            );
+            begun.extend(
+                still
+                    .iter()
+                    .map(|r| (r.began, r.secs.max(0.0) / usual, false)),
+            );
         }
+        let pace = |items: &[(Millis, f64, bool)]| {
+            let finished = items.iter().filter(|i| i.2).count() as u32;
+            let took: f64 = items.iter().map(|i| i.1).sum();
+            (finished, (finished > 0).then(|| took / f64::from(finished)))
+        };
+        let (services, ratio) = pace(&begun);
+        // Newest first by start, up to the RECENT_SERVICES-th finished one.
+        begun.sort_by_key(|b| std::cmp::Reverse(b.0));
+        let mut seen = 0;
+        let window = begun
+            .iter()
+            .position(|i| {
+                seen += u32::from(i.2);
+                seen == RECENT_SERVICES
+            })
+            .map(|last| &begun[..=last]);
+        let recent = window.and_then(|w| pace(w).1);
         SlowPace {
-            services: finished,
-            ratio: (finished > 0).then(|| exposure / f64::from(finished)),
+            services,
+            ratio,
+            recent,
+            usual_again: recent.is_some_and(|r| r <= RECENT_USUAL_RATIO),
         }
     }
 }
@@ -705,6 +748,68 @@ mod change_tests {
         }];
         let same = SlowPace::of([(&pay, &[][..]), (&account, &earlier[..])], mark, 10, &[]);
         assert_eq!(same, pace);
+    }
+
+    #[test]
+    fn a_slowness_that_ended_under_a_forgotten_mark_is_proposed_for_ending_by_the_newest_services()
+    {
+        // Payments take 4 minutes before a mark at 10_000 s, then 8 minutes for 40 services,
+        // then 4 again. Nobody ends the mark.
+        let window = i64::from(RECENT_SERVICES);
+        let mark: Millis = 10_000_000;
+        let mut pay = ServiceTimes::new(Seed::default());
+        for i in 0..60 {
+            pay.record(1_000_000 + i * 80_000, 240);
+        }
+        for i in 0..40 {
+            pay.record(mark + i * 160_000 + 480_000, 480);
+        }
+        let slow = SlowPace::of([(&pay, &[][..])], mark, 10, &[]);
+        let (whole, recent) = (slow.ratio.unwrap(), slow.recent.unwrap());
+        assert!(whole > 1.8 && recent > 1.8, "{whole} {recent}");
+        assert!(!slow.usual_again);
+
+        // All but five of the newest quick: those five slow ones keep it above the line.
+        let back = mark + 40 * 160_000;
+        for i in 0..window - 5 {
+            pay.record(back + i * 80_000 + 240_000, 240);
+        }
+        let mixed = SlowPace::of([(&pay, &[][..])], mark, 10, &[]);
+        assert!(!mixed.usual_again, "{mixed:?}");
+        // All the newest quick: they read as before the mark, though the whole stretch since it,
+        // with its forty slow services, still reads about 1.6.
+        for i in window - 5..window {
+            pay.record(back + i * 80_000 + 240_000, 240);
+        }
+        let quick = SlowPace::of([(&pay, &[][..])], mark, 10, &[]);
+        let (whole, recent) = (quick.ratio.unwrap(), quick.recent.unwrap());
+        assert!(whole > 1.5, "{whole}");
+        assert!(recent < 1.05, "{recent}");
+        assert!(quick.usual_again);
+        assert_eq!(i64::from(quick.services), 40 + window);
+
+        // A counter that has held a customer for 40 minutes since is among the newest, with its
+        // time so far: not yet the usual speed.
+        let long = [Running {
+            began: back + window * 80_000,
+            secs: 2_400.0,
+        }];
+        let held = SlowPace::of([(&pay, &long[..])], mark, 10, &[]);
+        assert!(held.recent.unwrap() > RECENT_USUAL_RATIO, "{held:?}");
+        assert!(!held.usual_again);
+
+        // Fewer than the window since the mark: no recent pace, whatever the ratio.
+        let mut few = ServiceTimes::new(Seed::default());
+        for i in 0..60 {
+            few.record(1_000_000 + i * 80_000, 240);
+        }
+        for i in 0..window - 1 {
+            few.record(mark + i * 80_000 + 240_000, 240);
+        }
+        let early = SlowPace::of([(&few, &[][..])], mark, 10, &[]);
+        assert_eq!(early.recent, None);
+        assert_eq!(i64::from(early.services), window - 1);
+        assert!(!early.usual_again);
     }
 
     fn times(secs: &[u32]) -> ServiceTimes {

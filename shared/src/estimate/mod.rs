@@ -9,7 +9,10 @@ pub mod no_show;
 pub mod replay;
 pub mod text;
 
-pub use mean::{Disruption, DisruptionKind, History, Running, Seed, ServiceTimes, SlowPace};
+pub use mean::{
+    Disruption, DisruptionKind, History, RECENT_SERVICES, RECENT_USUAL_RATIO, Running, Seed,
+    ServiceTimes, SlowPace,
+};
 pub use no_show::{Calls, NoShows};
 pub use text::{WaitRange, wait_range};
 

@@ -57,13 +57,18 @@ pub struct DayResult {
     pub slowdown_s: Option<f64>,
     /// Events the day recorded (what a hub would ship to central for it).
     pub events: u64,
-    /// What the clerk's alert says of the services since a declared slowdown, at minutes after
-    /// the declaration ([`PACE_LOOKS_MIN`]).
+    /// What the clerk's alert says of the services since a declared slowdown, every
+    /// [`PACE_EVERY_MIN`] minutes after the declaration while the day lasts, up to
+    /// [`PACE_UNTIL_MIN`].
     pub slow_paces: Vec<(u32, SlowPace)>,
 }
 
-/// Minutes after a declared slowdown at which [`DayResult::slow_paces`] are read.
+/// Minutes after a declared slowdown at which `day_sim` prints the pace.
 pub const PACE_LOOKS_MIN: [u32; 4] = [15, 30, 60, 90];
+/// How often, and how long after a declared slowdown, [`DayResult::slow_paces`] are read: often
+/// enough to see when ending the mark is first proposed.
+pub const PACE_EVERY_MIN: u32 = 5;
+pub const PACE_UNTIL_MIN: u32 = 240;
 
 /// Error figures of both estimators over some tickets.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -313,7 +318,7 @@ impl<'a> Day<'a> {
         {
             let at = i64::from(s.after_min + after) * 60_000;
             self.schedule(at, Happening::SlowSystemDeclared);
-            for look in PACE_LOOKS_MIN {
+            for look in (PACE_EVERY_MIN..=PACE_UNTIL_MIN).step_by(PACE_EVERY_MIN as usize) {
                 self.schedule(at + i64::from(look) * 60_000, Happening::PaceLooked(look));
             }
         }

@@ -246,6 +246,10 @@ export function slowPace(pace) {
     n: pace.services,
     r: pace.ratio.toFixed(1),
     few: pace.services < 10,
+    // The newest services run about as quickly as before the mark: ending it is proposed.
+    usualAgain: !!pace.usual_again,
+    usualKey: pace.recent < 0.95 ? "slow_pace_usual_shorter" : "slow_pace_usual",
+    recent: pace.recent?.toFixed(1),
   };
 }
 

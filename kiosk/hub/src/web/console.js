@@ -706,6 +706,9 @@ function alertItems() {
     // The detector sees the system answer at its usual speed again: perhaps the mark was forgotten.
     if (a.slow_end_proposed) {
       items.push({ cls: "al-slow al-slow-quick", text: t("alert.slow_system_quick") });
+    } else if (pace?.usualAgain) {
+      // The counters' own latest services say the same, with or without a detector.
+      items.push({ cls: "al-slow al-slow-quick al-slow-usual", text: t(`alert.${pace.usualKey}`, pace) });
     }
   }
   const ended = a.last_outage;

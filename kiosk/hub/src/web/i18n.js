@@ -136,6 +136,8 @@ export const STRINGS = {
   "alert.slow_system": { zh: "业务系统缓慢(自 {since}):预计等候已按较长的办理时间计算,公共屏幕向客户致歉", en: "Business system slow (since {since}): waits are estimated with longer services, and the public screens apologise" },
   "alert.slow_pace": { zh: "。标记以来办结 {n} 位,用时约为标记前的 {r} 倍", en: ". {n} served since the mark, taking about {r} times as long as before" },
   "alert.slow_pace_shorter": { zh: "。标记以来办结 {n} 位,用时比标记前还短", en: ". {n} served since the mark, quicker than before it" },
+  "alert.slow_pace_usual": { zh: "最近办结的业务用时已与标记前相当(约 {recent} 倍)。若业务系统确已恢复,请点“标记业务系统已恢复正常”", en: "The latest services took about as long as before the mark (about {recent} times). If the business system is back to normal, press “Mark it back to its usual speed”" },
+  "alert.slow_pace_usual_shorter": { zh: "最近办结的业务用时已不比标记前长。若业务系统确已恢复,请点“标记业务系统已恢复正常”", en: "The latest services took no longer than before the mark. If the business system is back to normal, press “Mark it back to its usual speed”" },
   "alert.slow_pace_few": { zh: "(人数尚少,仅供参考)", en: " (too few yet to tell)" },
   "alert.slow_system_quick": { zh: "自动探测:业务系统的响应已恢复正常。若柜台办理也已恢复,请点“标记业务系统已恢复正常”", en: "The probe sees the business system answer at its usual speed again. If serving is back to normal too, press “Mark it back to its usual speed”" },
   "btn.slow_start": { zh: "标记业务系统缓慢", en: "Mark the business system slow" },

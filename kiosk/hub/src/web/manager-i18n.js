@@ -134,6 +134,8 @@ export const M = {
   "out.hint": { zh: "故障期间显示屏向客户致歉并显示预计恢复时间;长时故障时取号机登记回访电话。", en: "During an outage the board apologises and shows the expected end; in a long outage the kiosk takes callback numbers." },
   "out.slow_pace": { zh: "标记以来办结 {n} 位,用时约为各业务标记前的 {r} 倍。", en: "{n} served since the mark, taking about {r} times as long as their services did before it." },
   "out.slow_pace_shorter": { zh: "标记以来办结 {n} 位,用时比各业务标记前还短。", en: "{n} served since the mark, quicker than their services were before it." },
+  "out.slow_pace_usual": { zh: "最近办结的业务用时已与标记前相当(约 {recent} 倍):业务系统可能已恢复而标记未解除。若确已恢复,建议解除标记:大屏和取号机不再致歉,预计等候回到平常。", en: "The latest services took about as long as before the mark (about {recent} times): the business system may be back to normal with the mark left on. If so, consider ending it (the public screens stop apologising, the waits return to usual)." },
+  "out.slow_pace_usual_shorter": { zh: "最近办结的业务用时已不比标记前长:业务系统可能已恢复而标记未解除。若确已恢复,建议解除标记:大屏和取号机不再致歉,预计等候回到平常。", en: "The latest services took no longer than before the mark: the business system may be back to normal with the mark left on. If so, consider ending it (the public screens stop apologising, the waits return to usual)." },
   "out.slow_pace_few": { zh: "办结人数尚少,仅供参考。", en: " Too few yet to tell." },
   "out.slow_pace_none": { zh: "标记以来尚无办结的业务,办理用时还无法比较。", en: "Nobody served since the mark yet: no times to compare." },
   "out.slow_since": { zh: "业务系统缓慢(自 {at} 起):预计等候已按较长的办理时间计算,公共屏幕向客户致歉。", en: "Business system slow (since {at}): waits are estimated with longer services, and the public screens apologise." },

@@ -277,6 +277,7 @@ function renderOutage() {
         ? h("div", { class: "mg-outage-box", id: "slow-now" },
           h("div", {}, m("out.slow_since", { at: clockTime(live.slow_since) })),
           h("div", { class: "hint", id: "slow-pace" }, slowPaceText()),
+          h("div", { id: "slow-pace-end" }, slowPaceEnd()),
           h("button", { type: "button", class: "btn mg-small", onclick: () => setSlow(false) }, m("out.slow_end")))
         : h("p", { class: "hint" }, m("out.none")),
   );
@@ -303,6 +304,16 @@ function slowPaceText() {
   return p ? m(`out.${p.key}`, p) + (p.few ? m("out.slow_pace_few") : "") : m("out.slow_pace_none");
 }
 
+/**
+ * The proposal to end the slow mark that the counters' latest services make (about as quick as
+ * before it), with or without a detector; null while they do not, or the detector proposes it.
+ */
+function slowPaceEnd() {
+  const p = slowPace(state.slowPace);
+  if (!p?.usualAgain || (state.probe?.slow_end_proposed && state.probe?.configured)) return null;
+  return h("div", { class: "mg-proposal mg-proposal-ok", id: "pace-slow-end-proposal" }, m(`out.${p.usualKey}`, p));
+}
+
 /** The outage detector's view, refreshed while the outage tab is open. */
 async function loadProbe() {
   clearTimeout(probeTimer);
@@ -314,6 +325,7 @@ async function loadProbe() {
     if (state.board?.slow_since) {
       state.slowPace = (await api("GET", "/api/v1/alerts")).data.slow_pace;
       $("slow-pace")?.replaceChildren(slowPaceText());
+      $("slow-pace-end")?.replaceChildren(...[slowPaceEnd()].filter(Boolean));
     }
   } catch {
     // Shown again at the next refresh.

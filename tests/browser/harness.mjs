@@ -102,6 +102,18 @@ export async function managerToken() {
   return r.body.token;
 }
 
+/** A new tab of `context` with the manager page, signed in as the hall's manager. */
+export async function managerPage(context) {
+  const page = await context.newPage();
+  await page.goto(hub.url + "/staff/manager.html");
+  await page.locator("#signin-form").waitFor();
+  await page.fill("#login", hub.manager.login);
+  await page.fill("#password", hub.manager.password);
+  await page.click("#signin-btn");
+  await page.locator("#manager").waitFor();
+  return page;
+}
+
 /** Waits until `f()` returns something truthy; a bounded loop, so a broken hub fails the test. */
 export async function until(f, what, ms = 5000) {
   const end = Date.now() + ms;

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
-import { call, hub, issueTicket, launch, managerToken, screenshot, until } from "./harness.mjs";
+import { call, hub, issueTicket, launch, managerPage, managerToken, screenshot, until } from "./harness.mjs";
 
 const C = hub.clerk.counter;
 let browser;
@@ -447,13 +447,7 @@ test("a slow mark left on while the counter serves at its usual speed again is p
   assert.ok((await call("GET", "/api/v1/board")).body.slow_since, "proposed, not ended by itself");
   await screenshot(page, "staff-slow-usual.png");
   // The manager's Outage tab proposes it too (no detector is configured).
-  const manager = await browser.context.newPage();
-  await manager.goto(hub.url + "/staff/manager.html");
-  await manager.locator("#signin-form").waitFor();
-  await manager.fill("#login", hub.manager.login);
-  await manager.fill("#password", hub.manager.password);
-  await manager.click("#signin-btn");
-  await manager.locator("#manager").waitFor();
+  const manager = await managerPage(browser.context);
   await manager.click("[data-tab=outage]");
   await until(async () => (await manager.locator("#pace-slow-end-proposal").count()) > 0, "the Outage tab's proposal", 15000);
   assert.match(await manager.locator("#pace-slow-end-proposal").textContent(), /最近办结的业务用时(已与标记前相当|已不比标记前长)[\s\S]*建议解除标记/);

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
-import { call, hub, issueTicket, launch, managerToken, screenshot, until } from "./harness.mjs";
+import { call, hub, issueTicket, launch, managerPage, managerToken, screenshot, until } from "./harness.mjs";
 
 const COUNTER = 3;
 let browser;
@@ -73,13 +73,7 @@ test("a line past the target is on the console and the manager page, with one mo
   await screenshot(console_, "staffing-console.png");
 
   // The manager page shows it above every tab.
-  const manager = await browser.context.newPage();
-  await manager.goto(hub.url + "/staff/manager.html");
-  await manager.locator("#signin-form").waitFor();
-  await manager.fill("#login", hub.manager.login);
-  await manager.fill("#password", hub.manager.password);
-  await manager.click("#signin-btn");
-  await manager.locator("#manager").waitFor();
+  const manager = await managerPage(browser.context);
   await until(async () => !(await manager.locator("#staffing").isHidden()), "the advice strip");
   const row = manager.locator('#staffing-list li[data-service="complaint"]');
   assert.match(await row.textContent(), /投诉: 新取号预计等候 \d+ 分钟; 再开(一个窗口|\d+号窗口)(约 \d+ 分钟|即可随到随办)/);

@@ -1138,17 +1138,7 @@ async fn a_slow_mark_left_on_while_counters_serve_at_the_usual_speed_is_proposed
     let usual_again = |a: &Value| a["slow_pace"]["usual_again"].as_bool().unwrap();
     for served in 1..=30 {
         f.issue("pay").await;
-        for step in ["next", "start"] {
-            let (st, b) = f
-                .call(
-                    "POST",
-                    &format!("/api/v1/counters/1/{step}"),
-                    Some(&f.clerk1),
-                    None,
-                )
-                .await;
-            assert!(st.is_success(), "{step}: {b}");
-        }
+        f.counter_steps(1, &f.clerk1, &["next", "start"]).await;
         f.advance_ms(5 * 60_000);
         f.call("POST", "/api/v1/counters/1/finish", Some(&f.clerk1), None)
             .await;
@@ -1169,15 +1159,7 @@ async fn a_slow_mark_left_on_while_counters_serve_at_the_usual_speed_is_proposed
     // A customer held for 40 minutes since is among the newest: not yet quick again. The mark
     // stays on all the while: only a person ends it.
     f.issue("pay").await;
-    for step in ["next", "start"] {
-        f.call(
-            "POST",
-            &format!("/api/v1/counters/1/{step}"),
-            Some(&f.clerk1),
-            None,
-        )
-        .await;
-    }
+    f.counter_steps(1, &f.clerk1, &["next", "start"]).await;
     f.advance_ms(40 * 60_000);
     // The hall's clock moves with its events (in a running hub, the writer's tick as well).
     f.issue("pay").await;
@@ -1240,17 +1222,8 @@ async fn a_clerk_says_the_business_system_is_slow_and_the_waits_allow_for_it() {
 
     // The customer begun before the mark counts on neither side; the next, begun after it, takes
     // 15 minutes: three times the usual 5 (no service finished before the mark: the default).
-    for step in ["finish", "next", "start"] {
-        let (st, b) = f
-            .call(
-                "POST",
-                &format!("/api/v1/counters/1/{step}"),
-                Some(&f.clerk1),
-                None,
-            )
-            .await;
-        assert!(st.is_success(), "{step}: {b}");
-    }
+    f.counter_steps(1, &f.clerk1, &["finish", "next", "start"])
+        .await;
     f.advance_ms(15 * 60_000);
     f.call("POST", "/api/v1/counters/1/finish", Some(&f.clerk1), None)
         .await;

@@ -201,6 +201,21 @@ impl Fixture {
         (status, v)
     }
 
+    /// The clerk at `counter` presses `steps` in turn ("next", "start", "finish"…), each accepted.
+    pub async fn counter_steps(&self, counter: u32, token: &str, steps: &[&str]) {
+        for step in steps {
+            let (st, b) = self
+                .call(
+                    "POST",
+                    &format!("/api/v1/counters/{counter}/{step}"),
+                    Some(token),
+                    None,
+                )
+                .await;
+            assert!(st.is_success(), "{step}: {b}");
+        }
+    }
+
     pub async fn open_counter(&self, id: u32) {
         let (st, b) = self
             .call(
